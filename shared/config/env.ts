@@ -1,0 +1,27 @@
+/** Configuration comes from the environment, read once at module load; a missing value fails fast. */
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Names of the environment variables the stack (infra/) and the local server set for every function. */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  bucketName: 'BUCKET_NAME',
+  queueUrl: { beacons: 'QUEUE_URL_BEACONS', conversions: 'QUEUE_URL_CONVERSIONS', exports: 'QUEUE_URL_EXPORTS' },
+  /** AWS: Secrets Manager ARN of the deployment's admin key. */
+  adminKeySecretArn: 'ADMIN_KEY_SECRET_ARN',
+  /** Local: SHA-256 (hex) of the admin key. */
+  adminKeySha256: 'ADMIN_KEY_SHA256',
+  /** AWS: JSON map plan id -> API Gateway usage plan id. Unset locally (the local gateway reads plans.json). */
+  usagePlanIds: 'USAGE_PLAN_IDS',
+  /** Local: `true` makes the S3 client use path-style URLs (emulators). */
+  s3ForcePathStyle: 'CLICKSIEVE_S3_FORCE_PATH_STYLE',
+  version: 'CLICKSIEVE_VERSION',
+} as const;

@@ -1,0 +1,363 @@
+import type { ZodType } from 'zod';
+import * as decisions from './schemas/decisions';
+import * as ingestion from './schemas/ingestion';
+import * as properties from './schemas/properties';
+import * as pub from './schemas/public';
+import * as reporting from './schemas/reporting';
+
+/**
+ * The one route table. The CDK stack (infra/), the local gateway (infra/local/), the OpenAPI document
+ * and every API handler read it, so AWS, the laptop and the docs cannot disagree.
+ */
+
+/** Who may call: `admin` (deployment key), `public` pk_, `secret` sk_, `webhook` whsec_. Empty = no auth. */
+export type CredentialKind = 'admin' | 'public' | 'secret' | 'webhook';
+
+export interface RouteDef {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** API Gateway path syntax: `{name}` is a path parameter. */
+  readonly path: string;
+  readonly auth: readonly CredentialKind[];
+  /** Lambda entry, relative to the repository root; exports `handler`. */
+  readonly handler: string;
+  readonly summary: string;
+  readonly tag: 'public' | 'properties' | 'ingestion' | 'decisions' | 'reporting';
+  readonly body?: ZodType;
+  readonly query?: ZodType;
+  readonly params?: ZodType;
+  /** Success status and response schema (the error body is implied for every route). */
+  readonly success: { readonly status: 200 | 201 | 202 | 204; readonly schema?: ZodType };
+  /** Called from landing pages: CORS for any origin, and the public key may come as body `tracking_key`. */
+  readonly browser?: boolean;
+  /** The secret may also come as `?token=` (ClickPatrol style). */
+  readonly queryToken?: boolean;
+  /** Accepts `text/plain` too (navigator.sendBeacon sends JSON that way). */
+  readonly textPlainBody?: boolean;
+  /** Sends the queue name the handler publishes to (grant + env var). */
+  readonly publishes?: readonly QueueName[];
+  /** Needs the exports/rollups bucket. */
+  readonly bucket?: 'read' | 'readWrite';
+  /** Calls the API Gateway management API (API keys, usage plans). */
+  readonly managesApiKeys?: boolean;
+  /** Scores traffic: reads the newest IP-intelligence snapshot from the bucket's `intel/` prefix. */
+  readonly intel?: boolean;
+}
+
+export type QueueName = 'beacons' | 'conversions' | 'exports';
+
+export interface QueueConsumerDef {
+  readonly queue: QueueName;
+  readonly handler: string;
+  readonly summary: string;
+  readonly batchSize: number;
+  /** Deliveries before a message is moved to the queue's DLQ. */
+  readonly maxReceiveCount: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly bucket?: 'read' | 'readWrite';
+  readonly intel?: boolean;
+}
+
+export interface ScheduleDef {
+  readonly handler: string;
+  readonly summary: string;
+  /** EventBridge schedule expression on AWS. */
+  readonly expression: string;
+  /** How often the local stack runs it (faster than AWS so a laptop sees results). */
+  readonly localEverySeconds: number;
+  readonly bucket?: 'read' | 'readWrite';
+  readonly publishes?: readonly QueueName[];
+  readonly timeoutSeconds?: number;
+}
+
+const ingest: CredentialKind[] = ['public', 'secret'];
+const secret: CredentialKind[] = ['secret'];
+
+export const routes = {
+  health: {
+    method: 'GET',
+    path: '/v1/health',
+    auth: [],
+    handler: 'functions/api/health.ts',
+    summary: 'Liveness and version',
+    tag: 'public',
+    success: { status: 200, schema: pub.Health },
+  },
+  plans: {
+    method: 'GET',
+    path: '/v1/plans',
+    auth: [],
+    handler: 'functions/api/plans.ts',
+    summary: 'Public plans and branding',
+    tag: 'public',
+    success: { status: 200, schema: pub.PlansResponse },
+  },
+  openapi: {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    auth: [],
+    handler: 'functions/api/openapi.ts',
+    summary: 'This OpenAPI 3.1 document',
+    tag: 'public',
+    success: { status: 200, schema: pub.OpenApiDocument },
+  },
+  createProperty: {
+    method: 'POST',
+    path: '/v1/properties',
+    auth: ['admin'],
+    handler: 'functions/api/create-property.ts',
+    summary: 'Create a property and its credentials (shown once)',
+    tag: 'properties',
+    body: properties.CreatePropertyBody,
+    success: { status: 201, schema: properties.PropertyCredentials },
+    managesApiKeys: true,
+  },
+  rotateKeys: {
+    method: 'POST',
+    path: '/v1/properties/{id}/rotate-keys',
+    auth: ['admin', 'secret'],
+    handler: 'functions/api/rotate-keys.ts',
+    summary: 'Replace the secret key, the webhook secret or both; old values stop working at once',
+    tag: 'properties',
+    params: properties.PropertyIdPath,
+    body: properties.RotateKeysBody,
+    success: { status: 200, schema: properties.RotatedKeys },
+  },
+  getConfig: {
+    method: 'GET',
+    path: '/v1/properties/{id}/config',
+    auth: secret,
+    handler: 'functions/api/get-config.ts',
+    summary: 'Effective configuration: thresholds, monitor-only, allowlist, rule weights, ad account',
+    tag: 'properties',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: properties.PropertyConfig },
+  },
+  putConfig: {
+    method: 'PUT',
+    path: '/v1/properties/{id}/config',
+    auth: secret,
+    handler: 'functions/api/put-config.ts',
+    summary: 'Change configuration (fields given replace the current ones)',
+    tag: 'properties',
+    params: properties.PropertyIdPath,
+    body: properties.PropertyConfig,
+    success: { status: 200, schema: properties.PropertyConfig },
+    managesApiKeys: true,
+  },
+  events: {
+    method: 'POST',
+    path: '/v1/events',
+    auth: ingest,
+    handler: 'functions/api/events.ts',
+    summary: 'Record a visitor event (page view, click, conversion)',
+    tag: 'ingestion',
+    body: ingestion.EventBody,
+    success: { status: 200, schema: ingestion.EventAccepted },
+    browser: true,
+    publishes: ['conversions'],
+    intel: true,
+  },
+  click: {
+    method: 'POST',
+    path: '/v1/click',
+    auth: ingest,
+    handler: 'functions/api/click.ts',
+    summary: 'Score a paid click synchronously',
+    tag: 'ingestion',
+    body: ingestion.ClickBody,
+    success: { status: 200, schema: ingestion.ClickVerdict },
+    browser: true,
+    intel: true,
+  },
+  beacon: {
+    method: 'POST',
+    path: '/v1/click/beacon',
+    auth: ingest,
+    handler: 'functions/api/beacon.ts',
+    summary: 'Behaviour measured on the landing page; re-scored asynchronously',
+    tag: 'ingestion',
+    body: ingestion.BeaconBody,
+    success: { status: 204 },
+    browser: true,
+    textPlainBody: true,
+    publishes: ['beacons'],
+  },
+  conversion: {
+    method: 'POST',
+    path: '/v1/webhook/conversion',
+    auth: ['webhook'],
+    handler: 'functions/api/conversion.ts',
+    summary: 'Record an order or lead against its click',
+    tag: 'ingestion',
+    body: ingestion.ConversionBody,
+    success: { status: 200, schema: ingestion.ConversionAccepted },
+    publishes: ['conversions'],
+  },
+  clickTokens: {
+    method: 'POST',
+    path: '/v1/click-tokens',
+    auth: secret,
+    handler: 'functions/api/click-tokens.ts',
+    summary: 'Issue a signed click token for a traffic provider',
+    tag: 'ingestion',
+    body: ingestion.ClickTokenBody,
+    success: { status: 201, schema: ingestion.ClickTokenIssued },
+  },
+  decision: {
+    method: 'GET',
+    path: '/v1/decision',
+    auth: secret,
+    handler: 'functions/api/decision.ts',
+    summary: "A visitor's current score, label, action and reasons",
+    tag: 'decisions',
+    query: decisions.DecisionQuery,
+    success: { status: 200, schema: decisions.Decision },
+  },
+  ipCheck: {
+    method: 'GET',
+    path: '/v1/ip-check',
+    auth: secret,
+    handler: 'functions/api/ip-check.ts',
+    summary: 'Reputation of one IP address (spends the monthly allowance)',
+    tag: 'decisions',
+    query: decisions.IpCheckQuery,
+    success: { status: 200, schema: decisions.IpCheck },
+    queryToken: true,
+    intel: true,
+  },
+  botVerdict: {
+    method: 'GET',
+    path: '/v1/bot/verdict',
+    auth: secret,
+    handler: 'functions/api/bot-verdict.ts',
+    summary: 'Verdict on the visit that carried a click token',
+    tag: 'decisions',
+    query: decisions.BotVerdictQuery,
+    success: { status: 200, schema: decisions.BotVerdict },
+  },
+  propertyStats: {
+    method: 'GET',
+    path: '/v1/property/{id}/stats',
+    auth: secret,
+    handler: 'functions/api/property-stats.ts',
+    summary: 'Totals, bands and top rules over a range, read from daily rollups',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: reporting.StatsQuery,
+    success: { status: 200, schema: reporting.PropertyStats },
+  },
+  blocklist: {
+    method: 'GET',
+    path: '/v1/property/{id}/blocklist',
+    auth: secret,
+    handler: 'functions/api/blocklist.ts',
+    summary: 'IPs at or above the block threshold seen within `days` (JSON or CSV)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: reporting.BlocklistQuery,
+    success: { status: 200, schema: reporting.Blocklist },
+  },
+  botStats: {
+    method: 'GET',
+    path: '/v1/bot/stats',
+    auth: secret,
+    handler: 'functions/api/bot-stats.ts',
+    summary: 'Bot totals by action and level over a date range',
+    tag: 'reporting',
+    query: reporting.DateRangeQuery,
+    success: { status: 200, schema: reporting.BotStats },
+  },
+  botExport: {
+    method: 'GET',
+    path: '/v1/bot/export',
+    auth: secret,
+    handler: 'functions/api/bot-export.ts',
+    summary: 'Per-click CSV for settlement, as a presigned download (202 + poll for large ranges)',
+    tag: 'reporting',
+    query: reporting.ExportQuery,
+    success: { status: 200, schema: reporting.ExportStatus },
+    bucket: 'readWrite',
+    publishes: ['exports'],
+  },
+  botExportStatus: {
+    method: 'GET',
+    path: '/v1/bot/export/{export_id}',
+    auth: secret,
+    handler: 'functions/api/bot-export-status.ts',
+    summary: 'Poll an export job',
+    tag: 'reporting',
+    params: reporting.ExportIdPath,
+    success: { status: 200, schema: reporting.ExportStatus },
+    bucket: 'read',
+  },
+} as const satisfies Record<string, RouteDef>;
+
+export type RouteId = keyof typeof routes;
+
+export const queueConsumers = {
+  beaconScorer: {
+    queue: 'beacons',
+    handler: 'functions/queue/beacon-scorer.ts',
+    summary: 'Re-scores a click and its visitor from landing-page behaviour',
+    batchSize: 25,
+    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: 60,
+    intel: true,
+  },
+  conversionScorer: {
+    queue: 'conversions',
+    handler: 'functions/queue/conversion-scorer.ts',
+    summary: "Records conversions: visitor trust, traffic-source quality",
+    batchSize: 25,
+    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: 60,
+    intel: true,
+  },
+  exportWriter: {
+    queue: 'exports',
+    handler: 'functions/queue/export-writer.ts',
+    summary: 'Streams a per-click CSV export to S3',
+    batchSize: 1,
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 900,
+    bucket: 'readWrite',
+  },
+} as const satisfies Record<string, QueueConsumerDef>;
+
+export const schedules = {
+  statsRollup: {
+    handler: 'functions/scheduled/stats-rollup.ts',
+    summary: 'Checks and compacts daily rollups; recomputes traffic-source conversion rates',
+    expression: 'rate(5 minutes)',
+    localEverySeconds: 30,
+    bucket: 'readWrite',
+  },
+  dailyExport: {
+    handler: 'functions/scheduled/daily-export.ts',
+    summary: "Writes each property's settlement CSV of the day before to S3",
+    expression: 'cron(15 0 * * ? *)',
+    localEverySeconds: 3600,
+    bucket: 'readWrite',
+    timeoutSeconds: 900,
+  },
+  blocklistPush: {
+    handler: 'functions/scheduled/blocklist-push.ts',
+    summary: 'Pushes each linked property’s blocklist into Google Ads IP exclusions (≤ 500 per campaign)',
+    expression: 'rate(1 hour)',
+    localEverySeconds: 600,
+    timeoutSeconds: 300,
+  },
+  intelRefresh: {
+    handler: 'functions/scheduled/intel-refresh.ts',
+    summary: 'Refreshes IP-intelligence lists from their upstream URLs into S3',
+    expression: 'rate(1 day)',
+    localEverySeconds: 86_400,
+    bucket: 'readWrite',
+    timeoutSeconds: 300,
+  },
+} as const satisfies Record<string, ScheduleDef>;
+
+export type ScheduleId = keyof typeof schedules;
+export type QueueConsumerId = keyof typeof queueConsumers;
+
+export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports'];

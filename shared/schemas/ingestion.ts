@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { ClickId, ClickToken, Reason, VisitorId } from './common';
+
+const Url = z.string().max(4096);
+const Ip = z.string().max(64);
+const UserAgent = z.string().max(2048);
+const Gclid = z.string().min(1).max(512);
+
+export const EventBody = z
+  .object({
+    type: z.enum(['page_view', 'click', 'conversion']),
+    url: Url.optional(),
+    referrer: Url.optional(),
+    visitorId: VisitorId.optional(),
+    gclid: Gclid.optional(),
+    click_token: ClickToken.optional(),
+    ip: Ip.optional(),
+    tracking_key: z.string().max(256).optional(),
+    data: z
+      .object({
+        userAgent: UserAgent.optional(),
+        scrollDepth: z.number().min(0).max(100).optional(),
+        timeOnPage: z.number().min(0).max(86_400_000).optional(),
+        value: z.number().min(0).optional(),
+        currency: z.string().max(8).optional(),
+        order_id: z.string().max(256).optional(),
+      })
+      .catchall(z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+      .optional(),
+  })
+  .meta({ id: 'EventRequest' });
+
+export const EventAccepted = z
+  .object({ success: z.literal(true), eventId: z.string(), visitorId: z.string() })
+  .meta({ id: 'EventAccepted' });
+
+export const ClickBody = z
+  .object({
+    tracking_key: z.string().max(256).optional(),
+    ip: Ip.optional(),
+    gclid: Gclid.optional(),
+    user_agent: UserAgent.optional(),
+    referrer: Url.optional(),
+    page_url: Url.optional(),
+    click_token: ClickToken.optional(),
+    visitor_id: VisitorId.optional(),
+  })
+  .meta({ id: 'ClickRequest' });
+
+export const ClickVerdict = z
+  .object({
+    status: z.enum(['clean', 'suspicious', 'fraud']),
+    score: z.number().int().min(0).max(100),
+    action: z.enum(['allow', 'flag', 'block']),
+    click_id: ClickId,
+    visitor_id: VisitorId.optional(),
+    reasons: z.array(Reason),
+  })
+  .meta({ id: 'ClickVerdict' });
+
+export const BeaconBody = z
+  .object({
+    tracking_key: z.string().max(256).optional(),
+    click_id: ClickId,
+    time_on_page: z.number().min(0).max(86_400).optional(),
+    scroll_depth: z.number().min(0).max(100).optional(),
+    mouse_entropy: z.number().min(0).max(1_000_000).optional(),
+    honeypot: z.boolean().optional(),
+    touch: z.boolean().optional(),
+  })
+  .meta({ id: 'BeaconRequest' });
+
+export const ConversionBody = z
+  .object({
+    gclid: Gclid.optional(),
+    click_id: ClickId.optional(),
+    click_token: ClickToken.optional(),
+    value: z.number().min(0).optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .optional(),
+    order_id: z.string().min(1).max(256).optional(),
+    event_name: z.string().max(64).optional(),
+  })
+  .refine((b) => b.gclid || b.click_id || b.click_token, {
+    message: 'one of gclid, click_id or click_token is required',
+    path: ['gclid'],
+  })
+  .meta({ id: 'ConversionRequest' });
+
+export const ConversionAccepted = z
+  .object({ success: z.literal(true), click_id: ClickId, message: z.string() })
+  .meta({ id: 'ConversionAccepted' });
+
+export const ClickTokenBody = z
+  .object({
+    provider: z.string().min(1).max(128),
+    campaign: z.string().max(256).optional(),
+    ttl_seconds: z.number().int().min(60).max(7 * 86_400).default(3600),
+  })
+  .meta({ id: 'ClickTokenRequest' });
+
+export const ClickTokenIssued = z
+  .object({ click_token: ClickToken, expires_at: z.string() })
+  .meta({ id: 'ClickTokenIssued' });

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { PropertyId } from './common';
+
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD');
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'unknown IANA time zone');
+
+export const CreatePropertyBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    domain: z.string().trim().min(1).max(253).optional(),
+    plan: z.string().max(64).optional(),
+    currency: Currency.optional(),
+    timezone: TimeZone.optional(),
+  })
+  .strict()
+  .meta({ id: 'CreatePropertyRequest' });
+
+export const PropertyCredentials = z
+  .object({
+    id: PropertyId,
+    name: z.string(),
+    plan: z.string(),
+    publicKey: z.string(),
+    secretKey: z.string(),
+    webhookSecret: z.string(),
+  })
+  .meta({ id: 'PropertyCredentials' });
+
+export const RotateKeysBody = z
+  .object({ which: z.enum(['secret', 'webhook', 'all']) })
+  .strict()
+  .meta({ id: 'RotateKeysRequest' });
+
+export const RotatedKeys = z
+  .object({
+    id: PropertyId,
+    secretKey: z.string().optional(),
+    webhookSecret: z.string().optional(),
+    rotatedAt: z.string(),
+  })
+  .meta({ id: 'RotatedKeys' });
+
+export const PropertyIdPath = z.object({ id: PropertyId });
+
+const Cidr = z.string().max(64);
+
+/** Per-property configuration: every field optional on PUT; GET returns the effective values. */
+export const PropertyConfig = z
+  .object({
+    thresholds: z
+      .object({
+        suspicious: z.number().int().min(1).max(100),
+        fraud: z.number().int().min(1).max(100),
+      })
+      .refine((t) => t.suspicious < t.fraud, 'suspicious must be below fraud')
+      .optional(),
+    monitorOnly: z.boolean().optional(),
+    allowlist: z.array(Cidr).max(1000).optional(),
+    ruleWeights: z.record(z.string().max(64), z.number().min(0).max(10)).optional(),
+    botActions: z
+      .object({
+        low: z.enum(['record_only', 'flag', 'challenge', 'block']),
+        medium: z.enum(['record_only', 'flag', 'challenge', 'block']),
+        high: z.enum(['record_only', 'flag', 'challenge', 'block']),
+        critical: z.enum(['record_only', 'flag', 'challenge', 'block']),
+      })
+      .partial()
+      .optional(),
+    adAccount: z
+      .object({
+        provider: z.literal('google_ads'),
+        customerId: z.string().regex(/^\d{3}-?\d{3}-?\d{4}$/),
+        loginCustomerId: z
+          .string()
+          .regex(/^\d{3}-?\d{3}-?\d{4}$/)
+          .optional(),
+        campaignIds: z.array(z.string().regex(/^\d+$/)).max(1000).optional(),
+        enabled: z.boolean().default(true),
+      })
+      .nullable()
+      .optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    domain: z.string().trim().min(1).max(253).optional(),
+    currency: Currency.optional(),
+    timezone: TimeZone.optional(),
+    plan: z.string().max(64).optional(),
+  })
+  .strict()
+  .meta({ id: 'PropertyConfig' });
+export type PropertyConfigInput = z.infer<typeof PropertyConfig>;
