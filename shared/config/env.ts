@@ -19,6 +19,10 @@ export const ENV = {
   adminKeySecretArn: 'ADMIN_KEY_SECRET_ARN',
   /** Local: SHA-256 (hex) of the admin key. */
   adminKeySha256: 'ADMIN_KEY_SHA256',
+  /** Local: master key for click-token signing keys (hex, ≥ 32 digits). */
+  tokenSigningKey: 'TOKEN_SIGNING_KEY',
+  /** AWS: Secrets Manager ARN of the click-token signing master key. */
+  tokenSigningSecretArn: 'TOKEN_SIGNING_SECRET_ARN',
   /** AWS: JSON map plan id -> API Gateway usage plan id. Unset locally (the local gateway reads plans.json). */
   usagePlanIds: 'USAGE_PLAN_IDS',
   /** Local: `true` makes the S3 client use path-style URLs (emulators). */

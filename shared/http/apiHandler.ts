@@ -5,7 +5,7 @@ import { authenticate, type Principal } from '../auth/principal';
 import { logger } from '../observability';
 import type { RouteDef } from '../routes';
 import { ApiError, invalidRequest, payloadTooLarge, serverError, unsupportedMediaType } from './errors';
-import { type RateLimitState, meterRequest, rateLimitHeaders } from './rateLimit';
+import { type MeteredError, meterRequest, type RateLimitState, rateLimitHeaders } from './rateLimit';
 
 /** Largest accepted body (../API.md: 32 KiB, else 413). */
 export const MAX_BODY_BYTES = 32 * 1024;
@@ -34,30 +34,57 @@ export interface ApiResult {
   readonly text?: { readonly contentType: string; readonly body: string };
 }
 
-interface ContractInternal extends Record<string, unknown> {
-  rate?: RateLimitState;
-}
-
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'content-type,x-api-key,x-app-key,x-app-secret,authorization',
   'Access-Control-Allow-Methods': 'GET,POST,PUT,OPTIONS',
 };
 
+/** At most this many fields are named in a 400, each name at most this long: bodies are not echoed back. */
+const MAX_FIELDS = 20;
+const MAX_FIELD_NAME = 64;
+const MAX_MESSAGE = 200;
+
+/** What the contract middleware learned before the handler ran; read again by `onError`. */
+interface Parsed {
+  headers: Record<string, string | undefined>;
+  json: unknown;
+  rate?: RateLimitState;
+}
+const parsedByEvent = new WeakMap<APIGatewayProxyEvent, Parsed>();
+
 /**
- * Wraps a route's handler in the contract: size, content type and JSON checks, zod validation of
- * body/query/params (400 naming the fields), authentication for the route's credential kinds,
- * the per-minute rate meter with X-RateLimit-* headers, and one error mapping for every failure.
+ * The HTTP contract as middy middleware, in the shape of middy's own: `before` checks size (413),
+ * content type (415) and JSON (400); `onError` turns anything thrown into the contract's error body —
+ * ApiErrors as they are, everything else as a bare 500 — with the rate headers once the caller was metered.
+ */
+export const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+  const httpContractBefore = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
+    const headers = lowerCaseHeaders(request.event.headers);
+    const parsed: Parsed = { headers, json: undefined };
+    parsedByEvent.set(request.event, parsed);
+    const raw = decodeBody(request.event);
+    parsed.json = route.body ? parseJsonBody(route, headers, raw) : undefined;
+  };
+  const httpContractOnError = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
+    const error = request.error as MeteredError | null;
+    const rate = error?.rate ?? parsedByEvent.get(request.event)?.rate;
+    request.response = errorResponse(route, error, request.event, rate);
+  };
+  return { before: httpContractBefore, onError: httpContractOnError };
+};
+
+/**
+ * Wraps a route's handler in the contract: the checks of `httpContract`, authentication for the
+ * route's credential kinds, the rate meter (X-RateLimit-* on every response after it), then zod
+ * validation of body, query and path (400 naming the fields) and one error mapping for every failure.
+ * Validation runs after authentication, so an unauthenticated caller learns nothing about the schema.
  */
 export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRequest<R>) => Promise<ApiResult>) {
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const receivedAt = Date.now();
-    const headers = lowerCaseHeaders(event.headers);
-    const rawBody = decodeBody(event);
-    const json = route.body ? parseJsonBody(route, headers, rawBody) : undefined;
-    const body = route.body ? validate(route.body, json, 'body') : undefined;
-    const query = route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
-    const params = route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : undefined;
+    const parsed = parsedByEvent.get(event) ?? { headers: lowerCaseHeaders(event.headers), json: undefined };
+    const { headers, json } = parsed;
     const sourceIp = event.requestContext?.identity?.sourceIp ?? '0.0.0.0';
     const principal =
       route.auth.length === 0
@@ -66,54 +93,58 @@ export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRe
             route,
             headers,
             query: event.queryStringParameters ?? {},
+            pathParameters: event.pathParameters,
             bodyTrackingKey: trackingKeyOf(json),
             authorizer: event.requestContext?.authorizer ?? undefined,
             sourceIp,
           });
-    const rate = principal ? await meterRequest(principal, route, sourceIp, receivedAt) : undefined;
+    if (principal) parsed.rate = await meterRequest(principal, route, sourceIp, receivedAt);
     const request = {
-      body,
-      query,
-      params,
+      body: route.body ? validate(route.body, json, 'body') : undefined,
+      query: route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : undefined,
+      params: route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : undefined,
       principal,
       sourceIp,
       userAgent: headers['user-agent'],
       headers,
-      requestId: context.awsRequestId ?? event.requestContext?.requestId ?? 'local',
+      requestId: context?.awsRequestId ?? event.requestContext?.requestId ?? 'local',
       receivedAt,
     } as ApiRequest<R>;
-    const result = await handle(request);
-    return toResponse(route, result, rate);
+    return toResponse(route, await handle(request), parsed.rate);
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 }).handler(async (event, context) => {
-    try {
-      return await core(event, context);
-    } catch (error) {
-      return errorResponse(route, error, event);
-    }
-  });
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+    .use(httpContract(route))
+    .handler(core);
 }
 
-export function errorResponse(route: Pick<RouteDef, 'browser'>, error: unknown, event?: APIGatewayProxyEvent) {
-  const apiError = error instanceof ApiError ? error : serverError();
-  if (!(error instanceof ApiError) || apiError.statusCode >= 500) {
+/** The contract's error body for anything thrown; only ApiErrors below 500 say what went wrong. */
+export function errorResponse(
+  route: Pick<RouteDef, 'browser'>,
+  error: unknown,
+  event?: APIGatewayProxyEvent,
+  rate?: RateLimitState,
+): APIGatewayProxyResult {
+  const apiError = error instanceof ApiError && error.statusCode < 500 ? error : undefined;
+  const shown = apiError ?? (error instanceof ApiError ? error : serverError());
+  if (!apiError) {
+    // Name and stack only: an SDK message can quote keys or values of the request.
     logger.error('request failed', {
       path: event?.resource ?? event?.path,
       requestId: event?.requestContext?.requestId,
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+      error: error instanceof Error ? { name: error.name, stack: error.stack } : typeof error,
     });
   }
-  const rate = error instanceof ApiError ? (error as ApiError & { rate?: RateLimitState }).rate : undefined;
+  const meteredRate = rate ?? (error as MeteredError | undefined)?.rate;
   return {
-    statusCode: apiError.statusCode,
+    statusCode: shown.statusCode,
     headers: {
       'Content-Type': 'application/json',
       ...(route.browser ? CORS_HEADERS : {}),
-      ...(rate ? rateLimitHeaders(rate) : {}),
-      ...apiError.headers,
+      ...(meteredRate ? rateLimitHeaders(meteredRate) : {}),
+      ...shown.headers,
     },
-    body: JSON.stringify(apiError.toBody()),
+    body: JSON.stringify(shown.toBody()),
   };
 }
 
@@ -139,9 +170,11 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Reco
 
 function decodeBody(event: APIGatewayProxyEvent): string | undefined {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
-  return text;
+  // Measured before decoding too, so a huge base64 body is refused without decoding it.
+  if (event.body.length > MAX_BODY_BYTES * 2) throw payloadTooLarge(MAX_BODY_BYTES);
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.byteLength > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
+  return bytes.toString('utf8');
 }
 
 function parseJsonBody(route: RouteDef, headers: Record<string, string | undefined>, raw: string | undefined): unknown {
@@ -158,19 +191,31 @@ function parseJsonBody(route: RouteDef, headers: Record<string, string | undefin
       key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value,
     );
   } catch {
-    throw invalidRequest('body is not valid JSON');
+    throw invalidRequest('body is not valid JSON', { in: 'body' });
   }
 }
 
-function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
+/** Validates with zod; the 400 names fields (truncated) with zod's messages, which never quote the input. */
+export function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};
   for (const issue of parsed.error.issues) {
-    const name = issue.path.length > 0 ? issue.path.map(String).join('.') : where;
-    fields[name] ??= issue.message;
+    if (Object.keys(fields).length >= MAX_FIELDS) break;
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys.slice(0, MAX_FIELDS)) fields[fieldName([...path, key], where)] ??= 'unknown field';
+      continue;
+    }
+    fields[fieldName(path, where)] ??= issue.message.slice(0, MAX_MESSAGE);
   }
   throw invalidRequest(`invalid ${where}: ${Object.keys(fields).join(', ')}`, { in: where, fields });
+}
+
+function fieldName(path: string[], where: string): string {
+  if (path.length === 0) return where;
+  const name = path.join('.');
+  return name.length > MAX_FIELD_NAME ? `${name.slice(0, MAX_FIELD_NAME)}…` : name;
 }
 
 function trackingKeyOf(json: unknown): string | undefined {

@@ -1,0 +1,371 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  type CfnAuthorizer,
+  Cors,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type MethodOptions,
+  MethodLoggingLevel,
+  Period,
+  RequestAuthorizer,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import packageJson from '../../package.json';
+import { ENV } from '../../shared/config/env';
+import { plans } from '../../shared/plans';
+import {
+  type QueueConsumerDef,
+  type QueueConsumerId,
+  type QueueName,
+  queueConsumers,
+  queueNames,
+  type RouteDef,
+  type RouteId,
+  routes,
+  type ScheduleDef,
+  type ScheduleId,
+  schedules,
+} from '../../shared/routes';
+import { ClicksieveFunction, type ClicksieveFunctionProps, type TableAccess } from './clicksieve-function';
+import { pascal, VISIBILITY_TO_TIMEOUT_RATIO } from './data-store';
+import { addContractGatewayResponses } from './gateway-responses';
+
+/** What the API is handed by the data store. */
+export interface DataResources {
+  readonly table: ITable;
+  readonly queues: Readonly<Record<QueueName, IQueue>>;
+  readonly bucket: IBucket;
+  readonly adminKey: ISecret;
+  readonly tokenSigningKey: ISecret;
+  readonly googleAdsCredentials: ISecret;
+}
+
+export interface ClicksieveApiProps {
+  readonly data: DataResources;
+}
+
+type FunctionId = RouteId | QueueConsumerId | ScheduleId;
+
+/** Env var holding the Google Ads credentials secret's ARN (blocklistPush only). */
+export const GOOGLE_ADS_SECRET_ENV = 'GOOGLE_ADS_SECRET_ARN';
+
+/** Functions that issue or verify click tokens and so read the signing master key. */
+const TOKEN_SIGNERS: ReadonlySet<FunctionId> = new Set<FunctionId>([
+  'clickTokens',
+  'click',
+  'events',
+  'botVerdict',
+  'beaconScorer',
+  'conversionScorer',
+]);
+
+/** The part of the bucket each function that declares `bucket` works in. */
+const BUCKET_PREFIX: Partial<Record<FunctionId, string>> = {
+  botExport: 'exports/',
+  botExportStatus: 'exports/',
+  exportWriter: 'exports/',
+  dailyExport: 'exports/',
+  statsRollup: 'rollups/',
+  intelRefresh: 'intel/',
+};
+
+/** Table access of scheduled functions (the refresh only touches S3). */
+const SCHEDULE_TABLE_ACCESS: Record<ScheduleId, TableAccess | undefined> = {
+  statsRollup: 'readWrite',
+  dailyExport: 'readWrite',
+  blocklistPush: 'readWrite',
+  intelRefresh: undefined,
+};
+
+const INTEL_PREFIX = 'intel/';
+const API_TIMEOUT = Duration.seconds(10);
+const AUTHORIZER_TIMEOUT = Duration.seconds(5);
+const DEFAULT_SCHEDULE_TIMEOUT_SECONDS = 60;
+const BROWSER_HEADERS = ['content-type', 'x-api-key', 'x-app-key', 'x-app-secret', 'authorization'];
+
+/**
+ * The REST API, one Lambda per route of shared/routes.ts, the authorizer, the queue consumers and the
+ * schedules — all generated from the route table, so adding a route there adds it here.
+ */
+export class ClicksieveApi extends Construct {
+  readonly api: RestApi;
+  readonly functions: Readonly<Record<FunctionId | 'authorizer', ClicksieveFunction>>;
+
+  private readonly data: DataResources;
+  private readonly commonEnvironment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: ClicksieveApiProps) {
+    super(scope, id);
+    this.data = props.data;
+    this.commonEnvironment = {
+      [ENV.tableName]: this.data.table.tableName,
+      [ENV.bucketName]: this.data.bucket.bucketName,
+      ...Object.fromEntries(queueNames.map((name) => [ENV.queueUrl[name], this.data.queues[name].queueUrl])),
+      POWERTOOLS_SERVICE_NAME: 'clicksieve',
+      POWERTOOLS_METRICS_NAMESPACE: 'clicksieve',
+      [ENV.version]: packageJson.version,
+    };
+
+    const functions: Partial<Record<FunctionId | 'authorizer', ClicksieveFunction>> = {};
+    const authorizerFn = this.newFunction('Authorizer', {
+      entry: 'functions/api/authorizer.ts',
+      description: 'Resolves x-api-key / X-App-Key+Secret / Bearer / ?token= to a property and its API key',
+      timeout: AUTHORIZER_TIMEOUT,
+    })
+      .bindTable(this.data.table, 'read')
+      .bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
+    functions.authorizer = authorizerFn;
+
+    this.api = new RestApi(this, 'Api', {
+      restApiName: 'clicksieve',
+      description: 'clicksieve click-fraud detection API',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Credentials arrive in several shapes; the authorizer maps each to the property's API key.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'prod',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS }),
+        ),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+    });
+    addContractGatewayResponses(this.api);
+
+    const authorizer = new RequestAuthorizer(this, 'CredentialsAuthorizer', {
+      handler: authorizerFn.fn,
+      // No identity sources: credentials may be in any of several headers or the query (or, for
+      // browser routes, the body), so the authorizer must always run. No cache: a rotated key fails at once.
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    (authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+
+    const usagePlanIds: Record<string, string> = {};
+    for (const plan of plans) {
+      const usagePlan = this.api.addUsagePlan(`Plan${pascal(plan.id)}`, {
+        name: `clicksieve-${plan.id}`,
+        description: plan.description ?? plan.name,
+        throttle: { rateLimit: plan.ratePerMinute / 60, burstLimit: plan.burst },
+        quota: { limit: plan.monthlyAllowance, period: Period.MONTH },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      usagePlanIds[plan.id] = usagePlan.usagePlanId;
+    }
+
+    const preflightPaths = new Set<string>();
+    for (const [routeId, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
+      const fn = this.routeFunction(routeId, route, Object.values(usagePlanIds));
+      if (route.managesApiKeys) fn.fn.addEnvironment(ENV.usagePlanIds, Stack.of(this).toJsonString(usagePlanIds));
+      functions[routeId] = fn;
+
+      const resource = this.api.root.resourceForPath(route.path);
+      const options: MethodOptions =
+        route.auth.length === 0
+          ? { authorizationType: AuthorizationType.NONE }
+          : {
+              authorizationType: AuthorizationType.CUSTOM,
+              authorizer,
+              // Browser routes may carry the public key in the body, out of the authorizer's sight: their
+              // plan limits are metered in the function instead of by the usage plan.
+              apiKeyRequired: route.browser !== true,
+            };
+      resource.addMethod(route.method, new LambdaIntegration(this.integrationTarget(routeId, route, fn), { allowTestInvoke: false }), {
+        ...options,
+        operationName: routeId,
+      });
+      if (route.browser && !preflightPaths.has(route.path)) {
+        preflightPaths.add(route.path);
+        resource.addCorsPreflight({
+          allowOrigins: Cors.ALL_ORIGINS,
+          allowHeaders: BROWSER_HEADERS,
+          allowMethods: browserMethodsAt(route.path),
+          maxAge: Duration.hours(1),
+        });
+      }
+    }
+
+    for (const [consumerId, consumer] of Object.entries(queueConsumers) as [QueueConsumerId, QueueConsumerDef][]) {
+      functions[consumerId] = this.consumerFunction(consumerId, consumer);
+    }
+    for (const [scheduleId, schedule] of Object.entries(schedules) as [ScheduleId, ScheduleDef][]) {
+      functions[scheduleId] = this.scheduledFunction(scheduleId, schedule);
+    }
+    this.functions = functions as Record<FunctionId | 'authorizer', ClicksieveFunction>;
+
+    this.acknowledgeApiFindings();
+  }
+
+  /**
+   * A function whose environment names the usage plans cannot be referenced by its method: that closes
+   * the loop deployment → method → function → usage plan → stage → deployment. Such a function has a
+   * fixed name, the method reaches it by ARN, and the invoke permission is granted on the function itself.
+   */
+  private integrationTarget(id: RouteId, route: RouteDef, fn: ClicksieveFunction) {
+    if (!route.managesApiKeys) return fn.fn;
+    fn.fn.addPermission('ApiGatewayInvoke', {
+      principal: new ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: this.api.arnForExecuteApi(route.method, route.path, this.api.deploymentStage.stageName),
+    });
+    return LambdaFn.fromFunctionAttributes(this, `${pascal(id)}ByName`, {
+      functionArn: Stack.of(this).formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: fn.functionName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      sameEnvironment: true,
+      skipPermissions: true,
+    });
+  }
+
+  private newFunction(id: string, props: Omit<ClicksieveFunctionProps, 'environment'>): ClicksieveFunction {
+    return new ClicksieveFunction(this, id, { ...props, environment: this.commonEnvironment });
+  }
+
+  private routeFunction(id: RouteId, route: RouteDef, usagePlanIds: readonly string[]): ClicksieveFunction {
+    const fn = this.newFunction(pascal(id), {
+      entry: route.handler,
+      functionName: route.managesApiKeys ? `${Stack.of(this).stackName}-${pascal(id)}` : undefined,
+      description: `${route.method} ${route.path}: ${route.summary}`.slice(0, 256),
+      timeout: API_TIMEOUT,
+      memorySize: route.intel ? 1024 : 512,
+      intelSnapshot: route.intel === true,
+    });
+    // Every authenticated request is metered in the table (per-minute counter), hence write access.
+    if (route.auth.length > 0) fn.bindTable(this.data.table, 'readWrite');
+    if (route.auth.includes('admin')) fn.bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
+    if (route.managesApiKeys) fn.addToRolePolicy(this.apiKeyManagement(usagePlanIds));
+    this.bindCommon(id, fn, route);
+    return fn;
+  }
+
+  private consumerFunction(id: QueueConsumerId, consumer: QueueConsumerDef): ClicksieveFunction {
+    const fn = this.newFunction(pascal(id), {
+      entry: consumer.handler,
+      description: consumer.summary,
+      timeout: Duration.seconds(Math.floor(consumer.visibilityTimeoutSeconds / VISIBILITY_TO_TIMEOUT_RATIO)),
+      memorySize: consumer.intel || consumer.bucket ? 1024 : 512,
+      intelSnapshot: consumer.intel === true,
+    }).bindTable(this.data.table, 'readWrite');
+    this.bindCommon(id, fn, consumer);
+    fn.fn.addEventSource(
+      new SqsEventSource(this.data.queues[consumer.queue], {
+        batchSize: consumer.batchSize,
+        reportBatchItemFailures: true,
+        // SQS allows batches above 10 only with a batching window.
+        maxBatchingWindow: consumer.batchSize > 10 ? Duration.seconds(1) : undefined,
+      }),
+    );
+    return fn;
+  }
+
+  private scheduledFunction(id: ScheduleId, schedule: ScheduleDef): ClicksieveFunction {
+    const fn = this.newFunction(pascal(id), {
+      entry: schedule.handler,
+      description: schedule.summary,
+      timeout: Duration.seconds(schedule.timeoutSeconds ?? DEFAULT_SCHEDULE_TIMEOUT_SECONDS),
+      memorySize: 1024,
+    });
+    const tableAccess = SCHEDULE_TABLE_ACCESS[id];
+    if (tableAccess) fn.bindTable(this.data.table, tableAccess);
+    if (id === 'blocklistPush') fn.bindSecret(this.data.googleAdsCredentials, GOOGLE_ADS_SECRET_ENV);
+    this.bindCommon(id, fn, schedule);
+    new Rule(this, `${pascal(id)}Schedule`, {
+      description: schedule.summary,
+      schedule: Schedule.expression(schedule.expression),
+      targets: [new LambdaFunction(fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    return fn;
+  }
+
+  /** Wiring any kind of function may declare: queues it publishes to, bucket, intel snapshot, token key. */
+  private bindCommon(
+    id: FunctionId,
+    fn: ClicksieveFunction,
+    def: {
+      readonly publishes?: readonly QueueName[];
+      readonly bucket?: 'read' | 'readWrite';
+      readonly intel?: boolean;
+    },
+  ): void {
+    for (const queue of def.publishes ?? []) fn.bindQueue(this.data.queues[queue], ENV.queueUrl[queue]);
+    if (def.bucket) fn.bindBucket(this.data.bucket, def.bucket, BUCKET_PREFIX[id]);
+    if (def.intel) fn.bindBucket(this.data.bucket, 'read', INTEL_PREFIX);
+    if (TOKEN_SIGNERS.has(id)) fn.bindSecret(this.data.tokenSigningKey, ENV.tokenSigningSecretArn);
+  }
+
+  /** Create and delete per-property API keys and attach them to this API's usage plans, nothing else. */
+  private apiKeyManagement(usagePlanIds: readonly string[]): PolicyStatement {
+    const { partition, region } = Stack.of(this);
+    const arn = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
+    return new PolicyStatement({
+      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PATCH'],
+      resources: [
+        arn('/apikeys'),
+        arn('/apikeys/*'),
+        ...usagePlanIds.flatMap((planId) => [arn(`/usageplans/${planId}/keys`), arn(`/usageplans/${planId}/keys/*`)]),
+      ],
+    });
+  }
+
+  private acknowledgeApiFindings(): void {
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason: 'Requests are validated in each function with the zod schemas of the route table (400 naming the fields).',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is left to the operator (cost); per-plan throttles, per-address limits and 32 KiB bodies apply.',
+      },
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Only public routes (health, plans, openapi) and CORS preflights are open, as the contract requires; ' +
+          'every other method runs the Lambda authorizer.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Callers are servers and landing pages holding property keys, not Cognito users: a Lambda authorizer checks them.',
+      },
+    );
+  }
+}
+
+function browserMethodsAt(path: string): string[] {
+  const methods = Object.values(routes as Record<string, RouteDef>)
+    .filter((route) => route.path === path && route.browser)
+    .map((route) => route.method);
+  return [...methods, 'OPTIONS'];
+}

@@ -1,0 +1,42 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { type QueueName, queueNames } from '../shared/routes';
+import { ClicksieveApi } from './constructs/api';
+import { DataStore } from './constructs/data-store';
+
+/**
+ * One stack, two layers: the data store (table, queues, bucket, secrets — retained on delete) and the
+ * API (functions, authorizer, usage plans, schedules) handed the data store's resources as typed props.
+ * One stack rather than two keeps `cdk deploy` a single step and avoids cross-stack exports, which would
+ * pin the table, queues and bucket against replacement.
+ */
+export class ClicksieveStack extends Stack {
+  readonly data: DataStore;
+  readonly api: ClicksieveApi;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    this.data = new DataStore(this, 'Data');
+    const queues: Partial<Record<QueueName, IQueue>> = {};
+    for (const name of queueNames) queues[name] = this.data.queues[name].queue;
+    this.api = new ClicksieveApi(this, 'Api', {
+      data: {
+        table: this.data.table,
+        queues: queues as Record<QueueName, IQueue>,
+        bucket: this.data.bucket,
+        adminKey: this.data.adminKey,
+        tokenSigningKey: this.data.tokenSigningKey,
+        googleAdsCredentials: this.data.googleAdsCredentials,
+      },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL; every route is under v1/' });
+    new CfnOutput(this, 'AdminKeySecretArn', {
+      value: this.data.adminKey.secretArn,
+      description: 'Read the admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString',
+    });
+    new CfnOutput(this, 'BucketName', { value: this.data.bucket.bucketName });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+  }
+}

@@ -1,0 +1,211 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
+import { mergeSorted, prefetchedPages } from './sortedMerge';
+
+/**
+ * Click records: `CLK#<clickId>` / `CLK`, in GSI1 under `CLKDAY#<propertyId>#<UTC day>#<shard>` sorted by
+ * `<ISO time>#<clickId>` (see shared/model.ts). `version` starts at 1 and grows with every re-score, so two
+ * re-scorers of one click cannot overwrite each other.
+ */
+export interface StoredClick extends ClickRecord {
+  readonly version: number;
+}
+
+/** Fields a re-score may set beside the outcome. */
+export interface ClickPatch {
+  readonly beaconAt?: number;
+  readonly convertedAt?: number;
+}
+
+/** Someone else re-scored the click since it was read: read again and recompute. */
+export class ClickVersionConflictError extends Error {
+  constructor(readonly clickId: string) {
+    super(`click ${clickId} changed since it was read`);
+    this.name = 'ClickVersionConflictError';
+  }
+}
+
+export class ClickMissingError extends Error {
+  constructor(readonly clickId: string) {
+    super(`click ${clickId} does not exist`);
+    this.name = 'ClickMissingError';
+  }
+}
+
+export interface ClickStore {
+  /** Stores a new click once: a retried request answers `duplicate` and changes nothing. */
+  putClick(record: ClickRecord): Promise<'stored' | 'duplicate'>;
+  getClick(clickId: string): Promise<StoredClick | undefined>;
+  /** Sets the current outcome if the click is still at `expectedVersion`; throws ClickVersionConflictError otherwise. */
+  updateClickOutcome(
+    clickId: string,
+    next: Outcome,
+    reasons: readonly ReasonEntry[],
+    patch: ClickPatch,
+    expectedVersion: number,
+  ): Promise<StoredClick>;
+  /** Every click of the property with `fromMs <= at < toMs`, once each, in time order (ties by click id). */
+  clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncIterable<StoredClick>;
+}
+
+const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+
+export function clickItem(record: ClickRecord): Record<string, unknown> {
+  return { ...clickKey(record.clickId), ...clickIndexKeys(record.propertyId, record.clickId, record.at), ...record, version: 1 };
+}
+
+export function clickFromItem(item: Record<string, unknown>): StoredClick {
+  const record: Record<string, unknown> = { ...item };
+  for (const name of INDEX_ATTRIBUTES) delete record[name];
+  return record as unknown as StoredClick;
+}
+
+/** The UpdateItem of a re-score, shared by the store and the atomic ledger (index.ts). */
+export function clickOutcomeUpdate(
+  clickId: string,
+  next: Outcome,
+  reasons: readonly ReasonEntry[],
+  patch: ClickPatch,
+  expectedVersion: number,
+) {
+  const sets = ['#current = :current', '#reasons = :reasons', '#version = :nextVersion'];
+  const names: Record<string, string> = { '#current': 'current', '#reasons': 'reasons', '#version': 'version' };
+  const values: Record<string, unknown> = {
+    ':current': next,
+    ':reasons': reasons,
+    ':expected': expectedVersion,
+    ':nextVersion': expectedVersion + 1,
+  };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    sets.push(`#${field} = :${field}`);
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+  }
+  return {
+    Key: clickKey(clickId),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ConditionExpression: '#version = :expected',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export class DynamoClickStore implements ClickStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putClick(record: ClickRecord): Promise<'stored' | 'duplicate'> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: clickItem(record),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'stored';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async getClick(clickId: string): Promise<StoredClick | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: clickKey(clickId) }));
+    return Item ? clickFromItem(Item) : undefined;
+  }
+
+  async updateClickOutcome(
+    clickId: string,
+    next: Outcome,
+    reasons: readonly ReasonEntry[],
+    patch: ClickPatch,
+    expectedVersion: number,
+  ): Promise<StoredClick> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          ...clickOutcomeUpdate(clickId, next, reasons, patch, expectedVersion),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return clickFromItem(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ClickVersionConflictError(clickId);
+      throw error;
+    }
+  }
+
+  async *clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncGenerator<StoredClick> {
+    if (toMs <= fromMs) return;
+    const low = new Date(fromMs).toISOString();
+    // Inclusive upper bound of the half-open range: the last millisecond, any click id after it.
+    const high = `${new Date(toMs - 1).toISOString()}#\uffff`;
+    // UTC days are disjoint and ascending, so merging the shards of each day in turn gives one time-ordered stream.
+    for (const day of utcDaysBetween(fromMs, toMs - 1)) {
+      const shards = Array.from({ length: CLICK_DAY_SHARDS }, (_, shard) =>
+        this.partition(clickDayPartition(propertyId, day, shard), low, high),
+      );
+      for await (const item of mergeSorted(shards, (i) => i.gsi1sk as string)) yield clickFromItem(item);
+    }
+  }
+
+  private partition(gsi1pk: string, low: string, high: string): AsyncGenerator<Record<string, unknown>> {
+    return prefetchedPages<Record<string, unknown>, Record<string, unknown>>(async (cursor) => {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high',
+          ExpressionAttributeValues: { ':pk': gsi1pk, ':low': low, ':high': high },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      return { items: page.Items ?? [], next: page.LastEvaluatedKey };
+    });
+  }
+}
+
+/** Clicks in a Map: unit tests and the offline backtest. Same semantics as the DynamoDB store. */
+export class MemoryClickStore implements ClickStore {
+  private readonly clicks = new Map<string, StoredClick>();
+
+  async putClick(record: ClickRecord): Promise<'stored' | 'duplicate'> {
+    if (this.clicks.has(record.clickId)) return 'duplicate';
+    this.clicks.set(record.clickId, structuredClone({ ...record, version: 1 }));
+    return 'stored';
+  }
+
+  async getClick(clickId: string): Promise<StoredClick | undefined> {
+    const click = this.clicks.get(clickId);
+    return click ? structuredClone(click) : undefined;
+  }
+
+  async updateClickOutcome(
+    clickId: string,
+    next: Outcome,
+    reasons: readonly ReasonEntry[],
+    patch: ClickPatch,
+    expectedVersion: number,
+  ): Promise<StoredClick> {
+    const click = this.clicks.get(clickId);
+    if (!click || click.version !== expectedVersion) throw new ClickVersionConflictError(clickId);
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    const updated: StoredClick = { ...click, ...defined, current: next, reasons, version: expectedVersion + 1 };
+    this.clicks.set(clickId, structuredClone(updated));
+    return structuredClone(updated);
+  }
+
+  async *clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncGenerator<StoredClick> {
+    const inRange = [...this.clicks.values()]
+      .filter((click) => click.propertyId === propertyId && click.at >= fromMs && click.at < toMs)
+      .sort((a, b) => a.at - b.at || (a.clickId < b.clickId ? -1 : a.clickId > b.clickId ? 1 : 0));
+    for (const click of inRange) yield structuredClone(click);
+  }
+}

@@ -1,0 +1,223 @@
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Action, BotAction, BotLevel, Label, Outcome } from '../model';
+import { dayInZone } from '../reporting/calendar';
+
+/**
+ * Daily rollups: `STAT#<propertyId>#<local day>#<shard>` / `STAT`, one number attribute per counter.
+ * A click adds to one random shard of ROLLUP_SHARDS, so a property taking thousands of clicks a second
+ * spreads its writes over that many partitions; readers add the shards up (a day costs ROLLUP_SHARDS
+ * reads whatever the number of clicks). All counters a click touches change in one UpdateItem.
+ *
+ * Counter names: `clicks` (scored clicks), `events` (/v1/events), `label:<LABEL>`, `action:<ACTION>`,
+ * `level:<bot level>`, `botAction:<bot action>`, `rule:<rule id>` (clicks whose outcome fired that rule).
+ * A re-score moves the click between buckets: the old outcome's counters go down, the new one's up,
+ * in the day of the click (not of the re-score). A single shard may go negative; the sum never does.
+ */
+export const ROLLUP_SHARDS = 16;
+
+export interface OutcomeChange {
+  readonly propertyId: string;
+  readonly timezone: string;
+  /** When the click happened (epoch ms): it decides the day. */
+  readonly at: number;
+  /** The click's outcome before a re-score; absent for a new click. */
+  readonly before?: Outcome;
+  readonly after: Outcome;
+  readonly isNewClick: boolean;
+}
+
+export interface RollupCounts {
+  clicks: number;
+  events: number;
+  labels: Record<Label, number>;
+  actions: Record<Action, number>;
+  levels: Record<BotLevel, number>;
+  botActions: Record<BotAction, number>;
+  rules: Record<string, number>;
+}
+
+export interface RollupStore {
+  recordOutcome(change: OutcomeChange): Promise<void>;
+  recordEvent(propertyId: string, timezone: string, at: number): Promise<void>;
+  /** Counts per requested local day, shards added up; days without traffic are zero. */
+  readDays(propertyId: string, days: readonly string[]): Promise<Map<string, RollupCounts>>;
+}
+
+export const rollupKey = (propertyId: string, day: string, shard: number) => ({
+  pk: `STAT#${propertyId}#${day}#${shard}`,
+  sk: 'STAT',
+});
+
+const outcomeCounters = (outcome: Outcome): string[] => [
+  `label:${outcome.label}`,
+  `action:${outcome.action}`,
+  `level:${outcome.botLevel}`,
+  `botAction:${outcome.botAction}`,
+  ...[...new Set(outcome.rules)].map((rule) => `rule:${rule}`),
+];
+
+/** The counter increments of one change, zeros dropped (an unchanged re-score changes nothing). */
+export function rollupDelta(change: Pick<OutcomeChange, 'before' | 'after' | 'isNewClick'>): Map<string, number> {
+  const delta = new Map<string, number>();
+  const add = (name: string, amount: number) => delta.set(name, (delta.get(name) ?? 0) + amount);
+  if (change.isNewClick) add('clicks', 1);
+  if (change.before) for (const name of outcomeCounters(change.before)) add(name, -1);
+  for (const name of outcomeCounters(change.after)) add(name, 1);
+  for (const [name, amount] of delta) if (amount === 0) delta.delete(name);
+  return delta;
+}
+
+export const randomShard = (): number => Math.floor(Math.random() * ROLLUP_SHARDS);
+
+/** The UpdateItem adding a delta to one shard; shared with the atomic ledger (index.ts). */
+export function rollupUpdate(propertyId: string, day: string, shard: number, delta: ReadonlyMap<string, number>) {
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const adds: string[] = [];
+  let i = 0;
+  for (const [name, amount] of delta) {
+    names[`#c${i}`] = name;
+    values[`:c${i}`] = amount;
+    adds.push(`#c${i} :c${i}`);
+    i++;
+  }
+  return {
+    Key: rollupKey(propertyId, day, shard),
+    UpdateExpression: `ADD ${adds.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export function emptyCounts(): RollupCounts {
+  return {
+    clicks: 0,
+    events: 0,
+    labels: { CLEAN: 0, SUSPICIOUS: 0, FRAUD: 0 },
+    actions: { ALLOW: 0, FLAG: 0, BLOCK: 0 },
+    levels: { low: 0, medium: 0, high: 0, critical: 0 },
+    botActions: { record_only: 0, flag: 0, challenge: 0, block: 0 },
+    rules: {},
+  };
+}
+
+/** Adds a stored counter item (or a delta) into `into`. Unknown counter names are ignored. */
+export function addCounters(into: RollupCounts, counters: Iterable<[string, unknown]>): RollupCounts {
+  const groups = { label: into.labels, action: into.actions, level: into.levels, botAction: into.botActions } as Record<
+    string,
+    Record<string, number>
+  >;
+  for (const [name, value] of counters) {
+    if (typeof value !== 'number') continue;
+    if (name === 'clicks' || name === 'events') {
+      into[name] += value;
+      continue;
+    }
+    const colon = name.indexOf(':');
+    if (colon < 0) continue;
+    const group = name.slice(0, colon);
+    const key = name.slice(colon + 1);
+    if (group === 'rule') into.rules[key] = (into.rules[key] ?? 0) + value;
+    else if (groups[group] && key in groups[group]) groups[group][key]! += value;
+  }
+  return into;
+}
+
+export function sumCounts(all: Iterable<RollupCounts>): RollupCounts {
+  const total = emptyCounts();
+  const addInto = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) + value;
+  };
+  for (const counts of all) {
+    total.clicks += counts.clicks;
+    total.events += counts.events;
+    addInto(total.labels, counts.labels);
+    addInto(total.actions, counts.actions);
+    addInto(total.levels, counts.levels);
+    addInto(total.botActions, counts.botActions);
+    addInto(total.rules, counts.rules);
+  }
+  return total;
+}
+
+const BATCH_GET_LIMIT = 100;
+const READ_CONCURRENCY = 8;
+
+export class DynamoRollupStore implements RollupStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async recordOutcome(change: OutcomeChange): Promise<void> {
+    const delta = rollupDelta(change);
+    if (delta.size === 0) return;
+    const day = dayInZone(change.at, change.timezone);
+    await this.client.send(
+      new UpdateCommand({ TableName: this.tableName, ...rollupUpdate(change.propertyId, day, randomShard(), delta) }),
+    );
+  }
+
+  async recordEvent(propertyId: string, timezone: string, at: number): Promise<void> {
+    const update = rollupUpdate(propertyId, dayInZone(at, timezone), randomShard(), new Map([['events', 1]]));
+    await this.client.send(new UpdateCommand({ TableName: this.tableName, ...update }));
+  }
+
+  async readDays(propertyId: string, days: readonly string[]): Promise<Map<string, RollupCounts>> {
+    const result = new Map(days.map((day) => [day, emptyCounts()]));
+    const keys = days.flatMap((day) => Array.from({ length: ROLLUP_SHARDS }, (_, s) => rollupKey(propertyId, day, s)));
+    const batches: (typeof keys)[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) batches.push(keys.slice(i, i + BATCH_GET_LIMIT));
+    const prefix = `STAT#${propertyId}#`;
+    const worker = async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        for (const item of await this.batchGet(batch)) {
+          const day = String(item.pk).slice(prefix.length, prefix.length + 10);
+          const counts = result.get(day);
+          if (counts) addCounters(counts, Object.entries(item));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, batches.length) }, worker));
+    return result;
+  }
+
+  private async batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown>[] | undefined = keys;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+      items.push(...(out.Responses?.[this.tableName] ?? []));
+      pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      if (attempt > 10 && pending?.length) throw new Error('rollup read throttled: unprocessed keys remain');
+    }
+    return items;
+  }
+}
+
+/** Rollups in a Map (no shards: there is no partition to protect). */
+export class MemoryRollupStore implements RollupStore {
+  private readonly days = new Map<string, Map<string, number>>();
+
+  async recordOutcome(change: OutcomeChange): Promise<void> {
+    this.apply(change.propertyId, dayInZone(change.at, change.timezone), rollupDelta(change));
+  }
+
+  async recordEvent(propertyId: string, timezone: string, at: number): Promise<void> {
+    this.apply(propertyId, dayInZone(at, timezone), new Map([['events', 1]]));
+  }
+
+  async readDays(propertyId: string, days: readonly string[]): Promise<Map<string, RollupCounts>> {
+    return new Map(
+      days.map((day) => [day, addCounters(emptyCounts(), this.days.get(`${propertyId}#${day}`) ?? new Map())]),
+    );
+  }
+
+  apply(propertyId: string, day: string, delta: ReadonlyMap<string, number>): void {
+    const key = `${propertyId}#${day}`;
+    const counters = this.days.get(key) ?? new Map<string, number>();
+    for (const [name, amount] of delta) counters.set(name, (counters.get(name) ?? 0) + amount);
+    this.days.set(key, counters);
+  }
+}

@@ -1,0 +1,34 @@
+import { CLICK_DAY_SHARDS } from '../model';
+
+/** FNV-1a (32 bit): a stable, well-spread hash so a click's shard never changes between writes and reads. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export const clickShard = (clickId: string): number => fnv1a(clickId) % CLICK_DAY_SHARDS;
+
+/** `YYYY-MM-DD` of an instant in UTC (the click GSI1 partitions are UTC days). */
+export const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+
+export const clickKey = (clickId: string) => ({ pk: `CLK#${clickId}`, sk: 'CLK' });
+
+export const clickDayPartition = (propertyId: string, day: string, shard: number): string =>
+  `CLKDAY#${propertyId}#${day}#${shard}`;
+
+export const clickIndexKeys = (propertyId: string, clickId: string, at: number) => ({
+  gsi1pk: clickDayPartition(propertyId, utcDay(at), clickShard(clickId)),
+  gsi1sk: `${new Date(at).toISOString()}#${clickId}`,
+});
+
+/** Every UTC day from the one holding `fromMs` to the one holding `lastMs`, inclusive. */
+export function utcDaysBetween(fromMs: number, lastMs: number): string[] {
+  const days: string[] = [];
+  const dayMs = 86_400_000;
+  for (let t = Math.floor(fromMs / dayMs) * dayMs; t <= lastMs; t += dayMs) days.push(utcDay(t));
+  return days;
+}

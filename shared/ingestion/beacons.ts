@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { StoredClick } from '../decisions';
+import { logger } from '../observability';
+import type { BehaviourInput } from '../scoring/scoreClick';
+import { allWritten } from './clicks';
+import { canonicalJson } from './events';
+import type { BeaconMessage } from './messages';
+import type { IngestionDeps, ScoredClickRecord } from './ports';
+
+export interface BeaconRequest {
+  readonly propertyId: string;
+  readonly receivedAt: number;
+  readonly clickId: string;
+  readonly behaviour: BehaviourInput;
+}
+
+/** POST /v1/click/beacon: nothing but one SQS message, so the answer (204) comes at once. */
+export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest): Promise<void> {
+  const beaconId = createHash('sha256')
+    .update(`${request.propertyId}\u0000${request.clickId}\u0000${canonicalJson(request.behaviour)}`)
+    .digest('base64url')
+    .slice(0, 32);
+  const message: BeaconMessage = {
+    kind: 'beacon',
+    beaconId,
+    propertyId: request.propertyId,
+    clickId: request.clickId,
+    receivedAt: request.receivedAt,
+    behaviour: request.behaviour,
+  };
+  await deps.queues.send('beacons', message);
+}
+
+export type ApplyResult = 'applied' | 'duplicate' | 'dropped';
+
+/** A beacon's claim outlives one scorer attempt, and is shorter than the queue's visibility timeout. */
+const BEACON_LEASE_MS = 45_000;
+
+/**
+ * The beacon scorer's work for one message. Exactly once: the beacon id is claimed; a message seen
+ * before (same beacon delivered twice, or sent twice by the browser) changes nothing. The click is
+ * re-scored conditionally on its version, moving it between rollup bands in the same transaction;
+ * then the visitor's worst score and the address's reputation follow. An unknown click, or another
+ * property's, is dropped with a log line (retrying cannot make it appear).
+ */
+export async function applyBeacon(deps: IngestionDeps, message: BeaconMessage): Promise<ApplyResult> {
+  const claimKey = `beacon#${message.beaconId}`;
+  const claim = await deps.store.claim(claimKey, deps.now(), BEACON_LEASE_MS);
+  if (claim.kind === 'done') return 'duplicate';
+  if (claim.kind === 'busy') throw new Error(`beacon ${message.beaconId} is being applied by another delivery`);
+  try {
+    const result = await rescore(deps, message);
+    await deps.store.complete(claimKey, claim.owner, { result }, deps.now());
+    return result;
+  } catch (error) {
+    await deps.store.release(claimKey, claim.owner).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<ApplyResult> {
+  const property = await deps.properties.get(message.propertyId);
+  if (!property) {
+    logger.warn('beacon dropped: unknown property', { propertyId: message.propertyId, clickId: message.clickId });
+    return 'dropped';
+  }
+  let found: StoredClick | undefined;
+  const result = await deps.decisions.ledger.rescoreClick(message.clickId, property.timezone, (click) => {
+    found = click;
+    const signals = (click as Partial<ScoredClickRecord>).signals;
+    // Another property's click, or a click stored without signals: nothing this beacon may change.
+    if (click.propertyId !== message.propertyId || !signals) return undefined;
+    // The same beacon applied by an earlier attempt that crashed before completing its claim.
+    if (click.beaconAt === message.receivedAt) return undefined;
+    const { reasons, signals: next, ...outcome } = deps.scoring.rescoreClick(property, signals, {
+      behaviour: message.behaviour,
+    });
+    return { next: outcome, reasons, patch: { beaconAt: message.receivedAt, signals: next } as { beaconAt: number } };
+  });
+  if (!result) {
+    if (!found || found.propertyId !== message.propertyId) {
+      logger.warn('beacon dropped: no such click for this property', {
+        propertyId: message.propertyId,
+        clickId: message.clickId,
+      });
+      return 'dropped';
+    }
+    return 'duplicate';
+  }
+  const { click, before } = result;
+  await allWritten([
+    deps.store.touchVisitor({ visitorId: click.visitorId, propertyId: click.propertyId, at: message.receivedAt, beacon: true }),
+    deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
+      clickId: click.clickId,
+      score: click.current.score,
+      reasons: click.reasons,
+    }),
+    before.score !== click.current.score
+      ? deps.decisions.ipReputation.recordIpOutcome({
+          propertyId: click.propertyId,
+          ip: click.ip,
+          at: click.at,
+          score: click.current.score,
+          reason: click.reasons[0]?.rule ?? 'none',
+          previousScore: before.score,
+        })
+      : undefined,
+  ]);
+  return 'applied';
+}

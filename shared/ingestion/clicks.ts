@@ -1,0 +1,133 @@
+import { invalidRequest, unauthorized } from '../http/errors';
+import { newId } from '../ids';
+import type { CredentialKind } from '../routes';
+import type { ClickTokenCheck } from '../tokens';
+import { clickAddress } from './address';
+import type { IngestionDeps, PropertyView, ScoredClickRecord } from './ports';
+
+export interface ClickRequest {
+  readonly kind: CredentialKind;
+  readonly propertyId: string;
+  readonly sourceIp: string;
+  /** The `User-Agent` header: used when the body names none. */
+  readonly headerUserAgent?: string;
+  readonly ip?: string;
+  readonly gclid?: string;
+  readonly userAgent?: string;
+  readonly referrer?: string;
+  readonly pageUrl?: string;
+  readonly clickToken?: string;
+  readonly visitorId?: string;
+}
+
+export interface ClickAnswer {
+  readonly status: 'clean' | 'suspicious' | 'fraud';
+  readonly score: number;
+  readonly action: 'allow' | 'flag' | 'block';
+  readonly click_id: string;
+  readonly visitor_id: string;
+  readonly reasons: ScoredClickRecord['reasons'];
+}
+
+export async function loadProperty(deps: IngestionDeps, propertyId: string): Promise<PropertyView> {
+  const property = await deps.properties.get(propertyId);
+  // The credential authenticated, so the property existed a moment ago: it was deleted or disabled since.
+  if (!property) throw unauthorized();
+  return property;
+}
+
+/**
+ * POST /v1/click (and `click` events). The hot path: the property's cached config, ONE parallel round of
+ * velocity counter ADDs inside scoreClick (token uses and gclid repeats included), the pure engine, then
+ * ONE parallel round of writes — the click with its rollup (one transaction), the visitor, the address's
+ * reputation, and the gclid / token indexes. Any failed write fails the request (5xx, the caller retries):
+ * a 200 always means the click is stored.
+ */
+export async function recordClick(
+  deps: IngestionDeps,
+  request: ClickRequest,
+  /** More writes for the same round (a `click` event's event counter), started with the others. */
+  alsoWrite: () => readonly Promise<unknown>[] = () => [],
+): Promise<ClickAnswer> {
+  const address = clickAddress(request.kind, request.ip, request.sourceIp);
+  if (!address) throw invalidRequest('invalid body: ip', { in: 'body', fields: { ip: 'not an IPv4/IPv6 address' } });
+  const property = await loadProperty(deps, request.propertyId);
+  const at = deps.now();
+  const clickId = newId('clk_');
+  const visitorId = request.visitorId ?? newId('vis_');
+  const userAgent = request.userAgent ?? request.headerUserAgent;
+  const token: ClickTokenCheck | undefined =
+    request.clickToken !== undefined ? await deps.tokens.verify(property.id, request.clickToken, at) : undefined;
+
+  const verdict = await deps.scoring.scoreClick(property, {
+    propertyId: property.id,
+    at,
+    ip: address.ip,
+    ...(userAgent !== undefined ? { userAgent } : {}),
+    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
+    ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
+    ...(request.visitorId !== undefined ? { clientVisitorId: request.visitorId } : {}),
+    ...(token !== undefined ? { token } : {}),
+  });
+  const { reasons, signals, ...outcome } = verdict;
+  const tokenPayload = token !== undefined && token.status !== 'invalid' ? token.payload : undefined;
+  const record: ScoredClickRecord = {
+    clickId,
+    propertyId: property.id,
+    visitorId,
+    at,
+    ip: address.ip,
+    ...(address.claimedIp !== undefined ? { claimedIp: address.claimedIp } : {}),
+    ...(userAgent !== undefined ? { userAgent } : {}),
+    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
+    ...(request.referrer !== undefined ? { referrer: request.referrer } : {}),
+    ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
+    valueTrack: deps.scoring.valueTrack(request.pageUrl),
+    ...(request.clickToken !== undefined ? { clickToken: request.clickToken } : {}),
+    ...(tokenPayload !== undefined ? { tokenProvider: tokenPayload.provider } : {}),
+    ...(tokenPayload?.campaign !== undefined ? { tokenCampaign: tokenPayload.campaign } : {}),
+    atClick: outcome,
+    current: outcome,
+    reasons,
+    signals,
+  };
+
+  await allWritten([
+    deps.decisions.ledger.recordClick(record, property.timezone),
+    deps.store.touchVisitor({
+      visitorId,
+      propertyId: property.id,
+      at,
+      ip: address.ip,
+      click: { clickId, score: outcome.score, reasons },
+    }),
+    deps.decisions.ipReputation.recordIpOutcome({
+      propertyId: property.id,
+      ip: address.ip,
+      at,
+      score: outcome.score,
+      reason: reasons[0]?.rule ?? 'none',
+    }),
+    request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at) : undefined,
+    tokenPayload !== undefined
+      ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000)
+      : undefined,
+    ...alsoWrite(),
+  ]);
+
+  return {
+    status: outcome.label.toLowerCase() as ClickAnswer['status'],
+    score: outcome.score,
+    action: outcome.action.toLowerCase() as ClickAnswer['action'],
+    click_id: clickId,
+    visitor_id: visitorId,
+    reasons,
+  };
+}
+
+/** Waits for every write of a round (none left running behind an error), then fails with the first error. */
+export async function allWritten(writes: readonly (Promise<unknown> | undefined)[]): Promise<void> {
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}

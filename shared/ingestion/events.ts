@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { conflict } from '../http/errors';
+import { newId } from '../ids';
+import { logger } from '../observability';
+import type { CredentialKind } from '../routes';
+import { clickAddress } from './address';
+import { allWritten, loadProperty, recordClick } from './clicks';
+import type { ConversionMessage } from './messages';
+import type { IngestionDeps } from './ports';
+
+export interface EventRequest {
+  readonly kind: CredentialKind;
+  readonly propertyId: string;
+  readonly sourceIp: string;
+  readonly headerUserAgent?: string;
+  /** `Idempotency-Key` header: retries carrying the same key are one event whatever the timing. */
+  readonly idempotencyKey?: string;
+  readonly receivedAt: number;
+  readonly body: {
+    readonly type: 'page_view' | 'click' | 'conversion';
+    readonly url?: string;
+    readonly referrer?: string;
+    readonly visitorId?: string;
+    readonly gclid?: string;
+    readonly click_token?: string;
+    readonly ip?: string;
+    readonly data?: Readonly<Record<string, unknown>>;
+  };
+}
+
+export interface EventAnswer {
+  readonly success: true;
+  readonly eventId: string;
+  readonly visitorId: string;
+}
+
+/** How long one attempt may hold an event before a retry may take it over (a crashed attempt). */
+const EVENT_LEASE_MS = 30_000;
+/** Without an Idempotency-Key, identical events within this window are one event. */
+export const EVENT_DEDUP_WINDOW_MS = 60_000;
+
+/**
+ * The event id is derived, not random, so a retried request finds the first attempt:
+ * from the `Idempotency-Key` header when sent, else from the event's content, the caller's address
+ * and the minute it arrived. `ip`, `visitorId`… all take part, so distinct events never collide.
+ */
+export function eventIdFor(request: EventRequest): string {
+  const basis =
+    request.idempotencyKey !== undefined
+      ? `key\u0000${request.idempotencyKey}`
+      : `body\u0000${request.sourceIp}\u0000${Math.floor(request.receivedAt / EVENT_DEDUP_WINDOW_MS)}\u0000${canonicalJson(request.body)}`;
+  const digest = createHash('sha256').update(`${request.propertyId}\u0000${basis}`).digest('base64url');
+  return `evt_${digest.slice(0, 27)}`;
+}
+
+/**
+ * POST /v1/events. Stored exactly once: the event id is claimed first (conditional write); a retry of
+ * an event already recorded answers the first answer again and writes nothing; a retry while the first
+ * attempt still runs answers 409 (retry shortly); an attempt that fails releases its claim and answers
+ * 5xx, so the caller's retry records the event in full.
+ */
+export async function recordEvent(deps: IngestionDeps, request: EventRequest): Promise<EventAnswer> {
+  const eventId = eventIdFor(request);
+  const claimKey = `evt#${request.propertyId}#${eventId}`;
+  const claim = await deps.store.claim(claimKey, deps.now(), EVENT_LEASE_MS);
+  if (claim.kind === 'done') {
+    return { success: true, eventId, visitorId: String(claim.result.visitorId) };
+  }
+  if (claim.kind === 'busy') throw conflict('this event is being recorded by an earlier request; retry shortly', { eventId });
+  try {
+    const answer = await processEvent(deps, request, eventId);
+    await deps.store.complete(claimKey, claim.owner, { visitorId: answer.visitorId, ...answer.extra }, deps.now());
+    return { success: true, eventId, visitorId: answer.visitorId };
+  } catch (error) {
+    await deps.store.release(claimKey, claim.owner).catch((releaseError: unknown) => {
+      logger.warn('event claim not released; it expires with its lease', { eventId, error: String(releaseError) });
+    });
+    throw error;
+  }
+}
+
+async function processEvent(
+  deps: IngestionDeps,
+  request: EventRequest,
+  eventId: string,
+): Promise<{ visitorId: string; extra: Record<string, unknown> }> {
+  const { body } = request;
+  const data = body.data ?? {};
+  const userAgent = typeof data.userAgent === 'string' ? data.userAgent : request.headerUserAgent;
+  const property = await loadProperty(deps, request.propertyId);
+
+  if (body.type === 'click') {
+    // The event counter is written in the click's own write round, not in a round of its own.
+    const answer = await recordClick(deps, {
+      kind: request.kind,
+      propertyId: request.propertyId,
+      sourceIp: request.sourceIp,
+      ...(body.ip !== undefined ? { ip: body.ip } : {}),
+      ...(userAgent !== undefined ? { userAgent } : {}),
+      ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
+      ...(body.referrer !== undefined ? { referrer: body.referrer } : {}),
+      ...(body.url !== undefined ? { pageUrl: body.url } : {}),
+      ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
+      ...(body.visitorId !== undefined ? { visitorId: body.visitorId } : {}),
+    }, () => [deps.decisions.rollups.recordEvent(property.id, property.timezone, request.receivedAt)]);
+    return { visitorId: answer.visitor_id, extra: { clickId: answer.click_id } };
+  }
+
+  const visitorId = body.visitorId ?? newId('vis_');
+  const address = clickAddress(request.kind, body.ip, request.sourceIp) ?? { ip: request.sourceIp };
+  const at = request.receivedAt;
+  if (body.type === 'page_view') {
+    await allWritten([
+      deps.decisions.rollups.recordEvent(property.id, property.timezone, at),
+      deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip, pageView: true }),
+    ]);
+    return { visitorId, extra: {} };
+  }
+
+  const message: ConversionMessage = {
+    kind: 'conversion',
+    source: 'event',
+    propertyId: property.id,
+    receivedAt: at,
+    visitorId,
+    eventId,
+    currency: typeof data.currency === 'string' && /^[A-Z]{3}$/.test(data.currency) ? data.currency : property.currency,
+    ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
+    ...(typeof data.value === 'number' ? { value: data.value } : {}),
+    ...(typeof data.order_id === 'string' ? { orderId: data.order_id } : {}),
+    ...(body.click_token !== undefined ? await tokenIdOf(deps, property.id, body.click_token, at) : {}),
+  };
+  await allWritten([
+    deps.queues.send('conversions', message),
+    deps.decisions.rollups.recordEvent(property.id, property.timezone, at),
+    deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip }),
+  ]);
+  return { visitorId, extra: {} };
+}
+
+async function tokenIdOf(deps: IngestionDeps, propertyId: string, token: string, at: number) {
+  const check = await deps.tokens.verify(propertyId, token, at);
+  return check.status === 'invalid' ? {} : { clickTokenId: check.payload.tokenId };
+}
+
+/** JSON with object keys sorted, so the same event spelled in another key order hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** SQS message bodies, validated by the consumers (a body that fails is a poison message: DLQ). */
+export const BeaconMessage = z.object({
+  kind: z.literal('beacon'),
+  /** Derived from the beacon's content: the same beacon sent twice is applied once. */
+  beaconId: z.string().min(1).max(128),
+  propertyId: z.string().min(1).max(128),
+  clickId: z.string().min(1).max(128),
+  receivedAt: z.number().int().nonnegative(),
+  behaviour: z.object({
+    timeOnPageSeconds: z.number().optional(),
+    scrollDepth: z.number().optional(),
+    mouseEntropy: z.number().optional(),
+    honeypot: z.boolean().optional(),
+    touch: z.boolean().optional(),
+  }),
+});
+export type BeaconMessage = z.infer<typeof BeaconMessage>;
+
+export const ConversionMessage = z.object({
+  kind: z.literal('conversion'),
+  /** `webhook`: the conversion is already recorded against `clickId`; `event`: the scorer finds the click. */
+  source: z.enum(['webhook', 'event']),
+  propertyId: z.string().min(1).max(128),
+  receivedAt: z.number().int().nonnegative(),
+  clickId: z.string().max(128).optional(),
+  gclid: z.string().max(512).optional(),
+  clickTokenId: z.string().max(128).optional(),
+  visitorId: z.string().max(128).optional(),
+  eventId: z.string().max(128).optional(),
+  value: z.number().optional(),
+  currency: z.string().max(8),
+  orderId: z.string().max(256).optional(),
+  eventName: z.string().max(64).optional(),
+});
+export type ConversionMessage = z.infer<typeof ConversionMessage>;

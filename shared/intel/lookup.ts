@@ -1,0 +1,254 @@
+import ipaddr from 'ipaddr.js';
+import { categoryBit, type ComboRecord, hostIsLittleEndian, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, type SnapshotHeader } from './snapshot';
+import { familyMax, type IntelRange, parseDottedQuad, type RangeLabel } from './ranges';
+import { type SourceId, SOURCE_IDS, sourceDef } from './sources';
+import type { IpIntel, IpIntelCategory, IpIntelLookup } from './types';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What one combo contributes to an answer, prepared once at load so a lookup allocates only its answer. */
+interface ComboAnswer {
+  readonly category?: IpIntelCategory;
+  readonly cloud?: IpIntel['cloud'];
+  readonly crawler?: IpIntel['crawler'];
+  readonly datacenter: boolean;
+  readonly vpn: boolean;
+  readonly tor: boolean;
+}
+
+const TOR = categoryBit('tor');
+const CRAWLER = categoryBit('crawler');
+const CLOUD = categoryBit('cloud');
+const VPN = categoryBit('vpn');
+const DATACENTER = categoryBit('datacenter');
+
+/** ipaddr.js range names of addresses a real visitor can have; everything else is a bogon. */
+const ROUTABLE_RANGES = new Set(['unicast', '6to4', 'teredo']);
+
+function comboAnswer(record: ComboRecord, strings: readonly string[]): ComboAnswer {
+  const [flags, cloudName, service, region, crawlerName] = record;
+  const text = (index: number) => (index < 0 ? undefined : strings[index]);
+  const cloud =
+    flags & CLOUD
+      ? Object.freeze({
+          provider: text(cloudName) ?? 'unknown',
+          ...(text(service) !== undefined && { service: text(service) }),
+          ...(text(region) !== undefined && { region: text(region) }),
+        })
+      : undefined;
+  const crawler = flags & CRAWLER ? Object.freeze({ name: text(crawlerName) ?? 'unknown' }) : undefined;
+  const category: IpIntelCategory | undefined =
+    flags & TOR
+      ? 'tor'
+      : flags & CRAWLER
+        ? 'crawler'
+        : flags & CLOUD
+          ? 'cloud'
+          : flags & VPN
+            ? 'vpn'
+            : flags & DATACENTER
+              ? 'datacenter'
+              : undefined;
+  return {
+    ...(category !== undefined && { category }),
+    ...(cloud !== undefined && { cloud }),
+    ...(crawler !== undefined && { crawler }),
+    // The engine counts a named cloud once: the anonymous datacenter flag only adds what the cloud lists lack.
+    datacenter: (flags & DATACENTER) !== 0 && cloud === undefined,
+    vpn: (flags & VPN) !== 0,
+    tor: (flags & TOR) !== 0,
+  };
+}
+
+function readHeader(bytes: Uint8Array): { header: SnapshotHeader; dataOffset: number } {
+  if (bytes.length < 12) throw new Error('intel snapshot truncated');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new Error('not an intel snapshot');
+  if (view.getUint32(4, true) !== SNAPSHOT_FORMAT) throw new Error('unsupported intel snapshot format');
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length) throw new Error('intel snapshot truncated');
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as SnapshotHeader;
+  return { header, dataOffset: (12 + headerLength + 7) & ~7 };
+}
+
+/** A loaded snapshot: typed-array views over the file's bytes, searched by binary search. */
+export class IntelSnapshot implements IpIntelLookup {
+  readonly version: string;
+  readonly header: SnapshotHeader;
+  private readonly v4Starts: Uint32Array;
+  private readonly v4Combos: Uint16Array | Uint32Array;
+  private readonly v6Starts: Uint32Array;
+  private readonly v6Combos: Uint16Array | Uint32Array;
+  private readonly answers: readonly ComboAnswer[];
+
+  constructor(bytes: Uint8Array) {
+    // Typed-array views need aligned offsets and host byte order; a misaligned buffer (e.g. an S3 body) is copied once.
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const { header, dataOffset } = readHeader(aligned);
+    this.header = header;
+    this.version = header.version;
+    const Combos: typeof Uint16Array | typeof Uint32Array = header.comboBytes === 2 ? Uint16Array : Uint32Array;
+    let offset = aligned.byteOffset + dataOffset;
+    const take = (Kind: typeof Uint16Array | typeof Uint32Array, length: number): Uint16Array | Uint32Array => {
+      const byteLength = length * Kind.BYTES_PER_ELEMENT;
+      if (offset + byteLength > aligned.byteOffset + aligned.byteLength) throw new Error('intel snapshot truncated');
+      const view = new Kind(aligned.buffer as ArrayBuffer, offset, length);
+      offset += (byteLength + 7) & ~7;
+      return hostIsLittleEndian ? view : fromLittleEndian(view);
+    };
+    this.v4Starts = take(Uint32Array, header.v4) as Uint32Array;
+    this.v4Combos = take(Combos, header.v4);
+    this.v6Starts = take(Uint32Array, header.v6 * 4) as Uint32Array;
+    this.v6Combos = take(Combos, header.v6);
+    if (header.v4 === 0 || header.v6 === 0 || this.v4Starts[0] !== 0) throw new Error('intel snapshot malformed');
+    this.answers = header.combos.map((record) => comboAnswer(record, header.strings));
+  }
+
+  lookup(ip: string): IpIntel | undefined {
+    if (typeof ip !== 'string') return undefined;
+    const v4 = parseDottedQuad(ip);
+    if (v4 >= 0) return this.answer4(ip, v4);
+    if (!ip.includes(':') || !ipaddr.IPv6.isValid(ip)) return undefined;
+    const address = ipaddr.IPv6.parse(ip);
+    if (address.isIPv4MappedAddress()) {
+      const mapped = address.toIPv4Address();
+      const [a = 0, b = 0, c = 0, d = 0] = mapped.octets;
+      return this.answer4(mapped.toString(), ((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
+    }
+    const p = address.parts;
+    const w0 = ((p[0]! << 16) | p[1]!) >>> 0;
+    const w1 = ((p[2]! << 16) | p[3]!) >>> 0;
+    const w2 = ((p[4]! << 16) | p[5]!) >>> 0;
+    const w3 = ((p[6]! << 16) | p[7]!) >>> 0;
+    const answer = this.answer(address.toString(), 6, this.v6Combos[this.segment6(w0, w1, w2, w3)]!);
+    const range = address.range();
+    // Only 2000::/3 is allocated for global unicast; ipaddr.js calls the rest "unicast" too.
+    if (!ROUTABLE_RANGES.has(range)) answer.bogon = { range };
+    else if (w0 >>> 29 !== 1) answer.bogon = { range: 'reserved' };
+    if (answer.bogon !== undefined) answer.category = 'bogon';
+    return answer;
+  }
+
+  private answer4(ip: string, value: number): Mutable<IpIntel> {
+    const answer = this.answer(ip, 4, this.v4Combos[this.segment4(value)]!);
+    const range = new ipaddr.IPv4([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]).range();
+    if (!ROUTABLE_RANGES.has(range)) {
+      answer.bogon = { range };
+      answer.category = 'bogon';
+    }
+    return answer;
+  }
+
+  private answer(ip: string, version: 4 | 6, combo: number): Mutable<IpIntel> {
+    const found = this.answers[combo]!;
+    const answer: Mutable<IpIntel> = { ip, version };
+    if (found.category !== undefined) answer.category = found.category;
+    if (found.cloud !== undefined) answer.cloud = found.cloud;
+    if (found.datacenter) answer.datacenter = true;
+    if (found.vpn) answer.vpn = true;
+    if (found.tor) answer.tor = true;
+    if (found.crawler !== undefined) answer.crawler = found.crawler;
+    return answer;
+  }
+
+  /** Index of the last segment starting at or before `value`. */
+  private segment4(value: number): number {
+    const starts = this.v4Starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (starts[mid]! <= value) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private segment6(w0: number, w1: number, w2: number, w3: number): number {
+    const starts = this.v6Starts;
+    let lo = 0;
+    let hi = starts.length / 4 - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      const at = mid * 4;
+      const s0 = starts[at]!;
+      const s1 = starts[at + 1]!;
+      const s2 = starts[at + 2]!;
+      const notAfter =
+        s0 < w0 ||
+        (s0 === w0 && (s1 < w1 || (s1 === w1 && (s2 < w2 || (s2 === w2 && starts[at + 3]! <= w3)))));
+      if (notAfter) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Segments of the snapshot: total count per family, for benches and manifests. */
+  get segments(): { v4: number; v6: number } {
+    return { v4: this.header.v4, v6: this.header.v6 };
+  }
+
+  /**
+   * The ranges one source contributed, recovered from the segments' source masks. Exact as to which
+   * addresses; a cloud range keeps its service/region only where that source's label won the segment.
+   */
+  rangesOf(id: SourceId): IntelRange[] {
+    const bit = this.header.sources.findIndex((source) => source.id === id);
+    if (bit < 0 || !SOURCE_IDS.includes(id)) return [];
+    const base = sourceDef(id).label;
+    const ranges: IntelRange[] = [];
+    for (const family of [4, 6] as const) {
+      const count = family === 4 ? this.header.v4 : this.header.v6;
+      for (let i = 0; i < count; i++) {
+        const combo = (family === 4 ? this.v4Combos : this.v6Combos)[i]!;
+        const record = this.header.combos[combo]!;
+        if (((record[5] >>> bit) & 1) === 0) continue;
+        const first = this.start(family, i);
+        const last = i + 1 < count ? this.start(family, i + 1) - 1n : familyMax(family);
+        const label = this.labelFor(base, record);
+        const tail = ranges[ranges.length - 1];
+        if (tail?.family === family && tail.last + 1n === first && sameLabel(tail.label, label)) {
+          ranges[ranges.length - 1] = { ...tail, last };
+        } else {
+          ranges.push({ family, first, last, label });
+        }
+      }
+    }
+    return ranges;
+  }
+
+  private labelFor(base: RangeLabel, record: ComboRecord): RangeLabel {
+    const text = (index: number) => (index < 0 ? undefined : this.header.strings[index]);
+    if (base.category !== 'cloud' || text(record[1]) !== base.name) return base;
+    return {
+      ...base,
+      ...(text(record[2]) !== undefined && { service: text(record[2]) }),
+      ...(text(record[3]) !== undefined && { region: text(record[3]) }),
+    };
+  }
+
+  private start(family: 4 | 6, index: number): bigint {
+    if (family === 4) return BigInt(this.v4Starts[index]!);
+    let value = 0n;
+    for (let word = 0; word < 4; word++) value = (value << 32n) | BigInt(this.v6Starts[index * 4 + word]!);
+    return value;
+  }
+}
+
+function sameLabel(a: RangeLabel, b: RangeLabel): boolean {
+  return a.category === b.category && a.name === b.name && a.service === b.service && a.region === b.region;
+}
+
+function fromLittleEndian<T extends Uint16Array | Uint32Array>(view: T): T {
+  const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  const copy = new (view.constructor as { new (length: number): T })(view.length);
+  for (let i = 0; i < view.length; i++) {
+    copy[i] = view.BYTES_PER_ELEMENT === 2 ? data.getUint16(i * 2, true) : data.getUint32(i * 4, true);
+  }
+  return copy;
+}
+
+/** Loads snapshot bytes (from the bundle or S3). Throws on a file that is not a well-formed snapshot. */
+export function loadIntelSnapshot(bytes: Uint8Array): IntelSnapshot {
+  return new IntelSnapshot(bytes);
+}

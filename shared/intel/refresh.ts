@@ -1,0 +1,154 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { logger } from '../observability';
+import { INTEL_POINTER_KEY, type IntelPointer, IntelSource, intelSnapshotKey } from './current';
+import type { IntelSnapshot } from './lookup';
+import { azureServiceTagsLink } from './parsers';
+import { coverage, type IntelRange } from './ranges';
+import { buildIntelSnapshot, type SourceRanges } from './snapshot';
+import { parseDocument, SOURCES, type SourceDef, type SourceDocument, type SourceId } from './sources';
+
+/** A source whose fresh list covers less than this share of its previous intervals is not trusted. */
+export const MIN_KEPT_SHARE = 0.5;
+
+export interface SourceOutcome {
+  readonly id: SourceId;
+  readonly status: 'refreshed' | 'kept';
+  readonly version: string;
+  readonly ranges: number;
+  /** Why the previous ranges were kept (no payloads, no upstream messages). */
+  readonly reason?: 'download' | 'parse' | 'empty' | 'shrank';
+}
+
+export interface IntelRefreshReport {
+  readonly version: string;
+  readonly previousVersion: string;
+  readonly published: boolean;
+  readonly sources: readonly SourceOutcome[];
+}
+
+export interface IntelRefreshOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Upstream documents per source; defaults to the URLs of data/ipintel/PROVENANCE.md (sources.ts). */
+  readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>>;
+  readonly fetchTimeoutMs?: number;
+  /** What a failed source falls back to; defaults to the snapshot functions use now (S3, else bundled). */
+  readonly previous?: IntelSnapshot;
+  readonly now?: () => Date;
+}
+
+class SourceFailure extends Error {
+  constructor(readonly reason: 'download' | 'parse') {
+    super(reason);
+  }
+}
+
+async function download(url: string, timeoutMs: number): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    if (!response.ok) throw new Error(`status ${response.status}`);
+    return await response.text();
+  } catch {
+    throw new SourceFailure('download');
+  }
+}
+
+async function fetchSource(source: SourceDef, documents: readonly SourceDocument[], timeoutMs: number) {
+  const ranges: IntelRange[] = [];
+  const versions: string[] = [];
+  for (const document of documents) {
+    let text = await download(document.location, timeoutMs);
+    let format = document.format;
+    if (format === 'azure-download-page' && !text.trimStart().startsWith('{')) {
+      const link = azureServiceTagsLink(text);
+      if (link === undefined) throw new SourceFailure('parse');
+      text = await download(new URL(link, document.location).toString(), timeoutMs);
+      format = 'azure-service-tags';
+    }
+    try {
+      const parsed = parseDocument(source, format, text);
+      ranges.push(...parsed.ranges);
+      versions.push(parsed.version);
+    } catch {
+      throw new SourceFailure('parse');
+    }
+  }
+  return { ranges, version: versions.join(' + ') };
+}
+
+/** Fresh ranges unless they lost more than half of the previous intervals of a family the source had. */
+function shrank(fresh: readonly IntelRange[], previous: readonly IntelRange[]): boolean {
+  const now = coverage(fresh);
+  const before = coverage(previous);
+  return now.v4 < before.v4 * MIN_KEPT_SHARE || now.v6 < before.v6 * MIN_KEPT_SHARE;
+}
+
+/**
+ * Fetches every upstream list, keeps the previous ranges of any source that fails to download, parse or
+ * looks broken, builds a snapshot and publishes it (`intel/<version>.bin`, then the `intel/latest.json`
+ * pointer) unless it is identical to the previous one.
+ */
+export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelRefreshReport> {
+  const timeoutMs = options.fetchTimeoutMs ?? 60_000;
+  const previous =
+    options.previous ??
+    (await new IntelSource({ s3: options.s3, bucket: options.bucket, firstWaitMs: timeoutMs }).get());
+  const previousVersions = new Map(previous.header.sources.map((source) => [source.id, source.version]));
+
+  const results = await Promise.all(
+    SOURCES.map(async (source): Promise<{ outcome: SourceOutcome; ranges: SourceRanges }> => {
+      const before = previous.rangesOf(source.id);
+      const keep = (reason: SourceOutcome['reason']) => {
+        const version = previousVersions.get(source.id) ?? 'none';
+        return {
+          outcome: { id: source.id, status: 'kept' as const, version, ranges: before.length, reason },
+          ranges: { id: source.id, version, ranges: before },
+        };
+      };
+      try {
+        const fresh = await fetchSource(source, options.upstream?.[source.id] ?? source.upstream, timeoutMs);
+        if (fresh.ranges.length === 0) return keep('empty');
+        if (shrank(fresh.ranges, before)) return keep('shrank');
+        return {
+          outcome: { id: source.id, status: 'refreshed', version: fresh.version, ranges: fresh.ranges.length },
+          ranges: { id: source.id, version: fresh.version, ranges: fresh.ranges },
+        };
+      } catch (error) {
+        return keep(error instanceof SourceFailure ? error.reason : 'parse');
+      }
+    }),
+  );
+  const outcomes = results.map((result) => result.outcome);
+  for (const outcome of outcomes) {
+    if (outcome.status === 'kept') logger.warn('intel source kept', { source: outcome.id, reason: outcome.reason });
+  }
+
+  const { bytes, manifest } = buildIntelSnapshot(results.map((result) => result.ranges));
+  const published = manifest.version !== previous.version;
+  if (published) {
+    const key = intelSnapshotKey(manifest.version);
+    await options.s3.send(
+      new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: bytes, ContentType: 'application/octet-stream' }),
+    );
+    const pointer: IntelPointer = {
+      version: manifest.version,
+      key,
+      builtAt: (options.now?.() ?? new Date()).toISOString(),
+    };
+    // The pointer goes last, so no reader ever follows it to a snapshot that is not there yet.
+    await options.s3.send(
+      new PutObjectCommand({
+        Bucket: options.bucket,
+        Key: INTEL_POINTER_KEY,
+        Body: JSON.stringify({ ...pointer, sources: outcomes }),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+  logger.info('intel refresh done', {
+    intelVersion: manifest.version,
+    published,
+    refreshed: outcomes.filter((outcome) => outcome.status === 'refreshed').map((outcome) => outcome.id),
+  });
+  return { version: manifest.version, previousVersion: previous.version, published, sources: outcomes };
+}

@@ -1,0 +1,103 @@
+import ipaddr from 'ipaddr.js';
+import type { BotAction, BotLevel } from '../model';
+import { invalidRequest } from '../http/errors';
+import type { PropertyConfigInput } from '../schemas/properties';
+import type { PropertyRecord, StoredConfig } from './model';
+
+/** Score thresholds (../API.md: CLEAN 0–39, SUSPICIOUS 40–69, FRAUD 70–100) and bot actions by default. */
+export const DEFAULT_CONFIG = {
+  thresholds: { suspicious: 40, fraud: 70 },
+  monitorOnly: false,
+  allowlist: [] as string[],
+  ruleWeights: {} as Record<string, number>,
+  botActions: { low: 'record_only', medium: 'flag', high: 'flag', critical: 'challenge' } as Record<BotLevel, BotAction>,
+} as const;
+
+export interface AdAccountLink {
+  readonly provider: 'google_ads';
+  readonly customerId: string;
+  readonly loginCustomerId?: string;
+  readonly campaignIds?: readonly string[];
+  readonly enabled: boolean;
+}
+
+/** A property's configuration with every default filled in: what scoring and GET config use. */
+export interface EffectiveConfig {
+  readonly thresholds: { readonly suspicious: number; readonly fraud: number };
+  readonly monitorOnly: boolean;
+  readonly allowlist: readonly string[];
+  readonly ruleWeights: Readonly<Record<string, number>>;
+  readonly botActions: Readonly<Record<BotLevel, BotAction>>;
+  readonly adAccount: AdAccountLink | null;
+  readonly name: string;
+  readonly domain?: string;
+  readonly currency: string;
+  readonly timezone: string;
+  readonly plan: string;
+}
+
+export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
+  const config = property.config;
+  return {
+    thresholds: config.thresholds ?? DEFAULT_CONFIG.thresholds,
+    monitorOnly: config.monitorOnly ?? DEFAULT_CONFIG.monitorOnly,
+    allowlist: config.allowlist ?? DEFAULT_CONFIG.allowlist,
+    ruleWeights: config.ruleWeights ?? DEFAULT_CONFIG.ruleWeights,
+    botActions: { ...DEFAULT_CONFIG.botActions, ...stripUndefined(config.botActions ?? {}) },
+    adAccount: (config.adAccount as AdAccountLink | null | undefined) ?? null,
+    name: property.name,
+    ...(property.domain !== undefined ? { domain: property.domain } : {}),
+    currency: property.currency,
+    timezone: property.timezone,
+    plan: property.plan,
+  };
+}
+
+/**
+ * The config fields a PUT changes, each replacing the stored one: `adAccount: null` unlinks the ad
+ * account, `botActions` merges level by level. Allowlist entries must be IP addresses or CIDR ranges
+ * (400 naming `allowlist.N`). Fields absent from the request are not touched.
+ */
+export function configChanges(current: StoredConfig, input: PropertyConfigInput): Partial<Record<keyof StoredConfig, unknown>> {
+  const changes: Partial<Record<keyof StoredConfig, unknown>> = {};
+  if (input.thresholds !== undefined) changes.thresholds = input.thresholds;
+  if (input.monitorOnly !== undefined) changes.monitorOnly = input.monitorOnly;
+  if (input.allowlist !== undefined) changes.allowlist = normalizeAllowlist(input.allowlist);
+  if (input.ruleWeights !== undefined) changes.ruleWeights = input.ruleWeights;
+  if (input.botActions !== undefined) {
+    changes.botActions = { ...stripUndefined(current.botActions ?? {}), ...stripUndefined(input.botActions) };
+  }
+  if (input.adAccount !== undefined) changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
+  return changes;
+}
+
+export function normalizeAllowlist(entries: readonly string[]): string[] {
+  const fields: Record<string, string> = {};
+  const normalized = entries.map((entry, i) => {
+    const range = parseRange(entry.trim());
+    if (!range) fields[`allowlist.${i}`] = 'must be an IPv4/IPv6 address or CIDR range';
+    return range ?? '';
+  });
+  if (Object.keys(fields).length > 0) {
+    throw invalidRequest(`invalid body: ${Object.keys(fields).join(', ')}`, { in: 'body', fields });
+  }
+  return [...new Set(normalized)];
+}
+
+/** `a.b.c.d`, `a.b.c.d/n`, IPv6 and IPv6/n, written canonically; undefined when not one of those. */
+export function parseRange(text: string): string | undefined {
+  const [address = '', prefix, ...rest] = text.split('/');
+  if (rest.length > 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) return undefined;
+  // ipaddr.js also takes legacy forms (`127.1`, hex octets); an allowlist should say what it means.
+  if (address.includes('.') && !address.includes(':') && !/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return undefined;
+  if (!ipaddr.isValid(address)) return undefined;
+  const ip = ipaddr.parse(address);
+  if (prefix === undefined) return ip.toString();
+  const bits = Number(prefix);
+  if (bits > (ip.kind() === 'ipv4' ? 32 : 128)) return undefined;
+  return `${ip.toString()}/${bits}`;
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

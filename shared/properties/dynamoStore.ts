@@ -1,0 +1,149 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type CredentialRecord,
+  type KeyHashes,
+  PropertyExistsError,
+  PropertyMissingError,
+  type PropertyPatch,
+  type PropertyRecord,
+  type PropertyStore,
+} from './model';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const propertyKey = (id: string) => ({ pk: `PROP#${id}`, sk: 'META' });
+const credentialKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
+
+/** Properties in the single table: `PROP#<id>`/`META` and one `KEY#<sha256>`/`KEY` item per credential. */
+export class DynamoPropertyStore implements PropertyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(id: string, consistent = false): Promise<PropertyRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: propertyKey(id), ConsistentRead: consistent }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...record } = Item;
+    return record as PropertyRecord;
+  }
+
+  async findCredential(hash: string): Promise<CredentialRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: credentialKey(hash) }));
+    if (!Item) return undefined;
+    return { hash: Item.hash as string, propertyId: Item.propertyId as string, kind: Item.kind as CredentialRecord['kind'] };
+  }
+
+  async create(property: PropertyRecord): Promise<void> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...propertyKey(property.id), ...property },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...Object.entries(property.keyHashes).map(([kind, hash]) => this.putCredential(hash, property.id, kind)),
+    ];
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new PropertyExistsError(property.id);
+      throw error;
+    }
+  }
+
+  async replaceKeys(id: string, replacements: Partial<KeyHashes>, updatedAt: string): Promise<void> {
+    const current = await this.get(id, true);
+    if (!current) throw new PropertyMissingError(id);
+    const entries = Object.entries(replacements) as [keyof KeyHashes, string][];
+    const names: Record<string, string> = { '#keyHashes': 'keyHashes', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':updatedAt': updatedAt };
+    const sets = ['#updatedAt = :updatedAt'];
+    const conditions = ['attribute_exists(pk)'];
+    entries.forEach(([kind, hash], i) => {
+      names[`#k${i}`] = kind;
+      values[`:new${i}`] = hash;
+      values[`:old${i}`] = current.keyHashes[kind];
+      sets.push(`#keyHashes.#k${i} = :new${i}`);
+      // Two rotations racing: the second one fails instead of leaving an orphaned key behind.
+      conditions.push(`#keyHashes.#k${i} = :old${i}`);
+    });
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: propertyKey(id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      ...entries.flatMap(([kind, hash]): TransactItem[] => [
+        { Delete: { TableName: this.tableName, Key: credentialKey(current.keyHashes[kind]) } },
+        this.putCredential(hash, id, kind),
+      ]),
+    ];
+    await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  async update(id: string, patch: PropertyPatch, updatedAt: string): Promise<void> {
+    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':updatedAt': updatedAt };
+    const sets = ['#updatedAt = :updatedAt'];
+    const removes: string[] = [];
+    const { config, ...fields } = patch;
+    Object.entries(fields).forEach(([field, value], i) => {
+      if (value === undefined) return;
+      names[`#f${i}`] = field;
+      values[`:f${i}`] = value;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    // Field by field, so two PUTs changing different settings do not overwrite each other.
+    Object.entries(config ?? {}).forEach(([field, value], i) => {
+      names['#config'] = 'config';
+      names[`#c${i}`] = field;
+      if (value === undefined) {
+        removes.push(`#config.#c${i}`);
+      } else {
+        values[`:c${i}`] = value;
+        sets.push(`#config.#c${i} = :c${i}`);
+      }
+    });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: propertyKey(id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new PropertyMissingError(id);
+      throw error;
+    }
+  }
+
+  private putCredential(hash: string, propertyId: string, kind: string): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...credentialKey(hash), hash, propertyId, kind },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import { hashCredential, newCredential, type PropertyCredentialKind } from '../auth/credentials';
+import { ENV, requireEnv } from '../config/env';
+import { invalidRequest, notFound } from '../http/errors';
+import { newId } from '../ids';
+import { defaultPlan, findPlan } from '../plans';
+import type { PropertyConfigInput } from '../schemas/properties';
+import { documentClient } from '../storage/clients';
+import { configChanges, type EffectiveConfig, effectiveConfig } from './config';
+import { DynamoPropertyStore } from './dynamoStore';
+import { type KeyHashes, PropertyMissingError, type PropertyRecord, type PropertyStore } from './model';
+import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from './usagePlans';
+
+export interface CreatePropertyInput {
+  readonly name: string;
+  readonly domain?: string;
+  readonly plan?: string;
+  readonly currency?: string;
+  readonly timezone?: string;
+}
+
+export interface NewCredentials {
+  readonly publicKey: string;
+  readonly secretKey: string;
+  readonly webhookSecret: string;
+}
+
+export type RotateWhich = 'secret' | 'webhook' | 'all';
+
+export interface RotatedCredentials {
+  readonly secretKey?: string;
+  readonly webhookSecret?: string;
+  readonly rotatedAt: string;
+}
+
+export interface PropertyServiceDeps {
+  readonly store: PropertyStore;
+  readonly registry: UsagePlanRegistry;
+  readonly now?: () => number;
+  /** How long `getProperty` may answer from memory (the hot path reads a property on every call). */
+  readonly cacheMs?: number;
+}
+
+export type PropertyService = ReturnType<typeof propertyService>;
+
+export function propertyService(deps: PropertyServiceDeps) {
+  const now = deps.now ?? Date.now;
+  const cacheMs = deps.cacheMs ?? 10_000;
+  const cache = new Map<string, { record: PropertyRecord; until: number }>();
+
+  async function getProperty(id: string, options: { fresh?: boolean } = {}): Promise<PropertyRecord | undefined> {
+    const cached = cache.get(id);
+    if (!options.fresh && cached && cached.until > now()) return cached.record;
+    const record = await deps.store.get(id);
+    if (record) cache.set(id, { record, until: now() + cacheMs });
+    else cache.delete(id);
+    return record;
+  }
+
+  async function requireProperty(id: string): Promise<PropertyRecord> {
+    const property = await getProperty(id, { fresh: true });
+    if (!property) throw notFound('property not found');
+    return property;
+  }
+
+  async function createProperty(input: CreatePropertyInput): Promise<{ property: PropertyRecord } & NewCredentials> {
+    const plan = input.plan === undefined ? defaultPlan() : knownPlan(input.plan);
+    const id = newId('prop_');
+    const credentials: NewCredentials = {
+      publicKey: newCredential('public'),
+      secretKey: newCredential('secret'),
+      webhookSecret: newCredential('webhook'),
+    };
+    const usageKey = await deps.registry.register(id, plan.id);
+    const at = new Date(now()).toISOString();
+    const property: PropertyRecord = {
+      id,
+      name: input.name,
+      ...(input.domain !== undefined ? { domain: input.domain } : {}),
+      plan: plan.id,
+      currency: input.currency ?? 'USD',
+      timezone: input.timezone ?? 'UTC',
+      config: {},
+      keyHashes: {
+        public: hashCredential(credentials.publicKey),
+        secret: hashCredential(credentials.secretKey),
+        webhook: hashCredential(credentials.webhookSecret),
+      },
+      usageKey: usageKey.value,
+      usageKeyId: usageKey.keyId,
+      createdAt: at,
+      updatedAt: at,
+      disabled: false,
+    };
+    try {
+      await deps.store.create(property);
+    } catch (error) {
+      await deps.registry.remove(usageKey).catch(() => undefined);
+      throw error;
+    }
+    return { property, ...credentials };
+  }
+
+  /** The public key is not a secret (it is in every landing page), so it is never rotated. */
+  async function rotateKeys(id: string, which: RotateWhich): Promise<RotatedCredentials> {
+    await requireProperty(id);
+    const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook'] : [which];
+    const fresh = Object.fromEntries(kinds.map((kind) => [kind, newCredential(kind)])) as Partial<KeyHashes>;
+    const hashes = Object.fromEntries(Object.entries(fresh).map(([kind, value]) => [kind, hashCredential(value)]));
+    const rotatedAt = new Date(now()).toISOString();
+    await withMissingAsNotFound(() => deps.store.replaceKeys(id, hashes, rotatedAt));
+    cache.delete(id);
+    return {
+      ...(fresh.secret !== undefined ? { secretKey: fresh.secret } : {}),
+      ...(fresh.webhook !== undefined ? { webhookSecret: fresh.webhook } : {}),
+      rotatedAt,
+    };
+  }
+
+  async function updateConfig(id: string, input: PropertyConfigInput): Promise<EffectiveConfig> {
+    const property = await requireProperty(id);
+    const plan = input.plan === undefined ? undefined : knownPlan(input.plan);
+    const config = configChanges(property.config, input);
+    if (plan && plan.id !== property.plan) {
+      await deps.registry.changePlan({ keyId: property.usageKeyId, value: property.usageKey }, property.plan, plan.id);
+    }
+    const fields = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.domain !== undefined ? { domain: input.domain } : {}),
+      ...(input.currency !== undefined ? { currency: input.currency } : {}),
+      ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
+      ...(plan ? { plan: plan.id } : {}),
+    };
+    await withMissingAsNotFound(() => deps.store.update(id, { ...fields, config }, new Date(now()).toISOString()));
+    cache.delete(id);
+    return effectiveConfig(await requireProperty(id));
+  }
+
+  /** Never cached: a rotated-away key must fail on the next request. */
+  const findCredential = (hash: string) => deps.store.findCredential(hash);
+
+  return { getProperty, findCredential, createProperty, rotateKeys, updateConfig };
+}
+
+function knownPlan(planId: string) {
+  const plan = findPlan(planId);
+  if (!plan) {
+    throw invalidRequest('invalid body: plan', { in: 'body', fields: { plan: `unknown plan ${planId.slice(0, 64)}` } });
+  }
+  return plan;
+}
+
+async function withMissingAsNotFound(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (error instanceof PropertyMissingError) throw notFound('property not found');
+    throw error;
+  }
+}
+
+let current: PropertyService | undefined;
+
+/** The service the Lambda functions use: DynamoDB (TABLE_NAME) and the usage-plan registry from the environment. */
+export function properties(): PropertyService {
+  current ??= propertyService({
+    store: new DynamoPropertyStore(documentClient, requireEnv(ENV.tableName)),
+    registry: usagePlanRegistryFromEnv(),
+  });
+  return current;
+}
+
+/** Replaces the service (tests, the backtest's in-memory run). */
+export function useProperties(service: PropertyService | undefined): void {
+  current = service;
+}

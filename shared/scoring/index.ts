@@ -1,0 +1,50 @@
+/**
+ * The scoring engine: pure (no AWS imports here; the DynamoDB counter store is imported from
+ * `shared/scoring/dynamoVelocityStore` by functions that need it).
+ *
+ * Live path of POST /v1/click:
+ *   const config = engineConfigFrom(storedConfig);          // once per cached config read, not per click
+ *   const facts = clickFacts({ propertyId, ip, userAgent, gclid, pageUrl, visitorId, token }, ipIntel);
+ *   const counters = await velocityStore.increment(velocityCountersFor(facts, nowMs)); // ONE parallel round
+ *   const verdict = scoreClick(config, facts, counters, sourceQuality);               // pure
+ *   // store verdict (ClickRecord.atClick/current = verdict outcome, reasons) and verdict.signals
+ * Beacon / conversion consumers: rescoreClick(config, storedSignals, { behaviour } | { converted: true }).
+ * GET /v1/decision: scoreVisitor(config, recentClickSignals, visitorConverted).
+ * Scheduled source-quality job: sourceQualityFrom({ [sourceKey]: {clicks, conversions} }, propertyTotals).
+ */
+export { type Allowlist, compileAllowlist } from './allowlist';
+export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
+export { DEFAULT_BOT_ACTIONS, DEFAULT_THRESHOLDS, type EngineConfig, engineConfigFrom } from './config';
+export { type ClickFacts, type ClickInput, clickFacts, parseValueTrack, subnetOf } from './facts';
+export { type CounterCell, cellValue, InMemoryVelocityStore } from './inMemoryVelocityStore';
+export { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
+export {
+  type BehaviourInput,
+  behaviourSignals,
+  type ClickScore,
+  type ClickSignals,
+  clickSignals,
+  rescoreClick,
+  type Signal,
+  scoreClick,
+  scoreVisitor,
+  verdictFrom,
+} from './scoreClick';
+export {
+  EMPTY_SOURCE_QUALITY,
+  type FlaggedSource,
+  type SourceQuality,
+  type SourceStats,
+  smoothedRate,
+  sourceQualityFrom,
+} from './sourceQuality';
+export { classifyUserAgent, type UserAgentVerdict } from './userAgent';
+export {
+  type CounterName,
+  type CounterSpec,
+  type CounterValues,
+  counterValuesFrom,
+  GCLID_TTL_SECONDS,
+  type VelocityStore,
+  velocityCountersFor,
+} from './velocity';

@@ -1,0 +1,289 @@
+import type { Outcome, ReasonEntry } from '../model';
+import { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
+import type { EngineConfig } from './config';
+import type { ClickFacts } from './facts';
+import { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
+import { EMPTY_SOURCE_QUALITY, type SourceQuality } from './sourceQuality';
+import type { CounterValues } from './velocity';
+
+/** One fired rule with its base weight (before the property's multiplier, so re-scoring honours a new config). */
+export interface Signal {
+  readonly rule: RuleId;
+  readonly weight: number;
+  readonly details: string;
+}
+
+/** What is stored with a click so beacons, conversions and config changes can re-score it without the request. */
+export interface ClickSignals {
+  readonly ip: string;
+  /** Touch device: little or no pointer movement is normal. */
+  readonly mobile: boolean;
+  readonly click: readonly Signal[];
+  readonly behaviour?: readonly Signal[];
+  readonly converted?: boolean;
+}
+
+export interface ClickScore extends Outcome {
+  readonly reasons: readonly ReasonEntry[];
+  readonly signals: ClickSignals;
+}
+
+/** Measured on the landing page (POST /v1/click/beacon). */
+export interface BehaviourInput {
+  readonly timeOnPageSeconds?: number;
+  readonly scrollDepth?: number;
+  readonly mouseEntropy?: number;
+  readonly honeypot?: boolean;
+  readonly touch?: boolean;
+}
+
+const sig = (rule: RuleId, details: string, weight: number = RULE_WEIGHTS[rule]): Signal => ({ rule, weight, details });
+
+/** Steps of a count rule: the weight of the highest step reached, or 0. */
+type Steps = readonly (readonly [atLeast: number, weight: number])[];
+function stepWeight(value: number, steps: Steps, scale: number): number {
+  let weight = 0;
+  for (const [atLeast, w] of steps) if (value >= atLeast * scale) weight = w;
+  return weight;
+}
+
+const RAPID: Steps = [
+  [3, RULE_WEIGHTS.rapid_clicks],
+  [5, 0.8],
+];
+const IP_HOUR: Steps = [
+  [4, RULE_WEIGHTS.ip_velocity],
+  [6, 0.55],
+  [8, 0.75],
+];
+const IP_DAY: Steps = [
+  [12, 0.45],
+  [20, 0.6],
+];
+const SUBNET_HOUR: Steps = [
+  [40, RULE_WEIGHTS.subnet_velocity],
+  [100, 0.5],
+];
+const VISITOR_HOUR: Steps = [
+  [4, RULE_WEIGHTS.visitor_velocity],
+  [6, 0.6],
+  [8, 0.75],
+];
+const VISITOR_IPS: Steps = [
+  [4, RULE_WEIGHTS.visitor_many_ips],
+  [8, 0.6],
+];
+const GCLID: Steps = [
+  [2, RULE_WEIGHTS.duplicate_gclid],
+  [4, 0.7],
+];
+const CAMPAIGN: Steps = [
+  [3, RULE_WEIGHTS.repeat_campaign_click],
+  [5, 0.5],
+];
+const REPLAY: Steps = [
+  [2, RULE_WEIGHTS.click_token_replay],
+  [3, 0.7],
+];
+/** Per-address thresholds relax at most this much for a carrier address shared by many visitors. */
+const MAX_SHARED_FACTOR = 25;
+
+/**
+ * The click-time evidence: IP intelligence, user agent, token, velocity counters (already incremented
+ * by this click) and conversion feedback. Pure and allocation-light; called once per click and again by
+ * the backtest with a window's final counts.
+ */
+export function clickSignals(
+  facts: ClickFacts,
+  counters: CounterValues,
+  sources: SourceQuality = EMPTY_SOURCE_QUALITY,
+): Signal[] {
+  const out: Signal[] = [];
+  const intel = facts.intel;
+  const hosted = intel?.cloud !== undefined || intel?.datacenter === true;
+  if (facts.ipVersion === 0) out.push(sig('bogon_ip', 'not a valid IP address'));
+  else if (intel !== undefined) {
+    if (intel.cloud !== undefined) {
+      const where = intel.cloud.service !== undefined ? ` (${intel.cloud.service})` : '';
+      out.push(sig('datacenter_ip', `${intel.cloud.provider} IP range${where}`));
+    } else if (intel.datacenter === true) out.push(sig('datacenter_ip', 'hosting/datacenter IP range'));
+    if (intel.tor === true) out.push(sig('tor_exit', 'Tor exit node'));
+    if (intel.vpn === true) out.push(sig('vpn_ip', 'VPN netblock'));
+    if (intel.crawler !== undefined) out.push(sig('crawler_ip', `${intel.crawler.name} crawler range`));
+    if (intel.bogon !== undefined) out.push(sig('bogon_ip', `${intel.bogon.range} address`));
+  }
+
+  const ua = facts.userAgent;
+  if (ua.kind === 'automation') out.push(sig('automation_ua', `automation agent (${ua.match})`));
+  else if (ua.kind === 'crawler') out.push(sig('crawler_ua', `declared crawler (${ua.match})`));
+  else if (ua.kind === 'missing') out.push(sig('missing_ua', 'no user agent'));
+  else if (ua.kind === 'malformed') out.push(sig('malformed_ua', 'malformed user agent'));
+
+  const token = facts.token;
+  if (token?.status === 'invalid') out.push(sig('click_token_invalid', `click token ${token.reason} check failed`));
+  else if (token?.status === 'expired') out.push(sig('click_token_expired', 'click token expired'));
+
+  // Carrier NAT: many distinct visitors on real mobile browsers behind one address relax per-address limits.
+  const visitorsBehindIp = counters.ip_visitors_1h ?? 1;
+  const shared =
+    ua.kind === 'browser' && ua.mobile && !hosted ? Math.min(MAX_SHARED_FACTOR, Math.max(1, visitorsBehindIp)) : 1;
+  const sharedNote = shared > 1 ? `, ${visitorsBehindIp} visitors share the address` : '';
+
+  const ip1m = counters.ip_1m ?? 0;
+  const rapid = stepWeight(ip1m, RAPID, shared);
+  if (rapid > 0) out.push(sig('rapid_clicks', `${ip1m} clicks in 60s${sharedNote}`, rapid));
+  const ip1h = counters.ip_1h ?? 0;
+  const ip1d = counters.ip_1d ?? 0;
+  const hourly = stepWeight(ip1h, IP_HOUR, shared);
+  const daily = stepWeight(ip1d, IP_DAY, shared);
+  if (hourly > 0 || daily > 0) {
+    const details =
+      hourly >= daily ? `${ip1h} clicks from this IP within an hour` : `${ip1d} clicks from this IP within a day`;
+    out.push(sig('ip_velocity', details + sharedNote, Math.max(hourly, daily)));
+  }
+  const subnet = counters.subnet_1h ?? 0;
+  const subnetWeight = stepWeight(subnet, SUBNET_HOUR, 1);
+  if (subnetWeight > 0)
+    out.push(sig('subnet_velocity', `${subnet} clicks from ${facts.subnet} within an hour`, subnetWeight));
+  const visitor = counters.visitor_1h ?? 0;
+  const visitorWeight = stepWeight(visitor, VISITOR_HOUR, 1);
+  if (visitorWeight > 0)
+    out.push(sig('visitor_velocity', `${visitor} clicks by this visitor within an hour`, visitorWeight));
+  const ips = counters.visitor_ips_1d ?? 0;
+  const ipsWeight = stepWeight(ips, VISITOR_IPS, 1);
+  if (ipsWeight > 0) out.push(sig('visitor_many_ips', `visitor seen from ${ips} IPs within a day`, ipsWeight));
+  const gclid = counters.gclid ?? 0;
+  const gclidWeight = stepWeight(gclid, GCLID, 1);
+  if (gclidWeight > 0) out.push(sig('duplicate_gclid', `gclid seen ${gclid} times`, gclidWeight));
+  const campaign = counters.ip_campaign_1d ?? 0;
+  const campaignWeight = stepWeight(campaign, CAMPAIGN, shared);
+  if (campaignWeight > 0) {
+    out.push(
+      sig(
+        'repeat_campaign_click',
+        `${campaign} clicks on campaign ${facts.campaign} from this IP today`,
+        campaignWeight,
+      ),
+    );
+  }
+  const uses = counters.token_uses ?? 0;
+  const replay = stepWeight(uses, REPLAY, 1);
+  if (replay > 0) out.push(sig('click_token_replay', `click token used ${uses} times`, replay));
+
+  if (sources.tracksConversions) {
+    let worst: Signal | undefined;
+    for (const source of facts.sources) {
+      const flagged = sources.flagged[source];
+      if (flagged !== undefined && (worst === undefined || flagged.weight > worst.weight)) {
+        worst = sig(
+          'low_quality_source',
+          `${source}: ${flagged.conversions} conversions in ${flagged.clicks} clicks`,
+          flagged.weight,
+        );
+      }
+    }
+    if (worst !== undefined) out.push(worst);
+  }
+  return out;
+}
+
+/** Beacon evidence. Touch devices are not expected to move a pointer. */
+export function behaviourSignals(behaviour: BehaviourInput, mobile: boolean): Signal[] {
+  const out: Signal[] = [];
+  if (behaviour.honeypot === true) out.push(sig('honeypot', 'hidden honeypot link clicked'));
+  const dwell = behaviour.timeOnPageSeconds;
+  if (dwell !== undefined) {
+    if (dwell < 1) out.push(sig('short_dwell', `left after ${dwell}s`));
+    else if (dwell < 3) out.push(sig('short_dwell', `left after ${dwell}s`, 0.15));
+  }
+  if (behaviour.scrollDepth === 0) out.push(sig('no_scroll', 'no scrolling'));
+  if (behaviour.mouseEntropy === 0 && behaviour.touch !== true && !mobile)
+    out.push(sig('no_pointer', 'no pointer movement'));
+  return out;
+}
+
+const ALLOWLISTED: ReasonEntry = { rule: 'allowlisted', score: 0, details: 'IP is on the property allowlist' };
+
+/** The one place signals become a verdict: multipliers, combiner, conversion trust, bands, actions. */
+export function verdictFrom(config: EngineConfig, signals: ClickSignals): ClickScore {
+  if (config.allowlist.has(signals.ip)) return outcome(config, 0, [ALLOWLISTED], signals);
+  const reasons: ReasonEntry[] = [];
+  const weights: number[] = [];
+  const add = (s: Signal): void => {
+    const multiplier = config.ruleWeights[s.rule] ?? 1;
+    const weight = Math.min(1, s.weight * multiplier);
+    if (weight <= 0) return;
+    weights.push(weight);
+    reasons.push({ rule: s.rule, score: Math.round(100 * weight), details: s.details });
+  };
+  for (const s of signals.click) add(s);
+  if (signals.behaviour !== undefined) for (const s of signals.behaviour) add(s);
+  let score = combineWeights(weights);
+  if (signals.converted === true && score > 0) {
+    const trust = Math.min(1, CONVERSION_TRUST * (config.ruleWeights.converted ?? 1));
+    const lowered = score * trust;
+    score -= lowered;
+    reasons.push({ rule: 'converted', score: -Math.round(lowered), details: 'visitor converted' });
+  }
+  reasons.sort((a, b) => b.score - a.score);
+  return outcome(config, Math.round(score), reasons, signals);
+}
+
+function outcome(config: EngineConfig, score: number, reasons: ReasonEntry[], signals: ClickSignals): ClickScore {
+  const label = labelFor(score, config.thresholds);
+  const botLevel = botLevelFor(score);
+  return {
+    score,
+    label,
+    action: actionFor(label, config.monitorOnly),
+    botLevel,
+    botAction: config.botActions[botLevel],
+    rules: reasons.map((r) => r.rule),
+    reasons,
+    signals,
+  };
+}
+
+/** The synchronous verdict of POST /v1/click: facts + the counters this click just incremented. */
+export function scoreClick(
+  config: EngineConfig,
+  facts: ClickFacts,
+  counters: CounterValues,
+  sources?: SourceQuality,
+): ClickScore {
+  return verdictFrom(config, {
+    ip: facts.ip,
+    mobile: facts.userAgent.mobile,
+    click: clickSignals(facts, counters, sources),
+  });
+}
+
+/** A beacon adds behaviour (replacing an earlier beacon's), a conversion adds trust; same combiner. */
+export function rescoreClick(
+  config: EngineConfig,
+  signals: ClickSignals,
+  update: { readonly behaviour?: BehaviourInput; readonly converted?: boolean },
+): ClickScore {
+  return verdictFrom(config, {
+    ...signals,
+    ...(update.behaviour !== undefined ? { behaviour: behaviourSignals(update.behaviour, signals.mobile) } : {}),
+    ...(update.converted === true ? { converted: true } : {}),
+  });
+}
+
+/**
+ * GET /v1/decision: a visitor is as bad as their worst recent click, and a converted visitor's
+ * trust applies to all of them. Undefined when there is no click to judge.
+ */
+export function scoreVisitor(
+  config: EngineConfig,
+  recentClicks: readonly ClickSignals[],
+  converted = false,
+): ClickScore | undefined {
+  let worst: ClickScore | undefined;
+  for (const click of recentClicks) {
+    const verdict = verdictFrom(config, converted ? { ...click, converted: true } : click);
+    if (worst === undefined || verdict.score > worst.score) worst = verdict;
+  }
+  return worst;
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { ClickFacts } from './facts';
+
+/**
+ * Velocity counters. Fixed windows miss bursts that straddle a boundary, so every "within T" counter
+ * is a pair of windows of length 2T staggered by T: any interval of length ≤ T lies wholly inside one
+ * of them, and the engine reads the larger of the pair. A counter therefore reports ≥ the clicks of
+ * any T-long burst and at most the clicks of a 2T span; rule thresholds are set with that in mind.
+ *
+ * The window's bucket number is part of the key, so an expired item that DynamoDB has not deleted yet
+ * can never be counted into a new window. Unbucketed counters (gclid, token uses) rely on the store
+ * treating `expiresAt <= now` as absent.
+ */
+export type CounterName =
+  | 'ip_1m'
+  | 'ip_1h'
+  | 'ip_1d'
+  | 'subnet_1h'
+  | 'visitor_1h'
+  | 'visitor_ips_1d'
+  | 'ip_visitors_1h'
+  | 'gclid'
+  | 'ip_campaign_1d'
+  | 'token_uses';
+
+export interface CounterSpec {
+  readonly counter: CounterName;
+  /** Full item key, `VEL#<propertyId>#<counter>#<subject>[#<bucket>]`. */
+  readonly key: string;
+  /** Set-add counters: the member added; the value is the set's size. Absent: a plain +1 counter. */
+  readonly member?: string;
+  /** Epoch seconds at which the item stops counting (the TTL attribute). */
+  readonly expiresAt: number;
+}
+
+/** The largest new value per counter name over one click's specs. */
+export type CounterValues = Readonly<Partial<Record<CounterName, number>>>;
+
+export interface VelocityStore {
+  /** Applies every spec in one parallel round and returns the new values. */
+  increment(specs: readonly CounterSpec[]): Promise<CounterValues>;
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+/** Google keeps a gclid valid for 90 days. */
+export const GCLID_TTL_SECONDS = 90 * DAY;
+/** Replay evidence outlives the token by a day so late replays are still seen. */
+export const TOKEN_USE_GRACE_SECONDS = DAY;
+/** Items live this long past their window so a read at the boundary never races the TTL. */
+const GRACE_SECONDS = 60;
+
+/** Visitor ids are hashed inside sets: short members keep the returned set small. */
+const setMember = (value: string): string => createHash('sha1').update(value).digest('base64url').slice(0, 10);
+
+export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSpec[] {
+  const nowSec = Math.floor(nowMs / 1000);
+  const base = `VEL#${facts.propertyId}#`;
+  const specs: CounterSpec[] = [];
+  const staggered = (counter: CounterName, subject: string, span: number): void => {
+    const length = 2 * span;
+    for (const offset of [0, span]) {
+      const bucket = Math.floor((nowSec + offset) / length);
+      specs.push({
+        counter,
+        key: `${base}${counter}#${subject}#${length}:${offset}:${bucket}`,
+        expiresAt: (bucket + 1) * length - offset + GRACE_SECONDS,
+      });
+    }
+  };
+  const single = (counter: CounterName, subject: string, length: number, member?: string): void => {
+    const bucket = Math.floor(nowSec / length);
+    specs.push({
+      counter,
+      key: `${base}${counter}#${subject}#${length}:${bucket}`,
+      expiresAt: (bucket + 1) * length + GRACE_SECONDS,
+      ...(member !== undefined ? { member } : {}),
+    });
+  };
+
+  if (facts.ipVersion !== 0) {
+    staggered('ip_1m', facts.ip, MINUTE);
+    staggered('ip_1h', facts.ip, HOUR);
+    staggered('ip_1d', facts.ip, DAY);
+    if (facts.subnet !== undefined) staggered('subnet_1h', facts.subnet, HOUR);
+    if (facts.campaign !== undefined) single('ip_campaign_1d', `${facts.ip}#${facts.campaign}`, DAY);
+  }
+  if (facts.visitorId !== undefined) {
+    staggered('visitor_1h', facts.visitorId, HOUR);
+    if (facts.ipVersion !== 0) {
+      single('visitor_ips_1d', facts.visitorId, DAY, facts.ip);
+      single('ip_visitors_1h', facts.ip, HOUR, setMember(facts.visitorId));
+    }
+  }
+  if (facts.gclid !== undefined) {
+    specs.push({ counter: 'gclid', key: `${base}gclid#${facts.gclid}`, expiresAt: nowSec + GCLID_TTL_SECONDS });
+  }
+  const token = facts.token;
+  if (token !== undefined && token.status !== 'invalid') {
+    specs.push({
+      counter: 'token_uses',
+      key: `${base}token_uses#${token.payload.tokenId}`,
+      expiresAt: token.payload.expiresAt + TOKEN_USE_GRACE_SECONDS,
+    });
+  }
+  return specs;
+}
+
+/** Folds per-spec results (same order as the specs) into the per-counter maximum. */
+export function counterValuesFrom(specs: readonly CounterSpec[], results: readonly number[]): CounterValues {
+  const values: Partial<Record<CounterName, number>> = {};
+  for (let i = 0; i < specs.length; i++) {
+    const name = (specs[i] as CounterSpec).counter;
+    const value = results[i] ?? 0;
+    const prior = values[name];
+    if (prior === undefined || value > prior) values[name] = value;
+  }
+  return values;
+}
