@@ -1,7 +1,8 @@
 import { apiHandler } from '../../shared/http/apiHandler';
-import { notImplemented } from '../../shared/http/errors';
+import { openApiDocument } from '../../shared/openapi';
 import { routes } from '../../shared/routes';
 
-export const handler = apiHandler(routes.openapi, async () => {
-  throw notImplemented('GET /v1/openapi.json');
-});
+export const handler = apiHandler(routes.openapi, async () => ({
+  body: openApiDocument(),
+  headers: { 'Cache-Control': 'public, max-age=300' },
+}));

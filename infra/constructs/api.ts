@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -8,11 +8,12 @@ import {
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
-  type MethodOptions,
   MethodLoggingLevel,
+  type MethodOptions,
   Period,
   RequestAuthorizer,
   RestApi,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -171,7 +172,7 @@ export class ClicksieveApi extends Construct {
     });
     (authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
 
-    const usagePlanIds: Record<string, string> = {};
+    const usagePlans = new Map<string, UsagePlan>();
     for (const plan of plans) {
       const usagePlan = this.api.addUsagePlan(`Plan${pascal(plan.id)}`, {
         name: `clicksieve-${plan.id}`,
@@ -180,13 +181,12 @@ export class ClicksieveApi extends Construct {
         quota: { limit: plan.monthlyAllowance, period: Period.MONTH },
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
       });
-      usagePlanIds[plan.id] = usagePlan.usagePlanId;
+      usagePlans.set(plan.id, usagePlan);
     }
 
     const preflightPaths = new Set<string>();
     for (const [routeId, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
-      const fn = this.routeFunction(routeId, route, Object.values(usagePlanIds));
-      if (route.managesApiKeys) fn.fn.addEnvironment(ENV.usagePlanIds, Stack.of(this).toJsonString(usagePlanIds));
+      const fn = this.routeFunction(routeId, route, [...usagePlans.values()]);
       functions[routeId] = fn;
 
       const resource = this.api.root.resourceForPath(route.path);
@@ -200,10 +200,14 @@ export class ClicksieveApi extends Construct {
               // plan limits are metered in the function instead of by the usage plan.
               apiKeyRequired: route.browser !== true,
             };
-      resource.addMethod(route.method, new LambdaIntegration(this.integrationTarget(routeId, route, fn), { allowTestInvoke: false }), {
-        ...options,
-        operationName: routeId,
-      });
+      resource.addMethod(
+        route.method,
+        new LambdaIntegration(this.integrationTarget(routeId, route, fn), { allowTestInvoke: false }),
+        {
+          ...options,
+          operationName: routeId,
+        },
+      );
       if (route.browser && !preflightPaths.has(route.path)) {
         preflightPaths.add(route.path);
         resource.addCorsPreflight({
@@ -253,7 +257,7 @@ export class ClicksieveApi extends Construct {
     return new ClicksieveFunction(this, id, { ...props, environment: this.commonEnvironment });
   }
 
-  private routeFunction(id: RouteId, route: RouteDef, usagePlanIds: readonly string[]): ClicksieveFunction {
+  private routeFunction(id: RouteId, route: RouteDef, usagePlans: readonly UsagePlan[]): ClicksieveFunction {
     const fn = this.newFunction(pascal(id), {
       entry: route.handler,
       functionName: route.managesApiKeys ? `${Stack.of(this).stackName}-${pascal(id)}` : undefined,
@@ -265,7 +269,7 @@ export class ClicksieveApi extends Construct {
     // Every authenticated request is metered in the table (per-minute counter), hence write access.
     if (route.auth.length > 0) fn.bindTable(this.data.table, 'readWrite');
     if (route.auth.includes('admin')) fn.bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
-    if (route.managesApiKeys) fn.addToRolePolicy(this.apiKeyManagement(usagePlanIds));
+    if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
     this.bindCommon(id, fn, route);
     return fn;
   }
@@ -325,25 +329,49 @@ export class ClicksieveApi extends Construct {
     if (TOKEN_SIGNERS.has(id)) fn.bindSecret(this.data.tokenSigningKey, ENV.tokenSigningSecretArn);
   }
 
-  /** Create and delete per-property API keys and attach them to this API's usage plans, nothing else. */
-  private apiKeyManagement(usagePlanIds: readonly string[]): PolicyStatement {
+  /**
+   * Create, change and delete per-property API keys and attach them to this API's usage plans, nothing
+   * else; USAGE_PLAN_IDS maps plan id to usage plan id.
+   */
+  private bindApiKeyManagement(fn: ClicksieveFunction, usagePlans: readonly UsagePlan[]): void {
     const { partition, region } = Stack.of(this);
     const arn = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
-    return new PolicyStatement({
-      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:DELETE', 'apigateway:PATCH'],
-      resources: [
-        arn('/apikeys'),
-        arn('/apikeys/*'),
-        ...usagePlanIds.flatMap((planId) => [arn(`/usageplans/${planId}/keys`), arn(`/usageplans/${planId}/keys/*`)]),
-      ],
-    });
+    const rendered = (path: string) => `Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}`;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'],
+        resources: [
+          arn('/apikeys'),
+          arn('/apikeys/*'),
+          ...usagePlans.flatMap((plan) => [
+            arn(`/usageplans/${plan.usagePlanId}/keys`),
+            arn(`/usageplans/${plan.usagePlanId}/keys/*`),
+          ]),
+        ],
+      }),
+    );
+    fn.fn.addEnvironment(
+      ENV.usagePlanIds,
+      Stack.of(this).toJsonString(Object.fromEntries(plans.map((plan, i) => [plan.id, usagePlans[i]!.usagePlanId]))),
+    );
+    fn.acknowledgeWildcard(
+      rendered('/apikeys/*'),
+      'API keys are created per property at run time; their ids are not known at deploy time.',
+    );
+    for (const plan of usagePlans) {
+      fn.acknowledgeWildcard(
+        rendered(`/usageplans/<${Stack.of(plan).getLogicalId(plan.node.defaultChild as CfnElement)}>/keys/*`),
+        'Keys of this API’s own usage plan, attached per property at run time.',
+      );
+    }
   }
 
   private acknowledgeApiFindings(): void {
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG2',
-        reason: 'Requests are validated in each function with the zod schemas of the route table (400 naming the fields).',
+        reason:
+          'Requests are validated in each function with the zod schemas of the route table (400 naming the fields).',
       },
       {
         id: 'AwsSolutions-APIG3',
@@ -356,8 +384,13 @@ export class ClicksieveApi extends Construct {
           'every other method runs the Lambda authorizer.',
       },
       {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The AWS-maintained policy API Gateway needs for its execution logs; it grants log writes only.',
+      },
+      {
         id: 'AwsSolutions-COG4',
-        reason: 'Callers are servers and landing pages holding property keys, not Cognito users: a Lambda authorizer checks them.',
+        reason:
+          'Callers are servers and landing pages holding property keys, not Cognito users: a Lambda authorizer checks them.',
       },
     );
   }

@@ -96,13 +96,10 @@ export class ClicksieveFunction extends Construct {
     });
 
     this.acknowledgeWildcard('Resource::*', 'X-Ray trace segments have no resource-level permissions.');
-    this.acknowledgeWildcard(
-      `Resource::${arnOf(this.logGroup)}:*`,
-      'Log streams of this function’s own log group are created at run time with generated names.',
-    );
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'nodejs22.x is the runtime this project is built and tested on (shared/STACK.md); moving is a deliberate step.',
+      reason:
+        'nodejs22.x is the runtime this project is built and tested on (shared/STACK.md); moving is a deliberate step.',
     });
   }
 

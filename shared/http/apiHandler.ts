@@ -4,11 +4,11 @@ import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth/principal';
 import { logger } from '../observability';
 import type { RouteDef } from '../routes';
+import { MAX_BODY_BYTES } from './bodyLimit';
 import { ApiError, invalidRequest, payloadTooLarge, serverError, unsupportedMediaType } from './errors';
 import { type MeteredError, meterRequest, type RateLimitState, rateLimitHeaders } from './rateLimit';
 
-/** Largest accepted body (../API.md: 32 KiB, else 413). */
-export const MAX_BODY_BYTES = 32 * 1024;
+export { MAX_BODY_BYTES };
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -128,11 +128,11 @@ export function errorResponse(
   const apiError = error instanceof ApiError && error.statusCode < 500 ? error : undefined;
   const shown = apiError ?? (error instanceof ApiError ? error : serverError());
   if (!apiError) {
-    // Name and stack only: an SDK message can quote keys or values of the request.
+    // Name and stack frames only: an SDK message can quote keys or values of the request.
     logger.error('request failed', {
       path: event?.resource ?? event?.path,
       requestId: event?.requestContext?.requestId,
-      error: error instanceof Error ? { name: error.name, stack: error.stack } : typeof error,
+      error: error instanceof Error ? { name: error.name, frames: error.stack?.split('\n').slice(1, 8) } : typeof error,
     });
   }
   const meteredRate = rate ?? (error as MeteredError | undefined)?.rate;
@@ -156,10 +156,18 @@ function toResponse(route: RouteDef, result: ApiResult, rate: RateLimitState | u
     ...result.headers,
   };
   if (result.text) {
-    return { statusCode: status, headers: { 'Content-Type': result.text.contentType, ...headers }, body: result.text.body };
+    return {
+      statusCode: status,
+      headers: { 'Content-Type': result.text.contentType, ...headers },
+      body: result.text.body,
+    };
   }
   if (status === 204 || result.body === undefined) return { statusCode: status, headers, body: '' };
-  return { statusCode: status, headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(result.body) };
+  return {
+    statusCode: status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(result.body),
+  };
 }
 
 function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string | undefined> {
@@ -196,7 +204,11 @@ function parseJsonBody(route: RouteDef, headers: Record<string, string | undefin
 }
 
 /** Validates with zod; the 400 names fields (truncated) with zod's messages, which never quote the input. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: 'body' | 'query' | 'path',
+): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { StoredClick } from '../decisions';
+import type { ClickPatch, StoredClick } from '../decisions';
 import { logger } from '../observability';
-import type { BehaviourInput } from '../scoring/scoreClick';
+import type { BehaviourInput, ClickSignals } from '../scoring/scoreClick';
 import { allWritten } from './clicks';
 import { canonicalJson } from './events';
 import type { BeaconMessage } from './messages';
@@ -75,7 +75,9 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
     const { reasons, signals: next, ...outcome } = deps.scoring.rescoreClick(property, signals, {
       behaviour: message.behaviour,
     });
-    return { next: outcome, reasons, patch: { beaconAt: message.receivedAt, signals: next } as { beaconAt: number } };
+    // The signals with this behaviour are kept, so a later conversion re-scores from them.
+    const patch: ClickPatch & { signals: ClickSignals } = { beaconAt: message.receivedAt, signals: next };
+    return { next: outcome, reasons, patch };
   });
   if (!result) {
     if (!found || found.propertyId !== message.propertyId) {

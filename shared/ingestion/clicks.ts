@@ -108,6 +108,7 @@ export async function recordClick(
       score: outcome.score,
       reason: reasons[0]?.rule ?? 'none',
     }),
+    deps.scoring.recordSourceClick(property, record),
     request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at) : undefined,
     tokenPayload !== undefined
       ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000)

@@ -78,9 +78,11 @@ export interface ScoringPort {
   /** Pure: a visitor is as bad as its worst click; a converted visitor's trust applies to all of them. */
   scoreVisitor(property: PropertyView, clicks: readonly ClickSignals[], converted: boolean): ClickScore | undefined;
   /** An address (and user agent) alone, as `GET /v1/ip-check` answers; no state changes. */
-  scoreIp(property: PropertyView, ip: string, userAgent: string | undefined): IpOnlyScore;
+  scoreIp(property: PropertyView, ip: string, userAgent: string | undefined): Promise<IpOnlyScore>;
+  /** Counts the click for each of its traffic sources (written in the click's write round). */
+  recordSourceClick(property: PropertyView, click: ClickRecord): Promise<void>;
   /** Counts one conversion for each traffic source of the click (feeds the source-quality snapshot). */
-  recordSourceConversion(property: PropertyView, click: ScoredClickRecord): Promise<void>;
+  recordSourceConversion(property: PropertyView, click: ClickRecord): Promise<void>;
   /** Google Ads ValueTrack / UTM parameters of a landing URL. */
   valueTrack(pageUrl: string | undefined): ValueTrack;
   /** True while no IP-intelligence snapshot could be loaded (verdicts lack that signal). */

@@ -1,7 +1,14 @@
 import ipaddr from 'ipaddr.js';
-import { categoryBit, type ComboRecord, hostIsLittleEndian, SNAPSHOT_FORMAT, SNAPSHOT_MAGIC, type SnapshotHeader } from './snapshot';
 import { familyMax, type IntelRange, parseDottedQuad, type RangeLabel } from './ranges';
-import { type SourceId, SOURCE_IDS, sourceDef } from './sources';
+import {
+  type ComboRecord,
+  categoryBit,
+  hostIsLittleEndian,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_MAGIC,
+  type SnapshotHeader,
+} from './snapshot';
+import { SOURCE_IDS, type SourceId, sourceDef } from './sources';
 import type { IpIntel, IpIntelCategory, IpIntelLookup } from './types';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -108,8 +115,13 @@ export class IntelSnapshot implements IpIntelLookup {
     if (typeof ip !== 'string') return undefined;
     const v4 = parseDottedQuad(ip);
     if (v4 >= 0) return this.answer4(ip, v4);
-    if (!ip.includes(':') || !ipaddr.IPv6.isValid(ip)) return undefined;
-    const address = ipaddr.IPv6.parse(ip);
+    if (!ip.includes(':')) return undefined;
+    let address: ipaddr.IPv6;
+    try {
+      address = ipaddr.IPv6.parse(ip);
+    } catch {
+      return undefined;
+    }
     if (address.isIPv4MappedAddress()) {
       const mapped = address.toIPv4Address();
       const [a = 0, b = 0, c = 0, d = 0] = mapped.octets;
@@ -175,8 +187,7 @@ export class IntelSnapshot implements IpIntelLookup {
       const s1 = starts[at + 1]!;
       const s2 = starts[at + 2]!;
       const notAfter =
-        s0 < w0 ||
-        (s0 === w0 && (s1 < w1 || (s1 === w1 && (s2 < w2 || (s2 === w2 && starts[at + 3]! <= w3)))));
+        s0 < w0 || (s0 === w0 && (s1 < w1 || (s1 === w1 && (s2 < w2 || (s2 === w2 && starts[at + 3]! <= w3)))));
       if (notAfter) lo = mid;
       else hi = mid - 1;
     }

@@ -182,7 +182,10 @@ function segmentsOf(items: readonly Item[], family: 4 | 6, table: ComboTable): {
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Builds the snapshot bytes and its manifest. Sources beyond 32 do not fit the source mask. */
-export function buildIntelSnapshot(sources: readonly SourceRanges[]): { bytes: Uint8Array; manifest: SnapshotManifest } {
+export function buildIntelSnapshot(sources: readonly SourceRanges[]): {
+  bytes: Uint8Array;
+  manifest: SnapshotManifest;
+} {
   if (sources.length > 32) throw new Error('at most 32 intel sources fit a snapshot');
   const table = new ComboTable();
   const v4 = segmentsOf(itemsOf(sources, 4), 4, table);
@@ -192,7 +195,8 @@ export function buildIntelSnapshot(sources: readonly SourceRanges[]): { bytes: U
   const v4Starts = Uint32Array.from(v4.starts, Number);
   const v6Starts = new Uint32Array(v6.starts.length * 4);
   v6.starts.forEach((start, i) => {
-    for (let word = 0; word < 4; word++) v6Starts[i * 4 + word] = Number((start >> BigInt(96 - 32 * word)) & 0xffffffffn);
+    for (let word = 0; word < 4; word++)
+      v6Starts[i * 4 + word] = Number((start >> BigInt(96 - 32 * word)) & 0xffffffffn);
   });
   const comboArray = (values: number[]) => (comboBytes === 2 ? Uint16Array.from(values) : Uint32Array.from(values));
   const sections = [v4Starts, comboArray(v4.combos), v6Starts, comboArray(v6.combos)].map(

@@ -1,4 +1,15 @@
-import { azureServiceTagsLink, type ParsedDocument, parseAwsIpRanges, parseAzureServiceTags, parseCidrList, parseGeofeed, parseGoogleCloud, parseOracleCloud, parseTorBulkExitList, parseTorExitRelays } from './parsers';
+import {
+  azureServiceTagsLink,
+  type ParsedDocument,
+  parseAwsIpRanges,
+  parseAzureServiceTags,
+  parseCidrList,
+  parseGeofeed,
+  parseGoogleCloud,
+  parseOracleCloud,
+  parseTorBulkExitList,
+  parseTorExitRelays,
+} from './parsers';
 import type { RangeLabel } from './ranges';
 
 /**

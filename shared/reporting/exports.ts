@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ENV, requireEnv } from '../config/env';
+import { ENV, optionalEnv, requireEnv } from '../config/env';
 import { type ClickStore, decisionStores, type RollupStore, sumCounts } from '../decisions';
 import { newId } from '../ids';
 import { logger } from '../observability';
@@ -13,6 +13,8 @@ import { DynamoExportJobStore, type ExportJobStore } from './exportJobs';
 /** Ranges estimated (from rollups) at or below this many clicks are written during the request. */
 export const SYNC_EXPORT_MAX_ROWS = 50_000;
 export const URL_EXPIRY_SECONDS = 3600;
+/** Optional override of SYNC_EXPORT_MAX_ROWS (tests and operators with slow tables). */
+export const SYNC_EXPORT_MAX_ROWS_ENV = 'CLICKSIEVE_EXPORT_SYNC_MAX_ROWS';
 
 export type ExportAnswer =
   | { status: 'ready'; url: string; expires_at: string; rows: number }
@@ -155,6 +157,7 @@ export function defaultExportService(): ExportService {
           { expiresIn },
         ),
       now: Date.now,
+      syncMaxRows: Number(optionalEnv(SYNC_EXPORT_MAX_ROWS_ENV) ?? SYNC_EXPORT_MAX_ROWS),
     });
   }
   return defaultService;

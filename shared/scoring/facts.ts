@@ -65,14 +65,26 @@ export function parseValueTrack(pageUrl: string | undefined): ValueTrack {
   const hash = pageUrl.indexOf('#', q);
   const query = pageUrl.slice(q + 1, hash < 0 ? undefined : hash);
   const out: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(query)) {
-    const k = key.toLowerCase();
+  // A hand-rolled split: URLSearchParams allocates an entry per parameter and dominates a decision's cost.
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const k = pair.slice(0, eq).toLowerCase();
     if (!VALUETRACK_SET.has(k) || k in out) continue;
-    const v = value.trim();
+    const v = decodeParam(pair.slice(eq + 1)).trim();
     if (v === '' || UNSUBSTITUTED.test(v)) continue;
     out[k] = v.slice(0, MAX_PARAM_LENGTH);
   }
   return out as ValueTrack;
+}
+
+function decodeParam(raw: string): string {
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
 }
 
 /** The address family and the subnet key velocity counts share (/24 for IPv4, /64 for IPv6). */

@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type Emulators, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators } from '../../infra/local/emulators';
 import { pollQueue } from '../../infra/local/queues';
 import { ensureQueuePair } from '../../infra/local/resources';
 import { UsagePlans } from '../../infra/local/usagePlans';
@@ -173,3 +179,65 @@ describe('local usage plan', () => {
     plans.close();
   });
 });
+
+describe('local state across restarts', () => {
+  it('keeps table items, bucket objects and unconsumed messages in the data directory', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'clicksieve-restart-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const clients = emulatorClients(first.endpoints);
+      await clients.dynamo.send(
+        new PutItemCommand({ TableName: first.env.TABLE_NAME, Item: { pk: { S: 'TEST#restart' }, sk: { S: 'X' } } }),
+      );
+      await clients.s3.send(new PutObjectCommand({ Bucket: first.env.BUCKET_NAME, Key: 'restart.txt', Body: 'kept' }));
+      await clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: first.env.QUEUE_URL_BEACONS, MessageBody: 'unconsumed' }),
+      );
+      clients.destroy();
+      await first.stop();
+
+      const second = await startEmulators({ dataDir });
+      const again = emulatorClients(second.endpoints);
+      try {
+        const item = await again.dynamo.send(
+          new GetItemCommand({ TableName: second.env.TABLE_NAME, Key: { pk: { S: 'TEST#restart' }, sk: { S: 'X' } } }),
+        );
+        expect(item.Item).toBeDefined();
+        const object = await again.s3.send(
+          new GetObjectCommand({ Bucket: second.env.BUCKET_NAME, Key: 'restart.txt' }),
+        );
+        expect(await object.Body?.transformToString()).toBe('kept');
+        const messages = await again.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: second.env.QUEUE_URL_BEACONS, WaitTimeSeconds: 1 }),
+        );
+        expect(messages.Messages?.map((m) => m.Body)).toEqual(['unconsumed']);
+      } finally {
+        again.destroy();
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+function emulatorClients(endpoints: Emulators['endpoints']) {
+  const base = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb });
+  const s3 = new S3Client({
+    ...base,
+    endpoint: endpoints.s3,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const sqsClient = new SQSClient({ ...base, endpoint: endpoints.sqs });
+  return {
+    dynamo,
+    s3,
+    sqs: sqsClient,
+    destroy: () => {
+      for (const client of [dynamo, s3, sqsClient]) client.destroy();
+    },
+  };
+}

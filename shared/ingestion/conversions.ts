@@ -1,0 +1,198 @@
+import type { ClickPatch, StoredClick } from '../decisions';
+import { conflict, notFound } from '../http/errors';
+import { logger } from '../observability';
+import type { ClickSignals } from '../scoring/scoreClick';
+import { allWritten, loadProperty } from './clicks';
+import type { ConversionMessage } from './messages';
+import type { IngestionDeps, PropertyView, ScoredClickRecord } from './ports';
+import type { ApplyResult } from './beacons';
+import type { ConversionRecord } from './store';
+
+export interface ConversionRequest {
+  readonly propertyId: string;
+  readonly receivedAt: number;
+  readonly gclid?: string;
+  readonly clickId?: string;
+  readonly clickToken?: string;
+  readonly value?: number;
+  readonly currency?: string;
+  readonly orderId?: string;
+  readonly eventName?: string;
+}
+
+export interface ConversionAnswer {
+  readonly success: true;
+  readonly click_id: string;
+  readonly message: string;
+}
+
+const NO_CLICK = 'no click with that gclid, click_id or click_token for this property';
+
+/**
+ * POST /v1/webhook/conversion. The click is found by `click_id`, `click_token` or `gclid` (in that order
+ * of precision); 404 when none is this property's. The conversion and its order id are written in one
+ * transaction that fails if either exists (409). Then the conversion is queued for the scorer; if that
+ * fails the conversion is forgotten again and the caller gets 5xx, so its retry is not a 409.
+ */
+export async function acceptConversion(deps: IngestionDeps, request: ConversionRequest): Promise<ConversionAnswer> {
+  const property = await loadProperty(deps, request.propertyId);
+  const clickId = await findClick(deps, property, request);
+  if (!clickId) throw notFound(NO_CLICK);
+  const conversion: ConversionRecord = {
+    clickId,
+    propertyId: property.id,
+    at: request.receivedAt,
+    currency: request.currency ?? property.currency,
+    ...(request.orderId !== undefined ? { orderId: request.orderId } : {}),
+    ...(request.value !== undefined ? { value: request.value } : {}),
+    ...(request.eventName !== undefined ? { eventName: request.eventName } : {}),
+  };
+  const stored = await deps.store.recordConversion(conversion);
+  if (!stored.stored) {
+    throw stored.conflict === 'click'
+      ? conflict('that click already has a conversion', { click_id: clickId })
+      : conflict('that order_id was already recorded', { order_id: request.orderId });
+  }
+  const message: ConversionMessage = {
+    kind: 'conversion',
+    source: 'webhook',
+    propertyId: property.id,
+    receivedAt: request.receivedAt,
+    clickId,
+    currency: conversion.currency,
+    ...(request.value !== undefined ? { value: request.value } : {}),
+    ...(request.orderId !== undefined ? { orderId: request.orderId } : {}),
+    ...(request.eventName !== undefined ? { eventName: request.eventName } : {}),
+  };
+  try {
+    await deps.queues.send('conversions', message);
+  } catch (error) {
+    await deps.store.forgetConversion(conversion);
+    throw error;
+  }
+  return { success: true, click_id: clickId, message: 'conversion recorded' };
+}
+
+async function findClick(
+  deps: IngestionDeps,
+  property: PropertyView,
+  request: Pick<ConversionRequest, 'clickId' | 'clickToken' | 'gclid' | 'receivedAt'>,
+): Promise<string | undefined> {
+  if (request.clickId !== undefined) {
+    const click = await deps.decisions.clicks.getClick(request.clickId);
+    return click?.propertyId === property.id ? click.clickId : undefined;
+  }
+  if (request.clickToken !== undefined) {
+    const check = await deps.tokens.verify(property.id, request.clickToken, request.receivedAt);
+    if (check.status === 'invalid') return undefined;
+    const found = await deps.store.findClickByToken(check.payload.tokenId, request.receivedAt);
+    return found?.propertyId === property.id ? found.clickId : undefined;
+  }
+  if (request.gclid !== undefined) return deps.store.findClickByGclid(property.id, request.gclid, request.receivedAt);
+  return undefined;
+}
+
+const CONVERSION_LEASE_MS = 45_000;
+
+/**
+ * The conversion scorer's work for one message, exactly once per converted click (claim on the click
+ * id): the click is re-scored with the conversion's trust (moving it between rollup bands), the
+ * visitor counts the conversion, and each traffic source of the click counts one conversion for the
+ * source-quality snapshot. A conversion sent as an event first finds its click (token, gclid, else the
+ * visitor's last click) and records it like the webhook would; one that finds none is dropped with a log.
+ */
+export async function applyConversion(deps: IngestionDeps, message: ConversionMessage): Promise<ApplyResult> {
+  const property = await deps.properties.get(message.propertyId);
+  if (!property) {
+    logger.warn('conversion dropped: unknown property', { propertyId: message.propertyId });
+    return 'dropped';
+  }
+  const clickId = message.source === 'webhook' ? message.clickId : await clickOfEvent(deps, property, message);
+  if (!clickId) {
+    logger.warn('conversion dropped: no click to attribute it to', { propertyId: property.id, eventId: message.eventId });
+    return 'dropped';
+  }
+  const claimKey = `conv#${clickId}`;
+  const claim = await deps.store.claim(claimKey, deps.now(), CONVERSION_LEASE_MS);
+  if (claim.kind === 'done') return 'duplicate';
+  if (claim.kind === 'busy') throw new Error(`conversion of ${clickId} is being applied by another delivery`);
+  try {
+    const result = await rescore(deps, property, clickId, message);
+    await deps.store.complete(claimKey, claim.owner, { result }, deps.now());
+    return result;
+  } catch (error) {
+    await deps.store.release(claimKey, claim.owner).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function clickOfEvent(deps: IngestionDeps, property: PropertyView, message: ConversionMessage) {
+  let clickId: string | undefined;
+  if (message.clickTokenId !== undefined) {
+    const found = await deps.store.findClickByToken(message.clickTokenId, message.receivedAt);
+    if (found?.propertyId === property.id) clickId = found.clickId;
+  }
+  if (!clickId && message.gclid !== undefined) {
+    clickId = await deps.store.findClickByGclid(property.id, message.gclid, message.receivedAt);
+  }
+  if (!clickId && message.visitorId !== undefined) {
+    clickId = (await deps.store.getVisitor(property.id, message.visitorId, message.receivedAt))?.lastClickId;
+  }
+  if (!clickId) return undefined;
+  const stored = await deps.store.recordConversion({
+    clickId,
+    propertyId: property.id,
+    at: message.receivedAt,
+    currency: message.currency,
+    ...(message.orderId !== undefined ? { orderId: message.orderId } : {}),
+    ...(message.value !== undefined ? { value: message.value } : {}),
+    ...(message.eventName !== undefined ? { eventName: message.eventName } : {}),
+  });
+  // Already converted (by the webhook or an earlier delivery of this event): the claim below decides.
+  if (!stored.stored && stored.conflict === 'order') return undefined;
+  return clickId;
+}
+
+async function rescore(
+  deps: IngestionDeps,
+  property: PropertyView,
+  clickId: string,
+  message: ConversionMessage,
+): Promise<ApplyResult> {
+  let found: StoredClick | undefined;
+  const result = await deps.decisions.ledger.rescoreClick(clickId, property.timezone, (click) => {
+    found = click;
+    const signals = (click as Partial<ScoredClickRecord>).signals;
+    if (click.propertyId !== property.id || !signals || click.convertedAt !== undefined) return undefined;
+    const { reasons, signals: next, ...outcome } = deps.scoring.rescoreClick(property, signals, { converted: true });
+    const patch: ClickPatch & { signals: ClickSignals } = { convertedAt: message.receivedAt, signals: next };
+    return { next: outcome, reasons, patch };
+  });
+  const click = result?.click ?? found;
+  if (!click || click.propertyId !== property.id) {
+    logger.warn('conversion dropped: no such click for this property', { propertyId: property.id, clickId });
+    return 'dropped';
+  }
+  await allWritten([
+    deps.store.touchVisitor({ visitorId: click.visitorId, propertyId: property.id, at: message.receivedAt, conversion: true }),
+    result
+      ? deps.store.rescoreVisitor(click.visitorId, property.id, {
+          clickId,
+          score: result.click.current.score,
+          reasons: result.click.reasons,
+        })
+      : undefined,
+    deps.scoring.recordSourceConversion(property, click),
+    result && result.before.score !== result.click.current.score
+      ? deps.decisions.ipReputation.recordIpOutcome({
+          propertyId: property.id,
+          ip: click.ip,
+          at: click.at,
+          score: result.click.current.score,
+          reason: result.click.reasons[0]?.rule ?? 'none',
+          previousScore: result.before.score,
+        })
+      : undefined,
+  ]);
+  return 'applied';
+}

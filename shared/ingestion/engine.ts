@@ -1,0 +1,91 @@
+import type { IpIntel, IpIntelLookup } from '../intel/types';
+import type { ClickRecord } from '../model';
+import { clickFacts, parseValueTrack } from '../scoring/facts';
+import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
+import { type VelocityStore, velocityCountersFor } from '../scoring/velocity';
+import type { IpOnlyScore, PropertyView, ScoringPort } from './ports';
+import { type SourceStatsStore, sourceKeys } from './sourceStats';
+
+export interface EngineScoringDeps {
+  readonly velocity: VelocityStore;
+  /** The IP-intelligence snapshot to use now (S3's newest, else the bundled one). */
+  readonly intel: () => Promise<IpIntelLookup>;
+  readonly sources: SourceStatsStore;
+}
+
+/** Stands in when no snapshot can be loaded at all: every address unknown, verdicts marked degraded. */
+const NO_INTEL: IpIntelLookup = { lookup: () => undefined, version: 'none' };
+
+/**
+ * The ScoringPort on the engine (shared/scoring): facts, then the velocity counters and the source-quality
+ * snapshot in one parallel round, then the pure verdict.
+ */
+export function engineScoring(deps: EngineScoringDeps): ScoringPort {
+  let degraded = false;
+  const intel = async (): Promise<IpIntelLookup> => {
+    try {
+      const lookup = await deps.intel();
+      degraded = false;
+      return lookup;
+    } catch {
+      degraded = true;
+      return NO_INTEL;
+    }
+  };
+
+  return {
+    async scoreClick(property, click) {
+      const facts = clickFacts(
+        {
+          propertyId: click.propertyId,
+          ip: click.ip,
+          ...(click.userAgent !== undefined ? { userAgent: click.userAgent } : {}),
+          ...(click.gclid !== undefined ? { gclid: click.gclid } : {}),
+          ...(click.pageUrl !== undefined ? { pageUrl: click.pageUrl } : {}),
+          ...(click.clientVisitorId !== undefined ? { visitorId: click.clientVisitorId } : {}),
+          ...(click.token !== undefined ? { token: click.token } : {}),
+        },
+        await intel(),
+      );
+      const [counters, quality] = await Promise.all([
+        deps.velocity.increment(velocityCountersFor(facts, click.at)),
+        deps.sources.quality(click.propertyId, click.at),
+      ]);
+      return scoreClick(property.engine, facts, counters, quality);
+    },
+
+    rescoreClick: (property, signals, update) => rescoreClick(property.engine, signals, update),
+
+    scoreVisitor: (property, clicks, converted) => scoreVisitor(property.engine, clicks, converted),
+
+    async scoreIp(property, ip, userAgent): Promise<IpOnlyScore> {
+      const lookup: IpIntel | undefined = (await intel()).lookup(ip);
+      const facts = clickFacts(
+        { propertyId: property.id, ip, ...(userAgent !== undefined ? { userAgent } : {}) },
+        { lookup: () => lookup, version: 'ip-check' },
+      );
+      // An IP check without a user agent says nothing about the agent: no missing_ua penalty.
+      const engine =
+        userAgent === undefined
+          ? { ...property.engine, ruleWeights: { ...property.engine.ruleWeights, missing_ua: 0 } }
+          : property.engine;
+      const verdict = scoreClick(engine, facts, {});
+      const ua = facts.userAgent.kind;
+      return {
+        verdict,
+        proxy: lookup?.cloud !== undefined || lookup?.datacenter === true,
+        tor: lookup?.tor === true,
+        vpn: lookup?.vpn === true,
+        crawler: lookup?.crawler !== undefined || ua === 'crawler',
+        bot: ua === 'crawler' || ua === 'automation',
+      };
+    },
+
+    recordSourceClick: (property, click: ClickRecord) =>
+      deps.sources.count(property.id, sourceKeys(click.valueTrack), 'click'),
+    recordSourceConversion: (property, click: ClickRecord) =>
+      deps.sources.count(property.id, sourceKeys(click.valueTrack), 'conversion'),
+    valueTrack: parseValueTrack,
+    intelDegraded: () => degraded,
+  };
+}

@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import { version as packageVersion } from '../package.json';
+import { ENV, optionalEnv } from './config/env';
+import { MAX_BODY_BYTES } from './http/bodyLimit';
+import { type CredentialKind, type RouteDef, routes } from './routes';
+import { ErrorBodySchema } from './schemas/common';
+
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the very zod schemas the handlers
+ * validate with (z.toJSONSchema, draft 2020-12 — the dialect OpenAPI 3.1 uses), so the docs cannot
+ * drift from the code. Built once per container.
+ */
+type JsonSchema = Record<string, unknown>;
+type Operation = Record<string, unknown>;
+
+const COMPONENT = '#/components/schemas/';
+const JSON_SCHEMA_OPTIONS = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
+
+/** Where the contract (../API.md) is silent, what clicksieve does. Also in each operation it concerns. */
+export const DECISIONS = [
+  'Credentials are read from, first match wins: `x-admin-key`; `X-App-Key` + `X-App-Secret` (both of one property); ' +
+    '`Authorization: Bearer` (webhook secret, or the secret key); `x-api-key` (public or secret key); `?token=` on routes ' +
+    'that take it; body `tracking_key` (public key only) on browser routes.',
+  'The secret key may do everything for its own property: it is accepted wherever the public key or the webhook secret is.',
+  'A valid credential of a kind the route does not take answers 403 FORBIDDEN (e.g. the public key on a secret-key route).',
+  'A property credential on another property’s `/properties/{id}` or `/property/{id}` route answers 403 FORBIDDEN, ' +
+    'whether or not that property exists, so ids cannot be probed. The admin key gets 404 for an unknown property.',
+  'A disabled property answers 402 PAYMENT_REQUIRED; so does a spent monthly allowance. Admin calls are not metered.',
+  'Authentication happens before body validation: without a valid credential the answer is 401, never a schema error. ' +
+    'Size (413), content type (415) and JSON syntax (400) are checked first.',
+  'Public-key calls to browser routes are also limited per source address (50 per 5 seconds: 10 req/s with bursts of 50); ' +
+    'the conversion webhook to 100 requests a minute per property. Both answer 429 with Retry-After.',
+  'Rotation replaces the secret key, the webhook secret or both (`which`); the public key is not secret and is never rotated.',
+  'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
+    'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
+  'Secrets are stored only as SHA-256 hashes and compared in constant time; they are shown once, at creation or rotation.',
+];
+
+const SECURITY_SCHEMES = {
+  apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'Public key `pk_…` or secret key `sk_…`.' },
+  appKey: { type: 'apiKey', in: 'header', name: 'X-App-Key', description: 'Public key `pk_…`, with X-App-Secret.' },
+  appSecret: { type: 'apiKey', in: 'header', name: 'X-App-Secret', description: 'Secret key `sk_…`, with X-App-Key.' },
+  bearer: { type: 'http', scheme: 'bearer', description: 'Webhook secret `whsec_…` (or the secret key `sk_…`).' },
+  adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'The deployment’s admin key.' },
+  queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'Secret key `sk_…` as `?token=`.' },
+} as const;
+
+type SchemeName = keyof typeof SECURITY_SCHEMES;
+
+const ERROR_RESPONSES: Record<number, string> = {
+  400: 'INVALID_REQUEST: malformed JSON or failed validation; `details.fields` names the fields',
+  401: 'UNAUTHORIZED: missing or invalid credential',
+  402: 'PAYMENT_REQUIRED: monthly allowance used up, or property disabled',
+  403: 'FORBIDDEN: valid credential, but not for this route or this property',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT: duplicate',
+  413: `PAYLOAD_TOO_LARGE: body over ${MAX_BODY_BYTES} bytes`,
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED: see Retry-After',
+  500: 'SERVER_ERROR: nothing about the cause is disclosed',
+};
+
+const RATE_HEADERS = {
+  'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' },
+  'X-RateLimit-Remaining': { $ref: '#/components/headers/X-RateLimit-Remaining' },
+  'X-RateLimit-Reset': { $ref: '#/components/headers/X-RateLimit-Reset' },
+};
+
+/** The error statuses a route can answer, from what it does. */
+export function errorStatuses(route: RouteDef): number[] {
+  const statuses = [400, 404, 500];
+  if (route.body) statuses.push(413, 415);
+  if (route.auth.length > 0) statuses.push(401, 402, 403, 429);
+  if (route.method === 'POST') statuses.push(409);
+  return statuses.sort((a, b) => a - b);
+}
+
+function securityOf(route: RouteDef): Record<string, string[]>[] {
+  const alternatives: SchemeName[][] = [];
+  const add = (...names: SchemeName[]) => alternatives.push(names);
+  const takes = (kind: CredentialKind) =>
+    route.auth.includes(kind) || (kind === 'secret' && route.auth.some((k) => k === 'public' || k === 'webhook'));
+  if (takes('admin')) add('adminKey');
+  if (takes('public') || takes('secret')) add('apiKey');
+  if (takes('secret')) add('appKey', 'appSecret');
+  if (takes('webhook') || takes('secret')) add('bearer');
+  if (route.queryToken && takes('secret')) add('queryToken');
+  return alternatives.map((names) => Object.fromEntries(names.map((name) => [name, []])));
+}
+
+const idOf = (schema: z.ZodType): string | undefined => z.globalRegistry.get(schema)?.id;
+
+/**
+ * One schema as JSON Schema, inline. Nested schemas with an id come out in `$defs`; those are the
+ * components of the same id, so references are pointed there and the `$defs` dropped.
+ */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const converted = z.toJSONSchema(schema, { ...JSON_SCHEMA_OPTIONS, io }) as JsonSchema;
+  const { $schema: _schema, $id: _id, $defs: _defs, ...rest } = converted;
+  return JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', `"${COMPONENT}`)) as JsonSchema;
+}
+
+/** Every schema with a meta id, both ways: responses use output shapes, request bodies input shapes. */
+function components(): { output: Record<string, JsonSchema>; input: Record<string, JsonSchema> } {
+  const both = { output: {}, input: {} } as { output: Record<string, JsonSchema>; input: Record<string, JsonSchema> };
+  for (const io of ['output', 'input'] as const) {
+    const { schemas } = z.toJSONSchema(z.globalRegistry, {
+      ...JSON_SCHEMA_OPTIONS,
+      io,
+      uri: (id: string) => `${COMPONENT}${id}`,
+    }) as unknown as { schemas: Record<string, JsonSchema> };
+    for (const [id, schema] of Object.entries(schemas)) {
+      const { $schema: _schema, $id: _id, ...rest } = schema;
+      both[io][id] = rest;
+    }
+  }
+  return both;
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'query' | 'path', path: string): Record<string, unknown>[] {
+  const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+  const converted = schema ? jsonSchema(schema, 'input') : { properties: {}, required: [] };
+  const properties = (converted.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((converted.required ?? []) as string[]);
+  const declared = Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (required.has(name) && property.default === undefined),
+    schema: property,
+  }));
+  if (where === 'query') return declared;
+  // A path parameter without a schema is still a parameter (a plain string).
+  const undeclared = names
+    .filter((name) => !(name in properties))
+    .map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  return [...declared, ...undeclared];
+}
+
+function describe(route: RouteDef): string {
+  const lines = [route.summary + '.'];
+  if (route.auth.length === 0) lines.push('No authentication.');
+  else lines.push(`Credentials: ${route.auth.join(', ')}${route.auth.includes('secret') ? '' : ' (the secret key too)'}.`);
+  if (route.browser) {
+    lines.push('Callable from browsers (CORS, any origin); the public key may come as body `tracking_key`.');
+    lines.push('Public-key calls are limited to 50 per 5 seconds per source address (10 req/s, burst 50).');
+  }
+  if (route.auth.includes('webhook')) lines.push('Limited to 100 requests a minute per property.');
+  if (/\/propert(?:y|ies)\/\{id\}/.test(route.path)) {
+    lines.push('Another property’s id answers 403 FORBIDDEN whether or not it exists (admin: 404 when unknown).');
+  }
+  if (route.textPlainBody) lines.push('The body may be sent as `text/plain` (navigator.sendBeacon).');
+  return lines.join(' ');
+}
+
+function operation(routeId: string, route: RouteDef, refs: { bodyRef: (schema: z.ZodType) => JsonSchema }): Operation {
+  const successSchema = route.success.schema ? refOrInline(route.success.schema, 'output') : undefined;
+  const queryParams = parameters(route.query, 'query', route.path);
+  const csv = queryParams.some(
+    (p) => p.name === 'format' && JSON.stringify((p.schema as JsonSchema).enum ?? []).includes('"csv"'),
+  );
+  const success: Record<string, unknown> = { description: route.summary };
+  if (route.auth.length > 0) success.headers = RATE_HEADERS;
+  if (successSchema) {
+    success.content = {
+      'application/json': { schema: successSchema },
+      ...(csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+    };
+  }
+  const responses: Record<string, unknown> = { [String(route.success.status)]: success };
+  for (const status of errorStatuses(route)) responses[String(status)] = { $ref: `#/components/responses/E${status}` };
+  const mediaTypes = ['application/json', ...(route.textPlainBody ? ['text/plain'] : [])];
+  return {
+    operationId: routeId,
+    summary: route.summary,
+    description: describe(route),
+    tags: [route.tag],
+    parameters: [...parameters(route.params, 'path', route.path), ...queryParams],
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: refs.bodyRef(route.body!) }])),
+          },
+        }
+      : {}),
+    security: route.auth.length === 0 ? [] : securityOf(route),
+    responses,
+  };
+}
+
+function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const id = idOf(schema);
+  return id ? { $ref: `${COMPONENT}${id}` } : jsonSchema(schema, io);
+}
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const { output, input } = components();
+  const schemas: Record<string, JsonSchema> = { ...output };
+  // A request body whose input shape differs (defaults make fields optional) gets its own component.
+  const bodyRef = (schema: z.ZodType): JsonSchema => {
+    const id = idOf(schema);
+    if (!id) return jsonSchema(schema, 'input');
+    if (JSON.stringify(input[id]) === JSON.stringify(output[id])) return { $ref: `${COMPONENT}${id}` };
+    schemas[`${id}Input`] = input[id]!;
+    return { $ref: `${COMPONENT}${id}Input` };
+  };
+  const paths: Record<string, Record<string, Operation>> = {};
+  for (const [routeId, route] of Object.entries(routes) as [string, RouteDef][]) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operation(routeId, route, { bodyRef });
+  }
+  const errorId = idOf(ErrorBodySchema) ?? 'Error';
+  const errorResponses = Object.fromEntries(
+    Object.entries(ERROR_RESPONSES).map(([status, description]) => [
+      `E${status}`,
+      {
+        description,
+        ...(status === '429' ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } } : {}),
+        content: { 'application/json': { schema: { $ref: `${COMPONENT}${errorId}` } } },
+      },
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'clicksieve',
+      version: optionalEnv(ENV.version) ?? packageVersion,
+      description:
+        'Open-source click-fraud detection, deployed into your own AWS account. Every error has the body ' +
+        '`{error, code, details}`.\n\nDecisions where the contract is silent:\n\n' +
+        DECISIONS.map((decision) => `- ${decision}`).join('\n'),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/' }],
+    tags: ['public', 'properties', 'ingestion', 'decisions', 'reporting'].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      responses: errorResponses,
+      headers: {
+        'X-RateLimit-Limit': { description: 'Requests allowed per minute by the plan', schema: { type: 'integer' } },
+        'X-RateLimit-Remaining': { description: 'Requests left in this minute', schema: { type: 'integer' } },
+        'X-RateLimit-Reset': { description: 'Epoch seconds when the minute resets', schema: { type: 'integer' } },
+        'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+      },
+      securitySchemes: SECURITY_SCHEMES,
+    },
+  };
+}
+
+let built: Record<string, unknown> | undefined;
+
+/** The document, built on first use and kept for the container's life. */
+export function openApiDocument(): Record<string, unknown> {
+  built ??= buildOpenApiDocument();
+  return built;
+}

@@ -1,0 +1,21 @@
+import { hashCredential } from '../../../shared/auth/credentials';
+import { createAuthenticator } from '../../../shared/auth/principal';
+import { MemoryPropertyStore } from '../../../shared/properties/memoryStore';
+import { type PropertyService, propertyService } from '../../../shared/properties/service';
+import { LocalUsagePlanRegistry } from '../../../shared/properties/usagePlans';
+
+export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
+
+/** An in-memory property service, an authenticator over it, and two properties with their credentials. */
+export async function world() {
+  const store = new MemoryPropertyStore();
+  const service: PropertyService = propertyService({ store, registry: new LocalUsagePlanRegistry() });
+  const adminHash = hashCredential(ADMIN_KEY);
+  const auth = createAuthenticator({
+    lookup: service,
+    adminKey: async (presented) => hashCredential(presented) === adminHash,
+  });
+  const a = await service.createProperty({ name: 'Shop A', plan: 'starter' });
+  const b = await service.createProperty({ name: 'Shop B', plan: 'growth' });
+  return { store, service, auth, a, b };
+}

@@ -1,0 +1,139 @@
+import fc from 'fast-check';
+import type { ApiError } from '../../../shared/http/errors';
+import {
+  createRateMeter,
+  estimateTotal,
+  MemoryCounterStore,
+  type MeteredError,
+  rateLimitHeaders,
+  rateState,
+  retryAfterSeconds,
+  shardCount,
+  windowStart,
+} from '../../../shared/http/rateLimit';
+import type { Plan } from '../../../shared/plans';
+import { routes } from '../../../shared/routes';
+
+const tiny: Plan = { id: 'tiny', name: 'Tiny', ratePerMinute: 3, burst: 3, monthlyAllowance: 5 };
+const secret = { kind: 'secret' as const, propertyId: 'prop_a', planId: 'tiny' };
+const T0 = Date.UTC(2026, 5, 10, 12, 0, 10);
+
+describe('rate meter math', () => {
+  it('never reports a negative remainder, and reports the exact one below the limit', () => {
+    fc.assert(
+      fc.property(fc.nat(1_000_000), fc.nat(2_000_000), (limit, used) => {
+        const state = rateState(limit, used, 60);
+        expect(state.remaining).toBeGreaterThanOrEqual(0);
+        if (used <= limit) expect(state.remaining).toBe(limit - used);
+        expect(Number(rateLimitHeaders(state)['X-RateLimit-Remaining'])).toBe(state.remaining);
+      }),
+    );
+  });
+
+  it('spreads large plans over shards of at most 6,000 a minute; a 1,000/min plan uses one', () => {
+    expect(shardCount(1000)).toBe(1);
+    expect(shardCount(6000)).toBe(1);
+    expect(shardCount(60_000)).toBe(10);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), (rate) => {
+        const shards = shardCount(rate);
+        expect(rate / shards).toBeLessThanOrEqual(6000);
+        expect(shards === 1 || rate / (shards - 1) > 6000).toBe(true);
+      }),
+    );
+  });
+
+  it('estimates the total from one shard: exact with one shard, unbiased with many', () => {
+    fc.assert(fc.property(fc.nat(100_000), (count) => expect(estimateTotal(count, 1)).toBe(count)));
+    // Uniformly spread requests: the mean of the per-shard estimates is the true total.
+    fc.assert(
+      fc.property(fc.array(fc.nat(50), { minLength: 1, maxLength: 20 }), (perShard) => {
+        const total = perShard.reduce((a, b) => a + b, 0);
+        const mean = perShard.reduce((sum, count) => sum + estimateTotal(count, perShard.length), 0) / perShard.length;
+        expect(mean).toBeCloseTo(total, 6);
+      }),
+    );
+  });
+
+  it('resets windows on their boundary and never asks to retry in 0 seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.constantFrom(5, 60), (now, window) => {
+        const start = windowStart(now, window);
+        expect(start * 1000).toBeLessThanOrEqual(now);
+        expect((start + window) * 1000).toBeGreaterThan(now);
+        const retry = retryAfterSeconds(start + window, now);
+        expect(retry).toBeGreaterThanOrEqual(1);
+        expect(retry).toBeLessThanOrEqual(window);
+      }),
+    );
+  });
+});
+
+describe('createRateMeter', () => {
+  const meterWith = (counters = new MemoryCounterStore(), plan: Plan = tiny) =>
+    createRateMeter({ counters, plan: (id) => (id === plan.id ? plan : undefined), pickShard: () => 0 });
+
+  async function attempt(promise: Promise<unknown>) {
+    try {
+      return { state: await promise };
+    } catch (error) {
+      return { error: error as ApiError & MeteredError };
+    }
+  }
+
+  it('counts per minute, answers 429 past the plan with Retry-After and the rate headers', async () => {
+    const meter = meterWith();
+    for (let i = 1; i <= 3; i++) {
+      expect(await meter(secret, routes.decision, '1.1.1.1', T0)).toEqual({
+        limit: 3,
+        remaining: 3 - i,
+        reset: Math.floor(T0 / 60_000) * 60 + 60,
+      });
+    }
+    const { error } = await attempt(meter(secret, routes.decision, '1.1.1.1', T0 + 1000));
+    expect(error?.statusCode).toBe(429);
+    expect(error?.headers['Retry-After']).toBe('49');
+    expect(error?.rate).toMatchObject({ limit: 3, remaining: 0 });
+    // The next minute starts afresh.
+    expect(await meter(secret, routes.decision, '1.1.1.1', T0 + 60_000)).toMatchObject({ remaining: 2 });
+  });
+
+  it('answers 402 once the monthly allowance is spent, and a new month starts afresh', async () => {
+    const meter = meterWith();
+    for (let i = 0; i < 5; i++) await meter(secret, routes.ipCheck, '1.1.1.1', T0 + i * 60_000);
+    const { error } = await attempt(meter(secret, routes.ipCheck, '1.1.1.1', T0 + 10 * 60_000));
+    expect(error?.statusCode).toBe(402);
+    expect(error?.code).toBe('PAYMENT_REQUIRED');
+    expect(await meter(secret, routes.ipCheck, '1.1.1.1', Date.UTC(2026, 6, 1))).toBeDefined();
+  });
+
+  it('does not meter the admin key', async () => {
+    const counters = new MemoryCounterStore();
+    expect(await meterWith(counters)({ kind: 'admin' }, routes.createProperty, '1.1.1.1', T0)).toBeUndefined();
+    expect(counters.counts.size).toBe(0);
+  });
+
+  it('limits public-key browser calls per source address, not secret-key server calls', async () => {
+    const roomy: Plan = { ...tiny, id: 'roomy', ratePerMinute: 1000, monthlyAllowance: 1_000_000 };
+    const meter = meterWith(new MemoryCounterStore(), roomy);
+    const browser = { kind: 'public' as const, propertyId: 'prop_a', planId: 'roomy' };
+    for (let i = 0; i < 50; i++) await meter(browser, routes.click, '203.0.113.9', T0);
+    const { error } = await attempt(meter(browser, routes.click, '203.0.113.9', T0));
+    expect(error?.statusCode).toBe(429);
+    expect(error?.details).toMatchObject({ limit: 'source_address' });
+    expect(error?.rate).toMatchObject({ limit: 1000, remaining: 1000 - 51 });
+    expect(await meter(browser, routes.click, '203.0.113.10', T0)).toBeDefined();
+    const server = { ...browser, kind: 'secret' as const };
+    for (let i = 0; i < 60; i++) await meter(server, routes.click, '203.0.113.9', T0);
+  });
+
+  it('limits the conversion webhook to 100 a minute per property', async () => {
+    const roomy: Plan = { ...tiny, id: 'roomy', ratePerMinute: 1000, monthlyAllowance: 1_000_000 };
+    const meter = meterWith(new MemoryCounterStore(), roomy);
+    const webhook = { kind: 'webhook' as const, propertyId: 'prop_a', planId: 'roomy' };
+    for (let i = 0; i < 100; i++) await meter(webhook, routes.conversion, `10.0.0.${i}`, T0);
+    const { error } = await attempt(meter(webhook, routes.conversion, '10.0.1.1', T0));
+    expect(error?.statusCode).toBe(429);
+    expect(error?.details).toMatchObject({ limit: 'webhook' });
+  });
+});
