@@ -139,7 +139,8 @@ function parameters(schema: z.ZodType | undefined, where: 'query' | 'path', path
 function describe(route: RouteDef): string {
   const lines = [route.summary + '.'];
   if (route.auth.length === 0) lines.push('No authentication.');
-  else lines.push(`Credentials: ${route.auth.join(', ')}${route.auth.includes('secret') ? '' : ' (the secret key too)'}.`);
+  else
+    lines.push(`Credentials: ${route.auth.join(', ')}${route.auth.includes('secret') ? '' : ' (the secret key too)'}.`);
   if (route.browser) {
     lines.push('Callable from browsers (CORS, any origin); the public key may come as body `tracking_key`.');
     lines.push('Public-key calls are limited to 50 per 5 seconds per source address (10 req/s, burst 50).');

@@ -1,7 +1,14 @@
 import { apiHandler } from '../../shared/http/apiHandler';
-import { notImplemented } from '../../shared/http/errors';
+import { ingestionDeps, issueToken, propertyOf } from '../../shared/ingestion';
 import { routes } from '../../shared/routes';
 
-export const handler = apiHandler(routes.clickTokens, async () => {
-  throw notImplemented('POST /v1/click-tokens');
+export const handler = apiHandler(routes.clickTokens, async (req) => {
+  const { body } = req;
+  const issued = await issueToken(ingestionDeps(), {
+    propertyId: propertyOf(req.principal),
+    provider: body.provider,
+    ttlSeconds: body.ttl_seconds,
+    ...(body.campaign !== undefined ? { campaign: body.campaign } : {}),
+  });
+  return { status: 201, body: issued };
 });

@@ -1,7 +1,7 @@
 import { apiHandler } from '../../shared/http/apiHandler';
-import { notImplemented } from '../../shared/http/errors';
+import { decideVisitor, ingestionDeps, propertyOf } from '../../shared/ingestion';
 import { routes } from '../../shared/routes';
 
-export const handler = apiHandler(routes.decision, async () => {
-  throw notImplemented('GET /v1/decision');
-});
+export const handler = apiHandler(routes.decision, async (req) => ({
+  body: await decideVisitor(ingestionDeps(), { propertyId: propertyOf(req.principal), visitorId: req.query.visitorId }),
+}));

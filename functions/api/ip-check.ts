@@ -1,7 +1,12 @@
 import { apiHandler } from '../../shared/http/apiHandler';
-import { notImplemented } from '../../shared/http/errors';
+import { checkIp, ingestionDeps, propertyOf } from '../../shared/ingestion';
 import { routes } from '../../shared/routes';
 
-export const handler = apiHandler(routes.ipCheck, async () => {
-  throw notImplemented('GET /v1/ip-check');
-});
+/** Every call spends the monthly allowance (the rate meter counts each authenticated call; 402 when spent). */
+export const handler = apiHandler(routes.ipCheck, async (req) => ({
+  body: await checkIp(ingestionDeps(), {
+    propertyId: propertyOf(req.principal),
+    ip: req.query.ip,
+    ...(req.query.user_http_header !== undefined ? { userAgent: req.query.user_http_header } : {}),
+  }),
+}));

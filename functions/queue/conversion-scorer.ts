@@ -1,6 +1,20 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { applyConversion, ConversionMessage, ingestionDeps } from '../../shared/ingestion';
+import { logger } from '../../shared/observability';
 
-/** Placeholder until the conversionScorer is written: every record is reported failed, so messages stay queued and then reach the DLQ. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => ({
-  batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })),
-});
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Applies conversions: the click gains the converted visitor's trust, the visitor counts it, and the
+ * click's traffic sources count a conversion (source quality). Failed records are reported alone and
+ * redelivered, then land in the DLQ; a conversion applied twice changes nothing (see applyConversion).
+ */
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const message = ConversionMessage.parse(JSON.parse(record.body));
+  const result = await applyConversion(ingestionDeps(), message);
+  logger.info('conversion', { messageId: record.messageId, clickId: message.clickId, result });
+}
+
+export const handler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, recordHandler, processor, { context });

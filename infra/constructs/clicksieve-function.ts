@@ -30,6 +30,8 @@ export interface ClicksieveFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** Copy the IP-intelligence snapshot next to the bundle. */
   readonly intelSnapshot?: boolean;
+  /** Where the snapshot is read from at synth. */
+  readonly intelSnapshotFile?: string;
   readonly logRetention?: RetentionDays;
   /** Only where something must reach the function without a reference to it; CloudFormation names it otherwise. */
   readonly functionName?: string;
@@ -59,7 +61,8 @@ export class ClicksieveFunction extends Construct {
 
     // Checked at synth so a fresh clone without a built snapshot still synthesises (the function then
     // falls back to the newest snapshot in the bucket).
-    const copySnapshot = props.intelSnapshot === true && existsSync(INTEL_SNAPSHOT);
+    const snapshotFile = props.intelSnapshotFile ?? INTEL_SNAPSHOT;
+    const copySnapshot = props.intelSnapshot === true && existsSync(snapshotFile);
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, props.entry),
@@ -89,7 +92,7 @@ export class ClicksieveFunction extends Construct {
           ? {
               beforeBundling: () => [],
               beforeInstall: () => [],
-              afterBundling: (_inputDir: string, outputDir: string) => [`cp "${INTEL_SNAPSHOT}" "${outputDir}/"`],
+              afterBundling: (_inputDir: string, outputDir: string) => [`cp "${snapshotFile}" "${outputDir}/"`],
             }
           : undefined,
       },

@@ -26,7 +26,9 @@ export interface AuthenticateInput {
 
 /** What authentication needs of the property store. */
 export interface CredentialLookup {
-  findCredential(hash: string): Promise<{ readonly propertyId: string; readonly kind: PropertyCredentialKind } | undefined>;
+  findCredential(
+    hash: string,
+  ): Promise<{ readonly propertyId: string; readonly kind: PropertyCredentialKind } | undefined>;
   getProperty(id: string, options?: { fresh?: boolean }): Promise<PropertyRecord | undefined>;
 }
 

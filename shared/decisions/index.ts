@@ -39,6 +39,7 @@ import { DynamoRollupStore, MemoryRollupStore, type RollupStore, randomShard, ro
 import { DynamoIpReputationStore, type IpReputationStore, MemoryIpReputationStore } from './ipReputation';
 
 export * from './clickStore';
+export { mergeSorted, prefetchedPages } from './sortedMerge';
 export { clickShard, utcDay } from './keys';
 export * from './dailyRollup';
 export * from './ipReputation';

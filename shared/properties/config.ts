@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { BotAction, BotLevel } from '../model';
 import { invalidRequest } from '../http/errors';
+import type { BotAction, BotLevel } from '../model';
 import type { PropertyConfigInput } from '../schemas/properties';
 import type { PropertyRecord, StoredConfig } from './model';
 
@@ -10,7 +10,10 @@ export const DEFAULT_CONFIG = {
   monitorOnly: false,
   allowlist: [] as string[],
   ruleWeights: {} as Record<string, number>,
-  botActions: { low: 'record_only', medium: 'flag', high: 'flag', critical: 'challenge' } as Record<BotLevel, BotAction>,
+  botActions: { low: 'record_only', medium: 'flag', high: 'flag', critical: 'challenge' } as Record<
+    BotLevel,
+    BotAction
+  >,
 } as const;
 
 export interface AdAccountLink {
@@ -58,7 +61,10 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
  * account, `botActions` merges level by level. Allowlist entries must be IP addresses or CIDR ranges
  * (400 naming `allowlist.N`). Fields absent from the request are not touched.
  */
-export function configChanges(current: StoredConfig, input: PropertyConfigInput): Partial<Record<keyof StoredConfig, unknown>> {
+export function configChanges(
+  current: StoredConfig,
+  input: PropertyConfigInput,
+): Partial<Record<keyof StoredConfig, unknown>> {
   const changes: Partial<Record<keyof StoredConfig, unknown>> = {};
   if (input.thresholds !== undefined) changes.thresholds = input.thresholds;
   if (input.monitorOnly !== undefined) changes.monitorOnly = input.monitorOnly;
@@ -67,7 +73,8 @@ export function configChanges(current: StoredConfig, input: PropertyConfigInput)
   if (input.botActions !== undefined) {
     changes.botActions = { ...stripUndefined(current.botActions ?? {}), ...stripUndefined(input.botActions) };
   }
-  if (input.adAccount !== undefined) changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
+  if (input.adAccount !== undefined)
+    changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   return changes;
 }
 

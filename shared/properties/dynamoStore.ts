@@ -40,7 +40,11 @@ export class DynamoPropertyStore implements PropertyStore {
   async findCredential(hash: string): Promise<CredentialRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: credentialKey(hash) }));
     if (!Item) return undefined;
-    return { hash: Item.hash as string, propertyId: Item.propertyId as string, kind: Item.kind as CredentialRecord['kind'] };
+    return {
+      hash: Item.hash as string,
+      propertyId: Item.propertyId as string,
+      kind: Item.kind as CredentialRecord['kind'],
+    };
   }
 
   async create(property: PropertyRecord): Promise<void> {

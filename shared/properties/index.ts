@@ -1,5 +1,5 @@
 import type { PropertyConfigInput } from '../schemas/properties';
-import { properties, type CreatePropertyInput, type RotateWhich } from './service';
+import { type CreatePropertyInput, properties, type RotateWhich } from './service';
 
 export { DEFAULT_CONFIG, type EffectiveConfig, effectiveConfig, parseRange } from './config';
 export { DynamoPropertyStore } from './dynamoStore';

@@ -65,7 +65,9 @@ export class ApiGatewayUsagePlanRegistry implements UsagePlanRegistry {
   async changePlan(key: UsageKey, fromPlanId: string, toPlanId: string): Promise<void> {
     if (fromPlanId === toPlanId) return;
     // A key can sit in one usage plan per stage: leave the old plan before joining the new one.
-    await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: this.usagePlanOf(fromPlanId), keyId: key.keyId }));
+    await this.client.send(
+      new DeleteUsagePlanKeyCommand({ usagePlanId: this.usagePlanOf(fromPlanId), keyId: key.keyId }),
+    );
     await this.client.send(
       new CreateUsagePlanKeyCommand({ usagePlanId: this.usagePlanOf(toPlanId), keyId: key.keyId, keyType: 'API_KEY' }),
     );

@@ -128,7 +128,11 @@ describe('properties and credentials on the local stack (DynamoDB Local)', () =>
       apiKey: property.secretKey,
       body: { adAccount: null, monitorOnly: true },
     });
-    expect(unlinked.body).toMatchObject({ adAccount: null, monitorOnly: true, thresholds: { suspicious: 35, fraud: 75 } });
+    expect(unlinked.body).toMatchObject({
+      adAccount: null,
+      monitorOnly: true,
+      thresholds: { suspicious: 35, fraud: 75 },
+    });
     const bad = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
       method: 'PUT',
       apiKey: property.secretKey,

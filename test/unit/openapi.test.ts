@@ -32,23 +32,26 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(doc.info)).toContain('403 FORBIDDEN');
   });
 
-  it.each(Object.entries(routes) as [string, RouteDef][])('covers route %s with params, body and responses', (id, route) => {
-    const operation = doc.paths[route.path]?.[route.method.toLowerCase()];
-    expect(operation).toBeDefined();
-    expect(operation!.operationId).toBe(id);
-    const success = operation!.responses[String(route.success.status)] as Json;
-    expect(success).toBeDefined();
-    if (route.success.schema) expect(success.content).toHaveProperty(['application/json', 'schema']);
-    for (const status of errorStatuses(route)) {
-      expect(operation!.responses[String(status)]).toEqual({ $ref: `#/components/responses/E${status}` });
-    }
-    const pathNames = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-    const declared = operation!.parameters.filter((p) => p.in === 'path').map((p) => p.name);
-    expect(declared.sort()).toEqual(pathNames.sort());
-    if (route.query) expect(operation!.parameters.some((p) => p.in === 'query')).toBe(true);
-    expect(Boolean(operation!.requestBody)).toBe(Boolean(route.body));
-    expect((operation!.security as unknown[]).length > 0).toBe(route.auth.length > 0);
-  });
+  it.each(Object.entries(routes) as [string, RouteDef][])(
+    'covers route %s with params, body and responses',
+    (id, route) => {
+      const operation = doc.paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation).toBeDefined();
+      expect(operation!.operationId).toBe(id);
+      const success = operation!.responses[String(route.success.status)] as Json;
+      expect(success).toBeDefined();
+      if (route.success.schema) expect(success.content).toHaveProperty(['application/json', 'schema']);
+      for (const status of errorStatuses(route)) {
+        expect(operation!.responses[String(status)]).toEqual({ $ref: `#/components/responses/E${status}` });
+      }
+      const pathNames = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = operation!.parameters.filter((p) => p.in === 'path').map((p) => p.name);
+      expect(declared.sort()).toEqual(pathNames.sort());
+      if (route.query) expect(operation!.parameters.some((p) => p.in === 'query')).toBe(true);
+      expect(Boolean(operation!.requestBody)).toBe(Boolean(route.body));
+      expect((operation!.security as unknown[]).length > 0).toBe(route.auth.length > 0);
+    },
+  );
 
   it('has no operation that is not in the route table', () => {
     const operations = Object.values(doc.paths).flatMap((methods) => Object.keys(methods));
@@ -76,8 +79,12 @@ describe('OpenAPI document', () => {
     const schema = resolve(body['application/json']!.schema.$ref) as Json;
     expect(schema.properties).toHaveProperty('allowlist');
     expect(schema.additionalProperties).toBe(false);
-    const declared = Object.values(doc.components.securitySchemes as Json).map((s) => (s as Json).name ?? (s as Json).scheme);
-    expect(declared).toEqual(expect.arrayContaining(['x-api-key', 'X-App-Key', 'X-App-Secret', 'bearer', 'x-admin-key', 'token']));
+    const declared = Object.values(doc.components.securitySchemes as Json).map(
+      (s) => (s as Json).name ?? (s as Json).scheme,
+    );
+    expect(declared).toEqual(
+      expect.arrayContaining(['x-api-key', 'X-App-Key', 'X-App-Secret', 'bearer', 'x-admin-key', 'token']),
+    );
   });
 
   it('is built once per container', () => {

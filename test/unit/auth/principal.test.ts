@@ -42,9 +42,11 @@ describe('authenticate', () => {
     expect(
       await auth.authenticate(input(routes.conversion, { authorization: `Bearer ${a.webhookSecret}` })),
     ).toMatchObject({ kind: 'webhook', propertyId: id });
-    expect(await auth.authenticate(input(routes.conversion, { authorization: `bearer ${a.secretKey}` }))).toMatchObject({
-      kind: 'secret',
-    });
+    expect(await auth.authenticate(input(routes.conversion, { authorization: `bearer ${a.secretKey}` }))).toMatchObject(
+      {
+        kind: 'secret',
+      },
+    );
     expect(
       await auth.authenticate(input(routes.ipCheck, {}, { query: { token: a.secretKey, ip: '1.1.1.1' } })),
     ).toMatchObject({ kind: 'secret', propertyId: id });
@@ -139,8 +141,9 @@ describe('credential sources and route rules', () => {
   it('takes the first source present, in the documented order', () => {
     const headers = { 'x-admin-key': 'adm', 'x-api-key': 'sk_1', authorization: 'Bearer whsec_1' };
     expect(presentedCredential(routes.rotateKeys, headers, {}, undefined)).toEqual({ type: 'admin', value: 'adm' });
-    expect(presentedCredential(routes.conversion, { authorization: 'Bearer whsec_1', 'x-api-key': 'sk_1' }, {}, undefined))
-      .toEqual({ type: 'key', value: 'whsec_1', from: 'bearer' });
+    expect(
+      presentedCredential(routes.conversion, { authorization: 'Bearer whsec_1', 'x-api-key': 'sk_1' }, {}, undefined),
+    ).toEqual({ type: 'key', value: 'whsec_1', from: 'bearer' });
     expect(presentedCredential(routes.click, {}, {}, 'pk_1')).toEqual({ type: 'key', value: 'pk_1', from: 'body' });
     expect(presentedCredential(routes.decision, {}, {}, 'pk_1')).toBeUndefined();
   });

@@ -89,7 +89,11 @@ describe('public routes', () => {
     const res = await invoke(plans, routes.plans);
     expect(res.statusCode).toBe(200);
     expect(res.json.plans.map((p: { id: string }) => p.id)).toEqual(['starter', 'growth', 'network']);
-    expect(res.json.plans[0]).toMatchObject({ ratePerMinute: 1000, burst: expect.any(Number), monthlyAllowance: expect.any(Number) });
+    expect(res.json.plans[0]).toMatchObject({
+      ratePerMinute: 1000,
+      burst: expect.any(Number),
+      monthlyAllowance: expect.any(Number),
+    });
     expect(res.json.branding.name).toBe('clicksieve');
   });
 
@@ -183,7 +187,11 @@ describe('properties through the handlers', () => {
   const admin = { 'x-admin-key': ADMIN_KEY };
 
   it('creates a property (admin only) and shows the credentials once', async () => {
-    const res = await invoke(createProperty, routes.createProperty, json({ name: 'Shop C', domain: 'shop.example' }, admin));
+    const res = await invoke(
+      createProperty,
+      routes.createProperty,
+      json({ name: 'Shop C', domain: 'shop.example' }, admin),
+    );
     expect(res.statusCode).toBe(201);
     expect(res.json).toEqual({
       id: expect.stringMatching(/^prop_/),
@@ -196,7 +204,11 @@ describe('properties through the handlers', () => {
     const stored = await fixture.store.get(res.json.id);
     expect(JSON.stringify(stored)).not.toContain(res.json.secretKey);
     expect(stored).toMatchObject({ currency: 'USD', timezone: 'UTC', disabled: false });
-    const bySecret = await invoke(createProperty, routes.createProperty, json({ name: 'x' }, { 'x-api-key': fixture.a.secretKey }));
+    const bySecret = await invoke(
+      createProperty,
+      routes.createProperty,
+      json({ name: 'x' }, { 'x-api-key': fixture.a.secretKey }),
+    );
     expect(bySecret.statusCode).toBe(403);
   });
 
@@ -210,9 +222,15 @@ describe('properties through the handlers', () => {
     expect(res.json).toEqual({ id, secretKey: expect.stringMatching(/^sk_/), rotatedAt: expect.any(String) });
     expect(res.headers?.['X-RateLimit-Limit']).toBe('1000');
     expect(res.headers?.['X-RateLimit-Remaining']).toBe('999');
-    const old = await invoke(getConfig, routes.getConfig, { headers: { 'x-api-key': fixture.a.secretKey }, path: { id } });
+    const old = await invoke(getConfig, routes.getConfig, {
+      headers: { 'x-api-key': fixture.a.secretKey },
+      path: { id },
+    });
     expect(old.statusCode).toBe(401);
-    const fresh = await invoke(getConfig, routes.getConfig, { headers: { 'x-api-key': res.json.secretKey }, path: { id } });
+    const fresh = await invoke(getConfig, routes.getConfig, {
+      headers: { 'x-api-key': res.json.secretKey },
+      path: { id },
+    });
     expect(fresh.statusCode).toBe(200);
     // Another property's secret: 403, with that caller's rate headers.
     const other = await invoke(rotateKeys, routes.rotateKeys, {
@@ -286,7 +304,10 @@ describe('properties through the handlers', () => {
     expect(badThresholds.statusCode).toBe(400);
     const badPlan = await put({ plan: 'platinum' });
     expect(badPlan.json.details.fields).toHaveProperty('plan');
-    const publicKey = await invoke(getConfig, routes.getConfig, { headers: { 'x-api-key': fixture.a.publicKey }, path: { id } });
+    const publicKey = await invoke(getConfig, routes.getConfig, {
+      headers: { 'x-api-key': fixture.a.publicKey },
+      path: { id },
+    });
     expect(publicKey.statusCode).toBe(403);
   });
 });

@@ -1,0 +1,110 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tokenSigningKey } from '../auth/signingKey';
+import { ENV, requireEnv } from '../config/env';
+import { type DecisionStores, decisionStores } from '../decisions';
+import { currentIntel } from '../intel/current';
+import type { IpIntelLookup } from '../intel/types';
+import { getProperty } from '../properties';
+import type { PropertyRecord } from '../properties/model';
+import type { QueueName } from '../routes';
+import { type EngineConfig, engineConfigFrom } from '../scoring/config';
+import { DynamoVelocityStore } from '../scoring/dynamoVelocityStore';
+import type { VelocityStore } from '../scoring/velocity';
+import { documentClient, sqs } from '../storage/clients';
+import { issueClickToken, verifyClickToken } from '../tokens';
+import { DynamoIngestionStore } from './dynamoStore';
+import { engineScoring } from './engine';
+import type { IngestionDeps, PropertyPort, PropertyView, QueuePort, TokenPort } from './ports';
+import { DynamoSourceStatsStore, type SourceStatsStore } from './sourceStats';
+import type { IngestionStore } from './store';
+
+/** The engine config is compiled once per cached property record (the allowlist compile is the costly part). */
+const engines = new WeakMap<PropertyRecord, EngineConfig>();
+
+export function propertyView(record: PropertyRecord): PropertyView {
+  let engine = engines.get(record);
+  if (!engine) {
+    engine = engineConfigFrom(record.config);
+    engines.set(record, engine);
+  }
+  return { id: record.id, currency: record.currency, timezone: record.timezone, engine };
+}
+
+/** Properties through the property service's ~10 s cache; a disabled property is treated as absent. */
+export function cachedProperties(
+  get: (id: string) => Promise<PropertyRecord | undefined> = (id) => getProperty(id),
+): PropertyPort {
+  return {
+    async get(propertyId) {
+      const record = await get(propertyId);
+      return record && !record.disabled ? propertyView(record) : undefined;
+    },
+  };
+}
+
+/** Click tokens signed with the property's derived key (shared/auth/signingKey). */
+export function signedTokens(keyOf: (propertyId: string) => Promise<Buffer> = tokenSigningKey): TokenPort {
+  return {
+    async issue(propertyId, input, now) {
+      const issued = issueClickToken(await keyOf(propertyId), { propertyId, ...input, nowMs: now });
+      return { token: issued.token, expiresAt: issued.expiresAt };
+    },
+    async verify(propertyId, token, now) {
+      return verifyClickToken(await keyOf(propertyId), token, now, propertyId);
+    },
+  };
+}
+
+/** SQS queues named by QUEUE_URL_<NAME> (the stack and the local server set them). */
+export function sqsQueues(client: SQSClient = sqs): QueuePort {
+  return {
+    async send(queue: QueueName, message) {
+      await client.send(
+        new SendMessageCommand({ QueueUrl: requireEnv(ENV.queueUrl[queue]), MessageBody: JSON.stringify(message) }),
+      );
+    },
+  };
+}
+
+export interface DynamoDepsOptions {
+  readonly client?: DynamoDBDocumentClient;
+  readonly tableName?: string;
+  readonly decisions?: DecisionStores;
+  readonly properties?: PropertyPort;
+  readonly tokens?: TokenPort;
+  readonly queues?: QueuePort;
+  readonly intel?: () => Promise<IpIntelLookup>;
+  readonly velocity?: VelocityStore;
+  readonly sources?: SourceStatsStore;
+  readonly store?: IngestionStore;
+  readonly now?: () => number;
+}
+
+/** Every port on DynamoDB, SQS and the engine; options replace single parts (bench, tests). */
+export function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
+  const client = options.client ?? documentClient;
+  const tableName = options.tableName ?? requireEnv(ENV.tableName);
+  const now = options.now ?? Date.now;
+  return {
+    properties: options.properties ?? cachedProperties(),
+    scoring: engineScoring({
+      velocity: options.velocity ?? new DynamoVelocityStore({ client, tableName, now }),
+      intel: options.intel ?? currentIntel,
+      sources: options.sources ?? new DynamoSourceStatsStore(client, tableName),
+    }),
+    tokens: options.tokens ?? signedTokens(),
+    decisions: options.decisions ?? decisionStores(),
+    store: options.store ?? new DynamoIngestionStore(client, tableName),
+    queues: options.queues ?? sqsQueues(),
+    now,
+  };
+}
+
+let defaultDeps: IngestionDeps | undefined;
+
+/** The deps of the deployed functions, created on first use (after the environment is set). */
+export function ingestionDeps(): IngestionDeps {
+  defaultDeps ??= dynamoIngestionDeps();
+  return defaultDeps;
+}

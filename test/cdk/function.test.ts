@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { ClicksieveFunction } from '../../infra/constructs/clicksieve-function';
+
+const ENTRY = 'test/cdk/fixtures/handler.ts';
+
+let workdir: string;
+let template: Template;
+let stack: Stack;
+let withSnapshot: ClicksieveFunction;
+let withoutSnapshot: ClicksieveFunction;
+let queue: Queue;
+const snapshotBytes = Buffer.from('snapshot-under-test');
+
+beforeAll(() => {
+  workdir = mkdtempSync(path.join(tmpdir(), 'clicksieve-fn-'));
+  const snapshotFile = path.join(workdir, 'ipintel.bin');
+  writeFileSync(snapshotFile, snapshotBytes);
+  const app = new App({ outdir: path.join(workdir, 'out') });
+  stack = new Stack(app, 'FunctionTest');
+  const common = { TABLE_NAME: 'common-table', POWERTOOLS_SERVICE_NAME: 'clicksieve' };
+  withSnapshot = new ClicksieveFunction(stack, 'WithSnapshot', {
+    entry: ENTRY,
+    description: 'snapshot present',
+    timeout: Duration.seconds(3),
+    environment: { ...common, EXTRA: 'kept' },
+    intelSnapshot: true,
+    intelSnapshotFile: snapshotFile,
+  });
+  withoutSnapshot = new ClicksieveFunction(stack, 'WithoutSnapshot', {
+    entry: ENTRY,
+    description: 'snapshot missing',
+    timeout: Duration.seconds(3),
+    environment: common,
+    intelSnapshot: true,
+    intelSnapshotFile: path.join(workdir, 'not-built-yet.bin'),
+  });
+  queue = new Queue(stack, 'Queue');
+  withSnapshot.bindQueue(queue, 'QUEUE_URL_TEST');
+  app.synth();
+  template = Template.fromStack(stack);
+}, 300_000);
+
+afterAll(() => {
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+const logicalId = (fn: ClicksieveFunction) => stack.getLogicalId(fn.fn.node.defaultChild as CfnElement);
+const resource = (fn: ClicksieveFunction) =>
+  (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[logicalId(fn)]!;
+const assetDir = (fn: ClicksieveFunction) => {
+  const code = resource(fn).Properties.Code as { S3Key: string };
+  return path.join(workdir, 'out', `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+};
+
+describe('ClicksieveFunction', () => {
+  it('copies the intel snapshot next to index.js when it exists', () => {
+    expect(readFileSync(path.join(assetDir(withSnapshot), 'ipintel.bin'))).toEqual(snapshotBytes);
+    expect(existsSync(path.join(assetDir(withSnapshot), 'index.js'))).toBe(true);
+  });
+
+  it('still synthesises without a snapshot and ships none', () => {
+    expect(existsSync(path.join(assetDir(withoutSnapshot), 'index.js'))).toBe(true);
+    expect(existsSync(path.join(assetDir(withoutSnapshot), 'ipintel.bin'))).toBe(false);
+  });
+
+  it('merges the common environment with what bindings add', () => {
+    const env = (resource(withSnapshot).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      TABLE_NAME: 'common-table',
+      POWERTOOLS_SERVICE_NAME: 'clicksieve',
+      EXTRA: 'kept',
+      NODE_OPTIONS: '--enable-source-maps',
+      QUEUE_URL_TEST: { Ref: stack.getLogicalId(queue.node.defaultChild as CfnElement) },
+    });
+  });
+
+  it('runs on arm64 nodejs22.x with tracing and its own role', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 3,
+      TracingConfig: { Mode: 'Active' },
+      Role: { 'Fn::GetAtt': [stack.getLogicalId(withSnapshot.role.node.defaultChild as CfnElement), 'Arn'] },
+    });
+  });
+
+  it('grants a bound queue sqs:SendMessage and nothing else', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(withSnapshot.role.node.defaultChild as CfnElement) }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [stack.getLogicalId(withSnapshot.logGroup.node.defaultChild as CfnElement), 'Arn'] },
+          },
+          { Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' },
+          {
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as CfnElement), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+});
