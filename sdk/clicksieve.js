@@ -1,5 +1,5 @@
 /*!
- * clicksieve landing-page snippet. No dependencies, ~3 KiB minified, ES2017.
+ * clicksieve landing-page snippet. No dependencies, ~3 KiB minified, ES2020.
  *
  *   <script src="/clicksieve.js"
  *           data-key="pk_…"
@@ -11,17 +11,16 @@
  * `pagehide` (or when the tab is hidden) it sends one beacon with navigator.sendBeacon.
  * `window.clicksieve` exposes {ready: Promise<verdict|null>, clickId(), flush()}.
  */
-(function (window, document) {
-  'use strict';
+((window, document) => {
   if (window.clicksieve) return;
 
-  var script = document.currentScript || document.querySelector('script[data-key][src*="clicksieve"]');
-  var cfg = window.clicksieveConfig || {};
-  var key = cfg.key || (script && script.getAttribute('data-key'));
-  var endpoint = (cfg.endpoint || (script && script.getAttribute('data-endpoint')) || '').replace(/\/+$/, '');
-  var VISITOR_KEY = 'clicksieve_vid';
+  const script = document.currentScript || document.querySelector('script[data-key][src*="clicksieve"]');
+  const cfg = window.clicksieveConfig || {};
+  const key = cfg.key || script?.getAttribute('data-key');
+  const endpoint = (cfg.endpoint || script?.getAttribute('data-endpoint') || '').replace(/\/+$/, '');
+  const VISITOR_KEY = 'clicksieve_vid';
 
-  var state = {
+  const state = {
     clickId: null,
     start: Date.now(),
     maxScroll: 0,
@@ -37,11 +36,11 @@
   };
 
   function param(name) {
-    var match = new RegExp('[?&]' + name + '=([^&#]*)').exec(window.location.search);
+    const match = new RegExp('[?&]' + name + '=([^&#]*)').exec(window.location.search);
     if (!match) return undefined;
     try {
       return decodeURIComponent(match[1].replace(/\+/g, ' '));
-    } catch (e) {
+    } catch (_e) {
       return undefined;
     }
   }
@@ -49,7 +48,7 @@
   function storedVisitor() {
     try {
       return window.localStorage.getItem(VISITOR_KEY) || undefined;
-    } catch (e) {
+    } catch (_e) {
       return undefined;
     }
   }
@@ -57,28 +56,28 @@
   function rememberVisitor(id) {
     try {
       if (id) window.localStorage.setItem(VISITOR_KEY, id);
-    } catch (e) {
+    } catch (_e) {
       /* storage blocked: the server assigns a new visitor id next time */
     }
   }
 
   function scrollDepth() {
-    var doc = document.documentElement;
-    var body = document.body || doc;
-    var height = Math.max(doc.scrollHeight, body.scrollHeight) - window.innerHeight;
+    const doc = document.documentElement;
+    const body = document.body || doc;
+    const height = Math.max(doc.scrollHeight, body.scrollHeight) - window.innerHeight;
     if (height <= 0) return 100;
-    var top = window.pageYOffset || doc.scrollTop || 0;
+    const top = window.pageYOffset || doc.scrollTop || 0;
     return Math.min(100, Math.round((top / height) * 100));
   }
 
   function entropy() {
     if (state.moves < 2) return 0;
-    var total = 0;
-    var i;
+    let total = 0;
+    let i;
     for (i = 0; i < 8; i++) total += state.sectors[i];
-    var bits = 0;
+    let bits = 0;
     for (i = 0; i < 8; i++) {
-      var p = state.sectors[i] / total;
+      const p = state.sectors[i] / total;
       if (p > 0) bits -= p * Math.log2(p);
     }
     return Math.round(bits * 1000 * Math.min(1, state.moves / 50));
@@ -86,10 +85,10 @@
 
   function onMove(event) {
     if (state.lastX !== null) {
-      var dx = event.clientX - state.lastX;
-      var dy = event.clientY - state.lastY;
+      const dx = event.clientX - state.lastX;
+      const dy = event.clientY - state.lastY;
       if (dx !== 0 || dy !== 0) {
-        var sector = Math.floor(((Math.atan2(dy, dx) + Math.PI) / (2 * Math.PI)) * 8) % 8;
+        const sector = Math.floor(((Math.atan2(dy, dx) + Math.PI) / (2 * Math.PI)) * 8) % 8;
         state.sectors[sector] += 1;
         state.moves += 1;
       }
@@ -99,14 +98,14 @@
   }
 
   function addHoneypot() {
-    var link = document.createElement('a');
+    const link = document.createElement('a');
     link.href = window.location.pathname + '?cs_hp=1';
     link.setAttribute('aria-hidden', 'true');
     link.setAttribute('tabindex', '-1');
     link.setAttribute('rel', 'nofollow');
     link.textContent = 'special offer';
     link.style.cssText = 'position:absolute;left:-9999px;top:-9999px;width:1px;height:1px;overflow:hidden;';
-    link.addEventListener('click', function (event) {
+    link.addEventListener('click', (event) => {
       event.preventDefault();
       state.honeypot = true;
       flush();
@@ -117,7 +116,7 @@
   function flush() {
     if (state.sent || !state.clickId || !key || !endpoint) return false;
     state.sent = true;
-    var beacon = JSON.stringify({
+    const beacon = JSON.stringify({
       tracking_key: key,
       click_id: state.clickId,
       time_on_page: Math.round((Date.now() - state.start) / 100) / 10,
@@ -126,9 +125,9 @@
       honeypot: state.honeypot,
       touch: state.touch,
     });
-    var url = endpoint + '/v1/click/beacon';
+    const url = endpoint + '/v1/click/beacon';
     // text/plain keeps sendBeacon a CORS "simple" request (no preflight); the API accepts it on this route.
-    if (navigator.sendBeacon && navigator.sendBeacon(url, new Blob([beacon], { type: 'text/plain' }))) return true;
+    if (navigator.sendBeacon?.(url, new Blob([beacon], { type: 'text/plain' }))) return true;
     if (window.fetch) {
       window.fetch(url, { method: 'POST', body: beacon, keepalive: true, headers: { 'content-type': 'text/plain' } });
       return true;
@@ -138,10 +137,10 @@
 
   function sendClick() {
     if (!key || !endpoint || !window.fetch) return Promise.resolve(null);
-    var body = { tracking_key: key, page_url: window.location.href, referrer: document.referrer || undefined };
-    var gclid = param('gclid');
-    var token = param('click_token');
-    var visitor = storedVisitor();
+    const body = { tracking_key: key, page_url: window.location.href, referrer: document.referrer || undefined };
+    const gclid = param('gclid');
+    const token = param('click_token');
+    const visitor = storedVisitor();
     if (gclid) body.gclid = gclid;
     if (token) body.click_token = token;
     if (visitor) body.visitor_id = visitor;
@@ -153,31 +152,35 @@
         body: JSON.stringify(body),
         keepalive: true,
       })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
-      })
-      .then(function (verdict) {
-        if (verdict && verdict.click_id) {
+      .then((response) => (response.ok ? response.json() : null))
+      .then((verdict) => {
+        if (verdict?.click_id) {
           state.clickId = verdict.click_id;
           rememberVisitor(verdict.visitor_id);
         }
         return verdict;
       })
-      .catch(function () {
-        return null;
-      });
+      .catch(() => null);
   }
 
-  window.addEventListener('scroll', function () {
-    var depth = scrollDepth();
-    if (depth > state.maxScroll) state.maxScroll = depth;
-  }, { passive: true });
+  window.addEventListener(
+    'scroll',
+    () => {
+      const depth = scrollDepth();
+      if (depth > state.maxScroll) state.maxScroll = depth;
+    },
+    { passive: true },
+  );
   window.addEventListener('mousemove', onMove, { passive: true });
-  window.addEventListener('touchstart', function () {
-    state.touch = true;
-  }, { passive: true });
+  window.addEventListener(
+    'touchstart',
+    () => {
+      state.touch = true;
+    },
+    { passive: true },
+  );
   window.addEventListener('pagehide', flush);
-  document.addEventListener('visibilitychange', function () {
+  document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') flush();
   });
   if (document.body) addHoneypot();
@@ -185,9 +188,7 @@
 
   window.clicksieve = {
     ready: sendClick(),
-    clickId: function () {
-      return state.clickId;
-    },
+    clickId: () => state.clickId,
     flush: flush,
   };
 })(window, document);

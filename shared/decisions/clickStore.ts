@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
@@ -53,7 +59,12 @@ export interface ClickStore {
 const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
 export function clickItem(record: ClickRecord): Record<string, unknown> {
-  return { ...clickKey(record.clickId), ...clickIndexKeys(record.propertyId, record.clickId, record.at), ...record, version: 1 };
+  return {
+    ...clickKey(record.clickId),
+    ...clickIndexKeys(record.propertyId, record.clickId, record.at),
+    ...record,
+    version: 1,
+  };
 }
 
 export function clickFromItem(item: Record<string, unknown>): StoredClick {

@@ -1,4 +1,9 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Action, BotAction, BotLevel, Label, Outcome } from '../model';
 import { dayInZone } from '../reporting/calendar';
 
@@ -187,7 +192,9 @@ export class DynamoRollupStore implements RollupStore {
     let pending: Record<string, unknown>[] | undefined = keys;
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+      const out: BatchGetCommandOutput = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+      );
       items.push(...(out.Responses?.[this.tableName] ?? []));
       pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
       if (attempt > 10 && pending?.length) throw new Error('rollup read throttled: unprocessed keys remain');

@@ -35,14 +35,21 @@ import {
   MemoryClickStore,
   type StoredClick,
 } from './clickStore';
-import { DynamoRollupStore, MemoryRollupStore, type RollupStore, randomShard, rollupDelta, rollupUpdate } from './dailyRollup';
+import {
+  DynamoRollupStore,
+  MemoryRollupStore,
+  type RollupStore,
+  randomShard,
+  rollupDelta,
+  rollupUpdate,
+} from './dailyRollup';
 import { DynamoIpReputationStore, type IpReputationStore, MemoryIpReputationStore } from './ipReputation';
 
 export * from './clickStore';
-export { mergeSorted, prefetchedPages } from './sortedMerge';
-export { clickShard, utcDay } from './keys';
 export * from './dailyRollup';
 export * from './ipReputation';
+export { clickShard, utcDay } from './keys';
+export { mergeSorted, prefetchedPages } from './sortedMerge';
 
 export interface Rescore {
   readonly next: Outcome;
@@ -111,7 +118,13 @@ export class DynamoDecisionLedger implements DecisionLedger {
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: this.tableName, Item: clickItem(record), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: clickItem(record),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             { Update: { TableName: this.tableName, ...rollupUpdate(record.propertyId, day, randomShard(), delta) } },
           ],
         }),
@@ -124,28 +137,40 @@ export class DynamoDecisionLedger implements DecisionLedger {
   }
 
   rescoreClick(clickId: string, timezone: string, decide: (click: StoredClick) => Rescore | undefined) {
-    return rescoreWithRetry(clickId, (id) => this.clicks.getClick(id), decide, async (click, change) => {
-      const patch = change.patch ?? {};
-      const update = clickOutcomeUpdate(clickId, change.next, change.reasons, patch, click.version);
-      const delta = rollupDelta({ before: click.current, after: change.next, isNewClick: false });
-      const day = dayInZone(click.at, timezone);
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: { TableName: this.tableName, ...update } },
-              ...(delta.size > 0
-                ? [{ Update: { TableName: this.tableName, ...rollupUpdate(click.propertyId, day, randomShard(), delta) } }]
-                : []),
-            ],
-          }),
-        );
-      } catch (error) {
-        if (cancelledByCondition(error, 0)) throw new ClickVersionConflictError(clickId);
-        throw error;
-      }
-      return { ...click, ...patch, current: change.next, reasons: change.reasons, version: click.version + 1 };
-    });
+    return rescoreWithRetry(
+      clickId,
+      (id) => this.clicks.getClick(id),
+      decide,
+      async (click, change) => {
+        const patch = change.patch ?? {};
+        const update = clickOutcomeUpdate(clickId, change.next, change.reasons, patch, click.version);
+        const delta = rollupDelta({ before: click.current, after: change.next, isNewClick: false });
+        const day = dayInZone(click.at, timezone);
+        try {
+          await this.client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Update: { TableName: this.tableName, ...update } },
+                ...(delta.size > 0
+                  ? [
+                      {
+                        Update: {
+                          TableName: this.tableName,
+                          ...rollupUpdate(click.propertyId, day, randomShard(), delta),
+                        },
+                      },
+                    ]
+                  : []),
+              ],
+            }),
+          );
+        } catch (error) {
+          if (cancelledByCondition(error, 0)) throw new ClickVersionConflictError(clickId);
+          throw error;
+        }
+        return { ...click, ...patch, current: change.next, reasons: change.reasons, version: click.version + 1 };
+      },
+    );
   }
 }
 
@@ -177,24 +202,29 @@ export class MemoryDecisionLedger implements DecisionLedger {
   }
 
   rescoreClick(clickId: string, timezone: string, decide: (click: StoredClick) => Rescore | undefined) {
-    return rescoreWithRetry(clickId, (id) => this.clicks.getClick(id), decide, async (click, change) => {
-      const updated = await this.clicks.updateClickOutcome(
-        clickId,
-        change.next,
-        change.reasons,
-        change.patch ?? {},
-        click.version,
-      );
-      await this.rollups.recordOutcome({
-        propertyId: click.propertyId,
-        timezone,
-        at: click.at,
-        before: click.current,
-        after: change.next,
-        isNewClick: false,
-      });
-      return updated;
-    });
+    return rescoreWithRetry(
+      clickId,
+      (id) => this.clicks.getClick(id),
+      decide,
+      async (click, change) => {
+        const updated = await this.clicks.updateClickOutcome(
+          clickId,
+          change.next,
+          change.reasons,
+          change.patch ?? {},
+          click.version,
+        );
+        await this.rollups.recordOutcome({
+          propertyId: click.propertyId,
+          timezone,
+          at: click.at,
+          before: click.current,
+          after: change.next,
+          isNewClick: false,
+        });
+        return updated;
+      },
+    );
   }
 }
 
@@ -217,5 +247,10 @@ export function decisionStores(): DecisionStores {
 export function memoryDecisionStores(): DecisionStores {
   const clicks = new MemoryClickStore();
   const rollups = new MemoryRollupStore();
-  return { clicks, rollups, ipReputation: new MemoryIpReputationStore(), ledger: new MemoryDecisionLedger(clicks, rollups) };
+  return {
+    clicks,
+    rollups,
+    ipReputation: new MemoryIpReputationStore(),
+    ledger: new MemoryDecisionLedger(clicks, rollups),
+  };
 }

@@ -19,7 +19,10 @@ export async function* prefetchedPages<T, C>(
  * Merges sources that are each sorted by `key` into one sorted stream, holding one item per source.
  * Ties keep source order, so the result is deterministic.
  */
-export async function* mergeSorted<T>(sources: readonly AsyncIterator<T>[], key: (item: T) => string): AsyncGenerator<T> {
+export async function* mergeSorted<T>(
+  sources: readonly AsyncIterator<T>[],
+  key: (item: T) => string,
+): AsyncGenerator<T> {
   const heads = await Promise.all(sources.map((source) => source.next()));
   for (;;) {
     let best = -1;

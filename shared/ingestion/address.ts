@@ -31,7 +31,11 @@ export interface ClickAddress {
  * address is the click's, so nobody holding a public key can forge clicks from someone else's address.
  * Returns undefined when a secret-key call names an address that is not one.
  */
-export function clickAddress(kind: CredentialKind, bodyIp: string | undefined, sourceIp: string): ClickAddress | undefined {
+export function clickAddress(
+  kind: CredentialKind,
+  bodyIp: string | undefined,
+  sourceIp: string,
+): ClickAddress | undefined {
   const source = canonicalIp(sourceIp) ?? sourceIp;
   if (bodyIp === undefined || bodyIp === '') return { ip: source };
   if (kind === 'secret') {

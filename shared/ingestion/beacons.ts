@@ -72,7 +72,11 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
     if (click.propertyId !== message.propertyId || !signals) return undefined;
     // The same beacon applied by an earlier attempt that crashed before completing its claim.
     if (click.beaconAt === message.receivedAt) return undefined;
-    const { reasons, signals: next, ...outcome } = deps.scoring.rescoreClick(property, signals, {
+    const {
+      reasons,
+      signals: next,
+      ...outcome
+    } = deps.scoring.rescoreClick(property, signals, {
       behaviour: message.behaviour,
     });
     // The signals with this behaviour are kept, so a later conversion re-scores from them.
@@ -91,7 +95,12 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
   }
   const { click, before } = result;
   await allWritten([
-    deps.store.touchVisitor({ visitorId: click.visitorId, propertyId: click.propertyId, at: message.receivedAt, beacon: true }),
+    deps.store.touchVisitor({
+      visitorId: click.visitorId,
+      propertyId: click.propertyId,
+      at: message.receivedAt,
+      beacon: true,
+    }),
     deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
       clickId: click.clickId,
       score: click.current.score,

@@ -2,10 +2,10 @@ import type { ClickPatch, StoredClick } from '../decisions';
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
 import type { ClickSignals } from '../scoring/scoreClick';
+import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty } from './clicks';
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps, PropertyView, ScoredClickRecord } from './ports';
-import type { ApplyResult } from './beacons';
 import type { ConversionRecord } from './store';
 
 export interface ConversionRequest {
@@ -109,7 +109,10 @@ export async function applyConversion(deps: IngestionDeps, message: ConversionMe
   }
   const clickId = message.source === 'webhook' ? message.clickId : await clickOfEvent(deps, property, message);
   if (!clickId) {
-    logger.warn('conversion dropped: no click to attribute it to', { propertyId: property.id, eventId: message.eventId });
+    logger.warn('conversion dropped: no click to attribute it to', {
+      propertyId: property.id,
+      eventId: message.eventId,
+    });
     return 'dropped';
   }
   const claimKey = `conv#${clickId}`;
@@ -174,7 +177,12 @@ async function rescore(
     return 'dropped';
   }
   await allWritten([
-    deps.store.touchVisitor({ visitorId: click.visitorId, propertyId: property.id, at: message.receivedAt, conversion: true }),
+    deps.store.touchVisitor({
+      visitorId: click.visitorId,
+      propertyId: property.id,
+      at: message.receivedAt,
+      conversion: true,
+    }),
     result
       ? deps.store.rescoreVisitor(click.visitorId, property.id, {
           clickId,

@@ -125,13 +125,14 @@ export async function botVerdict(
   };
 }
 
-const TRUSTED: Record<Label, 'Safe' | 'Suspicious' | 'Fake'> = { CLEAN: 'Safe', SUSPICIOUS: 'Suspicious', FRAUD: 'Fake' };
+const TRUSTED: Record<Label, 'Safe' | 'Suspicious' | 'Fake'> = {
+  CLEAN: 'Safe',
+  SUSPICIOUS: 'Suspicious',
+  FRAUD: 'Fake',
+};
 
 /** GET /v1/ip-check: ClickPatrol's flags from IP intelligence and the user agent; nothing is stored. */
-export async function checkIp(
-  deps: IngestionDeps,
-  request: { propertyId: string; ip: string; userAgent?: string },
-) {
+export async function checkIp(deps: IngestionDeps, request: { propertyId: string; ip: string; userAgent?: string }) {
   const ip = canonicalIp(request.ip);
   if (ip === undefined) {
     throw invalidRequest('invalid query: ip', { in: 'query', fields: { ip: 'not an IPv4/IPv6 address' } });

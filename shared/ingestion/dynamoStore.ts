@@ -148,7 +148,13 @@ export class DynamoIngestionStore implements IngestionStore {
   }
 
   async indexToken(tokenId: string, propertyId: string, clickId: string, at: number, expiresAt: number): Promise<void> {
-    await this.firstClick(tokenKey(tokenId), propertyId, clickId, at, ttlAt(Math.max(expiresAt, at), RETENTION_SECONDS));
+    await this.firstClick(
+      tokenKey(tokenId),
+      propertyId,
+      clickId,
+      at,
+      ttlAt(Math.max(expiresAt, at), RETENTION_SECONDS),
+    );
   }
 
   async findClickByToken(tokenId: string, now: number) {
@@ -158,7 +164,13 @@ export class DynamoIngestionStore implements IngestionStore {
   }
 
   /** The first click stays (if_not_exists), every click counts: one unconditional write, never a conflict. */
-  private async firstClick(key: { pk: string; sk: string }, propertyId: string, clickId: string, at: number, expiresAt: number) {
+  private async firstClick(
+    key: { pk: string; sk: string },
+    propertyId: string,
+    clickId: string,
+    at: number,
+    expiresAt: number,
+  ) {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -266,7 +278,9 @@ export class DynamoIngestionStore implements IngestionStore {
 
   private async get(key: { pk: string; sk: string }, now: number) {
     // Strongly consistent: a conversion or verdict right after the click must find it.
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
     return Item && !isExpired(Item, now) ? Item : undefined;
   }
 }

@@ -3,7 +3,7 @@ import type { ClickRecord } from '../model';
 import { clickFacts, parseValueTrack } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
 import { type VelocityStore, velocityCountersFor } from '../scoring/velocity';
-import type { IpOnlyScore, PropertyView, ScoringPort } from './ports';
+import type { IpOnlyScore, ScoringPort } from './ports';
 import { type SourceStatsStore, sourceKeys } from './sourceStats';
 
 export interface EngineScoringDeps {

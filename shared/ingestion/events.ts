@@ -66,7 +66,8 @@ export async function recordEvent(deps: IngestionDeps, request: EventRequest): P
   if (claim.kind === 'done') {
     return { success: true, eventId, visitorId: String(claim.result.visitorId) };
   }
-  if (claim.kind === 'busy') throw conflict('this event is being recorded by an earlier request; retry shortly', { eventId });
+  if (claim.kind === 'busy')
+    throw conflict('this event is being recorded by an earlier request; retry shortly', { eventId });
   try {
     const answer = await processEvent(deps, request, eventId);
     await deps.store.complete(claimKey, claim.owner, { visitorId: answer.visitorId, ...answer.extra }, deps.now());
@@ -91,18 +92,22 @@ async function processEvent(
 
   if (body.type === 'click') {
     // The event counter is written in the click's own write round, not in a round of its own.
-    const answer = await recordClick(deps, {
-      kind: request.kind,
-      propertyId: request.propertyId,
-      sourceIp: request.sourceIp,
-      ...(body.ip !== undefined ? { ip: body.ip } : {}),
-      ...(userAgent !== undefined ? { userAgent } : {}),
-      ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
-      ...(body.referrer !== undefined ? { referrer: body.referrer } : {}),
-      ...(body.url !== undefined ? { pageUrl: body.url } : {}),
-      ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
-      ...(body.visitorId !== undefined ? { visitorId: body.visitorId } : {}),
-    }, () => [deps.decisions.rollups.recordEvent(property.id, property.timezone, request.receivedAt)]);
+    const answer = await recordClick(
+      deps,
+      {
+        kind: request.kind,
+        propertyId: request.propertyId,
+        sourceIp: request.sourceIp,
+        ...(body.ip !== undefined ? { ip: body.ip } : {}),
+        ...(userAgent !== undefined ? { userAgent } : {}),
+        ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
+        ...(body.referrer !== undefined ? { referrer: body.referrer } : {}),
+        ...(body.url !== undefined ? { pageUrl: body.url } : {}),
+        ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
+        ...(body.visitorId !== undefined ? { visitorId: body.visitorId } : {}),
+      },
+      () => [deps.decisions.rollups.recordEvent(property.id, property.timezone, request.receivedAt)],
+    );
     return { visitorId: answer.visitor_id, extra: { clickId: answer.click_id } };
   }
 

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal';
 import { unauthorized } from '../http/errors';
 
 export { type ClickAddress, canonicalIp, clickAddress } from './address';
-export { acceptBeacon, type ApplyResult, applyBeacon } from './beacons';
+export { type ApplyResult, acceptBeacon, applyBeacon } from './beacons';
 export { type ClickAnswer, type ClickRequest, recordClick } from './clicks';
 export { acceptConversion, applyConversion } from './conversions';
 export { botVerdict, checkIp, decideVisitor, issueToken } from './decisions';

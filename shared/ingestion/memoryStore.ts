@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ReasonEntry } from '../model';
 import type { VisitorState } from './ports';
-import {
-  type ClaimResult,
-  type ConversionRecord,
-  type IngestionStore,
-  type VisitorTouch,
-} from './store';
+import type { ClaimResult, ConversionRecord, IngestionStore, VisitorTouch } from './store';
 
 type Visitor = VisitorState;
 
@@ -62,7 +57,8 @@ export class MemoryIngestionStore implements IngestionStore {
   ): Promise<void> {
     const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
     if (!visitor) return;
-    if (visitor.worstClickId === click.clickId || (visitor.worstScore ?? -1) < click.score) this.setWorst(visitor, click);
+    if (visitor.worstClickId === click.clickId || (visitor.worstScore ?? -1) < click.score)
+      this.setWorst(visitor, click);
   }
 
   private setWorst(visitor: Visitor, click: { clickId: string; score: number; reasons: readonly ReasonEntry[] }) {
@@ -74,7 +70,7 @@ export class MemoryIngestionStore implements IngestionStore {
     });
   }
 
-  async getVisitor(propertyId: string, visitorId: string): Promise<VisitorState | undefined> {
+  async getVisitor(propertyId: string, visitorId: string, _now?: number): Promise<VisitorState | undefined> {
     const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
     return visitor ? structuredClone(visitor) : undefined;
   }
@@ -84,7 +80,7 @@ export class MemoryIngestionStore implements IngestionStore {
     if (!this.gclids.has(key)) this.gclids.set(key, clickId);
   }
 
-  async findClickByGclid(propertyId: string, gclid: string): Promise<string | undefined> {
+  async findClickByGclid(propertyId: string, gclid: string, _now?: number): Promise<string | undefined> {
     return this.gclids.get(`${propertyId}#${gclid}`);
   }
 
@@ -93,7 +89,7 @@ export class MemoryIngestionStore implements IngestionStore {
     this.tokens.set(tokenId, found ? { ...found, uses: found.uses + 1 } : { propertyId, clickId, uses: 1 });
   }
 
-  async findClickByToken(tokenId: string) {
+  async findClickByToken(tokenId: string, _now?: number) {
     const found = this.tokens.get(tokenId);
     return found ? { ...found } : undefined;
   }

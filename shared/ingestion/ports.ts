@@ -1,8 +1,8 @@
 import type { DecisionStores } from '../decisions';
 import type { ClickRecord, ReasonEntry, ValueTrack } from '../model';
+import type { QueueName } from '../routes';
 import type { EngineConfig } from '../scoring/config';
 import type { BehaviourInput, ClickScore, ClickSignals } from '../scoring/scoreClick';
-import type { QueueName } from '../routes';
 import type { ClickTokenCheck } from '../tokens';
 import type { IngestionStore } from './store';
 

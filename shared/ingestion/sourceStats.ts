@@ -1,6 +1,11 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ValueTrack } from '../model';
-import { EMPTY_SOURCE_QUALITY, type SourceQuality, type SourceStats, sourceQualityFrom } from '../scoring/sourceQuality';
+import {
+  EMPTY_SOURCE_QUALITY,
+  type SourceQuality,
+  type SourceStats,
+  sourceQualityFrom,
+} from '../scoring/sourceQuality';
 
 /**
  * Traffic-source conversion feedback: per property, clicks and conversions per source key
@@ -40,10 +45,14 @@ export function qualityFromCounters(counters: Iterable<[string, number]>): Sourc
     const source = name.slice(2);
     if (kind !== 'c:' && kind !== 'v:') continue;
     if (source === '*') {
-      total = kind === 'c:' ? { ...total, clicks: total.clicks + value } : { ...total, conversions: total.conversions + value };
+      total =
+        kind === 'c:'
+          ? { ...total, clicks: total.clicks + value }
+          : { ...total, conversions: total.conversions + value };
       continue;
     }
-    const stats = (bySource[source] ??= { clicks: 0, conversions: 0 });
+    const stats = bySource[source] ?? { clicks: 0, conversions: 0 };
+    bySource[source] = stats;
     if (kind === 'c:') stats.clicks += value;
     else stats.conversions += value;
   }
@@ -107,7 +116,8 @@ export class MemorySourceStatsStore implements SourceStatsStore {
   async count(propertyId: string, sources: readonly string[], what: 'click' | 'conversion'): Promise<void> {
     const prefix = what === 'click' ? 'c:' : 'v:';
     const counters = this.counters.get(propertyId) ?? new Map<string, number>();
-    for (const name of [`${prefix}*`, ...sources.map((s) => prefix + s)]) counters.set(name, (counters.get(name) ?? 0) + 1);
+    for (const name of [`${prefix}*`, ...sources.map((s) => prefix + s)])
+      counters.set(name, (counters.get(name) ?? 0) + 1);
     this.counters.set(propertyId, counters);
   }
 

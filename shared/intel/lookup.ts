@@ -1,5 +1,14 @@
 import ipaddr from 'ipaddr.js';
-import { familyMax, type IntelRange, parseDottedQuad, type RangeLabel } from './ranges';
+import {
+  addressToBigInt,
+  bigIntToAddress,
+  familyMax,
+  formatIpv6,
+  type IntelRange,
+  parseDottedQuad,
+  parseIpv6Hextets,
+  type RangeLabel,
+} from './ranges';
 import {
   type ComboRecord,
   categoryBit,
@@ -31,6 +40,89 @@ const DATACENTER = categoryBit('datacenter');
 
 /** ipaddr.js range names of addresses a real visitor can have; everything else is a bogon. */
 const ROUTABLE_RANGES = new Set(['unicast', '6to4', 'teredo']);
+
+type SpecialRanges = Record<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | [ipaddr.IPv4 | ipaddr.IPv6, number][]>;
+
+/**
+ * ipaddr.js's `range()` as a table: its special ranges cut each family into segments whose addresses
+ * all get the same name, so a lookup bisects a few dozen starts instead of matching CIDRs one by one.
+ * Built from ipaddr.js's own list and names, so the answers stay exactly its answers.
+ */
+interface RangeTable {
+  /** Segment starts as 32-bit words, most significant first (one word per IPv4 segment, four per IPv6). */
+  readonly starts: Uint32Array;
+  /** Range name of each segment; undefined where the name is routable. */
+  readonly bogons: readonly (string | undefined)[];
+}
+
+function rangeTable(family: 4 | 6): RangeTable {
+  const bits = family === 4 ? 32n : 128n;
+  const Address = family === 4 ? ipaddr.IPv4 : ipaddr.IPv6;
+  const special = (Address.prototype as unknown as { SpecialRanges: SpecialRanges }).SpecialRanges;
+  const cuts = new Set<bigint>([0n]);
+  for (const entry of Object.values(special)) {
+    const subnets = Array.isArray(entry[0]) ? (entry as [ipaddr.IPv4 | ipaddr.IPv6, number][]) : [entry];
+    for (const subnet of subnets) {
+      const [address, prefix] = subnet as [ipaddr.IPv4 | ipaddr.IPv6, number];
+      const first = addressToBigInt(address);
+      cuts.add(first);
+      const end = first + (1n << (bits - BigInt(prefix)));
+      if (end < 1n << bits) cuts.add(end);
+    }
+  }
+  const sorted = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const words = family === 4 ? 1 : 4;
+  const starts = new Uint32Array(sorted.length * words);
+  const bogons = sorted.map((start, index) => {
+    for (let word = 0; word < words; word++) {
+      starts[index * words + word] = Number((start >> BigInt(32 * (words - 1 - word))) & 0xffffffffn);
+    }
+    const name = ipaddr.parse(bigIntToAddress(family, start)).range();
+    return ROUTABLE_RANGES.has(name) ? undefined : name;
+  });
+  return { starts, bogons };
+}
+
+const V4_RANGES = rangeTable(4);
+const V6_RANGES = rangeTable(6);
+
+/** The bogon range name of an IPv4 address (as a uint32), or undefined when routable. */
+function bogon4(value: number): string | undefined {
+  const starts = V4_RANGES.starts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (starts[mid]! <= value) lo = mid;
+    else hi = mid - 1;
+  }
+  return V4_RANGES.bogons[lo];
+}
+
+function bogon6(w0: number, w1: number, w2: number, w3: number): string | undefined {
+  return V6_RANGES.bogons[lastSegmentAtOrBefore(V6_RANGES.starts, w0, w1, w2, w3)];
+}
+
+/** Index of the last 128-bit start (four words each) at or before the address. */
+function lastSegmentAtOrBefore(starts: Uint32Array, w0: number, w1: number, w2: number, w3: number): number {
+  let lo = 0;
+  let hi = starts.length / 4 - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    const at = mid * 4;
+    const s0 = starts[at]!;
+    const s1 = starts[at + 1]!;
+    const s2 = starts[at + 2]!;
+    const notAfter =
+      s0 < w0 || (s0 === w0 && (s1 < w1 || (s1 === w1 && (s2 < w2 || (s2 === w2 && starts[at + 3]! <= w3)))));
+    if (notAfter) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Scratch space for one IPv6 parse; lookups are synchronous, so one buffer serves them all. */
+const hextets = new Uint16Array(8);
 
 function comboAnswer(record: ComboRecord, strings: readonly string[]): ComboAnswer {
   const [flags, cloudName, service, region, crawlerName] = record;
@@ -116,26 +208,34 @@ export class IntelSnapshot implements IpIntelLookup {
     const v4 = parseDottedQuad(ip);
     if (v4 >= 0) return this.answer4(ip, v4);
     if (!ip.includes(':')) return undefined;
+    if (parseIpv6Hextets(ip, hextets)) return this.answer6(hextets);
+    // Zone ids, embedded dotted quads and malformed text: ipaddr.js decides.
     let address: ipaddr.IPv6;
     try {
       address = ipaddr.IPv6.parse(ip);
     } catch {
       return undefined;
     }
-    if (address.isIPv4MappedAddress()) {
-      const mapped = address.toIPv4Address();
-      const [a = 0, b = 0, c = 0, d = 0] = mapped.octets;
-      return this.answer4(mapped.toString(), ((a << 24) | (b << 16) | (c << 8) | d) >>> 0);
-    }
-    const p = address.parts;
+    for (let i = 0; i < 8; i++) hextets[i] = address.parts[i]!;
+    const answer = this.answer6(hextets);
+    // A zone id is part of ipaddr.js's text of the address.
+    if (address.zoneId !== undefined && answer.version === 6) answer.ip = address.toString();
+    return answer;
+  }
+
+  private answer6(p: Uint16Array): Mutable<IpIntel> {
     const w0 = ((p[0]! << 16) | p[1]!) >>> 0;
     const w1 = ((p[2]! << 16) | p[3]!) >>> 0;
     const w2 = ((p[4]! << 16) | p[5]!) >>> 0;
     const w3 = ((p[6]! << 16) | p[7]!) >>> 0;
-    const answer = this.answer(address.toString(), 6, this.v6Combos[this.segment6(w0, w1, w2, w3)]!);
-    const range = address.range();
+    if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
+      // IPv4-mapped (::ffff:0:0/96) is answered as the IPv4 address.
+      return this.answer4(`${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`, w3);
+    }
+    const answer = this.answer(formatIpv6(p), 6, this.v6Combos[lastSegmentAtOrBefore(this.v6Starts, w0, w1, w2, w3)]!);
+    const range = bogon6(w0, w1, w2, w3);
+    if (range !== undefined) answer.bogon = { range };
     // Only 2000::/3 is allocated for global unicast; ipaddr.js calls the rest "unicast" too.
-    if (!ROUTABLE_RANGES.has(range)) answer.bogon = { range };
     else if (w0 >>> 29 !== 1) answer.bogon = { range: 'reserved' };
     if (answer.bogon !== undefined) answer.category = 'bogon';
     return answer;
@@ -143,8 +243,8 @@ export class IntelSnapshot implements IpIntelLookup {
 
   private answer4(ip: string, value: number): Mutable<IpIntel> {
     const answer = this.answer(ip, 4, this.v4Combos[this.segment4(value)]!);
-    const range = new ipaddr.IPv4([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]).range();
-    if (!ROUTABLE_RANGES.has(range)) {
+    const range = bogon4(value);
+    if (range !== undefined) {
       answer.bogon = { range };
       answer.category = 'bogon';
     }
@@ -171,24 +271,6 @@ export class IntelSnapshot implements IpIntelLookup {
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       if (starts[mid]! <= value) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  private segment6(w0: number, w1: number, w2: number, w3: number): number {
-    const starts = this.v6Starts;
-    let lo = 0;
-    let hi = starts.length / 4 - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      const at = mid * 4;
-      const s0 = starts[at]!;
-      const s1 = starts[at + 1]!;
-      const s2 = starts[at + 2]!;
-      const notAfter =
-        s0 < w0 || (s0 === w0 && (s1 < w1 || (s1 === w1 && (s2 < w2 || (s2 === w2 && starts[at + 3]! <= w3)))));
-      if (notAfter) lo = mid;
       else hi = mid - 1;
     }
     return lo;

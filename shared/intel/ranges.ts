@@ -76,6 +76,88 @@ export function parseDottedQuad(text: string): number {
 }
 
 /**
+ * The eight hextets of a plain IPv6 address (hex groups, at most one `::`) into `out`. False for
+ * anything else, valid or not (zone ids, embedded dotted quads): callers fall back to ipaddr.js,
+ * so this only has to agree with it on what it accepts.
+ */
+export function parseIpv6Hextets(text: string, out: Uint16Array): boolean {
+  const length = text.length;
+  if (length < 2 || length > 39) return false;
+  let groups = 0;
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 58) {
+      if (digits === 0 || groups === 8) return false;
+      out[groups++] = value;
+      value = 0;
+      digits = 0;
+      if (text.charCodeAt(i + 1) === 58) {
+        if (gap >= 0) return false;
+        gap = groups;
+        i++;
+      } else if (i + 1 === length) return false;
+      continue;
+    }
+    let nibble: number;
+    if (code >= 48 && code <= 57) nibble = code - 48;
+    else if (code >= 97 && code <= 102) nibble = code - 87;
+    else if (code >= 65 && code <= 70) nibble = code - 55;
+    else return false;
+    if (++digits > 4) return false;
+    value = (value << 4) | nibble;
+  }
+  if (digits > 0) {
+    if (groups === 8) return false;
+    out[groups++] = value;
+  }
+  if (gap < 0) return groups === 8;
+  if (groups === 8) return false;
+  const tail = groups - gap;
+  for (let k = tail - 1; k >= 0; k--) out[8 - tail + k] = out[gap + k] as number;
+  for (let k = gap; k < 8 - tail; k++) out[k] = 0;
+  return true;
+}
+
+/** RFC 5952 text of eight hextets, as ipaddr.js's `toString()` writes it: the longest (first) run of ≥ 2 zero groups is `::`. */
+export function formatIpv6(hextets: Uint16Array): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (hextets[i] !== 0) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < 8 && hextets[end] === 0) end++;
+    if (end - i > bestLength) {
+      bestStart = i;
+      bestLength = end - i;
+    }
+    i = end;
+  }
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += i === 0 ? '::' : ':';
+      i += bestLength - 1;
+      continue;
+    }
+    text += (hextets[i] as number).toString(16);
+    if (i < 7) text += ':';
+  }
+  return text;
+}
+
+/**
  * Parses `a.b.c.d/n`, `v6::/n`, or a bare address (a /32 or /128). Host bits set below the prefix are
  * tolerated (some feeds publish them) and cleared. Returns undefined for anything else.
  */

@@ -34,7 +34,14 @@ export function zoneOffsetMs(epochMs: number, timeZone: string): number {
     hourCycle: 'h23',
   }).formatToParts(epochMs);
   const field = (type: string) => Number(parts.find((part) => part.type === type)?.value);
-  const wallClock = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second'));
+  const wallClock = Date.UTC(
+    field('year'),
+    field('month') - 1,
+    field('day'),
+    field('hour'),
+    field('minute'),
+    field('second'),
+  );
   return wallClock - Math.floor(epochMs / 1000) * 1000;
 }
 

@@ -6,7 +6,16 @@ import type { ClickRecord } from '../model';
 import { isBotLevel } from './summaries';
 
 /** The settlement CSV's columns, in order (../API.md, bot export). */
-export const EXPORT_COLUMNS = ['click_id', 'click_token', 'timestamp', 'ip', 'is_bot', 'score', 'level', 'action'] as const;
+export const EXPORT_COLUMNS = [
+  'click_id',
+  'click_token',
+  'timestamp',
+  'ip',
+  'is_bot',
+  'score',
+  'level',
+  'action',
+] as const;
 
 /** One CSV row: the click's current (latest) verdict; `action` is the bot action. */
 export function exportRow(click: Pick<ClickRecord, 'clickId' | 'clickToken' | 'at' | 'ip' | 'current'>): string[] {

@@ -28,7 +28,10 @@ export interface ExportJobStore {
   create(job: ExportJob): Promise<void>;
   get(exportId: string, nowMs: number): Promise<ExportJob | undefined>;
   /** Moves a pending job to ready/failed; false when it was no longer pending (someone finished it). */
-  finish(exportId: string, outcome: { status: 'ready'; rows: number } | { status: 'failed'; error: string }): Promise<boolean>;
+  finish(
+    exportId: string,
+    outcome: { status: 'ready'; rows: number } | { status: 'failed'; error: string },
+  ): Promise<boolean>;
 }
 
 export const JOB_LIFETIME_SECONDS = 7 * 86_400;
@@ -61,7 +64,8 @@ export class DynamoExportJobStore implements ExportJobStore {
     exportId: string,
     outcome: { status: 'ready'; rows: number } | { status: 'failed'; error: string },
   ): Promise<boolean> {
-    const detail = outcome.status === 'ready' ? { name: 'rows', value: outcome.rows } : { name: 'error', value: outcome.error };
+    const detail =
+      outcome.status === 'ready' ? { name: 'rows', value: outcome.rows } : { name: 'error', value: outcome.error };
     try {
       await this.client.send(
         new UpdateCommand({
@@ -99,7 +103,7 @@ export class MemoryExportJobStore implements ExportJobStore {
     outcome: { status: 'ready'; rows: number } | { status: 'failed'; error: string },
   ): Promise<boolean> {
     const job = this.jobs.get(exportId);
-    if (!job || job.status !== 'pending') return false;
+    if (job?.status !== 'pending') return false;
     this.jobs.set(exportId, { ...job, ...outcome });
     return true;
   }

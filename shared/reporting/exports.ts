@@ -73,7 +73,8 @@ export function exportService(deps: ExportDeps) {
       const job = await deps.jobs.get(exportId, deps.now());
       if (!job || job.propertyId !== propertyId) return undefined;
       if (job.status === 'pending') return { status: 'pending', export_id: exportId };
-      if (job.status === 'failed') return { status: 'failed', export_id: exportId, error: job.error ?? 'export failed' };
+      if (job.status === 'failed')
+        return { status: 'failed', export_id: exportId, error: job.error ?? 'export failed' };
       return ready(job.objectKey, job.rows ?? 0);
     },
 
@@ -83,7 +84,7 @@ export function exportService(deps: ExportDeps) {
      */
     async runExportJob(exportId: string, options: { lastAttempt: boolean }): Promise<'written' | 'skipped'> {
       const job = await deps.jobs.get(exportId, deps.now());
-      if (!job || job.status !== 'pending') return 'skipped';
+      if (job?.status !== 'pending') return 'skipped';
       try {
         const rows = await writeClickCsv(deps.clicks.clicksInRange(job.propertyId, job.fromMs, job.toMs), {
           s3: deps.s3,
@@ -94,7 +95,8 @@ export function exportService(deps: ExportDeps) {
         logger.info('export written', { propertyId: job.propertyId, exportId, rows });
         return 'written';
       } catch (error) {
-        if (options.lastAttempt) await deps.jobs.finish(exportId, { status: 'failed', error: 'the export could not be written' });
+        if (options.lastAttempt)
+          await deps.jobs.finish(exportId, { status: 'failed', error: 'the export could not be written' });
         throw error;
       }
     },
@@ -122,7 +124,10 @@ export async function objectExists(client: S3Client, bucket: string, key: string
     await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;
   } catch (error) {
-    if (error instanceof NotFound || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+    if (
+      error instanceof NotFound ||
+      (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+    ) {
       return false;
     }
     throw error;

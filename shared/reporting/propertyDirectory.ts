@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../config/env';
 import { prefetchedPages } from '../decisions/sortedMerge';
+import { logger } from '../observability';
 import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../properties';
 import { documentClient } from '../storage/clients';
 
@@ -42,7 +43,11 @@ export async function forEachProperty(
     try {
       await work(property);
       done++;
-    } catch {
+    } catch (error) {
+      logger.error('scheduled work failed for a property', {
+        propertyId: property.propertyId,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
       failed.push(property.propertyId);
     }
   }

@@ -46,7 +46,9 @@ export async function checkDays(
       checks.push({ day, rollup });
       continue;
     }
-    const consistent = clicks === counts.clicks && Object.entries(labels).every(([k, v]) => counts.labels[k as keyof typeof labels] === v);
+    const consistent =
+      clicks === counts.clicks &&
+      Object.entries(labels).every(([k, v]) => counts.labels[k as keyof typeof labels] === v);
     checks.push({ day, rollup, recount: { clicks, labels }, consistent });
   }
   return checks;

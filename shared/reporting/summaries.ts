@@ -10,7 +10,10 @@ export function formatPercent(part: number, whole: number): string {
 }
 
 /** Rules by count, highest first (ties by name so the order is stable); rules that netted to zero dropped. */
-export function topRules(rules: Readonly<Record<string, number>>, limit = TOP_RULES): { rule: string; count: number }[] {
+export function topRules(
+  rules: Readonly<Record<string, number>>,
+  limit = TOP_RULES,
+): { rule: string; count: number }[] {
   return Object.entries(rules)
     .filter(([, count]) => count > 0)
     .sort(([ruleA, a], [ruleB, b]) => b - a || (ruleA < ruleB ? -1 : 1))

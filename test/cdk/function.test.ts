@@ -20,7 +20,9 @@ beforeAll(() => {
   workdir = mkdtempSync(path.join(tmpdir(), 'clicksieve-fn-'));
   const snapshotFile = path.join(workdir, 'ipintel.bin');
   writeFileSync(snapshotFile, snapshotBytes);
-  const app = new App({ outdir: path.join(workdir, 'out') });
+  // The app's own feature flags (minimizePolicies sorts and merges statements).
+  const context = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+  const app = new App({ outdir: path.join(workdir, 'out'), context });
   stack = new Stack(app, 'FunctionTest');
   const common = { TABLE_NAME: 'common-table', POWERTOOLS_SERVICE_NAME: 'clicksieve' };
   withSnapshot = new ClicksieveFunction(stack, 'WithSnapshot', {
@@ -97,7 +99,9 @@ describe('ClicksieveFunction', () => {
           {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [stack.getLogicalId(withSnapshot.logGroup.node.defaultChild as CfnElement), 'Arn'] },
+            Resource: {
+              'Fn::GetAtt': [stack.getLogicalId(withSnapshot.logGroup.node.defaultChild as CfnElement), 'Arn'],
+            },
           },
           { Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' },
           {

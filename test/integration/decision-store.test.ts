@@ -1,6 +1,6 @@
+import { clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
 import { newId } from '../../shared/ids';
 import { CLICK_DAY_SHARDS } from '../../shared/model';
-import { clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
 import { clickFixture, outcomeFor } from '../unit/reporting/fixtures';
 
 const { clicks, rollups, ipReputation, ledger } = decisionStores();
@@ -112,7 +112,14 @@ describe('IP reputation on DynamoDB Local', () => {
     let [record] = await ipReputation.riskyIps(propertyId, now - HOUR, 70);
     expect(record).toEqual({ ip, score: 85, reason: 'datacenter_ip', lastSeen: now });
 
-    await ipReputation.recordIpOutcome({ propertyId, ip, at: now - 5000, score: 30, reason: 'none', previousScore: 85 });
+    await ipReputation.recordIpOutcome({
+      propertyId,
+      ip,
+      at: now - 5000,
+      score: 30,
+      reason: 'none',
+      previousScore: 85,
+    });
     expect(await ipReputation.riskyIps(propertyId, now - HOUR, 40)).toEqual([]);
 
     await ipReputation.recordIpOutcome({ propertyId, ip, at: now + 1000, score: 72, reason: 'rapid_clicks' });
@@ -122,7 +129,13 @@ describe('IP reputation on DynamoDB Local', () => {
 
   it('leaves clean addresses out of the index and old ones out of the window', async () => {
     await ipReputation.recordIpOutcome({ propertyId, ip: '192.0.2.1', at: now, score: 10, reason: 'none' });
-    await ipReputation.recordIpOutcome({ propertyId, ip: '192.0.2.2', at: now - 40 * 24 * HOUR, score: 95, reason: 'tor' });
+    await ipReputation.recordIpOutcome({
+      propertyId,
+      ip: '192.0.2.2',
+      at: now - 40 * 24 * HOUR,
+      score: 95,
+      reason: 'tor',
+    });
     const ips = (await ipReputation.riskyIps(propertyId, now - 30 * 24 * HOUR, 40)).map((r) => r.ip);
     expect(ips).not.toContain('192.0.2.1');
     expect(ips).not.toContain('192.0.2.2');

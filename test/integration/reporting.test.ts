@@ -27,9 +27,13 @@ async function seed(propertyId: string, count: number): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(20, count - i) }, async (_, j) => {
         const n = i + j;
-        const record = clickFixture(propertyId, newId('clk_'), now - Math.floor((n / count) * 6 * 86_400_000), (n * 31) % 100, [
-          n % 3 ? 'datacenter_ip' : 'headless_browser',
-        ]);
+        const record = clickFixture(
+          propertyId,
+          newId('clk_'),
+          now - Math.floor((n / count) * 6 * 86_400_000),
+          (n * 31) % 100,
+          [n % 3 ? 'datacenter_ip' : 'headless_browser'],
+        );
         ids.push(record.clickId);
         await ledger.recordClick(record, TIMEZONE);
         await ipReputation.recordIpOutcome({
@@ -120,7 +124,9 @@ describe('reporting routes on the local stack', () => {
   });
 
   it('exports exactly the clicks sent through a presigned URL, and an expired URL is refused', async () => {
-    const res = await stack.fetchJson(`/v1/bot/export?from=${from}&to=${today}&format=csv`, { apiKey: small.secretKey });
+    const res = await stack.fetchJson(`/v1/bot/export?from=${from}&to=${today}&format=csv`, {
+      apiKey: small.secretKey,
+    });
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ status: 'ready', rows: 60 });
     const rows = await download(res.body.data.url);

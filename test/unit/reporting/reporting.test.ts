@@ -1,5 +1,5 @@
 import { MemoryClickStore, mergeSorted, rollupDelta } from '../../../shared/decisions';
-import { buildBlocklist, blocklistCsv } from '../../../shared/reporting/blocklist';
+import { blocklistCsv, buildBlocklist } from '../../../shared/reporting/blocklist';
 import { dateRangeProblem, dayInZone, dayRangeBounds, rangeDays, startOfDay } from '../../../shared/reporting/calendar';
 import { exportRow } from '../../../shared/reporting/clickCsv';
 import { formatPercent, topRules } from '../../../shared/reporting/summaries';
@@ -89,7 +89,12 @@ describe('blocklist', () => {
   it('keeps addresses at or above the threshold in the window, highest first, never the allowlist', () => {
     const list = buildBlocklist(records, { threshold: 70, allowlist: ['10.0.0.0/8'], sinceMs: 1000 });
     expect(list.map((e) => e.ip)).toEqual(['198.51.100.4', '203.0.113.10', '203.0.113.9']);
-    expect(list[0]).toEqual({ ip: '198.51.100.4', score: 95, lastSeen: new Date(4000).toISOString(), reason: 'tor_exit' });
+    expect(list[0]).toEqual({
+      ip: '198.51.100.4',
+      score: 95,
+      lastSeen: new Date(4000).toISOString(),
+      reason: 'tor_exit',
+    });
   });
 
   it('writes the contract CSV header and quotes what needs quoting', () => {
@@ -101,7 +106,16 @@ describe('blocklist', () => {
 describe('export rows and ordering', () => {
   it('maps a click to the contract columns', () => {
     const click = clickFixture('prop_a', 'clk_x', Date.UTC(2026, 0, 1), 92);
-    expect(exportRow(click)).toEqual(['clk_x', 'ct_x', '2026-01-01T00:00:00.000Z', '203.0.113.92', 'true', '92', 'critical', 'challenge']);
+    expect(exportRow(click)).toEqual([
+      'clk_x',
+      'ct_x',
+      '2026-01-01T00:00:00.000Z',
+      '203.0.113.92',
+      'true',
+      '92',
+      'critical',
+      'challenge',
+    ]);
     expect(exportRow({ ...clickFixture('prop_a', 'clk_y', 0, 12), clickToken: undefined })[4]).toBe('false');
   });
 
@@ -110,13 +124,19 @@ describe('export rows and ordering', () => {
       yield* items;
     }
     const merged: string[] = [];
-    for await (const item of mergeSorted([from(['a', 'd', 'e']), from([]), from(['b', 'c', 'f'])], (s) => s)) merged.push(item);
+    for await (const item of mergeSorted([from(['a', 'd', 'e']), from([]), from(['b', 'c', 'f'])], (s) => s))
+      merged.push(item);
     expect(merged).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
   it('the in-memory click store returns a half-open range in time order', async () => {
     const store = new MemoryClickStore();
-    for (const [id, at] of [['clk_b', 20], ['clk_a', 20], ['clk_c', 10], ['clk_d', 30]] as const) {
+    for (const [id, at] of [
+      ['clk_b', 20],
+      ['clk_a', 20],
+      ['clk_c', 10],
+      ['clk_d', 30],
+    ] as const) {
       await store.putClick(clickFixture('prop_a', id, at, 1));
     }
     await store.putClick(clickFixture('prop_b', 'clk_e', 15, 1));

@@ -1,0 +1,45 @@
+import { measureFunctions } from './functions';
+import { benchEngine } from './engine';
+import { measureIntel } from './intel';
+
+/**
+ * `npm run bench`: prints the figures issues 3–5 ask for. Pure parts run in this process; the storage
+ * parts run against DynamoDB Local and the S3 emulator, so their latencies are the emulators' (see
+ * ../shared/STACK.md), while call counts and capacity units are what AWS would bill.
+ */
+async function main(): Promise<void> {
+  const section = (title: string) => process.stdout.write(`\n== ${title}\n`);
+
+  section('IP intelligence');
+  const intel = await measureIntel();
+  process.stdout.write(
+    [
+      `snapshot           ${(intel.snapshotBytes / 1024 / 1024).toFixed(2)} MiB, cold load ${intel.loadMs} ms`,
+      `IPv4 lookup        ${intel.ipv4.nsPerLookup} ns (${intel.ipv4.lookupsPerSecond.toLocaleString('en-US')}/s)`,
+      `IPv6 lookup        ${intel.ipv6.nsPerLookup} ns (${intel.ipv6.lookupsPerSecond.toLocaleString('en-US')}/s)`,
+    ].join('\n') + '\n',
+  );
+
+  section('Scoring engine (pure, no I/O)');
+  process.stdout.write(`${await benchEngine()}\n`);
+
+  for (const extra of extraSections) {
+    section(extra.title);
+    process.stdout.write(`${await extra.run()}\n`);
+  }
+
+  section('Functions (esbuild bundle as deployed; cold start = module load in a fresh node process)');
+  const functions = await measureFunctions();
+  const width = Math.max(...functions.map((f) => f.name.length));
+  for (const f of functions) {
+    process.stdout.write(`${f.name.padEnd(width)}  ${String(f.bundleKiB).padStart(5)} KiB  ${f.coldStartMs} ms\n`);
+  }
+}
+
+/** Storage-backed benchmarks (click path, reporting) register here. */
+const extraSections: Array<{ title: string; run: () => Promise<string> }> = [];
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,362 @@
+import { ApiError } from '../../../shared/http/errors';
+import {
+  acceptConversion,
+  applyBeacon,
+  applyConversion,
+  BeaconMessage,
+  ConversionMessage,
+} from '../../../shared/ingestion';
+import { acceptBeacon } from '../../../shared/ingestion/beacons';
+import { recordClick } from '../../../shared/ingestion/clicks';
+import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/decisions';
+import { recordEvent } from '../../../shared/ingestion/events';
+import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
+
+const browserClick = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
+  kind: 'public' as const,
+  propertyId: 'prop_a',
+  sourceIp: HOME_IP,
+  userAgent: CHROME,
+  ...over,
+});
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
+  return error;
+}
+
+describe('recordClick', () => {
+  it('scores a home click clean, stores it with ValueTrack and counts it once', async () => {
+    const h = harness();
+    const answer = await recordClick(
+      h.deps,
+      browserClick({
+        gclid: 'g1',
+        pageUrl: 'https://shop.example/landing?gclid=g1&campaignid=123&network=g&utm_source=google',
+      }),
+    );
+    expect(answer).toMatchObject({ status: 'clean', action: 'allow' });
+    expect(answer.click_id).toMatch(/^clk_/);
+    expect(answer.visitor_id).toMatch(/^vis_/);
+    const stored = await h.decisions.clicks.getClick(answer.click_id);
+    expect(stored).toMatchObject({
+      propertyId: 'prop_a',
+      ip: HOME_IP,
+      gclid: 'g1',
+      valueTrack: { campaignid: '123', network: 'g', utm_source: 'google' },
+    });
+    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    expect(day.get('2026-06-01')?.clicks).toBe(1);
+    expect(await h.store.findClickByGclid('prop_a', 'g1', h.clock)).toBe(answer.click_id);
+    expect(await h.store.getVisitor('prop_a', answer.visitor_id, h.clock)).toMatchObject({
+      clicks: 1,
+      lastIp: HOME_IP,
+    });
+  });
+
+  it('with the public key scores the source address and only records a differing body ip', async () => {
+    const h = harness();
+    const answer = await recordClick(h.deps, browserClick({ ip: TOR_IP }));
+    const stored = await h.decisions.clicks.getClick(answer.click_id);
+    expect(stored).toMatchObject({ ip: HOME_IP, claimedIp: TOR_IP });
+    expect(answer.reasons.map((r) => r.rule)).not.toContain('tor_exit');
+  });
+
+  it('with the secret key honours the body ip, and refuses one that is not an address', async () => {
+    const h = harness();
+    const answer = await recordClick(h.deps, browserClick({ kind: 'secret', sourceIp: '10.0.0.1', ip: AWS_IP }));
+    expect(answer.status).not.toBe('clean');
+    expect(answer.reasons.map((r) => r.rule)).toContain('datacenter_ip');
+    expect((await h.decisions.clicks.getClick(answer.click_id))?.claimedIp).toBeUndefined();
+    const error = await rejection(recordClick(h.deps, browserClick({ kind: 'secret', ip: '999.1.1.1' })));
+    expect(error.statusCode).toBe(400);
+    expect(error.details).toMatchObject({ fields: { ip: expect.any(String) } });
+  });
+
+  it('answers fraud for a headless browser in a cloud range, suspicious for a repeated gclid', async () => {
+    const h = harness();
+    const bot = await recordClick(h.deps, browserClick({ sourceIp: AWS_IP, userAgent: HEADLESS }));
+    expect(bot).toMatchObject({ status: 'fraud', action: 'block' });
+    await recordClick(h.deps, browserClick({ gclid: 'same' }));
+    const again = await recordClick(h.deps, browserClick({ gclid: 'same', sourceIp: '81.2.69.161' }));
+    expect(again.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
+    expect(again.score).toBeGreaterThanOrEqual(40);
+  });
+
+  it('applies the property config: monitor-only flags instead of blocking, allowlisted addresses are clean', async () => {
+    const h = harness();
+    h.properties.set('prop_a', {
+      ...h.properties.get('prop_a')!,
+      config: { monitorOnly: true, allowlist: ['81.2.69.0/24'] },
+    });
+    const bot = await recordClick(h.deps, browserClick({ sourceIp: AWS_IP, userAgent: HEADLESS }));
+    expect(bot).toMatchObject({ status: 'fraud', action: 'flag' });
+    const allowed = await recordClick(h.deps, browserClick({ userAgent: HEADLESS }));
+    expect(allowed).toMatchObject({ status: 'clean', score: 0 });
+  });
+
+  it('fails (never answers) when a write of the round fails', async () => {
+    const h = harness();
+    h.store.touchVisitor = async () => {
+      throw new Error('throttled');
+    };
+    await expect(recordClick(h.deps, browserClick())).rejects.toThrow('throttled');
+  });
+});
+
+describe('recordEvent', () => {
+  const pageView = (h: ReturnType<typeof harness>, body: Record<string, unknown> = {}, key?: string) =>
+    recordEvent(h.deps, {
+      kind: 'public',
+      propertyId: 'prop_a',
+      sourceIp: HOME_IP,
+      receivedAt: h.clock,
+      body: { type: 'page_view', url: 'https://shop.example/', ...body },
+      ...(key !== undefined ? { idempotencyKey: key } : {}),
+    });
+
+  it('assigns a visitor id and stores a retried event once', async () => {
+    const h = harness();
+    const first = await pageView(h);
+    expect(first).toMatchObject({ success: true });
+    expect(first.eventId).toMatch(/^evt_/);
+    expect(first.visitorId).toMatch(/^vis_/);
+    const retry = await pageView(h);
+    expect(retry).toEqual(first);
+    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    expect(day.get('2026-06-01')?.events).toBe(1);
+    expect(await h.store.getVisitor('prop_a', first.visitorId, h.clock)).toMatchObject({ pageViews: 1 });
+  });
+
+  it('treats the same Idempotency-Key as one event however late the retry', async () => {
+    const h = harness();
+    const first = await pageView(h, { visitorId: 'vis_one' }, 'order-42');
+    h.clock += 3_600_000;
+    const retry = await pageView(h, { visitorId: 'vis_one' }, 'order-42');
+    expect(retry.eventId).toBe(first.eventId);
+    const other = await pageView(h, { visitorId: 'vis_one' }, 'order-43');
+    expect(other.eventId).not.toBe(first.eventId);
+  });
+
+  it('releases a failed attempt so the retry records the event in full', async () => {
+    const h = harness();
+    const touch = h.store.touchVisitor.bind(h.store);
+    h.store.touchVisitor = async () => {
+      throw new Error('down');
+    };
+    await expect(pageView(h, { visitorId: 'vis_r' })).rejects.toThrow('down');
+    h.store.touchVisitor = touch;
+    const retry = await pageView(h, { visitorId: 'vis_r' });
+    expect(retry.visitorId).toBe('vis_r');
+    expect(await h.store.getVisitor('prop_a', 'vis_r', h.clock)).toMatchObject({ pageViews: 1 });
+  });
+
+  it('scores click events like POST /v1/click and queues conversion events', async () => {
+    const h = harness();
+    const click = await recordEvent(h.deps, {
+      kind: 'public',
+      propertyId: 'prop_a',
+      sourceIp: AWS_IP,
+      receivedAt: h.clock,
+      body: { type: 'click', gclid: 'gev', data: { userAgent: HEADLESS } },
+    });
+    const clickId = await h.store.findClickByGclid('prop_a', 'gev', h.clock);
+    expect((await h.decisions.clicks.getClick(clickId!))?.current.label).toBe('FRAUD');
+    await recordEvent(h.deps, {
+      kind: 'public',
+      propertyId: 'prop_a',
+      sourceIp: AWS_IP,
+      receivedAt: h.clock,
+      body: { type: 'conversion', visitorId: click.visitorId, gclid: 'gev', data: { value: 10, currency: 'USD' } },
+    });
+    const [sent] = h.sent;
+    expect(sent?.queue).toBe('conversions');
+    const message = ConversionMessage.parse(sent?.message);
+    expect(await applyConversion(h.deps, message)).toBe('applied');
+    expect((await h.decisions.clicks.getClick(clickId!))?.convertedAt).toBe(h.clock);
+  });
+});
+
+describe('beacons', () => {
+  it('re-scores the click and its visitor once, however often the beacon is delivered', async () => {
+    const h = harness();
+    const click = await recordClick(h.deps, browserClick({ visitorId: 'vis_b' }));
+    expect(click.status).toBe('clean');
+    await acceptBeacon(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock + 5000,
+      clickId: click.click_id,
+      behaviour: { honeypot: true, timeOnPageSeconds: 0.4 },
+    });
+    const message = BeaconMessage.parse(h.sent[0]?.message);
+    expect(await applyBeacon(h.deps, message)).toBe('applied');
+    expect(await applyBeacon(h.deps, message)).toBe('duplicate');
+    const stored = await h.decisions.clicks.getClick(click.click_id);
+    expect(stored?.current.label).toBe('FRAUD');
+    expect(stored?.atClick.label).toBe('CLEAN');
+    const day = (await h.decisions.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01');
+    expect(day?.labels).toMatchObject({ CLEAN: 0, FRAUD: 1 });
+    expect(day?.clicks).toBe(1);
+    const decision = await decideVisitor(h.deps, { propertyId: 'prop_a', visitorId: 'vis_b' });
+    expect(decision).toMatchObject({ label: 'FRAUD', action: 'BLOCK' });
+    expect(decision.reasons.map((r) => r.rule)).toContain('honeypot');
+  });
+
+  it("drops a beacon for an unknown click or another property's click", async () => {
+    const h = harness();
+    const other = await recordClick(h.deps, browserClick({ propertyId: 'prop_b' }));
+    const base = { kind: 'beacon' as const, propertyId: 'prop_a', receivedAt: h.clock, behaviour: { honeypot: true } };
+    expect(await applyBeacon(h.deps, { ...base, beaconId: 'b1', clickId: 'clk_missing' })).toBe('dropped');
+    expect(await applyBeacon(h.deps, { ...base, beaconId: 'b2', clickId: other.click_id })).toBe('dropped');
+    expect((await h.decisions.clicks.getClick(other.click_id))?.current.label).toBe('CLEAN');
+  });
+});
+
+describe('conversions', () => {
+  it('finds the click by gclid, refuses a second conversion or order id, and 404s unknown clicks', async () => {
+    const h = harness();
+    const click = await recordClick(h.deps, browserClick({ gclid: 'gc1', pageUrl: 'https://s.example/?campaignid=9' }));
+    const second = await recordClick(h.deps, browserClick({ gclid: 'gc2', sourceIp: '81.2.69.170' }));
+    const ok = await acceptConversion(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock,
+      gclid: 'gc1',
+      orderId: 'o1',
+    });
+    expect(ok).toEqual({ success: true, click_id: click.click_id, message: 'conversion recorded' });
+    expect(h.store.conversions.get(click.click_id)?.currency).toBe('VND');
+    const again = await rejection(
+      acceptConversion(h.deps, { propertyId: 'prop_a', receivedAt: h.clock, gclid: 'gc1' }),
+    );
+    expect(again.statusCode).toBe(409);
+    const sameOrder = await rejection(
+      acceptConversion(h.deps, { propertyId: 'prop_a', receivedAt: h.clock, clickId: second.click_id, orderId: 'o1' }),
+    );
+    expect(sameOrder.statusCode).toBe(409);
+    expect(sameOrder.message).toContain('order_id');
+    const unknown = await rejection(
+      acceptConversion(h.deps, { propertyId: 'prop_a', receivedAt: h.clock, gclid: 'nope' }),
+    );
+    expect(unknown.statusCode).toBe(404);
+    const foreign = await rejection(
+      acceptConversion(h.deps, { propertyId: 'prop_b', receivedAt: h.clock, clickId: click.click_id }),
+    );
+    expect(foreign.statusCode).toBe(404);
+
+    const message = ConversionMessage.parse(h.sent.at(-1)?.message);
+    expect(await applyConversion(h.deps, message)).toBe('applied');
+    expect(await applyConversion(h.deps, message)).toBe('duplicate');
+    expect(await h.store.getVisitor('prop_a', click.visitor_id, h.clock)).toMatchObject({ conversions: 1 });
+  });
+
+  it('forgets the conversion when it cannot be queued, so the retry is not a 409', async () => {
+    const h = harness();
+    await recordClick(h.deps, browserClick({ gclid: 'gq' }));
+    h.failNextSend = true;
+    await expect(
+      acceptConversion(h.deps, { propertyId: 'prop_a', receivedAt: h.clock, gclid: 'gq', orderId: 'x' }),
+    ).rejects.toThrow('queue unavailable');
+    const retry = await acceptConversion(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock,
+      gclid: 'gq',
+      orderId: 'x',
+    });
+    expect(retry.success).toBe(true);
+  });
+});
+
+describe('click tokens and bot verdicts', () => {
+  it('answers the verdict of the visit that carried the token, and 404 before any visit or for a forged token', async () => {
+    const h = harness();
+    const issued = await issueToken(h.deps, {
+      propertyId: 'prop_a',
+      provider: 'acme',
+      campaign: 'spring',
+      ttlSeconds: 3600,
+    });
+    expect(issued.click_token).toMatch(/^ct_/);
+    expect(Date.parse(issued.expires_at)).toBe(h.clock + 3_600_000);
+    const unused = await rejection(botVerdict(h.deps, { propertyId: 'prop_a', clickToken: issued.click_token }));
+    expect(unused.statusCode).toBe(404);
+    const forged = await rejection(botVerdict(h.deps, { propertyId: 'prop_a', clickToken: `${issued.click_token}x` }));
+    expect(forged.statusCode).toBe(404);
+
+    await recordClick(
+      h.deps,
+      browserClick({ clickToken: issued.click_token, pageUrl: 'https://s.example/?utm_campaign=spring' }),
+    );
+    const verdict = await botVerdict(h.deps, { propertyId: 'prop_a', clickToken: issued.click_token });
+    expect(verdict).toMatchObject({
+      code: 0,
+      data: { is_bot: false, level: 'low', action: 'record_only', consistency: { ok: true }, degraded: true },
+    });
+    const otherProperty = await rejection(botVerdict(h.deps, { propertyId: 'prop_b', clickToken: issued.click_token }));
+    expect(otherProperty.statusCode).toBe(404);
+
+    await recordClick(h.deps, browserClick({ clickToken: issued.click_token, sourceIp: '81.2.69.180' }));
+    const replayed = await botVerdict(h.deps, { propertyId: 'prop_a', clickToken: issued.click_token });
+    expect(replayed.data.consistency).toMatchObject({ ok: false, used_once: false, token_uses: 2 });
+  });
+
+  it('is not consistent when the landing campaign differs from the token campaign', async () => {
+    const h = harness();
+    const issued = await issueToken(h.deps, {
+      propertyId: 'prop_a',
+      provider: 'acme',
+      campaign: 'spring',
+      ttlSeconds: 3600,
+    });
+    await recordClick(
+      h.deps,
+      browserClick({ clickToken: issued.click_token, pageUrl: 'https://s.example/?utm_campaign=winter' }),
+    );
+    const verdict = await botVerdict(h.deps, { propertyId: 'prop_a', clickToken: issued.click_token });
+    expect(verdict.data.consistency).toMatchObject({ ok: false, campaign_match: false });
+  });
+});
+
+describe('decisions and ip-check', () => {
+  it("404s an unknown visitor and another property's visitor", async () => {
+    const h = harness();
+    const click = await recordClick(h.deps, browserClick());
+    expect((await decideVisitor(h.deps, { propertyId: 'prop_a', visitorId: click.visitor_id })).label).toBe('CLEAN');
+    for (const request of [
+      { propertyId: 'prop_a', visitorId: 'vis_unknown' },
+      { propertyId: 'prop_b', visitorId: click.visitor_id },
+    ]) {
+      expect((await rejection(decideVisitor(h.deps, request))).statusCode).toBe(404);
+    }
+  });
+
+  it('flags addresses from intelligence and the user agent', async () => {
+    const h = harness();
+    expect(await checkIp(h.deps, { propertyId: 'prop_a', ip: HOME_IP })).toEqual({
+      trusted_ai_score: 'Safe',
+      proxy: false,
+      tor: false,
+      vpn: false,
+      crawler: false,
+      bot: false,
+    });
+    expect(await checkIp(h.deps, { propertyId: 'prop_a', ip: TOR_IP })).toMatchObject({
+      tor: true,
+      trusted_ai_score: 'Fake',
+    });
+    expect(await checkIp(h.deps, { propertyId: 'prop_a', ip: AWS_IP })).toMatchObject({
+      proxy: true,
+      trusted_ai_score: 'Suspicious',
+    });
+    expect(await checkIp(h.deps, { propertyId: 'prop_a', ip: AWS_IP, userAgent: HEADLESS })).toMatchObject({
+      bot: true,
+      trusted_ai_score: 'Fake',
+    });
+    for (const ip of ['1.2.3', '300.1.1.1', 'localhost', '::ffff:zz', '127.1']) {
+      expect((await rejection(checkIp(h.deps, { propertyId: 'prop_a', ip }))).statusCode).toBe(400);
+    }
+  });
+});
