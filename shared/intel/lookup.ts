@@ -88,7 +88,11 @@ const V6_RANGES = rangeTable(6);
 
 /** The bogon range name of an IPv4 address (as a uint32), or undefined when routable. */
 function bogon4(value: number): string | undefined {
-  const starts = V4_RANGES.starts;
+  return V4_RANGES.bogons[lastAtOrBefore(V4_RANGES.starts, value)];
+}
+
+/** Index of the last start at or before `value`. */
+function lastAtOrBefore(starts: Uint32Array, value: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
@@ -96,15 +100,15 @@ function bogon4(value: number): string | undefined {
     if (starts[mid]! <= value) lo = mid;
     else hi = mid - 1;
   }
-  return V4_RANGES.bogons[lo];
+  return lo;
 }
 
 function bogon6(w0: number, w1: number, w2: number, w3: number): string | undefined {
-  return V6_RANGES.bogons[lastSegmentAtOrBefore(V6_RANGES.starts, w0, w1, w2, w3)];
+  return V6_RANGES.bogons[lastAtOrBefore6(V6_RANGES.starts, w0, w1, w2, w3)];
 }
 
 /** Index of the last 128-bit start (four words each) at or before the address. */
-function lastSegmentAtOrBefore(starts: Uint32Array, w0: number, w1: number, w2: number, w3: number): number {
+function lastAtOrBefore6(starts: Uint32Array, w0: number, w1: number, w2: number, w3: number): number {
   let lo = 0;
   let hi = starts.length / 4 - 1;
   while (lo < hi) {
@@ -232,7 +236,7 @@ export class IntelSnapshot implements IpIntelLookup {
       // IPv4-mapped (::ffff:0:0/96) is answered as the IPv4 address.
       return this.answer4(`${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`, w3);
     }
-    const answer = this.answer(formatIpv6(p), 6, this.v6Combos[lastSegmentAtOrBefore(this.v6Starts, w0, w1, w2, w3)]!);
+    const answer = this.answer(formatIpv6(p), 6, this.v6Combos[lastAtOrBefore6(this.v6Starts, w0, w1, w2, w3)]!);
     const range = bogon6(w0, w1, w2, w3);
     if (range !== undefined) answer.bogon = { range };
     // Only 2000::/3 is allocated for global unicast; ipaddr.js calls the rest "unicast" too.
@@ -242,7 +246,7 @@ export class IntelSnapshot implements IpIntelLookup {
   }
 
   private answer4(ip: string, value: number): Mutable<IpIntel> {
-    const answer = this.answer(ip, 4, this.v4Combos[this.segment4(value)]!);
+    const answer = this.answer(ip, 4, this.v4Combos[lastAtOrBefore(this.v4Starts, value)]!);
     const range = bogon4(value);
     if (range !== undefined) {
       answer.bogon = { range };
@@ -261,19 +265,6 @@ export class IntelSnapshot implements IpIntelLookup {
     if (found.tor) answer.tor = true;
     if (found.crawler !== undefined) answer.crawler = found.crawler;
     return answer;
-  }
-
-  /** Index of the last segment starting at or before `value`. */
-  private segment4(value: number): number {
-    const starts = this.v4Starts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (starts[mid]! <= value) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   /** Segments of the snapshot: total count per family, for benches and manifests. */

@@ -19,6 +19,8 @@ import {
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const propertyKey = (id: string) => ({ pk: `PROP#${id}`, sk: 'META' });
+/** Every property sits in GSI2 under one key, so scheduled jobs list properties with a Query, never a Scan. */
+export const PROPERTY_DIRECTORY = { gsi2pk: 'PROPS' } as const;
 const credentialKey = (hash: string) => ({ pk: `KEY#${hash}`, sk: 'KEY' });
 
 /** Properties in the single table: `PROP#<id>`/`META` and one `KEY#<sha256>`/`KEY` item per credential. */
@@ -33,7 +35,7 @@ export class DynamoPropertyStore implements PropertyStore {
       new GetCommand({ TableName: this.tableName, Key: propertyKey(id), ConsistentRead: consistent }),
     );
     if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = Item;
+    const { pk: _pk, sk: _sk, gsi2pk: _gpk, gsi2sk: _gsk, ...record } = Item;
     return record as PropertyRecord;
   }
 
@@ -52,7 +54,7 @@ export class DynamoPropertyStore implements PropertyStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { ...propertyKey(property.id), ...property },
+          Item: { ...propertyKey(property.id), ...PROPERTY_DIRECTORY, gsi2sk: property.id, ...property },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },

@@ -1,32 +1,31 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../config/env';
 import { prefetchedPages } from '../decisions/sortedMerge';
 import { logger } from '../observability';
 import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../properties';
+import { PROPERTY_DIRECTORY } from '../properties/dynamoStore';
 import { documentClient } from '../storage/clients';
 
 /**
- * Every property, for the scheduled jobs only (never a request path). The property items
- * (`PROP#<id>` / `META`, written by shared/properties) are in no index, so this is a filtered Scan:
- * it reads the whole table, which is acceptable for jobs running hourly/daily on small tables. If the
- * table grows large, the cheaper route is a sparse index on the META items (e.g. gsi2pk = `PROPS`),
- * written by the property store, and a Query here.
+ * Every property, for the scheduled jobs only (never a request path): a Query of the property
+ * directory (the META items sit in GSI2 under one key, written once per property by shared/properties).
  */
 export async function* allProperties(): AsyncGenerator<{ propertyId: string; config: EffectiveConfig }> {
   const tableName = requireEnv(ENV.tableName);
   const items = prefetchedPages<Record<string, unknown>, Record<string, unknown>>(async (cursor) => {
     const page = await documentClient.send(
-      new ScanCommand({
+      new QueryCommand({
         TableName: tableName,
-        FilterExpression: 'sk = :meta AND begins_with(pk, :prop)',
-        ExpressionAttributeValues: { ':meta': 'META', ':prop': 'PROP#' },
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :directory',
+        ExpressionAttributeValues: { ':directory': PROPERTY_DIRECTORY.gsi2pk },
         ExclusiveStartKey: cursor,
       }),
     );
     return { items: page.Items ?? [], next: page.LastEvaluatedKey };
   });
   for await (const item of items) {
-    const { pk: _pk, sk: _sk, ...property } = item;
+    const { pk: _pk, sk: _sk, gsi2pk: _gpk, gsi2sk: _gsk, ...property } = item;
     const record = property as unknown as PropertyRecord;
     if (record.disabled) continue;
     yield { propertyId: record.id, config: effectiveConfig(record) };
