@@ -38,7 +38,11 @@ export async function measureFunctions(runs = 3): Promise<FunctionFigure[]> {
         logLevel: 'silent',
         mainFields: ['module', 'main'],
       });
-      figures.push({ name, bundleKiB: Math.round(statSync(outfile).size / 1024), coldStartMs: coldLoadMs(outfile, runs) });
+      figures.push({
+        name,
+        bundleKiB: Math.round(statSync(outfile).size / 1024),
+        coldStartMs: coldLoadMs(outfile, runs),
+      });
     }
     return figures;
   } finally {

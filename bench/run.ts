@@ -1,5 +1,5 @@
-import { measureFunctions } from './functions';
 import { benchEngine } from './engine';
+import { measureFunctions } from './functions';
 import { measureIntel } from './intel';
 
 /**

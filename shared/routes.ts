@@ -307,7 +307,7 @@ export const queueConsumers = {
   conversionScorer: {
     queue: 'conversions',
     handler: 'functions/queue/conversion-scorer.ts',
-    summary: "Records conversions: visitor trust, traffic-source quality",
+    summary: 'Records conversions: visitor trust, traffic-source quality',
     batchSize: 25,
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 60,

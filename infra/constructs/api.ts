@@ -196,9 +196,7 @@ export class ClicksieveApi extends Construct {
           : {
               authorizationType: AuthorizationType.CUSTOM,
               authorizer,
-              // Browser routes may carry the public key in the body, out of the authorizer's sight: their
-              // plan limits are metered in the function instead of by the usage plan.
-              apiKeyRequired: route.browser !== true,
+              apiKeyRequired: usesUsagePlan(route),
             };
       resource.addMethod(
         route.method,
@@ -394,6 +392,14 @@ export class ClicksieveApi extends Construct {
       },
     );
   }
+}
+
+/**
+ * Browser routes may carry the public key in the body, out of the authorizer's sight, and admin calls
+ * belong to no property: neither has a usage key, so their limits are metered in the function alone.
+ */
+export function usesUsagePlan(route: RouteDef): boolean {
+  return route.auth.length > 0 && route.browser !== true && !route.auth.includes('admin');
 }
 
 function browserMethodsAt(path: string): string[] {

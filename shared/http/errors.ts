@@ -42,7 +42,8 @@ export class ApiError extends Error {
 export const invalidRequest = (message: string, details: Record<string, unknown> = {}) =>
   new ApiError(400, 'INVALID_REQUEST', message, details);
 export const unauthorized = (message = 'missing or invalid credential') => new ApiError(401, 'UNAUTHORIZED', message);
-export const paymentRequired = (message = 'monthly allowance used up') => new ApiError(402, 'PAYMENT_REQUIRED', message);
+export const paymentRequired = (message = 'monthly allowance used up') =>
+  new ApiError(402, 'PAYMENT_REQUIRED', message);
 export const forbidden = (message = 'this credential may not access that resource') =>
   new ApiError(403, 'FORBIDDEN', message);
 export const notFound = (message = 'not found') => new ApiError(404, 'NOT_FOUND', message);
@@ -56,6 +57,5 @@ export const unsupportedMediaType = (expected: string) =>
   new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type must be ${expected}`, { expected });
 export const rateLimited = (retryAfterSeconds: number, details: Record<string, unknown> = {}) =>
   new ApiError(429, 'RATE_LIMITED', 'rate limit exceeded', details, { 'Retry-After': String(retryAfterSeconds) });
-export const notImplemented = (what: string) =>
-  new ApiError(501, 'NOT_IMPLEMENTED', `${what} is not implemented yet`);
+export const notImplemented = (what: string) => new ApiError(501, 'NOT_IMPLEMENTED', `${what} is not implemented yet`);
 export const serverError = () => new ApiError(500, 'SERVER_ERROR', 'internal error');

@@ -97,7 +97,12 @@ export const ClickTokenBody = z
   .object({
     provider: z.string().min(1).max(128),
     campaign: z.string().max(256).optional(),
-    ttl_seconds: z.number().int().min(60).max(7 * 86_400).default(3600),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3600),
   })
   .meta({ id: 'ClickTokenRequest' });
 

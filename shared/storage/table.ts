@@ -30,8 +30,7 @@ export const TABLE = {
 export type IndexName = (typeof TABLE.indexes)[number]['name'];
 
 /** Epoch seconds for the TTL attribute. */
-export const ttlAt = (epochMs: number, lifetimeSeconds: number): number =>
-  Math.floor(epochMs / 1000) + lifetimeSeconds;
+export const ttlAt = (epochMs: number, lifetimeSeconds: number): number => Math.floor(epochMs / 1000) + lifetimeSeconds;
 
 /** True when an item's TTL has passed: DynamoDB may still return it. */
 export const isExpired = (item: { expiresAt?: unknown } | undefined, nowMs: number): boolean =>

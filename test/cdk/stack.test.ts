@@ -287,7 +287,7 @@ describe('API', () => {
       }
       expect({ id, apiKeyRequired: method.ApiKeyRequired ?? false }).toEqual({
         id,
-        apiKeyRequired: route.auth.length > 0 && route.browser !== true,
+        apiKeyRequired: route.auth.length > 0 && route.browser !== true && !route.auth.includes('admin'),
       });
       const integration = JSON.stringify(method.Integration);
       const fn = stack.api.functions[id as 'click'];

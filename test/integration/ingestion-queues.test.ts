@@ -115,8 +115,16 @@ describe('conversion scorer', () => {
       currency: 'USD',
     });
     const bad = record(JSON.stringify({ kind: 'conversion', source: 'webhook' }));
-    const first = await conversionScorer({ Records: [record(message), bad, record(message)] }, context);
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: bad.messageId }]);
+    const once = record(message);
+    const twice = record(message);
+    // Records of a batch run in parallel: the copy that finds the first one's claim still held is
+    // reported failed, so SQS redelivers it later, when it changes nothing.
+    const first = await conversionScorer({ Records: [once, bad, twice] }, context);
+    const failed = first.batchItemFailures.map((f) => f.itemIdentifier);
+    expect(failed).toContain(bad.messageId);
+    expect(failed).not.toContain(once.messageId);
+    const redelivered = await conversionScorer({ Records: [twice] }, context);
+    expect(redelivered.batchItemFailures).toEqual([]);
     const stored = await ingestionDeps().decisions.clicks.getClick(click.click_id);
     expect(stored?.convertedAt).toBeDefined();
     expect(stored?.version).toBe(2);
