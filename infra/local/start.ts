@@ -21,6 +21,8 @@ interface DemoProperty {
 }
 
 const started = Date.now();
+// The SDK warns that it will want Node 22 from 2027; Node 20 runs it fine today.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 allowRequireOfEsmOnlyPackages();
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = path.resolve(process.env.CLICKSIEVE_DATA_DIR || '.local');
