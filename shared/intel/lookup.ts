@@ -212,7 +212,7 @@ export class IntelSnapshot implements IpIntelLookup {
     const v4 = parseDottedQuad(ip);
     if (v4 >= 0) return this.answer4(ip, v4);
     if (!ip.includes(':')) return undefined;
-    if (parseIpv6Hextets(ip, hextets)) return this.answer6(hextets);
+    if (parseIpv6Hextets(ip, hextets)) return this.answer6(hextets, ip);
     // Zone ids, embedded dotted quads and malformed text: ipaddr.js decides.
     let address: ipaddr.IPv6;
     try {
@@ -227,7 +227,8 @@ export class IntelSnapshot implements IpIntelLookup {
     return answer;
   }
 
-  private answer6(p: Uint16Array): Mutable<IpIntel> {
+  /** `text`: the address as given, reused as the answer's `ip` when it already is the canonical form. */
+  private answer6(p: Uint16Array, text?: string): Mutable<IpIntel> {
     const w0 = ((p[0]! << 16) | p[1]!) >>> 0;
     const w1 = ((p[2]! << 16) | p[3]!) >>> 0;
     const w2 = ((p[4]! << 16) | p[5]!) >>> 0;
@@ -236,7 +237,7 @@ export class IntelSnapshot implements IpIntelLookup {
       // IPv4-mapped (::ffff:0:0/96) is answered as the IPv4 address.
       return this.answer4(`${w3 >>> 24}.${(w3 >>> 16) & 255}.${(w3 >>> 8) & 255}.${w3 & 255}`, w3);
     }
-    const answer = this.answer(formatIpv6(p), 6, this.v6Combos[lastAtOrBefore6(this.v6Starts, w0, w1, w2, w3)]!);
+    const answer = this.answer(formatIpv6(p, text), 6, this.v6Combos[lastAtOrBefore6(this.v6Starts, w0, w1, w2, w3)]!);
     const range = bogon6(w0, w1, w2, w3);
     if (range !== undefined) answer.bogon = { range };
     // Only 2000::/3 is allocated for global unicast; ipaddr.js calls the rest "unicast" too.

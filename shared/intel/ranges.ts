@@ -127,9 +127,32 @@ export function parseIpv6Hextets(text: string, out: Uint16Array): boolean {
   return true;
 }
 
-/** RFC 5952 text of eight hextets, as ipaddr.js's `toString()` writes it: the longest (first) run of ≥ 2 zero groups is `::`. */
-export function formatIpv6(hextets: Uint16Array): string {
-  let bestStart = -1;
+/**
+ * RFC 5952 text of eight hextets, as ipaddr.js's `toString()` writes it: lower case, no leading zeros,
+ * the longest (first) run of ≥ 2 zero groups as `::`. `text` is returned itself when it already is that
+ * form, which most addresses on the wire are, so the common lookup builds no string.
+ */
+export function formatIpv6(hextets: Uint16Array, text?: string): string {
+  const run = longestZeroRun(hextets);
+  const runStart = run >> 4;
+  const runLength = run & 15;
+  if (text !== undefined && isFormatted(text, hextets, runStart, runLength)) return text;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === runStart) {
+      out += i === 0 ? '::' : ':';
+      i += runLength - 1;
+      continue;
+    }
+    out += (hextets[i] as number).toString(16);
+    if (i < 7) out += ':';
+  }
+  return out;
+}
+
+/** Start × 16 + length of the first longest run of ≥ 2 zero hextets; start 15 (none) when there is none. */
+function longestZeroRun(hextets: Uint16Array): number {
+  let bestStart = 15;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
     if (hextets[i] !== 0) {
@@ -144,17 +167,27 @@ export function formatIpv6(hextets: Uint16Array): string {
     }
     i = end;
   }
-  let text = '';
+  return bestStart * 16 + bestLength;
+}
+
+/** Whether `text` is exactly what formatIpv6 would write, compared character by character. */
+function isFormatted(text: string, hextets: Uint16Array, runStart: number, runLength: number): boolean {
+  let at = 0;
   for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += i === 0 ? '::' : ':';
-      i += bestLength - 1;
+    if (i === runStart) {
+      if (i === 0 && text.charCodeAt(at++) !== 58) return false;
+      if (text.charCodeAt(at++) !== 58) return false;
+      i += runLength - 1;
       continue;
     }
-    text += (hextets[i] as number).toString(16);
-    if (i < 7) text += ':';
+    const value = hextets[i] as number;
+    for (let shift = value < 0x10 ? 0 : value < 0x100 ? 4 : value < 0x1000 ? 8 : 12; shift >= 0; shift -= 4) {
+      const nibble = (value >> shift) & 15;
+      if (text.charCodeAt(at++) !== (nibble < 10 ? 48 + nibble : 87 + nibble)) return false;
+    }
+    if (i < 7 && text.charCodeAt(at++) !== 58) return false;
   }
-  return text;
+  return at === text.length;
 }
 
 /**

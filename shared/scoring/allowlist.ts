@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseDottedQuad, parseIpv6Hextets } from '../intel/ranges';
 
 /**
  * An IP/CIDR allowlist compiled once per property config: IPv4 entries become merged, sorted uint32
@@ -14,6 +15,18 @@ const ipv4ToUint = (octets: readonly number[]): number =>
   (((octets[0] ?? 0) << 24) >>> 0) + ((octets[1] ?? 0) << 16) + ((octets[2] ?? 0) << 8) + (octets[3] ?? 0);
 
 type Ipv6Range = [ipaddr.IPv6, number];
+
+/** Scratch space for one IPv6 parse; `has` is synchronous, so one buffer serves every allowlist. */
+const hextets = new Uint16Array(8);
+
+/** ipaddr.js's CIDR match over hextets (the first `bits` bits equal). */
+function prefixMatches(address: Uint16Array, range: readonly number[], bits: number): boolean {
+  for (let part = 0; bits > 0; part++, bits -= 16) {
+    const shift = bits >= 16 ? 0 : 16 - bits;
+    if (address[part]! >> shift !== range[part]! >> shift) return false;
+  }
+  return true;
+}
 
 export function compileAllowlist(entries: readonly string[]): Allowlist {
   const v4: [number, number][] = [];
@@ -52,29 +65,40 @@ export function compileAllowlist(entries: readonly string[]): Allowlist {
   const starts = merged.map((r) => r[0]);
   const ends = merged.map((r) => r[1]);
   const size = merged.length + v6.length;
+  const v4Has = (n: number): boolean => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((starts[mid] as number) > n) hi = mid - 1;
+      else if ((ends[mid] as number) < n) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 
   return {
     size,
     has(ip: string): boolean {
       if (size === 0) return false;
+      // A strict dotted quad is what ipaddr.js would read too; everything else goes through ipaddr.js.
+      const quad = parseDottedQuad(ip);
+      if (quad >= 0) return v4Has(quad);
+      if (parseIpv6Hextets(ip, hextets)) {
+        const h = hextets;
+        if (h[0] === 0 && h[1] === 0 && h[2] === 0 && h[3] === 0 && h[4] === 0 && h[5] === 0xffff) {
+          return v4Has((h[6]! * 65536 + h[7]!) >>> 0);
+        }
+        for (const [range, bits] of v6) if (prefixMatches(h, range.parts, bits)) return true;
+        return false;
+      }
       let addr: ipaddr.IPv4 | ipaddr.IPv6;
       try {
         addr = ipaddr.process(ip);
       } catch {
         return false;
       }
-      if (addr instanceof ipaddr.IPv4) {
-        const n = ipv4ToUint(addr.octets);
-        let lo = 0;
-        let hi = starts.length - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >> 1;
-          if ((starts[mid] as number) > n) hi = mid - 1;
-          else if ((ends[mid] as number) < n) lo = mid + 1;
-          else return true;
-        }
-        return false;
-      }
+      if (addr instanceof ipaddr.IPv4) return v4Has(ipv4ToUint(addr.octets));
       for (const [range, bits] of v6) if (addr.match(range, bits)) return true;
       return false;
     },

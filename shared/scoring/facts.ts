@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseIpv6Hextets } from '../intel/ranges';
 import type { IpIntel, IpIntelLookup } from '../intel/types';
 import type { ValueTrack } from '../model';
 import type { ClickTokenCheck } from '../tokens/clickToken';
@@ -52,10 +53,12 @@ const VALUETRACK_KEYS = [
   'utm_content',
 ] as const satisfies readonly (keyof ValueTrack)[];
 const VALUETRACK_SET: ReadonlySet<string> = new Set(VALUETRACK_KEYS);
+const MIN_KEY_LENGTH = Math.min(...VALUETRACK_KEYS.map((key) => key.length));
+const MAX_KEY_LENGTH = Math.max(...VALUETRACK_KEYS.map((key) => key.length));
 /** Google leaves `{campaignid}` in place when a template is not substituted; such values say nothing. */
 const UNSUBSTITUTED = /^\{.*\}$/;
+const PLUS = /\+/g;
 const MAX_PARAM_LENGTH = 256;
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** ValueTrack and UTM parameters from a landing URL; tolerant of relative or broken URLs. */
 export function parseValueTrack(pageUrl: string | undefined): ValueTrack {
@@ -63,17 +66,22 @@ export function parseValueTrack(pageUrl: string | undefined): ValueTrack {
   const q = pageUrl.indexOf('?');
   if (q < 0) return {};
   const hash = pageUrl.indexOf('#', q);
-  const query = pageUrl.slice(q + 1, hash < 0 ? undefined : hash);
+  const end = hash < 0 ? pageUrl.length : hash;
   const out: Record<string, string> = {};
-  // A hand-rolled split: URLSearchParams allocates an entry per parameter and dominates a decision's cost.
-  for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const k = pair.slice(0, eq).toLowerCase();
-    if (!VALUETRACK_SET.has(k) || k in out) continue;
-    const v = decodeParam(pair.slice(eq + 1)).trim();
-    if (v === '' || UNSUBSTITUTED.test(v)) continue;
-    out[k] = v.slice(0, MAX_PARAM_LENGTH);
+  // Scanned in place: URLSearchParams, or even split('&'), allocates per parameter and dominated a decision.
+  for (let start = q + 1; start <= end; ) {
+    let amp = pageUrl.indexOf('&', start);
+    if (amp < 0 || amp > end) amp = end;
+    const eq = pageUrl.indexOf('=', start);
+    // Lower-casing never shortens a key, and lengthens one only with non-ASCII: other lengths are never ours.
+    if (eq > start && eq < amp && eq - start >= MIN_KEY_LENGTH && eq - start <= MAX_KEY_LENGTH) {
+      const k = pageUrl.slice(start, eq).toLowerCase();
+      if (VALUETRACK_SET.has(k) && !(k in out)) {
+        const v = decodeParam(pageUrl.slice(eq + 1, amp)).trim();
+        if (v !== '' && !(v.charCodeAt(0) === 123 && UNSUBSTITUTED.test(v))) out[k] = v.slice(0, MAX_PARAM_LENGTH);
+      }
+    }
+    start = amp + 1;
   }
   return out as ValueTrack;
 }
@@ -81,27 +89,60 @@ export function parseValueTrack(pageUrl: string | undefined): ValueTrack {
 function decodeParam(raw: string): string {
   if (!raw.includes('%') && !raw.includes('+')) return raw;
   try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
+    return decodeURIComponent(raw.replace(PLUS, ' '));
   } catch {
     return raw;
   }
 }
 
+/** Scratch space for one IPv6 parse; parsing is synchronous, so one buffer serves every call. */
+const hextets = new Uint16Array(8);
+
 /** The address family and the subnet key velocity counts share (/24 for IPv4, /64 for IPv6). */
 export function subnetOf(ip: string): { version: 0 | 4 | 6; subnet?: string } {
-  const m = IPV4.exec(ip);
-  if (m) {
-    if (Number(m[1]) > 255 || Number(m[2]) > 255 || Number(m[3]) > 255 || Number(m[4]) > 255) return { version: 0 };
-    return { version: 4, subnet: `${m[1]}.${m[2]}.${m[3]}.0/24` };
+  const lastDot = dottedQuadLastDot(ip);
+  if (lastDot >= 0) return { version: 4, subnet: `${ip.slice(0, lastDot + 1)}0/24` };
+  if (!ip.includes(':')) return { version: 0 };
+  let p: ArrayLike<number>;
+  if (parseIpv6Hextets(ip, hextets)) p = hextets;
+  else if (ipaddr.IPv6.isValid(ip)) p = ipaddr.IPv6.parse(ip).parts;
+  else return { version: 0 };
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0xffff) {
+    // IPv4-mapped (::ffff:0:0/96) counts with its IPv4 /24.
+    return { version: 4, subnet: `${p[6]! >>> 8}.${p[6]! & 255}.${p[7]! >>> 8}.0/24` };
   }
-  if (!ip.includes(':') || !ipaddr.IPv6.isValid(ip)) return { version: 0 };
-  const v6 = ipaddr.IPv6.parse(ip);
-  if (v6.isIPv4MappedAddress()) return subnetOf(v6.toIPv4Address().toString());
-  const p = v6.parts;
   return { version: 6, subnet: `${hex(p[0])}:${hex(p[1])}:${hex(p[2])}:${hex(p[3])}::/64` };
 }
 
+/**
+ * Index of the last dot of `d.d.d.d` (one to three digits each, each at most 255; leading zeros
+ * allowed, as the counters always keyed them), or −1.
+ */
+function dottedQuadLastDot(ip: string): number {
+  const length = ip.length;
+  if (length < 7 || length > 15) return -1;
+  let dots = 0;
+  let digits = 0;
+  let octet = 0;
+  let lastDot = -1;
+  for (let i = 0; i < length; i++) {
+    const code = ip.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      digits = 0;
+      octet = 0;
+      lastDot = i;
+    } else if (code >= 48 && code <= 57) {
+      octet = octet * 10 + (code - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? lastDot : -1;
+}
+
 const hex = (n: number | undefined): string => (n ?? 0).toString(16);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function clickFacts(input: ClickInput, ipIntel: IpIntelLookup): ClickFacts {
   const { version, subnet } = subnetOf(input.ip);
@@ -111,21 +152,24 @@ export function clickFacts(input: ClickInput, ipIntel: IpIntelLookup): ClickFact
   else if (valueTrack.utm_campaign !== undefined) sources.push(`campaign:${valueTrack.utm_campaign}`);
   if (valueTrack.placement !== undefined) sources.push(`placement:${valueTrack.placement}`);
   if (valueTrack.network !== undefined) sources.push(`network:${valueTrack.network}`);
-  const tokenCampaign = input.token?.status === 'invalid' ? undefined : input.token?.payload.campaign;
+  const token = input.token;
+  const tokenCampaign = token === undefined || token.status === 'invalid' ? undefined : token.payload.campaign;
   const campaign = valueTrack.campaignid ?? valueTrack.utm_campaign ?? tokenCampaign;
   const intel = version === 0 ? undefined : ipIntel.lookup(input.ip);
-  return {
+  // Optional fields are added, not spread: one object per click instead of one per field.
+  const facts: Mutable<ClickFacts> = {
     propertyId: input.propertyId,
     ip: input.ip,
     ipVersion: version,
     userAgent: classifyUserAgent(input.userAgent),
     valueTrack,
     sources,
-    ...(subnet !== undefined ? { subnet } : {}),
-    ...(intel !== undefined ? { intel } : {}),
-    ...(input.gclid !== undefined ? { gclid: input.gclid } : {}),
-    ...(input.visitorId !== undefined ? { visitorId: input.visitorId } : {}),
-    ...(campaign !== undefined ? { campaign } : {}),
-    ...(input.token !== undefined ? { token: input.token } : {}),
   };
+  if (subnet !== undefined) facts.subnet = subnet;
+  if (intel !== undefined) facts.intel = intel;
+  if (input.gclid !== undefined) facts.gclid = input.gclid;
+  if (input.visitorId !== undefined) facts.visitorId = input.visitorId;
+  if (campaign !== undefined) facts.campaign = campaign;
+  if (token !== undefined) facts.token = token;
+  return facts;
 }

@@ -43,7 +43,10 @@ const sig = (rule: RuleId, details: string, weight: number = RULE_WEIGHTS[rule])
 type Steps = readonly (readonly [atLeast: number, weight: number])[];
 function stepWeight(value: number, steps: Steps, scale: number): number {
   let weight = 0;
-  for (const [atLeast, w] of steps) if (value >= atLeast * scale) weight = w;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (value >= step[0] * scale) weight = step[1];
+  }
   return weight;
 }
 
@@ -209,15 +212,8 @@ export function verdictFrom(config: EngineConfig, signals: ClickSignals): ClickS
   if (config.allowlist.has(signals.ip)) return outcome(config, 0, [ALLOWLISTED], signals);
   const reasons: ReasonEntry[] = [];
   const weights: number[] = [];
-  const add = (s: Signal): void => {
-    const multiplier = config.ruleWeights[s.rule] ?? 1;
-    const weight = Math.min(1, s.weight * multiplier);
-    if (weight <= 0) return;
-    weights.push(weight);
-    reasons.push({ rule: s.rule, score: Math.round(100 * weight), details: s.details });
-  };
-  for (const s of signals.click) add(s);
-  if (signals.behaviour !== undefined) for (const s of signals.behaviour) add(s);
+  addSignals(config, signals.click, weights, reasons);
+  if (signals.behaviour !== undefined) addSignals(config, signals.behaviour, weights, reasons);
   let score = combineWeights(weights);
   if (signals.converted === true && score > 0) {
     const trust = Math.min(1, CONVERSION_TRUST * (config.ruleWeights.converted ?? 1));
@@ -225,9 +221,24 @@ export function verdictFrom(config: EngineConfig, signals: ClickSignals): ClickS
     score -= lowered;
     reasons.push({ rule: 'converted', score: -Math.round(lowered), details: 'visitor converted' });
   }
-  reasons.sort((a, b) => b.score - a.score);
+  reasons.sort(byScoreDescending);
   return outcome(config, Math.round(score), reasons, signals);
 }
+
+/** Applies the property's multipliers; a rule weighted to 0 drops out. */
+function addSignals(config: EngineConfig, list: readonly Signal[], weights: number[], reasons: ReasonEntry[]): void {
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    const multiplier = config.ruleWeights[s.rule] ?? 1;
+    const weight = Math.min(1, s.weight * multiplier);
+    if (weight <= 0) continue;
+    weights.push(weight);
+    reasons.push({ rule: s.rule, score: Math.round(100 * weight), details: s.details });
+  }
+}
+
+const byScoreDescending = (a: ReasonEntry, b: ReasonEntry): number => b.score - a.score;
+const ruleOf = (reason: ReasonEntry): ReasonEntry['rule'] => reason.rule;
 
 function outcome(config: EngineConfig, score: number, reasons: ReasonEntry[], signals: ClickSignals): ClickScore {
   const label = labelFor(score, config.thresholds);
@@ -238,7 +249,7 @@ function outcome(config: EngineConfig, score: number, reasons: ReasonEntry[], si
     action: actionFor(label, config.monitorOnly),
     botLevel,
     botAction: config.botActions[botLevel],
-    rules: reasons.map((r) => r.rule),
+    rules: reasons.map(ruleOf),
     reasons,
     signals,
   };

@@ -1,4 +1,4 @@
-import { isbot, isbotMatch } from 'isbot';
+import { isbotMatch } from 'isbot';
 
 /** What the user agent says about the client; computed once per distinct agent string (memoised). */
 export interface UserAgentVerdict {
@@ -49,8 +49,9 @@ function classifyUncached(raw: string): UserAgentVerdict {
   if (ua === '' || ua === '-') return MISSING;
   const automation = AUTOMATION.exec(ua);
   if (automation) return { kind: 'automation', match: automation[0], mobile: false };
-  if (isbot(ua)) {
-    const match = isbotMatch(ua) ?? 'bot';
+  // One pass of isbot's pattern: isbotMatch is non-null exactly when isbot() is true.
+  const match = isbotMatch(ua);
+  if (match !== null) {
     const guarded = WEAK_BOT_WORDS.test(match) && FULL_BROWSER.test(ua) && IN_APP.test(ua);
     if (!guarded) return { kind: 'crawler', match, mobile: false };
   }

