@@ -1,3 +1,4 @@
+import { startEmulators } from '../infra/local/emulators';
 import { benchEngine } from './engine';
 import { measureFunctions } from './functions';
 import { measureIntel } from './intel';
@@ -23,9 +24,25 @@ async function main(): Promise<void> {
   section('Scoring engine (pure, no I/O)');
   process.stdout.write(`${await benchEngine()}\n`);
 
-  for (const extra of extraSections) {
-    section(extra.title);
-    process.stdout.write(`${await extra.run()}\n`);
+  const clicks = Number(process.env.BENCH_EXPORT_CLICKS ?? 100_000);
+  section('Storage paths (DynamoDB Local + S3 emulator; starting them…)');
+  const emulators = await startEmulators({ inMemory: true });
+  try {
+    // The SDK clients read their endpoints at module load: set the environment before loading these.
+    Object.assign(process.env, emulators.env);
+    const { benchClickPath, formatClickPath } = require('./click-path') as typeof import('./click-path');
+    const { benchReporting, formatReportingFigures } = require('./reporting') as typeof import('./reporting');
+    const { tableName, bucketName } = emulators.resources;
+
+    section('Click path: POST /v1/click against DynamoDB (calls and capacity units are what AWS bills)');
+    process.stdout.write(`${formatClickPath(await benchClickPath({ tableName }))}\n`);
+
+    section(`Reporting: export of ${clicks.toLocaleString('en-US')} clicks, 90-day stats`);
+    process.stdout.write(
+      `${formatReportingFigures(await benchReporting({ tableName, bucket: bucketName, clicks }))}\n`,
+    );
+  } finally {
+    await emulators.stop();
   }
 
   section('Functions (esbuild bundle as deployed; cold start = module load in a fresh node process)');
@@ -35,9 +52,6 @@ async function main(): Promise<void> {
     process.stdout.write(`${f.name.padEnd(width)}  ${String(f.bundleKiB).padStart(5)} KiB  ${f.coldStartMs} ms\n`);
   }
 }
-
-/** Storage-backed benchmarks (click path, reporting) register here. */
-const extraSections: Array<{ title: string; run: () => Promise<string> }> = [];
 
 main().catch((error) => {
   process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
