@@ -1,7 +1,8 @@
 import UserAgent from 'user-agents';
 import { Backtest } from '../shared/backtest/backtest';
 import type { LogLine } from '../shared/backtest/logLine';
-import type { IpIntel, IpIntelLookup } from '../shared/intel/types';
+import { bundledIntel } from '../shared/intel/current';
+import type { IpIntelLookup } from '../shared/intel/types';
 import {
   type ClickInput,
   type CounterValues,
@@ -18,7 +19,7 @@ import {
  * clickFacts + velocityCountersFor + scoreClick (the counter round trip is I/O and excluded).
  */
 export interface EngineBenchOptions {
-  /** The real snapshot when available; a small hand-made table otherwise. */
+  /** Defaults to the bundled snapshot, the one functions fall back to. */
   readonly intel?: IpIntelLookup;
   readonly decisions?: number;
   readonly backtestClicks?: number;
@@ -30,16 +31,6 @@ const BOT_AGENTS = [
   'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36',
 ];
-
-function fakeIntel(): IpIntelLookup {
-  const flags: Record<string, Partial<IpIntel>> = {};
-  for (let i = 0; i < 256; i++) flags[`3.5.${i}.10`] = { cloud: { provider: 'AWS', service: 'EC2' } };
-  for (let i = 0; i < 32; i++) flags[`185.220.101.${i}`] = { tor: true };
-  return {
-    version: 'bench-fake',
-    lookup: (ip) => ({ ip, version: ip.includes(':') ? 6 : 4, ...flags[ip] }),
-  };
-}
 
 /** Deterministic pseudo-random numbers so runs compare. */
 function rng(seed: number): () => number {
@@ -83,7 +74,7 @@ const quantile = (sorted: Float64Array, q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<string> {
-  const intel = options.intel ?? fakeIntel();
+  const intel = options.intel ?? bundledIntel();
   const config = engineConfigFrom({ allowlist: ['10.0.0.0/8', '192.0.2.0/24'] });
   const n = options.decisions ?? 50_000;
   const clicks = realisticClicks(n);

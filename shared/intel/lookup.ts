@@ -128,18 +128,38 @@ function lastAtOrBefore6(starts: Uint32Array, w0: number, w1: number, w2: number
 /** Scratch space for one IPv6 parse; lookups are synchronous, so one buffer serves them all. */
 const hextets = new Uint16Array(8);
 
-function comboAnswer(record: ComboRecord, strings: readonly string[]): ComboAnswer {
+/**
+ * Runs once per combo at load (a few thousand): plain assignments instead of spreads and one frozen
+ * cloud label per distinct provider/service/region keep a cold start's snapshot load short.
+ */
+function comboAnswer(
+  record: ComboRecord,
+  strings: readonly string[],
+  clouds: Map<string, IpIntel['cloud']>,
+): ComboAnswer {
   const [flags, cloudName, service, region, crawlerName] = record;
-  const text = (index: number) => (index < 0 ? undefined : strings[index]);
-  const cloud =
-    flags & CLOUD
-      ? Object.freeze({
-          provider: text(cloudName) ?? 'unknown',
-          ...(text(service) !== undefined && { service: text(service) }),
-          ...(text(region) !== undefined && { region: text(region) }),
-        })
-      : undefined;
-  const crawler = flags & CRAWLER ? Object.freeze({ name: text(crawlerName) ?? 'unknown' }) : undefined;
+  let cloud: IpIntel['cloud'];
+  if (flags & CLOUD) {
+    const key = `${cloudName},${service},${region}`;
+    cloud = clouds.get(key);
+    if (cloud === undefined) {
+      const label: { provider: string; service?: string; region?: string } = {
+        provider: textAt(strings, cloudName) ?? 'unknown',
+      };
+      const serviceText = textAt(strings, service);
+      if (serviceText !== undefined) label.service = serviceText;
+      const regionText = textAt(strings, region);
+      if (regionText !== undefined) label.region = regionText;
+      cloud = Object.freeze(label);
+      clouds.set(key, cloud);
+    }
+  }
+  const answer: Mutable<ComboAnswer> = {
+    // The engine counts a named cloud once: the anonymous datacenter flag only adds what the cloud lists lack.
+    datacenter: (flags & DATACENTER) !== 0 && cloud === undefined,
+    vpn: (flags & VPN) !== 0,
+    tor: (flags & TOR) !== 0,
+  };
   const category: IpIntelCategory | undefined =
     flags & TOR
       ? 'tor'
@@ -152,16 +172,14 @@ function comboAnswer(record: ComboRecord, strings: readonly string[]): ComboAnsw
             : flags & DATACENTER
               ? 'datacenter'
               : undefined;
-  return {
-    ...(category !== undefined && { category }),
-    ...(cloud !== undefined && { cloud }),
-    ...(crawler !== undefined && { crawler }),
-    // The engine counts a named cloud once: the anonymous datacenter flag only adds what the cloud lists lack.
-    datacenter: (flags & DATACENTER) !== 0 && cloud === undefined,
-    vpn: (flags & VPN) !== 0,
-    tor: (flags & TOR) !== 0,
-  };
+  if (category !== undefined) answer.category = category;
+  if (cloud !== undefined) answer.cloud = cloud;
+  if (flags & CRAWLER) answer.crawler = Object.freeze({ name: textAt(strings, crawlerName) ?? 'unknown' });
+  return answer;
 }
+
+const textAt = (strings: readonly string[], index: number): string | undefined =>
+  index < 0 ? undefined : strings[index];
 
 function readHeader(bytes: Uint8Array): { header: SnapshotHeader; dataOffset: number } {
   if (bytes.length < 12) throw new Error('intel snapshot truncated');
@@ -204,7 +222,8 @@ export class IntelSnapshot implements IpIntelLookup {
     this.v6Starts = take(Uint32Array, header.v6 * 4) as Uint32Array;
     this.v6Combos = take(Combos, header.v6);
     if (header.v4 === 0 || header.v6 === 0 || this.v4Starts[0] !== 0) throw new Error('intel snapshot malformed');
-    this.answers = header.combos.map((record) => comboAnswer(record, header.strings));
+    const clouds = new Map<string, IpIntel['cloud']>();
+    this.answers = header.combos.map((record) => comboAnswer(record, header.strings, clouds));
   }
 
   lookup(ip: string): IpIntel | undefined {

@@ -81,7 +81,7 @@ export function compileAllowlist(entries: readonly string[]): Allowlist {
     size,
     has(ip: string): boolean {
       if (size === 0) return false;
-      // A strict dotted quad is what ipaddr.js would read too; everything else goes through ipaddr.js.
+      // Plain dotted quads and plain IPv6 are read here exactly as ipaddr.js reads them; other forms go through it.
       const quad = parseDottedQuad(ip);
       if (quad >= 0) return v4Has(quad);
       if (parseIpv6Hextets(ip, hextets)) {
