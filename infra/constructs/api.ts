@@ -62,9 +62,6 @@ export interface ClicksieveApiProps {
 
 type FunctionId = RouteId | QueueConsumerId | ScheduleId;
 
-/** Env var holding the Google Ads credentials secret's ARN (blocklistPush only). */
-export const GOOGLE_ADS_SECRET_ENV = 'GOOGLE_ADS_SECRET_ARN';
-
 /** Functions that issue or verify click tokens and so read the signing master key. */
 const TOKEN_SIGNERS: ReadonlySet<FunctionId> = new Set<FunctionId>([
   'clickTokens',
@@ -301,7 +298,7 @@ export class ClicksieveApi extends Construct {
     });
     const tableAccess = SCHEDULE_TABLE_ACCESS[id];
     if (tableAccess) fn.bindTable(this.data.table, tableAccess);
-    if (id === 'blocklistPush') fn.bindSecret(this.data.googleAdsCredentials, GOOGLE_ADS_SECRET_ENV);
+    if (id === 'blocklistPush') fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
     this.bindCommon(id, fn, schedule);
     new Rule(this, `${pascal(id)}Schedule`, {
       description: schedule.summary,

@@ -23,6 +23,8 @@ export const ENV = {
   tokenSigningKey: 'TOKEN_SIGNING_KEY',
   /** AWS: Secrets Manager ARN of the click-token signing master key. */
   tokenSigningSecretArn: 'TOKEN_SIGNING_SECRET_ARN',
+  /** AWS: Secrets Manager ARN of the Google Ads API credentials (blocklistPush only; unset locally). */
+  googleAdsSecretArn: 'GOOGLE_ADS_SECRET_ARN',
   /** AWS: JSON map plan id -> API Gateway usage plan id. Unset locally (the local gateway reads plans.json). */
   usagePlanIds: 'USAGE_PLAN_IDS',
   /** Local: `true` makes the S3 client use path-style URLs (emulators). */

@@ -11,6 +11,8 @@ export interface CurrentExclusion {
 
 /** Where IP exclusions live: Google Ads campaigns in the service, a fake in tests. */
 export interface AdsExclusionTarget {
+  /** The account's enabled campaigns that take IP exclusions (for a link that names no campaigns). */
+  listCampaignIds(): Promise<string[]>;
   listIpExclusions(campaignId: string): Promise<CurrentExclusion[]>;
   addIpExclusions(campaignId: string, ips: readonly string[]): Promise<void>;
   removeIpExclusions(campaignId: string, resourceNames: readonly string[]): Promise<void>;

@@ -1,23 +1,10 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { GoogleAdsApi } from 'google-ads-api';
-import { z } from 'zod';
+import { ENV } from '../config/env';
+import type { GoogleAdsCredentials } from './credentials';
 import type { AdsExclusionTarget, CurrentExclusion } from './exclusions';
 
-/** The Secrets Manager secret (GOOGLE_ADS_SECRET_ARN): OAuth client, developer token and a refresh token. */
-export const GoogleAdsCredentials = z.object({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1),
-  developer_token: z.string().min(1),
-  refresh_token: z.string().min(1),
-});
-export type GoogleAdsCredentials = z.infer<typeof GoogleAdsCredentials>;
-
-export const GOOGLE_ADS_SECRET_ENV = 'GOOGLE_ADS_SECRET_ARN';
-
-export async function loadGoogleAdsCredentials(secretArn: string): Promise<GoogleAdsCredentials> {
-  const raw = await getSecret(secretArn, { maxAge: 300 });
-  return GoogleAdsCredentials.parse(typeof raw === 'string' ? JSON.parse(raw) : raw);
-}
+/** @deprecated use ENV.googleAdsSecretArn. */
+export const GOOGLE_ADS_SECRET_ENV = ENV.googleAdsSecretArn;
 
 /** The part of google-ads-api's Customer this target uses (so tests can hand in a fake). */
 export interface AdsCustomer {
@@ -30,6 +17,19 @@ export interface AdsCustomer {
 
 const digits = (id: string) => id.replace(/-/g, '');
 
+/** What the API client is built from: the property's link picks the manager account, else the secret's. */
+export function customerOptions(
+  credentials: GoogleAdsCredentials,
+  account: { customerId: string; loginCustomerId?: string },
+): { customer_id: string; refresh_token: string; login_customer_id?: string } {
+  const login = account.loginCustomerId ?? credentials.login_customer_id;
+  return {
+    customer_id: digits(account.customerId),
+    refresh_token: credentials.refresh_token,
+    ...(login ? { login_customer_id: digits(login) } : {}),
+  };
+}
+
 export function customerFor(
   credentials: GoogleAdsCredentials,
   account: { customerId: string; loginCustomerId?: string },
@@ -39,11 +39,19 @@ export function customerFor(
     client_secret: credentials.client_secret,
     developer_token: credentials.developer_token,
   });
-  return api.Customer({
-    customer_id: digits(account.customerId),
-    refresh_token: credentials.refresh_token,
-    ...(account.loginCustomerId ? { login_customer_id: digits(account.loginCustomerId) } : {}),
-  }) as unknown as AdsCustomer;
+  return api.Customer(customerOptions(credentials, account)) as unknown as AdsCustomer;
+}
+
+/**
+ * A link without `campaignIds` covers the account's enabled campaigns of these types: their clicks land on
+ * the advertiser's pages, and they take IP exclusions as campaign criteria. Others can be listed explicitly.
+ */
+export const ENABLED_CAMPAIGNS_QUERY =
+  "SELECT campaign.id FROM campaign WHERE campaign.status = 'ENABLED' " +
+  "AND campaign.advertising_channel_type IN ('SEARCH', 'DISPLAY', 'SHOPPING')";
+
+interface CampaignRow {
+  campaign?: { id?: number | string };
 }
 
 interface IpBlockRow {
@@ -56,6 +64,11 @@ export class GoogleAdsExclusionTarget implements AdsExclusionTarget {
     private readonly customer: AdsCustomer,
     private readonly customerId: string,
   ) {}
+
+  async listCampaignIds(): Promise<string[]> {
+    const rows = await this.customer.query<CampaignRow[]>(ENABLED_CAMPAIGNS_QUERY);
+    return rows.flatMap((row) => (row.campaign?.id === undefined ? [] : [String(row.campaign.id)]));
+  }
 
   async listIpExclusions(campaignId: string): Promise<CurrentExclusion[]> {
     const rows = await this.customer.query<IpBlockRow[]>(
