@@ -36,6 +36,10 @@ export class ClicksieveStack extends Stack {
       value: this.data.adminKey.secretArn,
       description: 'Read the admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString',
     });
+    new CfnOutput(this, 'GoogleAdsSecretArn', {
+      value: this.data.googleAdsCredentials.secretArn,
+      description: 'Put the Google Ads API credentials here (see README, "Google Ads IP exclusions")',
+    });
     new CfnOutput(this, 'BucketName', { value: this.data.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
   }

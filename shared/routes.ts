@@ -327,7 +327,7 @@ export const queueConsumers = {
 export const schedules = {
   statsRollup: {
     handler: 'functions/scheduled/stats-rollup.ts',
-    summary: 'Checks and compacts daily rollups; recomputes traffic-source conversion rates',
+    summary: "Checks yesterday's and today's rollups against a recount of the clicks; writes a summary per day to S3",
     expression: 'rate(5 minutes)',
     localEverySeconds: 30,
     bucket: 'readWrite',

@@ -1,7 +1,7 @@
 import { ENV, optionalEnv } from '../../shared/config/env';
 import { decisionStores } from '../../shared/decisions';
-import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from '../../shared/googleAds/credentials';
 import { pushPropertyBlocklist } from '../../shared/googleAds/blocklistPush';
+import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from '../../shared/googleAds/credentials';
 import type { AdsExclusionTarget } from '../../shared/googleAds/exclusions';
 import { customerFor, GoogleAdsExclusionTarget } from '../../shared/googleAds/googleAdsTarget';
 import { logger } from '../../shared/observability';

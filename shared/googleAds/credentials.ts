@@ -15,9 +15,9 @@ export const GoogleAdsCredentials = z.object({
   /** The manager account the calls go through, when the property's link names none. Empty means none. */
   login_customer_id: z
     .string()
-    .optional()
+    .refine((id) => id === '' || CUSTOMER_ID.test(id), 'must be a 10-digit customer id')
     .transform((id) => (id === '' ? undefined : id))
-    .refine((id) => id === undefined || CUSTOMER_ID.test(id), 'must be a 10-digit customer id'),
+    .optional(),
 });
 export type GoogleAdsCredentials = z.output<typeof GoogleAdsCredentials>;
 

@@ -176,23 +176,36 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Reco
   return out;
 }
 
-function decodeBody(event: APIGatewayProxyEvent): string | undefined {
+function decodeBody(event: APIGatewayProxyEvent): Buffer | undefined {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   // Measured before decoding too, so a huge base64 body is refused without decoding it.
   if (event.body.length > MAX_BODY_BYTES * 2) throw payloadTooLarge(MAX_BODY_BYTES);
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (bytes.byteLength > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
-  return bytes.toString('utf8');
+  return bytes;
 }
 
-function parseJsonBody(route: RouteDef, headers: Record<string, string | undefined>, raw: string | undefined): unknown {
+/** Strict: bytes that are not UTF-8 are refused rather than stored as U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJsonBody(
+  route: RouteDef,
+  headers: Record<string, string | undefined>,
+  bytes: Buffer | undefined,
+): unknown {
   const mediaType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const acceptsText = route.textPlainBody === true && mediaType === 'text/plain';
-  if (raw === undefined && mediaType === '') return {};
+  if (bytes === undefined && mediaType === '') return {};
   if (mediaType !== 'application/json' && !mediaType.endsWith('+json') && !acceptsText) {
     throw unsupportedMediaType(route.textPlainBody ? 'application/json or text/plain' : 'application/json');
   }
-  if (raw === undefined) return {};
+  if (bytes === undefined) return {};
+  let raw: string;
+  try {
+    raw = utf8.decode(bytes);
+  } catch {
+    throw invalidRequest('body is not valid UTF-8', { in: 'body' });
+  }
   try {
     // The reviver drops keys that could pollute prototypes further down the line.
     return JSON.parse(raw, (key, value) =>

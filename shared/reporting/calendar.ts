@@ -98,6 +98,8 @@ export const MAX_RANGE_DAYS = 366;
 export function dateRangeProblem(from: string, to: string): Record<string, string> | undefined {
   if (!isCalendarDay(from)) return { from: 'not a calendar date' };
   if (!isCalendarDay(to)) return { to: 'not a calendar date' };
+  // Ranges end at the start of the day after `to`, which must be a YYYY-MM-DD day too (not 9999-12-31).
+  if (!isCalendarDay(addDays(to, 1))) return { to: 'must be before 9999-12-31' };
   const span = daysBetween(from, to) + 1;
   if (span < 1) return { from: 'must not be after to' };
   if (span > MAX_RANGE_DAYS) return { to: `range longer than ${MAX_RANGE_DAYS} days` };

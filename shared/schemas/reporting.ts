@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from './common';
+import { IsoDate, idWithPrefix } from './common';
 import { BotLevel } from './decisions';
 
 export const StatsQuery = z.object({ range: z.enum(['today', '7days', '30days', '90days']).default('today') });
@@ -49,7 +49,8 @@ export const BotStats = z
   .meta({ id: 'BotStats' });
 
 export const ExportQuery = DateRangeQuery.extend({ format: z.literal('csv').default('csv') });
-export const ExportIdPath = z.object({ export_id: z.string().regex(/^exp_[A-Za-z0-9_-]+$/) });
+/** Bounded like every id: a longer one is not ours and would exceed DynamoDB's key size (a 500, not a 404). */
+export const ExportIdPath = z.object({ export_id: idWithPrefix('exp_') });
 export const ExportStatus = z
   .object({
     code: z.literal(0),

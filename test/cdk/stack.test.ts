@@ -514,12 +514,13 @@ describe('data', () => {
     }
   });
 
-  it('outputs the API URL, the admin key secret ARN, the bucket and the table', () => {
+  it('outputs the API URL, the admin and Google Ads secret ARNs, the bucket and the table', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'AdminKeySecretArn', 'BucketName', 'TableName']),
+      expect.arrayContaining(['ApiUrl', 'AdminKeySecretArn', 'GoogleAdsSecretArn', 'BucketName', 'TableName']),
     );
     expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: logicalId(stack.data.adminKey) });
+    expect(outputs.GoogleAdsSecretArn!.Value).toEqual({ Ref: logicalId(stack.data.googleAdsCredentials) });
     expect(outputs.TableName!.Value).toEqual({ Ref: logicalId(stack.data.table) });
   });
 });

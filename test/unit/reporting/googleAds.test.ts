@@ -117,7 +117,6 @@ describe('Google Ads target through a fake Customer', () => {
     await seen('192.0.2.12', 74);
     await seen('192.0.2.13', 99, 31);
     await seen('198.51.100.7', 100);
-    await seen('192.0.2.10', 10, 0);
     const { customer, calls } = fakeCustomer([], [{ campaign: { id: 7 } }, { campaign: { id: 8 } }]);
     const accounts: unknown[] = [];
     const account = { provider: 'google_ads' as const, customerId: '123-456-7890', enabled: true };
