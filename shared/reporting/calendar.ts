@@ -94,12 +94,17 @@ export function rangeDays(range: StatsRange, nowMs: number, timeZone: string): s
 /** Longest range the bot stats and export routes take. */
 export const MAX_RANGE_DAYS = 366;
 
-/** Why a `from`/`to` pair is unusable, or undefined when it is fine: real dates, from ≤ to, at most MAX_RANGE_DAYS. */
+/** Bounds of the reporting routes' dates: nothing predates the epoch, and the day after `to` must exist. */
+const FIRST_DAY = '1970-01-01';
+const LAST_DAY = '9999-12-30';
+
+/** Why a `from`/`to` pair is unusable, or undefined when fine: real days within bounds, from ≤ to, ≤ MAX_RANGE_DAYS. */
 export function dateRangeProblem(from: string, to: string): Record<string, string> | undefined {
   if (!isCalendarDay(from)) return { from: 'not a calendar date' };
   if (!isCalendarDay(to)) return { to: 'not a calendar date' };
-  // Ranges end at the start of the day after `to`, which must be a YYYY-MM-DD day too (not 9999-12-31).
-  if (!isCalendarDay(addDays(to, 1))) return { to: 'must be before 9999-12-31' };
+  // Zone arithmetic needs four-digit years on both sides of the range (Intl drops leading zeros).
+  if (from < FIRST_DAY) return { from: `must be ${FIRST_DAY} or later` };
+  if (to > LAST_DAY) return { to: `must be ${LAST_DAY} or earlier` };
   const span = daysBetween(from, to) + 1;
   if (span < 1) return { from: 'must not be after to' };
   if (span > MAX_RANGE_DAYS) return { to: `range longer than ${MAX_RANGE_DAYS} days` };

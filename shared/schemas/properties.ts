@@ -66,7 +66,17 @@ export const PropertyConfig = z
       .optional(),
     monitorOnly: z.boolean().optional(),
     allowlist: z.array(Cidr).max(1000).optional(),
-    ruleWeights: z.record(z.string().max(64), z.number().min(0).max(10)).optional(),
+    // DynamoDB refuses empty map keys and numbers below 1e-130: both must answer 400, not 500.
+    ruleWeights: z
+      .record(
+        z.string().min(1).max(64),
+        z
+          .number()
+          .min(0)
+          .max(10)
+          .refine((weight) => weight === 0 || weight >= 1e-6, 'must be 0 or at least 0.000001'),
+      )
+      .optional(),
     botActions: z
       .object({
         low: z.enum(['record_only', 'flag', 'challenge', 'block']),

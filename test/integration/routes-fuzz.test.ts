@@ -164,6 +164,14 @@ function bodyFor(fields: FieldValues) {
     oddString,
     hugeString,
     fc.array(field, { maxLength: names.length }).map((entries) => JSON.stringify(Object.fromEntries(entries))),
+    // Only the fields' own values: bodies that pass the schema now and then, so the domain and storage are reached.
+    { arbitrary: fc.record(fields, { requiredKeys: [] }).map((o) => JSON.stringify(o)), weight: 2 },
+    {
+      arbitrary: fc
+        .constantFrom(...names)
+        .chain((name) => fields[name]!.map((value) => JSON.stringify({ [name]: value }))),
+      weight: 4,
+    },
     fc.dictionary(fc.oneof(fc.constantFrom(...names), hostileKey, fc.string()), anyValue).map((o) => JSON.stringify(o)),
     fc
       .tuple(hostileKey, fc.dictionary(fc.string(), fc.jsonValue()))
@@ -296,12 +304,20 @@ const edgeDay = fc.constantFrom(
   '2024-13-01',
   '2024-00-10',
   '2024-04-31',
+  '1000-01-01',
+  '9999-12-30',
   '9999-12-31',
 );
 const recentDay = fc
   .integer({ min: -400, max: 5 })
   .map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
 const day = fc.oneof(isoDay, edgeDay, recentDay);
+/** `from` and a `to` a few days around it: mostly a valid range, at the calendar's edges too. */
+const yearEdge = fc.constantFrom('0100-01-01', '0999-12-31', '1000-01-01', '1969-12-31', '1970-01-01', '9999-12-30');
+const dateRange = fc.tuple(fc.oneof(recentDay, yearEdge), fc.integer({ min: -1, max: 3 })).map(([from, days]) => {
+  const to = new Date(Date.parse(`${from}T00:00:00Z`) + days * 86_400_000);
+  return { from, to: Number.isNaN(to.getTime()) ? from : to.toISOString().slice(0, 10) };
+});
 
 const adminAuth = () => ({ 'x-admin-key': TEST_ADMIN_KEY });
 const secretAuth = (id: RouteId) => () => ({ 'x-api-key': owner(id).secretKey });
@@ -316,6 +332,8 @@ interface RouteSpec {
   readonly path?: fc.Arbitrary<Record<string, string> | null>;
   /** Path parameters that pass authorization, for the header runs. */
   readonly realPath?: () => Record<string, string>;
+  /** Queries that satisfy the schema together (a short date range), mixed into the arbitrary ones. */
+  readonly validQuery?: fc.Arbitrary<Record<string, string>>;
 }
 
 const none = () => ({});
@@ -426,12 +444,19 @@ const specs: RouteSpec[] = [
     path: propertyPath('blocklist'),
     realPath: () => ({ id: owner('blocklist').id }),
   },
-  { id: 'botStats', handler: botStats, auth: secretAuth('botStats'), query: { from: day, to: day } },
+  {
+    id: 'botStats',
+    handler: botStats,
+    auth: secretAuth('botStats'),
+    query: { from: day, to: day },
+    validQuery: dateRange,
+  },
   {
     id: 'botExport',
     handler: botExport,
     auth: secretAuth('botExport'),
     query: { from: day, to: day, format: fc.constantFrom('csv', 'json', '') },
+    validQuery: dateRange,
   },
   {
     id: 'botExportStatus',
@@ -446,7 +471,8 @@ beforeAll(async () => {
   stack = await startTestStack({ pollers: false });
   await Promise.all(
     specs.map(async (spec) => {
-      owners.set(spec.id, await stack.createProperty());
+      // A zone west of UTC: local days differ from UTC days, as for most advertisers.
+      owners.set(spec.id, await stack.createProperty({ timezone: 'Etc/GMT+12' }));
     }),
   );
 });
@@ -474,10 +500,27 @@ describe.each(specs.map((spec) => [`${routes[spec.id].method} ${routes[spec.id].
   (_name, spec) => {
     const route = routes[spec.id];
     const body = 'body' in route ? bodyFor(spec.body ?? {}) : fc.option(bodyFor({ x: fc.string() }), { nil: null });
-    const query = queryFor(spec.query ?? { x: fc.string() });
+    const query = spec.validQuery
+      ? fc.oneof(queryFor(spec.query ?? {}), spec.validQuery)
+      : queryFor(spec.query ?? { x: fc.string() });
     const path = spec.path ?? fc.oneof(fc.constant(null), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
 
-    it('answers arbitrary bodies, queries and path parameters with a success or a 4xx error body', async () => {
+    it('answers arbitrary bodies and queries with a success or a 4xx error body', async () => {
+      const mostlyJson = fc.oneof({ arbitrary: fc.constant('application/json'), weight: 3 }, contentType);
+      await fc.assert(
+        fc.asyncProperty(body, query, mostlyJson, async (b, q, type) => {
+          await invoke(spec.handler, spec.id, {
+            headers: { ...spec.auth(), 'content-type': type },
+            query: q,
+            pathParameters: spec.realPath?.() ?? null,
+            body: b,
+          });
+        }),
+        { numRuns: RUNS },
+      );
+    });
+
+    it('answers arbitrary path parameters with a success or a 4xx error body', async () => {
       await fc.assert(
         fc.asyncProperty(body, query, path, contentType, async (b, q, p, type) => {
           await invoke(spec.handler, spec.id, {
@@ -785,6 +828,26 @@ describe('through the local gateway', () => {
         await send(target.path, { method, headers: { ...target.headers, 'content-type': type }, body });
       }
     }
+  });
+
+  it('answers 400 to what once got past validation and failed in storage or calendar arithmetic', async () => {
+    const config = `/v1/properties/${owner('putConfig').id}/config`;
+    for (const body of ['{"ruleWeights":{"":1}}', '{"ruleWeights":{"datacenter_ip":5e-324}}']) {
+      const answer = await send(config, { method: 'PUT', headers: { ...secretAuth('putConfig')(), ...json }, body });
+      expect(answer.status).toBe(400);
+    }
+    for (const range of ['from=0100-01-01&to=0100-01-02', 'from=9999-12-31&to=9999-12-31']) {
+      for (const path of ['/v1/bot/export', '/v1/bot/stats']) {
+        const id = path === '/v1/bot/export' ? 'botExport' : 'botStats';
+        const answer = await send(`${path}?${range}`, { method: 'GET', headers: secretAuth(id)() });
+        expect(answer.status).toBe(400);
+      }
+    }
+    const longId = await send(`/v1/bot/export/exp_${'a'.repeat(3000)}`, {
+      method: 'GET',
+      headers: secretAuth('botExportStatus')(),
+    });
+    expect(longId.status).toBe(400);
   });
 
   it('never leaves Object.prototype polluted', () => {
