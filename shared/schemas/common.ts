@@ -33,3 +33,14 @@ export const Reason = z
 
 /** ISO date `YYYY-MM-DD`, as the reporting routes take. */
 export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+/**
+ * A number DynamoDB can store: 0, or a magnitude between 1e-6 and `max` (DynamoDB refuses below 1e-130 and
+ * above ~1e126, which JSON happily carries). Measurements and money never need more.
+ */
+export const storableNumber = (min: number, max: number) =>
+  z
+    .number()
+    .min(min)
+    .max(max)
+    .refine((n) => n === 0 || Math.abs(n) >= 1e-6, 'must be 0 or at least 0.000001 in magnitude');

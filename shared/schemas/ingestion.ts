@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { ClickId, ClickToken, Reason, VisitorId } from './common';
+import { ClickId, ClickToken, Reason, storableNumber, VisitorId } from './common';
 
 const Url = z.string().max(4096);
 const Ip = z.string().max(64);
 const UserAgent = z.string().max(2048);
 const Gclid = z.string().min(1).max(512);
+/** Order and lead values in minor or major units alike; far beyond any real order, within what DynamoDB stores. */
+const Money = storableNumber(0, 1e15);
 
 export const EventBody = z
   .object({
@@ -19,13 +21,13 @@ export const EventBody = z
     data: z
       .object({
         userAgent: UserAgent.optional(),
-        scrollDepth: z.number().min(0).max(100).optional(),
-        timeOnPage: z.number().min(0).max(86_400_000).optional(),
-        value: z.number().min(0).optional(),
+        scrollDepth: storableNumber(0, 100).optional(),
+        timeOnPage: storableNumber(0, 86_400_000).optional(),
+        value: Money.optional(),
         currency: z.string().max(8).optional(),
         order_id: z.string().max(256).optional(),
       })
-      .catchall(z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+      .catchall(z.union([z.string().max(1024), storableNumber(-1e15, 1e15), z.boolean(), z.null()]))
       .optional(),
   })
   .meta({ id: 'EventRequest' });
@@ -62,9 +64,9 @@ export const BeaconBody = z
   .object({
     tracking_key: z.string().max(256).optional(),
     click_id: ClickId,
-    time_on_page: z.number().min(0).max(86_400).optional(),
-    scroll_depth: z.number().min(0).max(100).optional(),
-    mouse_entropy: z.number().min(0).max(1_000_000).optional(),
+    time_on_page: storableNumber(0, 86_400).optional(),
+    scroll_depth: storableNumber(0, 100).optional(),
+    mouse_entropy: storableNumber(0, 1_000_000).optional(),
     honeypot: z.boolean().optional(),
     touch: z.boolean().optional(),
   })
@@ -75,7 +77,7 @@ export const ConversionBody = z
     gclid: Gclid.optional(),
     click_id: ClickId.optional(),
     click_token: ClickToken.optional(),
-    value: z.number().min(0).optional(),
+    value: Money.optional(),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/)
