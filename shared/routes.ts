@@ -45,6 +45,16 @@ export interface RouteDef {
 
 export type QueueName = 'beacons' | 'conversions' | 'exports';
 
+/** Request headers a landing page may send to `browser` routes (CORS), on AWS and locally alike. */
+export const browserRequestHeaders = [
+  'content-type',
+  'x-api-key',
+  'x-app-key',
+  'x-app-secret',
+  'authorization',
+  'idempotency-key',
+] as const;
+
 export interface QueueConsumerDef {
   readonly queue: QueueName;
   readonly handler: string;

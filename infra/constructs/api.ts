@@ -30,6 +30,7 @@ import packageJson from '../../package.json';
 import { ENV } from '../../shared/config/env';
 import { plans } from '../../shared/plans';
 import {
+  browserRequestHeaders,
   type QueueConsumerDef,
   type QueueConsumerId,
   type QueueName,
@@ -94,7 +95,6 @@ const INTEL_PREFIX = 'intel/';
 const API_TIMEOUT = Duration.seconds(10);
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 const DEFAULT_SCHEDULE_TIMEOUT_SECONDS = 60;
-const BROWSER_HEADERS = ['content-type', 'x-api-key', 'x-app-key', 'x-app-secret', 'authorization'];
 
 /**
  * The REST API, one Lambda per route of shared/routes.ts, the authorizer, the queue consumers and the
@@ -207,7 +207,7 @@ export class ClicksieveApi extends Construct {
         preflightPaths.add(route.path);
         resource.addCorsPreflight({
           allowOrigins: Cors.ALL_ORIGINS,
-          allowHeaders: BROWSER_HEADERS,
+          allowHeaders: [...browserRequestHeaders],
           allowMethods: browserMethodsAt(route.path),
           maxAge: Duration.hours(1),
         });

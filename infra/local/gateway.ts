@@ -15,7 +15,7 @@ import {
   serverError,
   unauthorized,
 } from '../../shared/http/errors';
-import { type RouteDef, type RouteId, routes } from '../../shared/routes';
+import { browserRequestHeaders, type RouteDef, type RouteId, routes } from '../../shared/routes';
 import { HandlerMissingError, handlerExists, invoke, loadHandler } from './lambda';
 import { UsagePlans } from './usagePlans';
 
@@ -369,8 +369,7 @@ function preflight(req: IncomingMessage, res: ServerResponse, methods: string[])
   res.writeHead(204, {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Methods': methods.join(','),
-    'Access-Control-Allow-Headers':
-      req.headers['access-control-request-headers'] ?? 'content-type,x-api-key,x-app-key,x-app-secret,authorization',
+    'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? browserRequestHeaders.join(','),
     'Access-Control-Max-Age': '600',
   });
   res.end();
@@ -378,7 +377,7 @@ function preflight(req: IncomingMessage, res: ServerResponse, methods: string[])
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'content-type,x-api-key,x-app-key,x-app-secret,authorization',
+  'Access-Control-Allow-Headers': browserRequestHeaders.join(','),
   'Access-Control-Allow-Methods': 'GET,POST,PUT,OPTIONS',
 };
 

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { z } from 'zod';
 import { authenticate, type Principal } from '../auth/principal';
 import { logger } from '../observability';
-import type { RouteDef } from '../routes';
+import { browserRequestHeaders, type RouteDef } from '../routes';
 import { MAX_BODY_BYTES } from './bodyLimit';
 import { ApiError, invalidRequest, payloadTooLarge, serverError, unsupportedMediaType } from './errors';
 import { type MeteredError, meterRequest, type RateLimitState, rateLimitHeaders } from './rateLimit';
@@ -36,7 +36,7 @@ export interface ApiResult {
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'content-type,x-api-key,x-app-key,x-app-secret,authorization',
+  'Access-Control-Allow-Headers': browserRequestHeaders.join(','),
   'Access-Control-Allow-Methods': 'GET,POST,PUT,OPTIONS',
 };
 
