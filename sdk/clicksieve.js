@@ -3,7 +3,7 @@
  *
  *   <script src="/clicksieve.js"
  *           data-key="pk_…"
- *           data-endpoint="https://<api-id>.execute-api.<region>.amazonaws.com/prod"></script>
+ *           data-endpoint="https://<api-id>.execute-api.<region>.amazonaws.com/prod">  (then the closing script tag)
  *
  * On load it reads `gclid` and `click_token` from the URL, POSTs /v1/click with the public key
  * and keeps the click id. While the visitor stays it measures dwell time, scroll depth, pointer
@@ -119,8 +119,10 @@
     const beacon = JSON.stringify({
       tracking_key: key,
       click_id: state.clickId,
-      time_on_page: Math.round((Date.now() - state.start) / 100) / 10,
-      scroll_depth: state.maxScroll,
+      // The API takes at most a day (a tab left open longer would lose the whole beacon).
+      time_on_page: Math.min(86400, Math.round((Date.now() - state.start) / 100) / 10),
+      // A page that fits the window was seen whole without a scroll event.
+      scroll_depth: Math.max(state.maxScroll, scrollDepth()),
       mouse_entropy: entropy(),
       honeypot: state.honeypot,
       touch: state.touch,
@@ -129,7 +131,9 @@
     // text/plain keeps sendBeacon a CORS "simple" request (no preflight); the API accepts it on this route.
     if (navigator.sendBeacon?.(url, new Blob([beacon], { type: 'text/plain' }))) return true;
     if (window.fetch) {
-      window.fetch(url, { method: 'POST', body: beacon, keepalive: true, headers: { 'content-type': 'text/plain' } });
+      window
+        .fetch(url, { method: 'POST', body: beacon, keepalive: true, headers: { 'content-type': 'text/plain' } })
+        .catch(() => undefined);
       return true;
     }
     return false;
