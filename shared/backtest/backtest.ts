@@ -21,6 +21,7 @@ import {
   velocityCountersFor,
   verdictFrom,
 } from '../scoring';
+import { type ClickTokenCheck, verifyClickToken } from '../tokens';
 import type { LogLine, ScoredClick } from './logLine';
 
 /**
@@ -31,9 +32,12 @@ import type { LogLine, ScoredClick } from './logLine';
  * re-scoring horizon (default 24 h of event time): once the log's clock is past a click's time plus
  * the horizon, its verdict is computed from the final totals of its windows and it is written.
  * Output stays in input order (a click waits behind earlier ones), and memory holds only the clicks
- * inside the horizon plus live counters. Beacons and conversions arriving after the horizon are
- * counted as late and ignored; so are gclid and token counters looking backwards (the first click of
- * a gclid stays the genuine one). Click tokens are not verified offline (no signing key).
+ * inside the horizon plus live counters. Beacons and conversions that match no click still inside the
+ * horizon are counted as unmatched and ignored. gclid and token counters never look backwards: the
+ * first click of a gclid or a token stays the genuine one.
+ *
+ * Click tokens are verified as the service does (the property's derived key, expected property) but
+ * against the line's own timestamp, when `tokenKeyFor` is given; without it they are counted, not judged.
  */
 export interface BacktestOptions {
   readonly configFor: (propertyId: string) => EngineConfig;
@@ -41,6 +45,26 @@ export interface BacktestOptions {
   readonly horizonMs?: number;
   /** How often (event time) each property's source-quality snapshot is recomputed, as the scheduled job would. */
   readonly sourceQualityEveryMs?: number;
+  /** The property's click-token signing key (shared/auth/signingKey); absent: tokens are not verified. */
+  readonly tokenKeyFor?: (propertyId: string) => Buffer;
+}
+
+export interface TokenSummary {
+  /** Clicks that carried a `click_token`. */
+  seen: number;
+  /** False when no signing key was given: the token rules could not fire. */
+  verified: boolean;
+  invalid: number;
+  /** Of the invalid, those whose MAC did not match: all of them points at a wrong secret. */
+  badSignature: number;
+  expired: number;
+  /** Clicks whose token had been used before (click_token_replay at click time). */
+  replayed: number;
+}
+
+export interface SkippedLine {
+  readonly line: number;
+  readonly reason: string;
 }
 
 export interface BacktestSummary {
@@ -49,7 +73,10 @@ export interface BacktestSummary {
   beacons: number;
   conversions: number;
   skipped: number;
-  late: number;
+  /** The first few skipped lines, for the report. */
+  skippedLines: SkippedLine[];
+  unmatched: number;
+  tokens: TokenSummary;
   atClick: Record<Label, number>;
   final: Record<Label, number>;
   rules: Record<string, number>;
@@ -79,6 +106,7 @@ interface PropertyFeedback {
 /** Counters whose later growth must not reach back to earlier clicks. */
 const FORWARD_ONLY: ReadonlySet<CounterName> = new Set(['gclid', 'token_uses']);
 const HOUR = 3_600_000;
+export const SKIPPED_LINES_KEPT = 10;
 
 export class Backtest {
   readonly summary: BacktestSummary = {
@@ -87,7 +115,9 @@ export class Backtest {
     beacons: 0,
     conversions: 0,
     skipped: 0,
-    late: 0,
+    skippedLines: [],
+    unmatched: 0,
+    tokens: { seen: 0, verified: false, invalid: 0, badSignature: 0, expired: 0, replayed: 0 },
     atClick: { CLEAN: 0, SUSPICIOUS: 0, FRAUD: 0 },
     final: { CLEAN: 0, SUSPICIOUS: 0, FRAUD: 0 },
     rules: {},
@@ -108,6 +138,7 @@ export class Backtest {
   ) {
     this.horizonMs = options.horizonMs ?? 24 * HOUR;
     this.sourceQualityEveryMs = options.sourceQualityEveryMs ?? HOUR;
+    this.summary.tokens.verified = options.tokenKeyFor !== undefined;
   }
 
   /** Clicks held back until nothing later can change them. */
@@ -115,21 +146,24 @@ export class Backtest {
     return this.queue.length - this.head;
   }
 
-  push(line: LogLine): void {
+  /** `lineNumber` (1-based, in the input) names clicks that carry no click_id. */
+  push(line: LogLine, lineNumber?: number): void {
     this.summary.lines++;
     const at = Date.parse(line.timestamp);
     // Event time only moves forward: a slightly out-of-order line is scored at the clock's time.
     if (at > this.clock) this.clock = at;
-    if (line.type === 'click') this.click(line);
+    if (line.type === 'click') this.click(line, at, lineNumber ?? this.summary.lines);
     else if (line.type === 'beacon') this.beacon(line);
     else this.conversion(line);
     this.flush(this.clock);
   }
 
-  /** Counts a line that could not be parsed. */
-  skip(): void {
+  /** Counts a line that could not be read; the first few are kept with their reason. */
+  skip(lineNumber: number, reason: string): void {
     this.summary.lines++;
     this.summary.skipped++;
+    if (this.summary.skippedLines.length < SKIPPED_LINES_KEPT)
+      this.summary.skippedLines.push({ line: lineNumber, reason });
   }
 
   /** End of log: every remaining click is final. */
@@ -137,9 +171,10 @@ export class Backtest {
     this.flush(Number.POSITIVE_INFINITY);
   }
 
-  private click(line: Extract<LogLine, { type: 'click' }>): void {
+  private click(line: Extract<LogLine, { type: 'click' }>, at: number, lineNumber: number): void {
     this.summary.clicks++;
-    const clickId = line.click_id ?? `clk_line${this.summary.lines}`;
+    const clickId = line.click_id ?? `clk_line${lineNumber}`;
+    const token = line.click_token === undefined ? undefined : this.checkToken(line.property, line.click_token, at);
     const facts = clickFacts(
       {
         propertyId: line.property,
@@ -148,6 +183,7 @@ export class Backtest {
         ...(line.gclid !== undefined ? { gclid: line.gclid } : {}),
         ...(line.page_url !== undefined ? { pageUrl: line.page_url } : {}),
         ...(line.visitor_id !== undefined ? { visitorId: line.visitor_id } : {}),
+        ...(token !== undefined ? { token } : {}),
       },
       this.options.intel,
     );
@@ -156,6 +192,7 @@ export class Backtest {
     const sources = this.sourceQuality(line.property, facts.sources);
     const atClick = scoreClick(this.options.configFor(line.property), facts, values, sources);
     this.summary.atClick[atClick.label]++;
+    if ((values.token_uses ?? 0) > 1) this.summary.tokens.replayed++;
     const pending: PendingClick = {
       clickId,
       propertyId: line.property,
@@ -172,11 +209,26 @@ export class Backtest {
     if (facts.gclid !== undefined) this.byGclid.set(facts.gclid, pending);
   }
 
+  /** The live path's check (derived key, bound property), at the line's own time rather than the clock's. */
+  private checkToken(propertyId: string, token: string, at: number): ClickTokenCheck | undefined {
+    const tokens = this.summary.tokens;
+    tokens.seen++;
+    const keyFor = this.options.tokenKeyFor;
+    if (keyFor === undefined) return undefined;
+    const check = verifyClickToken(keyFor(propertyId), token, at, propertyId);
+    if (check.status === 'expired') tokens.expired++;
+    else if (check.status === 'invalid') {
+      tokens.invalid++;
+      if (check.reason === 'signature') tokens.badSignature++;
+    }
+    return check;
+  }
+
   private beacon(line: Extract<LogLine, { type: 'beacon' }>): void {
     this.summary.beacons++;
     const pending = this.byClickId.get(line.click_id);
     if (pending === undefined) {
-      this.summary.late++;
+      this.summary.unmatched++;
       return;
     }
     pending.behaviour = {
@@ -194,7 +246,7 @@ export class Backtest {
       (line.click_id !== undefined ? this.byClickId.get(line.click_id) : undefined) ??
       (line.gclid !== undefined ? this.byGclid.get(line.gclid) : undefined);
     if (pending === undefined || pending.converted === true) {
-      this.summary.late++;
+      this.summary.unmatched++;
       return;
     }
     pending.converted = true;
@@ -221,7 +273,8 @@ export class Backtest {
   }
 
   private finalize(click: PendingClick): void {
-    this.byClickId.delete(click.clickId);
+    // A click_id repeated in the log must not drop the later click's entry.
+    if (this.byClickId.get(click.clickId) === click) this.byClickId.delete(click.clickId);
     const gclid = click.facts.gclid;
     if (gclid !== undefined && this.byGclid.get(gclid) === click) this.byGclid.delete(gclid);
 

@@ -4,52 +4,146 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
+import { z } from 'zod';
+import { deriveSigningKey } from '../auth/signingKey';
 import { loadIntelSnapshot } from '../intel/lookup';
-import { PropertyConfig } from '../schemas/properties';
+import { PropertyConfig, type PropertyConfigInput } from '../schemas/properties';
 import { engineConfigFrom } from '../scoring';
-import { Backtest, type BacktestSummary } from './backtest';
+import { Backtest, type BacktestSummary, SKIPPED_LINES_KEPT, type TokenSummary } from './backtest';
 import { LogLine } from './logLine';
 
-const USAGE = `usage: clicksieve backtest --input clicks.ndjson --output scores.ndjson
-  [--config property-config.json]   thresholds, weights, allowlist to try (PropertyConfig JSON)
-  [--horizon-hours 24]              how long after a click its beacons, conversions and later clicks still count
-  [--intel shared/intel/snapshot/ipintel.bin]`;
+const USAGE = `usage: clicksieve backtest --input log.ndjson --output scores.ndjson [options]
+
+Replays a log of clicks, beacons and conversions (NDJSON, one event per line, in time order; the
+fields of API.md "Offline backtest") through the scoring engine in event time, with in-memory
+counters, and writes one line per click, in input order:
+  { click_id, score_at_click, label_at_click, score, label, reasons }
+score_at_click/label_at_click: what POST /v1/click would have answered at that moment.
+score/label/reasons: the verdict once the click's beacons, conversions and later clicks are known.
+
+options:
+  --input <file>            the log to replay (required)
+  --output <file>           where the scores are written (required; replaced)
+  --config <file>           property configuration to try on every property (PropertyConfig JSON:
+                            thresholds, rule weights, allowlist, monitor mode); default: the defaults
+  --horizon-hours <n>       how long after a click its beacons, conversions and later clicks still
+                            count (default 24); memory holds the clicks of this much event time
+  --token-secret <secret>   the deployment's click-token signing master secret: TOKEN_SIGNING_KEY (hex)
+                            locally, the TokenSigningKey secret's value on AWS. Prefer the environment
+                            variable CLICKSIEVE_TOKEN_SECRET: arguments show in ps and shell history.
+                            Without it, click tokens are counted but not verified, so
+                            click_token_invalid / _expired / _replay cannot fire.
+  --intel <file>            IP intelligence snapshot (default: the bundled one)
+  -h, --help                this text
+
+A line that is not JSON or not a valid click, beacon or conversion is skipped: the summary counts
+them and lists the first ${SKIPPED_LINES_KEPT} with their line numbers. A progress bar is drawn on stderr when stderr
+is a terminal; the summary (lines, counts per band at click and final, top rules) goes to stderr.
+Exit status: 0 done, 1 error or no readable line, 2 usage error.`;
 
 const DEFAULT_INTEL = path.join(__dirname, '..', 'intel', 'snapshot', 'ipintel.bin');
+export const TOKEN_SECRET_ENV = 'CLICKSIEVE_TOKEN_SECRET';
 
-export async function main(argv: string[]): Promise<number> {
+class UsageError extends Error {}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'backtest') {
-    process.stderr.write(`${USAGE}\n`);
-    return command === undefined || command === '--help' ? 0 : 2;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
+  try {
+    if (command !== 'backtest') throw new UsageError(`unknown command '${command}'`);
+    return await backtestCommand(rest, env);
+  } catch (error) {
+    if (!(error instanceof UsageError) && !isParseArgsError(error)) throw error;
+    process.stderr.write(`clicksieve: ${(error as Error).message}\n(clicksieve backtest --help lists the options)\n`);
+    return 2;
+  }
+}
+
+async function backtestCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
-    args: rest,
+    args,
     options: {
       input: { type: 'string' },
       output: { type: 'string' },
       config: { type: 'string' },
       'horizon-hours': { type: 'string', default: '24' },
+      'token-secret': { type: 'string' },
       intel: { type: 'string', default: DEFAULT_INTEL },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
+    allowPositionals: false,
   });
-  const horizonHours = Number(values['horizon-hours']);
-  if (values.input === undefined || values.output === undefined || !(horizonHours > 0)) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
-  const config = engineConfigFrom(
-    values.config === undefined ? undefined : PropertyConfig.parse(JSON.parse(readFileSync(values.config, 'utf8'))),
-  );
+  const { input, output } = values;
+  if (input === undefined || output === undefined) throw new UsageError('--input and --output are required');
+  const horizonHours = Number(values['horizon-hours']);
+  if (!(horizonHours > 0)) throw new UsageError('--horizon-hours must be a positive number');
+  if (path.resolve(input) === path.resolve(output)) throw new UsageError('--output must not be the input file');
+  const secret = values['token-secret'] ?? (env[TOKEN_SECRET_ENV] || undefined);
+  const tokenKeyFor = secret === undefined ? undefined : signingKeysFrom(tokenMasterFrom(secret));
+
+  const config = engineConfigFrom(values.config === undefined ? undefined : readConfig(values.config));
   const intel = loadIntelSnapshot(readFileSync(values.intel));
   const summary = await runBacktest({
-    input: values.input,
-    output: values.output,
-    backtest: { configFor: () => config, intel, horizonMs: horizonHours * 3_600_000 },
+    input,
+    output,
+    backtest: {
+      configFor: () => config,
+      intel,
+      horizonMs: horizonHours * 3_600_000,
+      ...(tokenKeyFor !== undefined ? { tokenKeyFor } : {}),
+    },
   });
   process.stderr.write(formatSummary(summary));
+  if (summary.lines > 0 && summary.skipped === summary.lines) {
+    process.stderr.write(`clicksieve: no line of ${input} could be read\n`);
+    return 1;
+  }
   return 0;
+}
+
+function readConfig(file: string): PropertyConfigInput {
+  const parsed = PropertyConfig.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new UsageError(`--config ${file}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+// By code, not class: node:util throws TypeErrors, and jest runs code in another realm.
+const isParseArgsError = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+
+/**
+ * The master as the service reads it (shared/auth/signingKey): hex digits are the bytes they encode
+ * (TOKEN_SIGNING_KEY, or a hex secret), any other secret string its UTF-8 bytes (the generated
+ * Secrets Manager value).
+ */
+export function tokenMasterFrom(secret: string): Buffer {
+  const text = secret.trim();
+  if (/^(?:[0-9a-f]{2}){16,}$/i.test(text)) return Buffer.from(text, 'hex');
+  if (text.length >= 32) return Buffer.from(text, 'utf8');
+  throw new UsageError('--token-secret must be at least 32 hex digits, or the signing secret string as stored');
+}
+
+/** Per-property keys derived exactly as the service does, once per property. */
+function signingKeysFrom(master: Buffer): (propertyId: string) => Buffer {
+  const keys = new Map<string, Buffer>();
+  return (propertyId) => {
+    let key = keys.get(propertyId);
+    if (key === undefined) {
+      key = deriveSigningKey(master, propertyId);
+      keys.set(propertyId, key);
+    }
+    return key;
+  };
 }
 
 export async function runBacktest(args: {
@@ -58,11 +152,14 @@ export async function runBacktest(args: {
   backtest: ConstructorParameters<typeof Backtest>[0];
   progress?: boolean;
 }): Promise<BacktestSummary> {
+  // Stat first: a missing input must fail before the output file is created or truncated.
+  const { size } = await stat(args.input);
   const input = createReadStream(args.input);
   const out = createWriteStream(args.output);
   const showProgress = args.progress ?? process.stderr.isTTY === true;
-  const { size } = await stat(args.input);
-  const bar = showProgress ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {clicks} clicks' }) : undefined;
+  const bar = showProgress
+    ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {clicks} clicks', stream: process.stderr })
+    : undefined;
   bar?.start(size, 0, { clicks: 0 });
 
   let buffered: string[] = [];
@@ -78,15 +175,16 @@ export async function runBacktest(args: {
   };
 
   let bytes = 0;
+  let lineNumber = 0;
   for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    lineNumber++;
     bytes += Buffer.byteLength(raw) + 1;
     if (raw.trim() === '') continue;
     const parsed = parseLine(raw);
-    if (parsed === undefined) backtest.skip();
-    else backtest.push(parsed);
+    if (typeof parsed === 'string') backtest.skip(lineNumber, parsed);
+    else backtest.push(parsed, lineNumber);
     if (buffered.length >= 1024) await drain();
-    if (bar !== undefined && backtest.summary.lines % 2048 === 0)
-      bar.update(bytes, { clicks: backtest.summary.clicks });
+    if (bar !== undefined && lineNumber % 2048 === 0) bar.update(bytes, { clicks: backtest.summary.clicks });
   }
   backtest.finish();
   await drain();
@@ -96,13 +194,18 @@ export async function runBacktest(args: {
   return backtest.summary;
 }
 
-function parseLine(raw: string): LogLine | undefined {
+/** The line, or why it cannot be read. */
+function parseLine(raw: string): LogLine | string {
+  let json: unknown;
   try {
-    const result = LogLine.safeParse(JSON.parse(raw));
-    return result.success ? result.data : undefined;
+    json = JSON.parse(raw);
   } catch {
-    return undefined;
+    return 'not JSON';
   }
+  const result = LogLine.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  return issue === undefined ? 'invalid' : `${issue.path.join('.') || 'line'}: ${issue.message}`;
 }
 
 export function formatSummary(s: BacktestSummary): string {
@@ -112,14 +215,36 @@ export function formatSummary(s: BacktestSummary): string {
   const top = Object.entries(s.rules)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
-    .map(([rule, n]) => `  ${rule.padEnd(24)} ${n}`)
+    .map(([rule, n]) => `  ${rule.padEnd(24)} ${String(n).padStart(8)} (${pct(n)}%)`)
     .join('\n');
+  const skipped = s.skippedLines.map((l) => `  line ${l.line}: ${l.reason}`);
+  if (s.skipped > s.skippedLines.length) skipped.push(`  … and ${s.skipped - s.skippedLines.length} more`);
   return [
-    `lines ${s.lines}: ${s.clicks} clicks, ${s.beacons} beacons, ${s.conversions} conversions, ${s.skipped} unreadable, ${s.late} after the horizon`,
+    `lines ${s.lines}: ${s.clicks} clicks, ${s.beacons} beacons, ${s.conversions} conversions, ${s.skipped} skipped`,
+    ...(s.skipped > 0 ? ['skipped lines (not read):', ...skipped] : []),
+    ...(s.unmatched > 0
+      ? [`${s.unmatched} beacons/conversions matched no click (unknown, already converted, or past the horizon)`]
+      : []),
+    ...formatTokens(s.tokens),
     `at click: ${band(s.atClick)}`,
     `final:    ${band(s.final)}`,
-    'top rules (final verdicts):',
+    'top rules (final verdicts, share of clicks):',
     top === '' ? '  (none)' : top,
     '',
   ].join('\n');
+}
+
+function formatTokens(t: TokenSummary): string[] {
+  if (t.seen === 0) return [];
+  if (!t.verified) {
+    return [
+      `click tokens: ${t.seen} seen, not verified (no --token-secret / ${TOKEN_SECRET_ENV}): click_token_* rules did not fire`,
+    ];
+  }
+  const lines = [
+    `click tokens: ${t.seen} seen, ${t.invalid} invalid, ${t.expired} expired at their click, ${t.replayed} replayed`,
+  ];
+  if (t.badSignature === t.seen)
+    lines.push('  every token failed its signature check: is the token secret the deployment’s?');
+  return lines;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClickToken } from '../schemas/common';
 
 /** One line of a backtest log (API.md "Offline backtest"): the POST /v1/click fields plus time and property. */
 const Base = { timestamp: z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'not a date'), property: z.string() };
@@ -15,6 +16,7 @@ export const LogLine = z.discriminatedUnion('type', [
     referrer: Text.optional(),
     click_id: Text.optional(),
     visitor_id: Text.optional(),
+    click_token: ClickToken.optional(),
   }),
   z.object({
     type: z.literal('conversion'),

@@ -93,7 +93,8 @@ describe('offline backtest', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(scored.map((s) => s.click_id)).toEqual(clickIds);
-    expect(summary).toMatchObject({ clicks: clickIds.length, skipped: 1, late: 0, conversions: 30 });
+    expect(summary).toMatchObject({ clicks: clickIds.length, skipped: 1, unmatched: 0, conversions: 30 });
+    expect(summary.skippedLines).toEqual([{ line: lines.length, reason: 'timestamp: not a date' }]);
 
     const byId = new Map(scored.map((s) => [s.click_id, s]));
     expect(byId.get('clk_bot')).toMatchObject({ label_at_click: 'FRAUD', label: 'FRAUD' });
