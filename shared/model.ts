@@ -1,3 +1,5 @@
+import type { ClickSignals } from './scoring/scoreClick';
+
 /**
  * The records the live path writes and reporting reads. The engine (shared/scoring) decides;
  * these are what gets stored of its decisions.
@@ -71,6 +73,8 @@ export interface ClickRecord {
   /** The current verdict (after beacons, conversions, later clicks). */
   readonly current: Outcome;
   readonly reasons: readonly ReasonEntry[];
+  /** The engine's signals, so beacons and conversions re-score the click without the request. */
+  readonly signals?: ClickSignals;
   readonly beaconAt?: number;
   readonly convertedAt?: number;
 }

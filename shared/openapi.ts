@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { version as packageVersion } from '../package.json';
 import { ENV, optionalEnv } from './config/env';
 import { MAX_BODY_BYTES } from './http/bodyLimit';
+import { MAX_IDEMPOTENCY_KEY } from './http/idempotencyKey';
 import { type CredentialKind, type RouteDef, routes } from './routes';
 import { ErrorBodySchema } from './schemas/common';
 
@@ -34,6 +35,8 @@ export const DECISIONS = [
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
     'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
   'Secrets are stored only as SHA-256 hashes and compared in constant time; they are shown once, at creation or rotation.',
+  `POST /v1/click and POST /v1/events take an \`Idempotency-Key\` header (1 to ${MAX_IDEMPOTENCY_KEY} characters): ` +
+    'a retry with the same key is recorded once and gets the first answer (for a click, its at-click verdict), however late.',
 ];
 
 const SECURITY_SCHEMES = {
@@ -46,6 +49,14 @@ const SECURITY_SCHEMES = {
 } as const;
 
 type SchemeName = keyof typeof SECURITY_SCHEMES;
+
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Retries carrying the same key are recorded once and get the first answer.',
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY },
+};
 
 const ERROR_RESPONSES: Record<number, string> = {
   400: 'INVALID_REQUEST: malformed JSON or failed validation; `details.fields` names the fields',
@@ -150,6 +161,11 @@ function describe(route: RouteDef): string {
     lines.push('Another property’s id answers 403 FORBIDDEN whether or not it exists (admin: 404 when unknown).');
   }
   if (route.textPlainBody) lines.push('The body may be sent as `text/plain` (navigator.sendBeacon).');
+  if (route.idempotencyKey) {
+    lines.push(
+      'With an `Idempotency-Key` header, retries carrying the same key are recorded once and get the first answer.',
+    );
+  }
   return lines.join(' ');
 }
 
@@ -175,7 +191,11 @@ function operation(routeId: string, route: RouteDef, refs: { bodyRef: (schema: z
     summary: route.summary,
     description: describe(route),
     tags: [route.tag],
-    parameters: [...parameters(route.params, 'path', route.path), ...queryParams],
+    parameters: [
+      ...parameters(route.params, 'path', route.path),
+      ...queryParams,
+      ...(route.idempotencyKey ? [IDEMPOTENCY_KEY_PARAMETER] : []),
+    ],
     ...(route.body
       ? {
           requestBody: {

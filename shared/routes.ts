@@ -33,6 +33,8 @@ export interface RouteDef {
   readonly queryToken?: boolean;
   /** Accepts `text/plain` too (navigator.sendBeacon sends JSON that way). */
   readonly textPlainBody?: boolean;
+  /** Honours an `Idempotency-Key` header: retries carrying the same key are recorded once. */
+  readonly idempotencyKey?: boolean;
   /** Sends the queue name the handler publishes to (grant + env var). */
   readonly publishes?: readonly QueueName[];
   /** Needs the exports/rollups bucket. */
@@ -164,6 +166,7 @@ export const routes = {
     body: ingestion.EventBody,
     success: { status: 200, schema: ingestion.EventAccepted },
     browser: true,
+    idempotencyKey: true,
     publishes: ['conversions'],
     intel: true,
   },
@@ -177,6 +180,7 @@ export const routes = {
     body: ingestion.ClickBody,
     success: { status: 200, schema: ingestion.ClickVerdict },
     browser: true,
+    idempotencyKey: true,
     intel: true,
   },
   beacon: {

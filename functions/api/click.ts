@@ -1,9 +1,11 @@
 import { apiHandler } from '../../shared/http/apiHandler';
+import { idempotencyKeyOf } from '../../shared/http/idempotencyKey';
 import { ingestionDeps, propertyOf, recordClick } from '../../shared/ingestion';
 import { routes } from '../../shared/routes';
 
 export const handler = apiHandler(routes.click, async (req) => {
   const { body } = req;
+  const idempotencyKey = idempotencyKeyOf(req.headers);
   const answer = await recordClick(ingestionDeps(), {
     kind: req.principal.kind,
     propertyId: propertyOf(req.principal),
@@ -16,6 +18,7 @@ export const handler = apiHandler(routes.click, async (req) => {
     ...(body.page_url !== undefined ? { pageUrl: body.page_url } : {}),
     ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
     ...(body.visitor_id !== undefined ? { visitorId: body.visitor_id } : {}),
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
   });
   return { body: answer };
 });

@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import type { ClickSignals } from '../scoring/scoreClick';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
 
@@ -23,6 +24,7 @@ export interface StoredClick extends ClickRecord {
 export interface ClickPatch {
   readonly beaconAt?: number;
   readonly convertedAt?: number;
+  readonly signals?: ClickSignals;
 }
 
 /** Someone else re-scored the click since it was read: read again and recompute. */

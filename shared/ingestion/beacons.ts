@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ClickPatch, StoredClick } from '../decisions';
+import type { StoredClick } from '../decisions';
 import { logger } from '../observability';
-import type { BehaviourInput, ClickSignals } from '../scoring/scoreClick';
+import type { BehaviourInput } from '../scoring/scoreClick';
 import { allWritten } from './clicks';
 import { canonicalJson } from './events';
 import type { BeaconMessage } from './messages';
-import type { IngestionDeps, ScoredClickRecord } from './ports';
+import type { IngestionDeps } from './ports';
 
 export interface BeaconRequest {
   readonly propertyId: string;
@@ -67,7 +67,7 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
   let found: StoredClick | undefined;
   const result = await deps.decisions.ledger.rescoreClick(message.clickId, property.timezone, (click) => {
     found = click;
-    const signals = (click as Partial<ScoredClickRecord>).signals;
+    const signals = click.signals;
     // Another property's click, or a click stored without signals: nothing this beacon may change.
     if (click.propertyId !== message.propertyId || !signals) return undefined;
     // The same beacon applied by an earlier attempt that crashed before completing its claim.
@@ -80,8 +80,7 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
       behaviour: message.behaviour,
     });
     // The signals with this behaviour are kept, so a later conversion re-scores from them.
-    const patch: ClickPatch & { signals: ClickSignals } = { beaconAt: message.receivedAt, signals: next };
-    return { next: outcome, reasons, patch };
+    return { next: outcome, reasons, patch: { beaconAt: message.receivedAt, signals: next } };
   });
   if (!result) {
     if (!found || found.propertyId !== message.propertyId) {

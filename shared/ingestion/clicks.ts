@@ -1,9 +1,11 @@
-import { invalidRequest, unauthorized } from '../http/errors';
+import { createHash } from 'node:crypto';
+import { conflict, invalidRequest, unauthorized } from '../http/errors';
 import { newId } from '../ids';
+import type { ClickRecord } from '../model';
 import type { CredentialKind } from '../routes';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
-import type { IngestionDeps, PropertyView, ScoredClickRecord } from './ports';
+import type { IngestionDeps, PropertyView } from './ports';
 
 export interface ClickRequest {
   readonly kind: CredentialKind;
@@ -18,6 +20,8 @@ export interface ClickRequest {
   readonly pageUrl?: string;
   readonly clickToken?: string;
   readonly visitorId?: string;
+  /** `Idempotency-Key` header: retries carrying the same key are one click whatever the timing. */
+  readonly idempotencyKey?: string;
 }
 
 export interface ClickAnswer {
@@ -26,7 +30,7 @@ export interface ClickAnswer {
   readonly action: 'allow' | 'flag' | 'block';
   readonly click_id: string;
   readonly visitor_id: string;
-  readonly reasons: ScoredClickRecord['reasons'];
+  readonly reasons: ClickRecord['reasons'];
 }
 
 export async function loadProperty(deps: IngestionDeps, propertyId: string): Promise<PropertyView> {
@@ -42,6 +46,11 @@ export async function loadProperty(deps: IngestionDeps, propertyId: string): Pro
  * ONE parallel round of writes — the click with its rollup (one transaction), the visitor, the address's
  * reputation, and the gclid / token indexes. Any failed write fails the request (5xx, the caller retries):
  * a 200 always means the click is stored.
+ *
+ * With an `Idempotency-Key` the click id is derived from it: a click already stored under it is answered
+ * again (its at-click verdict) without scoring or writing anything, and the click itself is written first,
+ * so the loser of two racing attempts writes nothing else. A retry after a failed later write therefore
+ * answers the stored click without completing that write.
  */
 export async function recordClick(
   deps: IngestionDeps,
@@ -53,7 +62,11 @@ export async function recordClick(
   if (!address) throw invalidRequest('invalid body: ip', { in: 'body', fields: { ip: 'not an IPv4/IPv6 address' } });
   const property = await loadProperty(deps, request.propertyId);
   const at = deps.now();
-  const clickId = newId('clk_');
+  const clickId = clickIdFor(property.id, request.idempotencyKey);
+  if (request.idempotencyKey !== undefined) {
+    const earlier = await deps.decisions.clicks.getClick(clickId);
+    if (earlier) return storedAnswer(earlier, property.id);
+  }
   const visitorId = request.visitorId ?? newId('vis_');
   const userAgent = request.userAgent ?? request.headerUserAgent;
   const token: ClickTokenCheck | undefined =
@@ -71,7 +84,7 @@ export async function recordClick(
   });
   const { reasons, signals, ...outcome } = verdict;
   const tokenPayload = token !== undefined && token.status !== 'invalid' ? token.payload : undefined;
-  const record: ScoredClickRecord = {
+  const record: ClickRecord = {
     clickId,
     propertyId: property.id,
     visitorId,
@@ -92,8 +105,7 @@ export async function recordClick(
     signals,
   };
 
-  await allWritten([
-    deps.decisions.ledger.recordClick(record, property.timezone),
+  const otherWrites = () => [
     deps.store.touchVisitor({
       visitorId,
       propertyId: property.id,
@@ -114,16 +126,47 @@ export async function recordClick(
       ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000)
       : undefined,
     ...alsoWrite(),
-  ]);
+  ];
+  if (request.idempotencyKey === undefined) {
+    await allWritten([deps.decisions.ledger.recordClick(record, property.timezone), ...otherWrites()]);
+  } else {
+    // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
+    // count it, and this one answers its verdict and writes nothing more.
+    const stored = await deps.decisions.ledger.recordClick(record, property.timezone);
+    if (stored === 'duplicate') return storedAnswer(await deps.decisions.clicks.getClick(clickId), property.id);
+    await allWritten(otherWrites());
+  }
 
+  return answerOf(record);
+}
+
+/**
+ * The click id: random, or derived from the property and the `Idempotency-Key` (like an event id), so a
+ * retried request finds the first attempt's click and another property's key never does.
+ */
+export function clickIdFor(propertyId: string, idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) return newId('clk_');
+  const digest = createHash('sha256').update(`${propertyId}\u0000${idempotencyKey}`).digest('base64url');
+  return `clk_${digest.slice(0, 27)}`;
+}
+
+function answerOf(click: ClickRecord): ClickAnswer {
   return {
-    status: outcome.label.toLowerCase() as ClickAnswer['status'],
-    score: outcome.score,
-    action: outcome.action.toLowerCase() as ClickAnswer['action'],
-    click_id: clickId,
-    visitor_id: visitorId,
-    reasons,
+    status: click.atClick.label.toLowerCase() as ClickAnswer['status'],
+    score: click.atClick.score,
+    action: click.atClick.action.toLowerCase() as ClickAnswer['action'],
+    click_id: click.clickId,
+    visitor_id: click.visitorId,
+    reasons: click.reasons,
   };
+}
+
+/** A retry's answer: the stored click's at-click verdict. */
+function storedAnswer(click: ClickRecord | undefined, propertyId: string): ClickAnswer {
+  // Not readable yet right after a racing attempt's write: the caller retries, as for a busy event.
+  if (!click) throw conflict('this click is being recorded by an earlier request; retry shortly');
+  if (click.propertyId !== propertyId) throw conflict('this Idempotency-Key belongs to another click');
+  return answerOf(click);
 }
 
 /** Waits for every write of a round (none left running behind an error), then fails with the first error. */

@@ -1,11 +1,10 @@
-import type { ClickPatch, StoredClick } from '../decisions';
+import type { StoredClick } from '../decisions';
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
-import type { ClickSignals } from '../scoring/scoreClick';
 import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty } from './clicks';
 import type { ConversionMessage } from './messages';
-import type { IngestionDeps, PropertyView, ScoredClickRecord } from './ports';
+import type { IngestionDeps, PropertyView } from './ports';
 import type { ConversionRecord } from './store';
 
 export interface ConversionRequest {
@@ -165,11 +164,10 @@ async function rescore(
   let found: StoredClick | undefined;
   const result = await deps.decisions.ledger.rescoreClick(clickId, property.timezone, (click) => {
     found = click;
-    const signals = (click as Partial<ScoredClickRecord>).signals;
+    const signals = click.signals;
     if (click.propertyId !== property.id || !signals || click.convertedAt !== undefined) return undefined;
     const { reasons, signals: next, ...outcome } = deps.scoring.rescoreClick(property, signals, { converted: true });
-    const patch: ClickPatch & { signals: ClickSignals } = { convertedAt: message.receivedAt, signals: next };
-    return { next: outcome, reasons, patch };
+    return { next: outcome, reasons, patch: { convertedAt: message.receivedAt, signals: next } };
   });
   const click = result?.click ?? found;
   if (!click || click.propertyId !== property.id) {

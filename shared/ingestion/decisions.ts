@@ -3,7 +3,7 @@ import type { Action, BotAction, BotLevel, Label, ReasonEntry } from '../model';
 import type { ClickSignals } from '../scoring/scoreClick';
 import { canonicalIp } from './address';
 import { loadProperty } from './clicks';
-import type { IngestionDeps, ScoredClickRecord } from './ports';
+import type { IngestionDeps } from './ports';
 
 /** POST /v1/click-tokens. */
 export async function issueToken(
@@ -45,7 +45,7 @@ export async function decideVisitor(
   const clicks = await Promise.all(clickIds.map((id) => deps.decisions.clicks.getClick(id)));
   const signals = clicks
     .filter((click) => click?.propertyId === property.id)
-    .map((click) => (click as Partial<ScoredClickRecord>).signals)
+    .map((click) => click?.signals)
     .filter((s): s is ClickSignals => s !== undefined);
   const verdict = deps.scoring.scoreVisitor(property, signals, visitor.conversions > 0);
   // A visitor seen only through page views has no click to judge: clean until one says otherwise.

@@ -1,10 +1,10 @@
 import type { IpIntel, IpIntelLookup } from '../intel/types';
 import type { ClickRecord } from '../model';
-import { clickFacts, parseValueTrack } from '../scoring/facts';
+import { clickFacts, parseValueTrack, sourceKeys } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
 import { type VelocityStore, velocityCountersFor } from '../scoring/velocity';
 import type { IpOnlyScore, ScoringPort } from './ports';
-import { type SourceStatsStore, sourceKeys } from './sourceStats';
+import type { SourceStatsStore } from './sourceStats';
 
 export interface EngineScoringDeps {
   readonly velocity: VelocityStore;

@@ -34,11 +34,6 @@ export interface ClickSubmission {
   readonly token?: ClickTokenCheck;
 }
 
-/** A stored click with the engine's signals, so beacons and conversions re-score it without the request. */
-export interface ScoredClickRecord extends ClickRecord {
-  readonly signals: ClickSignals;
-}
-
 /** A visitor as kept under `VIS#<propertyId>#<visitorId>`. */
 export interface VisitorState {
   readonly visitorId: string;

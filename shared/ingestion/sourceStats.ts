@@ -1,5 +1,4 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ValueTrack } from '../model';
 import {
   EMPTY_SOURCE_QUALITY,
   type SourceQuality,
@@ -20,16 +19,6 @@ import {
  */
 export const SOURCE_SHARDS = 8;
 export const SOURCE_QUALITY_CACHE_MS = 5 * 60_000;
-
-/** Same keys as shared/scoring/facts.ts `clickFacts(...).sources`. */
-export function sourceKeys(valueTrack: ValueTrack): string[] {
-  const keys: string[] = [];
-  const campaign = valueTrack.campaignid ?? valueTrack.utm_campaign;
-  if (campaign !== undefined) keys.push(`campaign:${campaign}`);
-  if (valueTrack.placement !== undefined) keys.push(`placement:${valueTrack.placement}`);
-  if (valueTrack.network !== undefined) keys.push(`network:${valueTrack.network}`);
-  return keys;
-}
 
 export interface SourceStatsStore {
   count(propertyId: string, sources: readonly string[], what: 'click' | 'conversion'): Promise<void>;

@@ -144,14 +144,20 @@ const hex = (n: number | undefined): string => (n ?? 0).toString(16);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Traffic-source keys (`campaign:…`, `placement:…`, `network:…`) that conversion feedback counts by. */
+export function sourceKeys(valueTrack: ValueTrack): string[] {
+  const keys: string[] = [];
+  const campaign = valueTrack.campaignid ?? valueTrack.utm_campaign;
+  if (campaign !== undefined) keys.push(`campaign:${campaign}`);
+  if (valueTrack.placement !== undefined) keys.push(`placement:${valueTrack.placement}`);
+  if (valueTrack.network !== undefined) keys.push(`network:${valueTrack.network}`);
+  return keys;
+}
+
 export function clickFacts(input: ClickInput, ipIntel: IpIntelLookup): ClickFacts {
   const { version, subnet } = subnetOf(input.ip);
   const valueTrack = parseValueTrack(input.pageUrl);
-  const sources: string[] = [];
-  if (valueTrack.campaignid !== undefined) sources.push(`campaign:${valueTrack.campaignid}`);
-  else if (valueTrack.utm_campaign !== undefined) sources.push(`campaign:${valueTrack.utm_campaign}`);
-  if (valueTrack.placement !== undefined) sources.push(`placement:${valueTrack.placement}`);
-  if (valueTrack.network !== undefined) sources.push(`network:${valueTrack.network}`);
+  const sources = sourceKeys(valueTrack);
   const token = input.token;
   const tokenCampaign = token === undefined || token.status === 'invalid' ? undefined : token.payload.campaign;
   const campaign = valueTrack.campaignid ?? valueTrack.utm_campaign ?? tokenCampaign;

@@ -15,7 +15,7 @@
 export { type Allowlist, compileAllowlist } from './allowlist';
 export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 export { DEFAULT_BOT_ACTIONS, DEFAULT_THRESHOLDS, type EngineConfig, engineConfigFrom } from './config';
-export { type ClickFacts, type ClickInput, clickFacts, parseValueTrack, subnetOf } from './facts';
+export { type ClickFacts, type ClickInput, clickFacts, parseValueTrack, sourceKeys, subnetOf } from './facts';
 export { type CounterCell, cellValue, InMemoryVelocityStore } from './inMemoryVelocityStore';
 export { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
 export {

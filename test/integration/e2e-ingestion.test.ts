@@ -70,6 +70,24 @@ describe('POST /v1/click', () => {
     expect(from).not.toBe(TOR_IP);
   });
 
+  it('records a click retried with the same Idempotency-Key once, and refuses an over-long key', async () => {
+    const own = await stack.createProperty({ currency: 'VND' });
+    const send = (key: string, from = homeIp()) =>
+      stack.fetchJson('/v1/click', {
+        body: { user_agent: CHROME, gclid: 'e2e-retry', tracking_key: own.publicKey },
+        headers: { 'x-forwarded-for': from, 'idempotency-key': key },
+      });
+    const first = await send('click-retry-1');
+    const retry = await send('click-retry-1');
+    expect(first.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    const stats = await stack.fetchJson(`/v1/property/${own.id}/stats`, { apiKey: own.secretKey });
+    expect(stats.body.totalDecisions).toBe(1);
+    const tooLong = await send('k'.repeat(257));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toMatchObject({ details: { fields: { 'Idempotency-Key': expect.any(String) } } });
+  });
+
   it('answers 401 without a key and 400 naming the field for a bad body', async () => {
     const noKey = await stack.fetchJson('/v1/click', { body: { gclid: 'x' } });
     expect(noKey.status).toBe(401);

@@ -87,6 +87,15 @@ describe('OpenAPI document', () => {
     );
   });
 
+  it('documents the Idempotency-Key header on the routes that honour it', () => {
+    const headerOf = (path: string) =>
+      doc.paths[path]!.post!.parameters.find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+    expect(headerOf('/v1/click')).toMatchObject({ required: false, schema: { maxLength: 256 } });
+    expect(headerOf('/v1/events')).toBeDefined();
+    expect(headerOf('/v1/webhook/conversion')).toBeUndefined();
+    expect(JSON.stringify(doc.info)).toContain('Idempotency-Key');
+  });
+
   it('is built once per container', () => {
     expect(openApiDocument()).toBe(openApiDocument());
   });

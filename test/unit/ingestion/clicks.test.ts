@@ -108,6 +108,58 @@ describe('recordClick', () => {
   });
 });
 
+describe('recordClick with an Idempotency-Key', () => {
+  const keyed = (key: string, over: Partial<Parameters<typeof recordClick>[1]> = {}) =>
+    browserClick({ gclid: 'g-retry', idempotencyKey: key, ...over });
+
+  it('stores a retried click once and answers it again without scoring or counting it twice', async () => {
+    const h = harness();
+    const scored = jest.spyOn(h.deps.scoring, 'scoreClick');
+    const gclidIndexed = jest.spyOn(h.store, 'indexGclid');
+    const first = await recordClick(h.deps, keyed('order-1'));
+    h.clock += 5_000;
+    const retry = await recordClick(h.deps, keyed('order-1', { sourceIp: '81.2.69.161' }));
+
+    expect(retry).toEqual(first);
+    expect(retry.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
+    expect(scored).toHaveBeenCalledTimes(1);
+    expect(gclidIndexed).toHaveBeenCalledTimes(1);
+    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    expect(day.get('2026-06-01')?.clicks).toBe(1);
+    expect(await h.store.getVisitor('prop_a', first.visitor_id, h.clock)).toMatchObject({ clicks: 1 });
+  });
+
+  it('lets the loser of two racing attempts answer the winner’s click and write nothing else', async () => {
+    const h = harness();
+    const touched = jest.spyOn(h.store, 'touchVisitor');
+    const clickWrites = jest.spyOn(h.decisions.ledger, 'recordClick');
+    const [a, b] = await Promise.all([
+      recordClick(h.deps, keyed('order-2', { visitorId: 'vis_race' })),
+      recordClick(h.deps, keyed('order-2', { visitorId: 'vis_race' })),
+    ]);
+
+    expect(b).toEqual(a);
+    expect(clickWrites).toHaveBeenCalledTimes(2);
+    expect(touched).toHaveBeenCalledTimes(1);
+    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    expect(day.get('2026-06-01')?.clicks).toBe(1);
+  });
+
+  it('records clicks under different keys, and the same key of another property, as distinct clicks', async () => {
+    const h = harness();
+    const first = await recordClick(h.deps, keyed('order-3'));
+    const other = await recordClick(h.deps, keyed('order-4', { sourceIp: '81.2.69.161' }));
+    const elsewhere = await recordClick(h.deps, keyed('order-3', { propertyId: 'prop_b' }));
+
+    expect(new Set([first.click_id, other.click_id, elsewhere.click_id]).size).toBe(3);
+    expect(other.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
+    expect(elsewhere.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
+    expect(await h.decisions.clicks.getClick(elsewhere.click_id)).toMatchObject({ propertyId: 'prop_b' });
+    const days = await Promise.all(['prop_a', 'prop_b'].map((id) => h.decisions.rollups.readDays(id, ['2026-06-01'])));
+    expect(days.map((day) => day.get('2026-06-01')?.clicks)).toEqual([2, 1]);
+  });
+});
+
 describe('recordEvent', () => {
   const pageView = (h: ReturnType<typeof harness>, body: Record<string, unknown> = {}, key?: string) =>
     recordEvent(h.deps, {
