@@ -295,6 +295,8 @@ export class ClicksieveApi extends Construct {
       description: schedule.summary,
       timeout: Duration.seconds(schedule.timeoutSeconds ?? DEFAULT_SCHEDULE_TIMEOUT_SECONDS),
       memorySize: 1024,
+      // The refresh falls back to the bundled snapshot for any source it cannot download before one is published.
+      intelSnapshot: id === 'intelRefresh',
     });
     const tableAccess = SCHEDULE_TABLE_ACCESS[id];
     if (tableAccess) fn.bindTable(this.data.table, tableAccess);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
@@ -124,11 +124,29 @@ describe('functions', () => {
     }
   });
 
+  const assetDir = (id: string) => {
+    const code = fnResource(id).Properties.Code as { S3Key: string };
+    return path.join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+  };
+
+  it('ships the IP-intelligence snapshot inside every function that scores, and in the refresh (its fallback)', () => {
+    const needsSnapshot = new Set([
+      ...routeEntries.filter(([, route]) => route.intel).map(([id]) => id),
+      ...Object.entries(queueConsumers)
+        .filter(([, consumer]) => (consumer as { intel?: boolean }).intel)
+        .map(([id]) => id),
+      'intelRefresh',
+    ]);
+    expect(needsSnapshot.has('click')).toBe(true);
+    for (const id of functionIds()) {
+      expect({ id, snapshot: existsSync(path.join(assetDir(id), 'ipintel.bin')) }).toEqual({
+        id,
+        snapshot: needsSnapshot.has(id),
+      });
+    }
+  });
+
   it('bundles the SDK into a single CommonJS file with a source map', () => {
-    const assetDir = (id: string) => {
-      const code = fnResource(id).Properties.Code as { S3Key: string };
-      return path.join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-    };
     const bundle = readFileSync(path.join(assetDir('health'), 'index.js'), 'utf8');
     expect(bundle.length).toBeGreaterThan(1000);
     // The SDK is bundled: no client is left for the runtime to resolve.
