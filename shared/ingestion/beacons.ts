@@ -31,7 +31,8 @@ export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest):
   await deps.queues.send('beacons', message);
 }
 
-export type ApplyResult = 'applied' | 'duplicate' | 'dropped';
+/** `untrusted`: a conversion from a source that may not teach (a public-key event); nothing was changed. */
+export type ApplyResult = 'applied' | 'duplicate' | 'dropped' | 'untrusted';
 
 /** A beacon's claim outlives one scorer attempt, and is shorter than the queue's visibility timeout. */
 const BEACON_LEASE_MS = 45_000;

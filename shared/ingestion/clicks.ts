@@ -62,7 +62,7 @@ export async function recordClick(
   if (!address) throw invalidRequest('invalid body: ip', { in: 'body', fields: { ip: 'not an IPv4/IPv6 address' } });
   const property = await loadProperty(deps, request.propertyId);
   const at = deps.now();
-  const clickId = clickIdFor(property.id, request.idempotencyKey);
+  const clickId = clickIdFor(property.id, request.kind, request.idempotencyKey);
   if (request.idempotencyKey !== undefined) {
     const earlier = await deps.decisions.clicks.getClick(clickId);
     if (earlier) return storedAnswer(earlier, property.id);
@@ -141,12 +141,15 @@ export async function recordClick(
 }
 
 /**
- * The click id: random, or derived from the property and the `Idempotency-Key` (like an event id), so a
- * retried request finds the first attempt's click and another property's key never does.
+ * The click id: random, or derived from the property, the credential kind and the `Idempotency-Key`
+ * (like an event id), so a retried request finds the first attempt's click while another property's
+ * key — or the public key of the same property — never does: a browser cannot capture a server's click.
  */
-export function clickIdFor(propertyId: string, idempotencyKey: string | undefined): string {
+export function clickIdFor(propertyId: string, kind: CredentialKind, idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return newId('clk_');
-  const digest = createHash('sha256').update(`${propertyId}\u0000${idempotencyKey}`).digest('base64url');
+  const digest = createHash('sha256')
+    .update(`${idempotencyScope(propertyId, kind)}\u0000${idempotencyKey}`)
+    .digest('base64url');
   return `clk_${digest.slice(0, 27)}`;
 }
 
@@ -167,6 +170,11 @@ function storedAnswer(click: ClickRecord | undefined, propertyId: string): Click
   if (!click) throw conflict('this click is being recorded by an earlier request; retry shortly');
   if (click.propertyId !== propertyId) throw conflict('this Idempotency-Key belongs to another click');
   return answerOf(click);
+}
+
+/** The key space of derived click and event ids: one per property and credential kind. */
+export function idempotencyScope(propertyId: string, kind: CredentialKind): string {
+  return `${propertyId}\u0000${kind}`;
 }
 
 /** Waits for every write of a round (none left running behind an error), then fails with the first error. */

@@ -55,6 +55,7 @@ export async function acceptConversion(deps: IngestionDeps, request: ConversionR
   const message: ConversionMessage = {
     kind: 'conversion',
     source: 'webhook',
+    trusted: true,
     propertyId: property.id,
     receivedAt: request.receivedAt,
     clickId,
@@ -101,6 +102,15 @@ const CONVERSION_LEASE_MS = 45_000;
  * visitor's last click) and records it like the webhook would; one that finds none is dropped with a log.
  */
 export async function applyConversion(deps: IngestionDeps, message: ConversionMessage): Promise<ApplyResult> {
+  // Anyone holding the public key can claim a conversion: it was counted as an event and teaches nothing.
+  // Not even recorded against the click, so it cannot pre-empt the advertiser's own conversion (409).
+  if (!message.trusted) {
+    logger.info('conversion not applied: untrusted source', {
+      propertyId: message.propertyId,
+      eventId: message.eventId,
+    });
+    return 'untrusted';
+  }
   const property = await deps.properties.get(message.propertyId);
   if (!property) {
     logger.warn('conversion dropped: unknown property', { propertyId: message.propertyId });

@@ -43,7 +43,6 @@ export class DynamoIngestionStore implements IngestionStore {
       ':p': touch.propertyId,
       ':at': touch.at,
       ':exp': ttlAt(touch.at, RETENTION_SECONDS),
-      ':one': 1,
     };
     const adds: string[] = [];
     if (touch.ip) {
@@ -58,6 +57,8 @@ export class DynamoIngestionStore implements IngestionStore {
     if (touch.pageView) adds.push('pageViews :one');
     if (touch.beacon) adds.push('beacons :one');
     if (touch.conversion) adds.push('conversions :one');
+    // DynamoDB refuses a value no expression uses: a conversion event touches no counter (it was a 500).
+    if (adds.length > 0) values[':one'] = 1;
     const counters = this.client.send(
       new UpdateCommand({
         TableName: this.tableName,

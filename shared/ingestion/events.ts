@@ -4,7 +4,7 @@ import { newId } from '../ids';
 import { logger } from '../observability';
 import type { CredentialKind } from '../routes';
 import { clickAddress } from './address';
-import { allWritten, loadProperty, recordClick } from './clicks';
+import { allWritten, idempotencyScope, loadProperty, recordClick } from './clicks';
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps } from './ports';
 
@@ -43,13 +43,17 @@ export const EVENT_DEDUP_WINDOW_MS = 60_000;
  * The event id is derived, not random, so a retried request finds the first attempt:
  * from the `Idempotency-Key` header when sent, else from the event's content, the caller's address
  * and the minute it arrived. `ip`, `visitorId`… all take part, so distinct events never collide.
+ * The property and the credential kind scope it: a public-key caller can never read or pre-empt the
+ * record of a secret-key call (see `idempotencyScope`).
  */
 export function eventIdFor(request: EventRequest): string {
   const basis =
     request.idempotencyKey !== undefined
       ? `key\u0000${request.idempotencyKey}`
       : `body\u0000${request.sourceIp}\u0000${Math.floor(request.receivedAt / EVENT_DEDUP_WINDOW_MS)}\u0000${canonicalJson(request.body)}`;
-  const digest = createHash('sha256').update(`${request.propertyId}\u0000${basis}`).digest('base64url');
+  const digest = createHash('sha256')
+    .update(`${idempotencyScope(request.propertyId, request.kind)}\u0000${basis}`)
+    .digest('base64url');
   return `evt_${digest.slice(0, 27)}`;
 }
 
@@ -125,6 +129,7 @@ async function processEvent(
   const message: ConversionMessage = {
     kind: 'conversion',
     source: 'event',
+    trusted: request.kind === 'secret',
     propertyId: property.id,
     receivedAt: at,
     visitorId,

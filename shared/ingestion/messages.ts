@@ -22,6 +22,12 @@ export const ConversionMessage = z.object({
   kind: z.literal('conversion'),
   /** `webhook`: the conversion is already recorded against `clickId`; `event`: the scorer finds the click. */
   source: z.enum(['webhook', 'event']),
+  /**
+   * Whether the outcome may teach: true for the webhook secret and for events sent with the secret key,
+   * false for a public-key event (anyone can send one). Untrusted conversions never change a score, an
+   * address's standing or a statistic; the consumer only logs them.
+   */
+  trusted: z.boolean(),
   propertyId: z.string().min(1).max(128),
   receivedAt: z.number().int().nonnegative(),
   clickId: z.string().max(128).optional(),

@@ -1,8 +1,17 @@
 import { z } from 'zod';
+import { canonicalIp } from '../ingestion/address';
 import { ClickId, ClickToken, Reason, storableNumber, VisitorId } from './common';
 
 const Url = z.string().max(4096);
-const Ip = z.string().max(64);
+/**
+ * One validation for every caller: a malformed `ip` is a 400 whether the public or the secret key sends
+ * it (with the public key a valid but differing address is only recorded as claimed). Empty = absent.
+ */
+const Ip = z
+  .string()
+  .max(64)
+  .refine((value) => value === '' || canonicalIp(value) !== undefined, 'not an IPv4/IPv6 address')
+  .describe('IPv4 or IPv6 address of the visitor; honoured only with the secret key, else recorded as claimed');
 const UserAgent = z.string().max(2048);
 const Gclid = z.string().min(1).max(512);
 /** Order and lead values in minor or major units alike; far beyond any real order, within what DynamoDB stores. */

@@ -228,7 +228,22 @@ describe('recordEvent', () => {
     const [sent] = h.sent;
     expect(sent?.queue).toBe('conversions');
     const message = ConversionMessage.parse(sent?.message);
-    expect(await applyConversion(h.deps, message)).toBe('applied');
+    // A public-key conversion is counted as an event and teaches nothing: no conversion on the click.
+    expect(message.trusted).toBe(false);
+    expect(await applyConversion(h.deps, message)).toBe('untrusted');
+    expect((await h.decisions.clicks.getClick(clickId!))?.convertedAt).toBeUndefined();
+    expect(h.store.conversions.get(clickId!)).toBeUndefined();
+
+    await recordEvent(h.deps, {
+      kind: 'secret',
+      propertyId: 'prop_a',
+      sourceIp: AWS_IP,
+      receivedAt: h.clock,
+      body: { type: 'conversion', visitorId: click.visitorId, gclid: 'gev', data: { value: 10, currency: 'USD' } },
+    });
+    const trusted = ConversionMessage.parse(h.sent.at(-1)?.message);
+    expect(trusted.trusted).toBe(true);
+    expect(await applyConversion(h.deps, trusted)).toBe('applied');
     expect((await h.decisions.clicks.getClick(clickId!))?.convertedAt).toBe(h.clock);
   });
 });

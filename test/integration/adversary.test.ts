@@ -1,0 +1,138 @@
+import { type Credentials, startTestStack, type TestStack } from './support';
+
+/**
+ * Issue 8, tried as a fraudster would: with only the property's public key (it is in every landing
+ * page), or only the tenant's own secret key. Every attack goes through the local stack over HTTP.
+ */
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const HEADLESS =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36';
+/** An AWS address: a headless browser from there scores FRAUD. */
+const AWS_IP = '3.5.140.2';
+let nextHost = 1;
+const homeIp = () => `81.2.69.${nextHost++}`;
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+const publicCall = (property: Credentials, path: string, body: Record<string, unknown>, from: string, headers = {}) =>
+  stack.fetchJson(path, {
+    body: { tracking_key: property.publicKey, ...body },
+    headers: { 'x-forwarded-for': from, ...headers },
+  });
+
+const decision = (property: Credentials, visitorId: string) =>
+  stack.fetchJson(`/v1/decision?visitorId=${visitorId}`, { apiKey: property.secretKey });
+
+const blocklisted = async (property: Credentials, ip: string) => {
+  const res = await stack.fetchJson(`/v1/property/${property.id}/blocklist?days=1`, { apiKey: property.secretKey });
+  expect(res.status).toBe(200);
+  return (res.body.blocklist as { ip: string }[]).some((entry) => entry.ip === ip);
+};
+
+describe('a public-key conversion cannot whitewash fraud', () => {
+  it('is accepted as an event but never lowers the score, frees the address or pre-empts the real conversion', async () => {
+    const property = await stack.createProperty();
+    const control = await stack.createProperty();
+    const fraud = await stack.fetchJson('/v1/click', {
+      apiKey: property.secretKey,
+      body: { ip: AWS_IP, user_agent: HEADLESS, gclid: 'adv-fraud-1' },
+    });
+    expect(fraud.body).toMatchObject({ status: 'fraud' });
+    const visitorId = fraud.body.visitor_id as string;
+    const before = await decision(property, visitorId);
+    expect(before.body.label).toBe('FRAUD');
+    expect(await blocklisted(property, AWS_IP)).toBe(true);
+
+    // The attack: a conversion event with the public key, from the fraudster's own address.
+    const whitewash = await publicCall(
+      property,
+      '/v1/events',
+      { type: 'conversion', visitorId, gclid: 'adv-fraud-1', data: { value: 10 } },
+      AWS_IP,
+    );
+    expect(whitewash.status).toBe(200);
+    expect(whitewash.body).toMatchObject({ success: true, visitorId });
+
+    // The same conversion sent with the secret key on another property does teach: once it has been
+    // applied, the untrusted message queued before it has been consumed too.
+    const controlClick = await stack.fetchJson('/v1/click', {
+      apiKey: control.secretKey,
+      body: { ip: AWS_IP, user_agent: HEADLESS, gclid: 'adv-control-1' },
+    });
+    const controlVisitor = controlClick.body.visitor_id as string;
+    const trusted = await stack.fetchJson('/v1/events', {
+      apiKey: control.secretKey,
+      body: { type: 'conversion', visitorId: controlVisitor, gclid: 'adv-control-1' },
+    });
+    expect(trusted.status).toBe(200);
+    await stack.waitFor(async () => (await decision(control, controlVisitor)).body.score < controlClick.body.score);
+
+    const after = await decision(property, visitorId);
+    expect(after.body).toMatchObject({ label: 'FRAUD', score: before.body.score });
+    expect(after.body.reasons.map((r: { rule: string }) => r.rule)).not.toContain('converted');
+    expect(await blocklisted(property, AWS_IP)).toBe(true);
+    // Nothing was recorded against the click: the advertiser's own conversion is still accepted.
+    const real = await stack.fetchJson('/v1/webhook/conversion', {
+      body: { gclid: 'adv-fraud-1', order_id: 'real-1' },
+      headers: { authorization: `Bearer ${property.webhookSecret}` },
+    });
+    expect(real.status).toBe(200);
+  });
+});
+
+describe("a public-key caller cannot capture a server's idempotent click", () => {
+  it('keeps the key spaces of the public and the secret key apart', async () => {
+    const property = await stack.createProperty();
+    const captured = await publicCall(property, '/v1/click', { user_agent: HEADLESS, gclid: 'adv-idem' }, AWS_IP, {
+      'idempotency-key': 'order-77',
+    });
+    expect(captured.status).toBe(200);
+    const server = await stack.fetchJson('/v1/click', {
+      apiKey: property.secretKey,
+      body: { ip: '81.2.69.250', user_agent: CHROME, gclid: 'adv-idem-server' },
+      headers: { 'idempotency-key': 'order-77' },
+    });
+    expect(server.status).toBe(200);
+    expect(server.body.click_id).not.toBe(captured.body.click_id);
+    expect(server.body.status).toBe('clean');
+    // The server's retry answers the server's own click.
+    const retry = await stack.fetchJson('/v1/click', {
+      apiKey: property.secretKey,
+      body: { ip: '81.2.69.250', user_agent: CHROME, gclid: 'adv-idem-server' },
+      headers: { 'idempotency-key': 'order-77' },
+    });
+    expect(retry.body).toEqual(server.body);
+
+    // The same holds for events: the secret key's event is its own, not the public key's earlier one.
+    const pub = await publicCall(property, '/v1/events', { type: 'page_view' }, AWS_IP, { 'idempotency-key': 'e-1' });
+    const sec = await stack.fetchJson('/v1/events', {
+      apiKey: property.secretKey,
+      body: { type: 'page_view', visitorId: 'vis_server1' },
+      headers: { 'idempotency-key': 'e-1' },
+    });
+    expect(sec.body.eventId).not.toBe(pub.body.eventId);
+    expect(sec.body.visitorId).toBe('vis_server1');
+  });
+});
+
+describe('one validation for every caller', () => {
+  it('answers 400 naming ip for a malformed address, with the public key as with the secret key', async () => {
+    const property = await stack.createProperty();
+    const viaPublic = await publicCall(property, '/v1/click', { ip: 'not-an-ip' }, homeIp());
+    const viaSecret = await stack.fetchJson('/v1/click', { apiKey: property.secretKey, body: { ip: 'not-an-ip' } });
+    const viaEvent = await publicCall(property, '/v1/events', { type: 'page_view', ip: 'not-an-ip' }, homeIp());
+    for (const res of [viaPublic, viaSecret, viaEvent]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', details: { fields: { ip: expect.any(String) } } });
+    }
+  });
+});
