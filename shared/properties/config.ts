@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { invalidRequest } from '../http/errors';
+import { ApiError, invalidRequest } from '../http/errors';
 import type { BotAction, BotLevel } from '../model';
 import type { PropertyConfigInput } from '../schemas/properties';
 import type { PropertyRecord, StoredConfig } from './model';
@@ -76,6 +76,54 @@ export function configChanges(
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   return changes;
+}
+
+/** Google Ads customer ids are the same with or without dashes. */
+const sameCustomerId = (a: string | undefined, b: string | undefined) => a?.replace(/-/g, '') === b?.replace(/-/g, '');
+
+/**
+ * The operator's settings a tenant's PUT would change: the plan, and the ad-account link (customer id,
+ * login customer id; creating or removing the link). The tenant may read them, switch the push on and
+ * off (`adAccount.enabled`) and choose `adAccount.campaignIds` by sending the link as it is.
+ */
+function operatorFieldsChanged(property: PropertyRecord, input: PropertyConfigInput): string[] {
+  const fields: string[] = [];
+  if (input.plan !== undefined && input.plan !== property.plan) fields.push('plan');
+  if (input.adAccount === undefined) return fields;
+  const current = property.config.adAccount ?? undefined;
+  if (input.adAccount === null || !current) {
+    if (input.adAccount !== null || current) fields.push('adAccount');
+    return fields;
+  }
+  if (!sameCustomerId(input.adAccount.customerId, current.customerId)) fields.push('adAccount.customerId');
+  if (!sameCustomerId(input.adAccount.loginCustomerId, current.loginCustomerId)) {
+    fields.push('adAccount.loginCustomerId');
+  }
+  return fields;
+}
+
+/**
+ * A tenant's PUT as it may apply: 403 naming the operator's fields it would change, else the input with
+ * the ad-account ids kept exactly as the operator wrote them.
+ */
+export function tenantConfigInput(property: PropertyRecord, input: PropertyConfigInput): PropertyConfigInput {
+  const fields = operatorFieldsChanged(property, input);
+  if (fields.length > 0) {
+    throw new ApiError(403, 'FORBIDDEN', `only the admin key may change ${fields.join(', ')}`, {
+      fields: Object.fromEntries(fields.map((field) => [field, 'set by the operator (admin key)'])),
+    });
+  }
+  const current = property.config.adAccount;
+  if (!input.adAccount || !current) return input;
+  const { loginCustomerId: _login, ...rest } = input.adAccount;
+  return {
+    ...input,
+    adAccount: {
+      ...rest,
+      customerId: current.customerId,
+      ...(current.loginCustomerId !== undefined ? { loginCustomerId: current.loginCustomerId } : {}),
+    },
+  };
 }
 
 export function normalizeAllowlist(entries: readonly string[]): string[] {

@@ -1,3 +1,4 @@
+import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
 import { type CreatePropertyInput, properties, type RotateWhich } from './service';
 
@@ -19,4 +20,5 @@ export { LocalUsagePlanRegistry, type UsagePlanRegistry } from './usagePlans';
 export const getProperty = (id: string, options?: { fresh?: boolean }) => properties().getProperty(id, options);
 export const createProperty = (input: CreatePropertyInput) => properties().createProperty(input);
 export const rotateKeys = (id: string, which: RotateWhich) => properties().rotateKeys(id, which);
-export const updateConfig = (id: string, input: PropertyConfigInput) => properties().updateConfig(id, input);
+export const updateConfig = (id: string, input: PropertyConfigInput, by: CredentialKind) =>
+  properties().updateConfig(id, input, by);

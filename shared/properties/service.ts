@@ -3,9 +3,10 @@ import { ENV, requireEnv } from '../config/env';
 import { invalidRequest, notFound } from '../http/errors';
 import { newId } from '../ids';
 import { defaultPlan, findPlan } from '../plans';
+import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
 import { documentClient } from '../storage/clients';
-import { configChanges, type EffectiveConfig, effectiveConfig } from './config';
+import { configChanges, type EffectiveConfig, effectiveConfig, tenantConfigInput } from './config';
 import { DynamoPropertyStore } from './dynamoStore';
 import { type KeyHashes, PropertyMissingError, type PropertyRecord, type PropertyStore } from './model';
 import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from './usagePlans';
@@ -24,9 +25,11 @@ export interface NewCredentials {
   readonly webhookSecret: string;
 }
 
-export type RotateWhich = 'secret' | 'webhook' | 'all';
+/** `all` is the secret key and the webhook secret; the public key is rotated on its own (it is in landing pages). */
+export type RotateWhich = 'public' | 'secret' | 'webhook' | 'all';
 
 export interface RotatedCredentials {
+  readonly publicKey?: string;
   readonly secretKey?: string;
   readonly webhookSecret?: string;
   readonly rotatedAt: string;
@@ -100,7 +103,10 @@ export function propertyService(deps: PropertyServiceDeps) {
     return { property, ...credentials };
   }
 
-  /** The public key is not a secret (it is in every landing page), so it is never rotated. */
+  /**
+   * The public key is not a secret, but it can be abused (forged events, floods): rotating it stops the
+   * old one at once, like any key. `all` leaves it alone, so rotating secrets never breaks landing pages.
+   */
   async function rotateKeys(id: string, which: RotateWhich): Promise<RotatedCredentials> {
     await requireProperty(id);
     const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook'] : [which];
@@ -110,14 +116,17 @@ export function propertyService(deps: PropertyServiceDeps) {
     await withMissingAsNotFound(() => deps.store.replaceKeys(id, hashes, rotatedAt));
     cache.delete(id);
     return {
+      ...(fresh.public !== undefined ? { publicKey: fresh.public } : {}),
       ...(fresh.secret !== undefined ? { secretKey: fresh.secret } : {}),
       ...(fresh.webhook !== undefined ? { webhookSecret: fresh.webhook } : {}),
       rotatedAt,
     };
   }
 
-  async function updateConfig(id: string, input: PropertyConfigInput): Promise<EffectiveConfig> {
+  /** `by`: who asks; only `admin` may change the operator's settings (see operatorFieldsChanged). */
+  async function updateConfig(id: string, given: PropertyConfigInput, by: CredentialKind): Promise<EffectiveConfig> {
     const property = await requireProperty(id);
+    const input = by === 'admin' ? given : tenantConfigInput(property, given);
     const plan = input.plan === undefined ? undefined : knownPlan(input.plan);
     const config = configChanges(property.config, input);
     if (plan && plan.id !== property.plan) {

@@ -36,14 +36,16 @@ export const PropertyCredentials = z
   })
   .meta({ id: 'PropertyCredentials' });
 
+/** `all` = secret + webhook; `public` is rotated on its own, as it is in every landing page. */
 export const RotateKeysBody = z
-  .object({ which: z.enum(['secret', 'webhook', 'all']) })
+  .object({ which: z.enum(['public', 'secret', 'webhook', 'all']) })
   .strict()
   .meta({ id: 'RotateKeysRequest' });
 
 export const RotatedKeys = z
   .object({
     id: PropertyId,
+    publicKey: z.string().optional(),
     secretKey: z.string().optional(),
     webhookSecret: z.string().optional(),
     rotatedAt: z.string(),

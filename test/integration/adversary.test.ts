@@ -136,3 +136,82 @@ describe('one validation for every caller', () => {
     }
   });
 });
+
+describe("the operator's settings are the operator's", () => {
+  const putConfig = (property: Credentials, body: Record<string, unknown>, as: 'admin' | 'tenant') =>
+    stack.fetchJson(`/v1/properties/${property.id}/config`, {
+      method: 'PUT',
+      body,
+      ...(as === 'admin' ? { admin: true } : { apiKey: property.secretKey }),
+    });
+
+  it('refuses a tenant upgrading its own plan, and lets the admin change it', async () => {
+    const property = await stack.createProperty({ plan: 'starter' });
+    const upgrade = await putConfig(property, { plan: 'network' }, 'tenant');
+    expect(upgrade.status).toBe(403);
+    expect(upgrade.body).toMatchObject({ code: 'FORBIDDEN', details: { fields: { plan: expect.any(String) } } });
+    const config = await stack.fetchJson(`/v1/properties/${property.id}/config`, { apiKey: property.secretKey });
+    expect(config.body.plan).toBe('starter');
+    // The plan as it is, sent back with other changes, is no change of plan.
+    expect((await putConfig(property, { plan: 'starter', monitorOnly: true }, 'tenant')).status).toBe(200);
+    const byAdmin = await putConfig(property, { plan: 'growth' }, 'admin');
+    expect(byAdmin.status).toBe(200);
+    expect(byAdmin.body.plan).toBe('growth');
+  });
+
+  it('refuses a tenant pointing the push at another ad account; the tenant may toggle it and pick campaigns', async () => {
+    const property = await stack.createProperty();
+    const hijack = { provider: 'google_ads', customerId: '999-999-9999', loginCustomerId: '111-111-1111' };
+    const create = await putConfig(property, { adAccount: hijack }, 'tenant');
+    expect(create.status).toBe(403);
+    const link = { provider: 'google_ads', customerId: '123-456-7890', loginCustomerId: '222-333-4444' };
+    expect((await putConfig(property, { adAccount: link }, 'admin')).status).toBe(200);
+
+    const retarget = await putConfig(property, { adAccount: { ...link, customerId: '999-999-9999' } }, 'tenant');
+    expect(retarget.status).toBe(403);
+    expect(retarget.body.details.fields).toHaveProperty(['adAccount.customerId']);
+    const manager = await putConfig(property, { adAccount: { ...link, loginCustomerId: '111-111-1111' } }, 'tenant');
+    expect(manager.status).toBe(403);
+    expect(manager.body.details.fields).toHaveProperty(['adAccount.loginCustomerId']);
+    expect((await putConfig(property, { adAccount: null }, 'tenant')).status).toBe(403);
+
+    const toggled = await putConfig(
+      property,
+      { adAccount: { ...link, customerId: '1234567890', enabled: false, campaignIds: ['42'] } },
+      'tenant',
+    );
+    expect(toggled.status).toBe(200);
+    expect(toggled.body.adAccount).toMatchObject({ customerId: '123-456-7890', enabled: false, campaignIds: ['42'] });
+  });
+});
+
+describe('the admin rotates the public key', () => {
+  it('stops the old public key at once and leaves the secrets alone', async () => {
+    const property = await stack.createProperty();
+    const from = homeIp();
+    expect((await publicCall(property, '/v1/click', { user_agent: CHROME }, from)).status).toBe(200);
+    const rotated = await stack.fetchJson(`/v1/properties/${property.id}/rotate-keys`, {
+      admin: true,
+      body: { which: 'public' },
+    });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toEqual({
+      id: property.id,
+      publicKey: expect.stringMatching(/^pk_/),
+      rotatedAt: expect.any(String),
+    });
+    expect((await publicCall(property, '/v1/click', { user_agent: CHROME }, from)).status).toBe(401);
+    const viaHeader = await stack.fetchJson('/v1/click/beacon', {
+      apiKey: property.publicKey,
+      body: { click_id: 'clk_x' },
+    });
+    expect(viaHeader.status).toBe(401);
+    const fresh = await stack.fetchJson('/v1/click', {
+      body: { tracking_key: rotated.body.publicKey, user_agent: CHROME },
+      headers: { 'x-forwarded-for': from },
+    });
+    expect(fresh.status).toBe(200);
+    const config = await stack.fetchJson(`/v1/properties/${property.id}/config`, { apiKey: property.secretKey });
+    expect(config.status).toBe(200);
+  });
+});

@@ -103,6 +103,13 @@ describe('properties and credentials on the local stack (DynamoDB Local)', () =>
 
   it('config GET/PUT round trip', async () => {
     const property = await stack.createProperty();
+    // The ad-account link is the operator's (admin key); the tenant may then choose campaigns.
+    const link = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
+      method: 'PUT',
+      admin: true,
+      body: { adAccount: { provider: 'google_ads', customerId: '123-456-7890' } },
+    });
+    expect(link.status).toBe(200);
     const put = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
       method: 'PUT',
       apiKey: property.secretKey,
@@ -125,7 +132,7 @@ describe('properties and credentials on the local stack (DynamoDB Local)', () =>
     });
     const unlinked = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
       method: 'PUT',
-      apiKey: property.secretKey,
+      admin: true,
       body: { adAccount: null, monitorOnly: true },
     });
     expect(unlinked.body).toMatchObject({

@@ -200,9 +200,10 @@ describe('blocklist push', () => {
   const ip = (block: number, i: number) => `10.${block}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
   async function linkProperty(property: Credentials, config: Record<string, unknown>): Promise<void> {
+    // The ad-account link is the operator's setting: the admin key sets it.
     const response = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
       method: 'PUT',
-      apiKey: property.secretKey,
+      admin: true,
       body: config,
     });
     expect(response.status).toBe(200);
