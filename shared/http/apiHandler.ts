@@ -6,7 +6,14 @@ import { logger } from '../observability';
 import { browserRequestHeaders, type RouteDef } from '../routes';
 import { MAX_BODY_BYTES } from './bodyLimit';
 import { ApiError, invalidRequest, payloadTooLarge, serverError, unsupportedMediaType } from './errors';
-import { type MeteredError, meterRequest, type RateLimitState, rateLimitHeaders } from './rateLimit';
+import {
+  knownRateState,
+  type MeteredError,
+  meterRequest,
+  type RateLimitState,
+  rateLimitHeaders,
+  refuseAddress,
+} from './rateLimit';
 
 export { MAX_BODY_BYTES };
 
@@ -76,9 +83,11 @@ export const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayPro
 
 /**
  * Wraps a route's handler in the contract: the checks of `httpContract`, authentication for the
- * route's credential kinds, the rate meter (X-RateLimit-* on every response after it), then zod
- * validation of body, query and path (400 naming the fields) and one error mapping for every failure.
- * Validation runs after authentication, so an unauthenticated caller learns nothing about the schema.
+ * route's credential kinds, the per-address limit of public-key calls, zod validation of body, query
+ * and path (400 naming the fields), then the rate meter, and one error mapping for every failure.
+ * Nothing refused before the meter spends the plan's minute budget or monthly allowance (X-RateLimit-*
+ * then report the last state this instance metered). Validation runs after authentication, so an
+ * unauthenticated caller learns nothing about the schema.
  */
 export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRequest<R>) => Promise<ApiResult>) {
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
@@ -98,11 +107,19 @@ export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRe
             authorizer: event.requestContext?.authorizer ?? undefined,
             sourceIp,
           });
-    if (principal) parsed.rate = await meterRequest(principal, route, sourceIp, receivedAt);
+    // Refuse before counting: the source address's limit (memory), then validation, then one metered write.
+    if (principal) {
+      refuseAddress(principal, route, sourceIp, receivedAt);
+      parsed.rate = knownRateState(principal, receivedAt);
+    }
+    const body = route.body ? validate(route.body, json, 'body') : undefined;
+    const query = route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
+    const params = route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : undefined;
+    if (principal) parsed.rate = await meterRequest(principal, route, receivedAt);
     const request = {
-      body: route.body ? validate(route.body, json, 'body') : undefined,
-      query: route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : undefined,
-      params: route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : undefined,
+      body,
+      query,
+      params,
       principal,
       sourceIp,
       userAgent: headers['user-agent'],

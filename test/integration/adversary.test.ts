@@ -1,3 +1,6 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ENV, requireEnv } from '../../shared/config/env';
+import { documentClient } from '../../shared/storage/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**
@@ -213,5 +216,50 @@ describe('the admin rotates the public key', () => {
     expect(fresh.status).toBe(200);
     const config = await stack.fetchJson(`/v1/properties/${property.id}/config`, { apiKey: property.secretKey });
     expect(config.status).toBe(200);
+  });
+});
+
+describe('refused requests cannot switch the property off', () => {
+  /** Requests the meter admitted this month: the sum of its hour items (one shard on the starter plan). */
+  const admitted = async (property: Credentials) => {
+    const { Items = [] } = await documentClient.send(
+      new QueryCommand({
+        TableName: requireEnv(ENV.tableName),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `METER#${property.id}#0` },
+      }),
+    );
+    return Items.reduce((sum, item) => sum + Number(item.t ?? 0), 0);
+  };
+
+  it('1,000 refused public-key requests from one address spend neither the minute budget nor the allowance', async () => {
+    const property = await stack.createProperty({ plan: 'starter' });
+    const from = '81.2.69.240';
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < 20; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          publicCall(property, i % 2 ? '/v1/click' : '/v1/events', { ip: 'not-an-ip', type: 'page_view' }, from),
+        ),
+      );
+      for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+    }
+    expect([...statuses.keys()].sort()).toEqual([400, 429]);
+    expect((statuses.get(400) ?? 0) + (statuses.get(429) ?? 0)).toBe(1000);
+    // 50 attempts per address per 5 s pass on to validation; everything else is refused from memory.
+    expect(statuses.get(429)).toBeGreaterThan(500);
+    expect(await admitted(property)).toBe(0);
+
+    // The advertiser's server is unaffected, with the plan's minute budget whole.
+    const server = await stack.fetchJson('/v1/click', {
+      apiKey: property.secretKey,
+      body: { ip: '81.2.69.241', user_agent: CHROME },
+    });
+    expect(server.status).toBe(200);
+    expect(server.headers.get('x-ratelimit-limit')).toBe('1000');
+    expect(Number(server.headers.get('x-ratelimit-remaining'))).toBe(999);
+    // Another visitor's browser, from another address, is unaffected too.
+    expect((await publicCall(property, '/v1/click', { user_agent: CHROME }, '81.2.69.242')).status).toBe(200);
+    expect(await admitted(property)).toBe(2);
   });
 });

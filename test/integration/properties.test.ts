@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { handler as getConfigHandler } from '../../functions/api/get-config';
 import { hashCredential } from '../../shared/auth/credentials';
 import { ENV, requireEnv } from '../../shared/config/env';
-import { createRateMeter, DynamoCounterStore, useRateMeter } from '../../shared/http/rateLimit';
+import { createRateMeter, DynamoMeterStore, useRateMeter } from '../../shared/http/rateLimit';
 import { DynamoPropertyStore } from '../../shared/properties/dynamoStore';
 import { PropertyExistsError } from '../../shared/properties/model';
 import { documentClient } from '../../shared/storage/clients';
@@ -175,7 +175,7 @@ describe('rate meter on DynamoDB Local', () => {
     const property = await stack.createProperty();
     useRateMeter(
       createRateMeter({
-        counters: new DynamoCounterStore(documentClient, requireEnv(ENV.tableName)),
+        store: new DynamoMeterStore(documentClient, requireEnv(ENV.tableName)),
         plan: (id) => ({ id, name: 'Tiny', ratePerMinute: 3, burst: 3, monthlyAllowance: 1000 }),
       }),
     );

@@ -9,7 +9,7 @@ import { handler as rotateKeys } from '../../../functions/api/rotate-keys';
 import { createAuthenticator, useAuthenticator } from '../../../shared/auth/principal';
 import { apiHandler, MAX_BODY_BYTES } from '../../../shared/http/apiHandler';
 import { conflict } from '../../../shared/http/errors';
-import { createRateMeter, MemoryCounterStore, useRateMeter } from '../../../shared/http/rateLimit';
+import { createRateMeter, MemoryMeterStore, useRateMeter } from '../../../shared/http/rateLimit';
 import { useProperties } from '../../../shared/properties/service';
 import { type RouteDef, routes } from '../../../shared/routes';
 import { ADMIN_KEY, world } from '../auth/fixtures';
@@ -60,7 +60,7 @@ beforeEach(async () => {
   fixture = await world();
   useProperties(fixture.service);
   useAuthenticator(createAuthenticator({ lookup: fixture.service, adminKey: adminCheck }));
-  useRateMeter(createRateMeter({ counters: new MemoryCounterStore() }));
+  useRateMeter(createRateMeter({ store: new MemoryMeterStore() }));
 });
 afterAll(() => {
   useProperties(undefined);
@@ -238,14 +238,14 @@ describe('properties through the handlers', () => {
       path: { id },
     });
     expect(other.statusCode).toBe(403);
-    // Validation after authentication carries the rate headers too.
+    // Validation after authentication carries the rate headers too, and spends none of the budget.
     const invalid = await invoke(rotateKeys, routes.rotateKeys, {
-      ...json({ which: 'public' }, { 'x-api-key': res.json.secretKey }),
+      ...json({ which: 'everything' }, { 'x-api-key': res.json.secretKey }),
       path: { id },
     });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json.details.fields).toHaveProperty('which');
-    expect(invalid.headers?.['X-RateLimit-Remaining']).toBe('997');
+    expect(invalid.headers?.['X-RateLimit-Remaining']).toBe('998');
   });
 
   it('admin rotates any property; an unknown one is 404', async () => {
@@ -281,11 +281,12 @@ describe('properties through the handlers', () => {
       plan: 'starter',
     });
     const put = (body: unknown) => invoke(putConfig, routes.putConfig, { ...json(body, auth), path: { id } });
-    const changed = await put({
-      monitorOnly: true,
-      allowlist: ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7'],
-      botActions: { critical: 'block' },
-      plan: 'growth',
+    const upgrade = { monitorOnly: true, allowlist: ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7'], plan: 'growth' };
+    // The plan is the operator's: the tenant's own secret key cannot change it, the admin key can.
+    expect((await put({ ...upgrade, botActions: { critical: 'block' } })).statusCode).toBe(403);
+    const changed = await invoke(putConfig, routes.putConfig, {
+      ...json({ ...upgrade, botActions: { critical: 'block' } }, { 'x-admin-key': ADMIN_KEY }),
+      path: { id },
     });
     expect(changed.statusCode).toBe(200);
     expect(changed.json).toMatchObject({

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import type { ApiError } from '../../../shared/http/errors';
 import {
+  AddressWindows,
   createRateMeter,
   estimateTotal,
-  MemoryCounterStore,
+  MemoryMeterStore,
   type MeteredError,
   rateLimitHeaders,
   rateState,
@@ -70,8 +71,8 @@ describe('rate meter math', () => {
 });
 
 describe('createRateMeter', () => {
-  const meterWith = (counters = new MemoryCounterStore(), plan: Plan = tiny) =>
-    createRateMeter({ counters, plan: (id) => (id === plan.id ? plan : undefined), pickShard: () => 0 });
+  const meterWith = (store = new MemoryMeterStore(), plan: Plan = tiny) =>
+    createRateMeter({ store, plan: (id) => (id === plan.id ? plan : undefined), pickShard: () => 0 });
 
   async function attempt(promise: Promise<unknown>) {
     try {
@@ -81,59 +82,91 @@ describe('createRateMeter', () => {
     }
   }
 
-  it('counts per minute, answers 429 past the plan with Retry-After and the rate headers', async () => {
-    const meter = meterWith();
+  it('counts per minute in one write, answers 429 past the plan with Retry-After and the rate headers', async () => {
+    const store = new MemoryMeterStore();
+    const meter = meterWith(store);
     for (let i = 1; i <= 3; i++) {
-      expect(await meter(secret, routes.decision, '1.1.1.1', T0)).toEqual({
+      expect(await meter.meter(secret, routes.decision, T0)).toEqual({
         limit: 3,
         remaining: 3 - i,
         reset: Math.floor(T0 / 60_000) * 60 + 60,
       });
     }
-    const { error } = await attempt(meter(secret, routes.decision, '1.1.1.1', T0 + 1000));
+    expect(store.writes).toBe(3);
+    const { error } = await attempt(meter.meter(secret, routes.decision, T0 + 1000));
     expect(error?.statusCode).toBe(429);
     expect(error?.headers['Retry-After']).toBe('49');
     expect(error?.rate).toMatchObject({ limit: 3, remaining: 0 });
+    expect(store.writes).toBe(4);
     // The next minute starts afresh.
-    expect(await meter(secret, routes.decision, '1.1.1.1', T0 + 60_000)).toMatchObject({ remaining: 2 });
+    expect(await meter.meter(secret, routes.decision, T0 + 60_000)).toMatchObject({ remaining: 2 });
   });
 
-  it('answers 402 once the monthly allowance is spent, and a new month starts afresh', async () => {
+  it('never counts a refused request against the month: 429s leave the allowance whole', async () => {
+    const store = new MemoryMeterStore();
+    const meter = meterWith(store);
+    for (let i = 0; i < 20; i++) await attempt(meter.meter(secret, routes.decision, T0));
+    // 3 admitted in that minute, 17 refused and not counted: 2 of the 5 a month are left.
+    expect(await meter.meter(secret, routes.decision, T0 + 60_000)).toBeDefined();
+    expect(await meter.meter(secret, routes.decision, T0 + 60_000)).toBeDefined();
+    const { error } = await attempt(meter.meter(secret, routes.decision, T0 + 60_000));
+    expect(error?.statusCode).toBe(402);
+  });
+
+  it('answers 402 once the monthly allowance is spent (across hours), and a new month starts afresh', async () => {
     const meter = meterWith();
-    for (let i = 0; i < 5; i++) await meter(secret, routes.ipCheck, '1.1.1.1', T0 + i * 60_000);
-    const { error } = await attempt(meter(secret, routes.ipCheck, '1.1.1.1', T0 + 10 * 60_000));
+    for (let i = 0; i < 5; i++) await meter.meter(secret, routes.ipCheck, T0 + i * 3_600_000);
+    const { error } = await attempt(meter.meter(secret, routes.ipCheck, T0 + 10 * 3_600_000));
     expect(error?.statusCode).toBe(402);
     expect(error?.code).toBe('PAYMENT_REQUIRED');
-    expect(await meter(secret, routes.ipCheck, '1.1.1.1', Date.UTC(2026, 6, 1))).toBeDefined();
+    // A fresh instance (cold start) sees the same month from the table.
+    const store = new MemoryMeterStore();
+    const first = meterWith(store);
+    for (let i = 0; i < 5; i++) await first.meter(secret, routes.ipCheck, T0 + i * 3_600_000);
+    const cold = meterWith(store);
+    expect((await attempt(cold.meter(secret, routes.ipCheck, T0 + 10 * 3_600_000))).error?.statusCode).toBe(402);
+    expect(await cold.meter(secret, routes.ipCheck, Date.UTC(2026, 6, 1))).toBeDefined();
   });
 
   it('does not meter the admin key', async () => {
-    const counters = new MemoryCounterStore();
-    expect(await meterWith(counters)({ kind: 'admin' }, routes.createProperty, '1.1.1.1', T0)).toBeUndefined();
-    expect(counters.counts.size).toBe(0);
+    const store = new MemoryMeterStore();
+    expect(await meterWith(store).meter({ kind: 'admin' }, routes.createProperty, T0)).toBeUndefined();
+    expect(store.writes).toBe(0);
   });
 
-  it('limits public-key browser calls per source address, not secret-key server calls', async () => {
+  it('limits public-key browser calls per source address from memory, not secret-key server calls', async () => {
     const roomy: Plan = { ...tiny, id: 'roomy', ratePerMinute: 1000, monthlyAllowance: 1_000_000 };
-    const meter = meterWith(new MemoryCounterStore(), roomy);
+    const store = new MemoryMeterStore();
+    const meter = meterWith(store, roomy);
     const browser = { kind: 'public' as const, propertyId: 'prop_a', planId: 'roomy' };
-    for (let i = 0; i < 50; i++) await meter(browser, routes.click, '203.0.113.9', T0);
-    const { error } = await attempt(meter(browser, routes.click, '203.0.113.9', T0));
-    expect(error?.statusCode).toBe(429);
-    expect(error?.details).toMatchObject({ limit: 'source_address' });
-    expect(error?.rate).toMatchObject({ limit: 1000, remaining: 1000 - 51 });
-    expect(await meter(browser, routes.click, '203.0.113.10', T0)).toBeDefined();
+    for (let i = 0; i < 50; i++) meter.refuseAddress(browser, routes.click, '203.0.113.9', T0);
+    expect(() => meter.refuseAddress(browser, routes.click, '203.0.113.9', T0)).toThrow(
+      expect.objectContaining({ statusCode: 429, details: expect.objectContaining({ limit: 'source_address' }) }),
+    );
+    expect(store.writes).toBe(0);
+    expect(() => meter.refuseAddress(browser, routes.click, '203.0.113.10', T0)).not.toThrow();
+    // The next window starts afresh.
+    expect(() => meter.refuseAddress(browser, routes.click, '203.0.113.9', T0 + 5000)).not.toThrow();
     const server = { ...browser, kind: 'secret' as const };
-    for (let i = 0; i < 60; i++) await meter(server, routes.click, '203.0.113.9', T0);
+    for (let i = 0; i < 60; i++) meter.refuseAddress(server, routes.click, '203.0.113.9', T0);
   });
 
-  it('limits the conversion webhook to 100 a minute per property', async () => {
+  it('forgets the oldest addresses past its bound, so memory never grows with attacker input', () => {
+    const windows = new AddressWindows(3);
+    for (const ip of ['a', 'b', 'c', 'd']) windows.hit(ip, 0);
+    expect(windows.hit('d', 0)).toBe(2);
+    expect(windows.hit('a', 0)).toBe(1);
+  });
+
+  it('limits the conversion webhook to 100 a minute per property, in the same single write', async () => {
     const roomy: Plan = { ...tiny, id: 'roomy', ratePerMinute: 1000, monthlyAllowance: 1_000_000 };
-    const meter = meterWith(new MemoryCounterStore(), roomy);
+    const store = new MemoryMeterStore();
+    const meter = meterWith(store, roomy);
     const webhook = { kind: 'webhook' as const, propertyId: 'prop_a', planId: 'roomy' };
-    for (let i = 0; i < 100; i++) await meter(webhook, routes.conversion, `10.0.0.${i}`, T0);
-    const { error } = await attempt(meter(webhook, routes.conversion, '10.0.1.1', T0));
+    for (let i = 0; i < 100; i++) await meter.meter(webhook, routes.conversion, T0);
+    const { error } = await attempt(meter.meter(webhook, routes.conversion, T0));
     expect(error?.statusCode).toBe(429);
     expect(error?.details).toMatchObject({ limit: 'webhook' });
+    expect(store.writes).toBe(101);
   });
 });
