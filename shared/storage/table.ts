@@ -9,7 +9,7 @@
  * Key families (pk / sk) — each module that owns a family documents its items next to its code:
  *   PROP#<propertyId> / META                      property, config, credential hashes
  *   KEY#<sha256 of credential> / KEY              credential -> property (lookup by hash)
- *   RATE#<propertyId>#<minute>#<shard> / RATE     per-minute request counter (X-RateLimit-*)
+ *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (see http/rateLimit.ts)
  *   CLK#<clickId> / CLK                           click record
  *   VIS#<visitorId> / VIS                         visitor state
  *   VEL#<propertyId>#<counter> / VEL              velocity counters (TTL)
