@@ -13,7 +13,30 @@ import * as reporting from './schemas/reporting';
 /** Who may call: `admin` (deployment key), `public` pk_, `secret` sk_, `webhook` whsec_. Empty = no auth. */
 export type CredentialKind = 'admin' | 'public' | 'secret' | 'webhook';
 
-export interface RouteDef {
+/** Secrets a function may read; the stack grants each by reference (ARN in the environment), never by value. */
+export type SecretName = 'adminKey' | 'tokenSigningKey' | 'googleAds';
+
+/**
+ * What a function needs besides its trigger. The stack grants exactly this — IAM and environment —
+ * and nothing else, and its tests derive each function's grants from here (`functionNeeds`), so a
+ * function cannot lack a secret on AWS that `npm start` happens to give every function.
+ */
+export interface FunctionNeeds {
+  /** Secrets it reads (e.g. `tokenSigningKey`: it issues or verifies click tokens). */
+  readonly secrets?: readonly SecretName[];
+  /** Table access beyond what its kind implies (see `functionNeeds`). */
+  readonly table?: 'read' | 'readWrite';
+  /** Queues it publishes to (grant + env var). */
+  readonly publishes?: readonly QueueName[];
+  /** Needs the exports/rollups bucket, under `bucketPrefix`. */
+  readonly bucket?: 'read' | 'readWrite';
+  /** The part of the bucket `bucket` applies to, e.g. `exports/`; the prefix is the grant's boundary. */
+  readonly bucketPrefix?: string;
+  /** Scores traffic: reads the newest IP-intelligence snapshot from the bucket's `intel/` prefix. */
+  readonly intel?: boolean;
+}
+
+export interface RouteDef extends FunctionNeeds {
   readonly method: 'GET' | 'POST' | 'PUT';
   /** API Gateway path syntax: `{name}` is a path parameter. */
   readonly path: string;
@@ -35,14 +58,8 @@ export interface RouteDef {
   readonly textPlainBody?: boolean;
   /** Honours an `Idempotency-Key` header: retries carrying the same key are recorded once. */
   readonly idempotencyKey?: boolean;
-  /** Sends the queue name the handler publishes to (grant + env var). */
-  readonly publishes?: readonly QueueName[];
-  /** Needs the exports/rollups bucket. */
-  readonly bucket?: 'read' | 'readWrite';
   /** Calls the API Gateway management API (API keys, usage plans). */
   readonly managesApiKeys?: boolean;
-  /** Scores traffic: reads the newest IP-intelligence snapshot from the bucket's `intel/` prefix. */
-  readonly intel?: boolean;
 }
 
 export type QueueName = 'beacons' | 'conversions' | 'exports';
@@ -57,7 +74,7 @@ export const browserRequestHeaders = [
   'idempotency-key',
 ] as const;
 
-export interface QueueConsumerDef {
+export interface QueueConsumerDef extends FunctionNeeds {
   readonly queue: QueueName;
   readonly handler: string;
   readonly summary: string;
@@ -65,19 +82,15 @@ export interface QueueConsumerDef {
   /** Deliveries before a message is moved to the queue's DLQ. */
   readonly maxReceiveCount: number;
   readonly visibilityTimeoutSeconds: number;
-  readonly bucket?: 'read' | 'readWrite';
-  readonly intel?: boolean;
 }
 
-export interface ScheduleDef {
+export interface ScheduleDef extends FunctionNeeds {
   readonly handler: string;
   readonly summary: string;
   /** EventBridge schedule expression on AWS. */
   readonly expression: string;
   /** How often the local stack runs it (faster than AWS so a laptop sees results). */
   readonly localEverySeconds: number;
-  readonly bucket?: 'read' | 'readWrite';
-  readonly publishes?: readonly QueueName[];
   readonly timeoutSeconds?: number;
 }
 
@@ -169,6 +182,7 @@ export const routes = {
     idempotencyKey: true,
     publishes: ['conversions'],
     intel: true,
+    secrets: ['tokenSigningKey'],
   },
   click: {
     method: 'POST',
@@ -182,6 +196,7 @@ export const routes = {
     browser: true,
     idempotencyKey: true,
     intel: true,
+    secrets: ['tokenSigningKey'],
   },
   beacon: {
     method: 'POST',
@@ -206,6 +221,8 @@ export const routes = {
     body: ingestion.ConversionBody,
     success: { status: 200, schema: ingestion.ConversionAccepted },
     publishes: ['conversions'],
+    // Finds the click by `click_token`: verifying it needs the signing key (issue 8: it was missing on AWS).
+    secrets: ['tokenSigningKey'],
   },
   clickTokens: {
     method: 'POST',
@@ -216,6 +233,7 @@ export const routes = {
     tag: 'ingestion',
     body: ingestion.ClickTokenBody,
     success: { status: 201, schema: ingestion.ClickTokenIssued },
+    secrets: ['tokenSigningKey'],
   },
   decision: {
     method: 'GET',
@@ -248,6 +266,7 @@ export const routes = {
     tag: 'decisions',
     query: decisions.BotVerdictQuery,
     success: { status: 200, schema: decisions.BotVerdict },
+    secrets: ['tokenSigningKey'],
   },
   propertyStats: {
     method: 'GET',
@@ -291,6 +310,7 @@ export const routes = {
     query: reporting.ExportQuery,
     success: { status: 200, schema: reporting.ExportStatus },
     bucket: 'readWrite',
+    bucketPrefix: 'exports/',
     publishes: ['exports'],
   },
   botExportStatus: {
@@ -303,6 +323,7 @@ export const routes = {
     params: reporting.ExportIdPath,
     success: { status: 200, schema: reporting.ExportStatus },
     bucket: 'read',
+    bucketPrefix: 'exports/',
   },
 } as const satisfies Record<string, RouteDef>;
 
@@ -317,6 +338,7 @@ export const queueConsumers = {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 60,
     intel: true,
+    secrets: ['tokenSigningKey'],
   },
   conversionScorer: {
     queue: 'conversions',
@@ -326,6 +348,7 @@ export const queueConsumers = {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 60,
     intel: true,
+    secrets: ['tokenSigningKey'],
   },
   exportWriter: {
     queue: 'exports',
@@ -335,6 +358,7 @@ export const queueConsumers = {
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 900,
     bucket: 'readWrite',
+    bucketPrefix: 'exports/',
   },
 } as const satisfies Record<string, QueueConsumerDef>;
 
@@ -345,6 +369,8 @@ export const schedules = {
     expression: 'rate(5 minutes)',
     localEverySeconds: 30,
     bucket: 'readWrite',
+    bucketPrefix: 'rollups/',
+    table: 'readWrite',
   },
   dailyExport: {
     handler: 'functions/scheduled/daily-export.ts',
@@ -352,6 +378,8 @@ export const schedules = {
     expression: 'cron(15 0 * * ? *)',
     localEverySeconds: 3600,
     bucket: 'readWrite',
+    bucketPrefix: 'exports/',
+    table: 'readWrite',
     timeoutSeconds: 900,
   },
   blocklistPush: {
@@ -359,6 +387,8 @@ export const schedules = {
     summary: 'Pushes each linked property’s blocklist into Google Ads IP exclusions (≤ 500 per campaign)',
     expression: 'rate(1 hour)',
     localEverySeconds: 600,
+    table: 'readWrite',
+    secrets: ['googleAds'],
     timeoutSeconds: 300,
   },
   intelRefresh: {
@@ -367,6 +397,7 @@ export const schedules = {
     expression: 'rate(1 day)',
     localEverySeconds: 86_400,
     bucket: 'readWrite',
+    bucketPrefix: 'intel/',
     timeoutSeconds: 300,
   },
 } as const satisfies Record<string, ScheduleDef>;
@@ -375,3 +406,33 @@ export type ScheduleId = keyof typeof schedules;
 export type QueueConsumerId = keyof typeof queueConsumers;
 
 export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports'];
+
+/** Everything a function gets on AWS, from its entry in this file. */
+export interface ResolvedNeeds {
+  readonly secrets: readonly SecretName[];
+  readonly table: 'read' | 'readWrite' | undefined;
+  readonly publishes: readonly QueueName[];
+  readonly bucket: { readonly access: 'read' | 'readWrite'; readonly prefix: string } | undefined;
+  readonly intel: boolean;
+}
+
+/**
+ * The one reading of an entry's needs, used by the stack and its tests: authenticated routes write the
+ * table (every request is metered there) and routes taking the admin key read that secret; consumers
+ * write the table; schedules get what they declare. A `bucket` without `bucketPrefix` is refused, so
+ * no function ever gets the whole bucket.
+ */
+export function functionNeeds(def: RouteDef | QueueConsumerDef | ScheduleDef): ResolvedNeeds {
+  const isRoute = 'auth' in def;
+  const secrets = new Set<SecretName>(def.secrets ?? []);
+  if (isRoute && def.auth.includes('admin')) secrets.add('adminKey');
+  const implied = isRoute ? (def.auth.length > 0 ? 'readWrite' : undefined) : 'queue' in def ? 'readWrite' : undefined;
+  if (def.bucket && !def.bucketPrefix) throw new Error(`${def.handler} declares bucket without bucketPrefix`);
+  return {
+    secrets: [...secrets].sort(),
+    table: def.table ?? implied,
+    publishes: def.publishes ?? [],
+    bucket: def.bucket && def.bucketPrefix ? { access: def.bucket, prefix: def.bucketPrefix } : undefined,
+    intel: def.intel === true,
+  };
+}

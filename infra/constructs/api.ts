@@ -31,6 +31,7 @@ import { ENV } from '../../shared/config/env';
 import { plans } from '../../shared/plans';
 import {
   browserRequestHeaders,
+  functionNeeds,
   type QueueConsumerDef,
   type QueueConsumerId,
   type QueueName,
@@ -41,6 +42,7 @@ import {
   routes,
   type ScheduleDef,
   type ScheduleId,
+  type SecretName,
   schedules,
 } from '../../shared/routes';
 import { ClicksieveFunction, type ClicksieveFunctionProps, type TableAccess } from './clicksieve-function';
@@ -63,35 +65,13 @@ export interface ClicksieveApiProps {
 
 type FunctionId = RouteId | QueueConsumerId | ScheduleId;
 
-/** Functions that issue or verify click tokens and so read the signing master key. */
-const TOKEN_SIGNERS: ReadonlySet<FunctionId> = new Set<FunctionId>([
-  'clickTokens',
-  'click',
-  'events',
-  'botVerdict',
-  'beaconScorer',
-  'conversionScorer',
-]);
-
-/** The part of the bucket each function that declares `bucket` works in. */
-const BUCKET_PREFIX: Partial<Record<FunctionId, string>> = {
-  botExport: 'exports/',
-  botExportStatus: 'exports/',
-  exportWriter: 'exports/',
-  dailyExport: 'exports/',
-  statsRollup: 'rollups/',
-  intelRefresh: 'intel/',
-};
-
-/** Table access of scheduled functions (the refresh only touches S3). */
-const SCHEDULE_TABLE_ACCESS: Record<ScheduleId, TableAccess | undefined> = {
-  statsRollup: 'readWrite',
-  dailyExport: 'readWrite',
-  blocklistPush: 'readWrite',
-  intelRefresh: undefined,
-};
-
 const INTEL_PREFIX = 'intel/';
+/** The environment variable that carries each secret's ARN. */
+const SECRET_ENV: Record<SecretName, string> = {
+  adminKey: ENV.adminKeySecretArn,
+  tokenSigningKey: ENV.tokenSigningSecretArn,
+  googleAds: ENV.googleAdsSecretArn,
+};
 const API_TIMEOUT = Duration.seconds(10);
 const AUTHORIZER_TIMEOUT = Duration.seconds(5);
 const DEFAULT_SCHEDULE_TIMEOUT_SECONDS = 60;
@@ -261,11 +241,8 @@ export class ClicksieveApi extends Construct {
       memorySize: route.intel ? 1024 : 512,
       intelSnapshot: route.intel === true,
     });
-    // Every authenticated request is metered in the table (per-minute counter), hence write access.
-    if (route.auth.length > 0) fn.bindTable(this.data.table, 'readWrite');
-    if (route.auth.includes('admin')) fn.bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
     if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
-    this.bindCommon(id, fn, route);
+    this.bindNeeds(fn, route);
     return fn;
   }
 
@@ -276,8 +253,8 @@ export class ClicksieveApi extends Construct {
       timeout: Duration.seconds(Math.floor(consumer.visibilityTimeoutSeconds / VISIBILITY_TO_TIMEOUT_RATIO)),
       memorySize: consumer.intel || consumer.bucket ? 1024 : 512,
       intelSnapshot: consumer.intel === true,
-    }).bindTable(this.data.table, 'readWrite');
-    this.bindCommon(id, fn, consumer);
+    });
+    this.bindNeeds(fn, consumer);
     fn.fn.addEventSource(
       new SqsEventSource(this.data.queues[consumer.queue], {
         batchSize: consumer.batchSize,
@@ -298,10 +275,7 @@ export class ClicksieveApi extends Construct {
       // The refresh falls back to the bundled snapshot for any source it cannot download before one is published.
       intelSnapshot: id === 'intelRefresh',
     });
-    const tableAccess = SCHEDULE_TABLE_ACCESS[id];
-    if (tableAccess) fn.bindTable(this.data.table, tableAccess);
-    if (id === 'blocklistPush') fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
-    this.bindCommon(id, fn, schedule);
+    this.bindNeeds(fn, schedule);
     new Rule(this, `${pascal(id)}Schedule`, {
       description: schedule.summary,
       schedule: Schedule.expression(schedule.expression),
@@ -310,20 +284,23 @@ export class ClicksieveApi extends Construct {
     return fn;
   }
 
-  /** Wiring any kind of function may declare: queues it publishes to, bucket, intel snapshot, token key. */
-  private bindCommon(
-    id: FunctionId,
-    fn: ClicksieveFunction,
-    def: {
-      readonly publishes?: readonly QueueName[];
-      readonly bucket?: 'read' | 'readWrite';
-      readonly intel?: boolean;
-    },
-  ): void {
-    for (const queue of def.publishes ?? []) fn.bindQueue(this.data.queues[queue], ENV.queueUrl[queue]);
-    if (def.bucket) fn.bindBucket(this.data.bucket, def.bucket, BUCKET_PREFIX[id]);
-    if (def.intel) fn.bindBucket(this.data.bucket, 'read', INTEL_PREFIX);
-    if (TOKEN_SIGNERS.has(id)) fn.bindSecret(this.data.tokenSigningKey, ENV.tokenSigningSecretArn);
+  /** Grants exactly what the route table says the function needs (see `functionNeeds`), and its environment. */
+  private bindNeeds(fn: ClicksieveFunction, def: RouteDef | QueueConsumerDef | ScheduleDef): void {
+    const needs = functionNeeds(def);
+    if (needs.table) fn.bindTable(this.data.table, needs.table);
+    for (const queue of needs.publishes) fn.bindQueue(this.data.queues[queue], ENV.queueUrl[queue]);
+    if (needs.bucket) fn.bindBucket(this.data.bucket, needs.bucket.access, needs.bucket.prefix);
+    if (needs.intel) fn.bindBucket(this.data.bucket, 'read', INTEL_PREFIX);
+    for (const name of needs.secrets) fn.bindSecret(this.secret(name), SECRET_ENV[name]);
+  }
+
+  private secret(name: SecretName): ISecret {
+    const secrets: Record<SecretName, ISecret> = {
+      adminKey: this.data.adminKey,
+      tokenSigningKey: this.data.tokenSigningKey,
+      googleAds: this.data.googleAdsCredentials,
+    };
+    return secrets[name];
   }
 
   /**

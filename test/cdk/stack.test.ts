@@ -9,7 +9,16 @@ import { buildApp } from '../../infra/app';
 import type { ClicksieveStack } from '../../infra/stack';
 import packageJson from '../../package.json';
 import { plans } from '../../shared/plans';
-import { queueConsumers, type RouteDef, routes, type ScheduleDef, schedules } from '../../shared/routes';
+import {
+  functionNeeds,
+  type QueueConsumerDef,
+  queueConsumers,
+  type RouteDef,
+  routes,
+  type ScheduleDef,
+  type SecretName,
+  schedules,
+} from '../../shared/routes';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -27,6 +36,12 @@ interface Statement {
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const cdkContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Json;
 const routeEntries = Object.entries(routes as Record<string, RouteDef>);
+/** Every function of the route table: routes, queue consumers, schedules. */
+const tableEntries = (): [string, RouteDef | QueueConsumerDef | ScheduleDef][] => [
+  ...routeEntries,
+  ...Object.entries(queueConsumers as Record<string, QueueConsumerDef>),
+  ...Object.entries(schedules as Record<string, ScheduleDef>),
+];
 
 let outdir: string;
 let stack: ClicksieveStack;
@@ -221,20 +236,16 @@ describe('least-privilege IAM', () => {
     expect(authorizer.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
   });
 
-  it('limits every bucket grant to a prefix and listing to the same prefix', () => {
-    const expectedPrefix: Record<string, string[]> = {
-      botExport: ['exports/'],
-      botExportStatus: ['exports/'],
-      exportWriter: ['exports/'],
-      dailyExport: ['exports/'],
-      statsRollup: ['rollups/'],
-      intelRefresh: ['intel/'],
-      click: ['intel/'],
-      events: ['intel/'],
-      ipCheck: ['intel/'],
-      beaconScorer: ['intel/'],
-      conversionScorer: ['intel/'],
-    };
+  it('limits every bucket grant to the prefix the route table names, and listing to the same prefix', () => {
+    // Derived from the route table: `bucketPrefix` of the entry, plus `intel/` for functions that score.
+    const expectedPrefix: Record<string, string[]> = Object.fromEntries(
+      tableEntries().map(([id, def]) => {
+        const needs = functionNeeds(def);
+        return [id, [...(needs.bucket ? [needs.bucket.prefix] : []), ...(needs.intel ? ['intel/'] : [])].sort()];
+      }),
+    );
+    expect(expectedPrefix.click).toEqual(['intel/']);
+    expect(expectedPrefix.exportWriter).toEqual(['exports/']);
     for (const id of functionIds()) {
       const objectStatements = statementsOf(id).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket'),
@@ -249,7 +260,12 @@ describe('least-privilege IAM', () => {
     expect(allActions('exportWriter')).toContain('s3:PutObject');
   });
 
-  it('lets only the functions that need a secret read it', () => {
+  it('lets exactly the functions the route table names read each secret, with its ARN in their environment', () => {
+    const secrets: Record<SecretName, { construct: IConstruct; env: string }> = {
+      adminKey: { construct: stack.data.adminKey, env: 'ADMIN_KEY_SECRET_ARN' },
+      tokenSigningKey: { construct: stack.data.tokenSigningKey, env: 'TOKEN_SIGNING_SECRET_ARN' },
+      googleAds: { construct: stack.data.googleAdsCredentials, env: 'GOOGLE_ADS_SECRET_ARN' },
+    };
     const readers = (secret: IConstruct) =>
       functionIds()
         .filter((id) =>
@@ -258,13 +274,48 @@ describe('least-privilege IAM', () => {
           ),
         )
         .sort();
-    expect(readers(stack.data.adminKey)).toEqual(['authorizer', 'createProperty', 'rotateKeys']);
-    expect(readers(stack.data.tokenSigningKey)).toEqual(
-      ['beaconScorer', 'botVerdict', 'click', 'clickTokens', 'conversionScorer', 'events'].sort(),
-    );
-    expect(readers(stack.data.googleAdsCredentials)).toEqual(['blocklistPush']);
-    const googleEnv = (fnResource('blocklistPush').Properties.Environment as { Variables: Json }).Variables;
-    expect(googleEnv.GOOGLE_ADS_SECRET_ARN).toEqual({ Ref: logicalId(stack.data.googleAdsCredentials) });
+    for (const [name, { construct, env }] of Object.entries(secrets) as [SecretName, (typeof secrets)['adminKey']][]) {
+      const declared = tableEntries()
+        .filter(([, def]) => functionNeeds(def).secrets.includes(name))
+        .map(([id]) => id);
+      // The authorizer is the one function outside the route table: it checks the admin key.
+      const expected = [...declared, ...(name === 'adminKey' ? ['authorizer'] : [])].sort();
+      expect({ name, readers: readers(construct) }).toEqual({ name, readers: expected });
+      for (const id of functionIds()) {
+        const variables = (fnResource(id).Properties.Environment as { Variables: Json }).Variables;
+        expect({ id, env: variables[env] }).toEqual({
+          id,
+          env: expected.includes(id) ? { Ref: logicalId(construct) } : undefined,
+        });
+      }
+    }
+  });
+
+  it('lets every function that issues or verifies click tokens read the signing key, the conversion webhook included', () => {
+    // POST /v1/webhook/conversion finds a click by `click_token`: on AWS it answered 500 without the key.
+    for (const id of ['conversion', 'click', 'events', 'clickTokens', 'botVerdict']) {
+      const variables = (fnResource(id).Properties.Environment as { Variables: Json }).Variables;
+      expect({ id, env: variables.TOKEN_SIGNING_SECRET_ARN }).toEqual({
+        id,
+        env: { Ref: logicalId(stack.data.tokenSigningKey) },
+      });
+      expect(
+        statementsOf(id).some(
+          (s) =>
+            actionsOf(s).includes('secretsmanager:GetSecretValue') && refersTo(s.Resource, stack.data.tokenSigningKey),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('gives each function the table access the route table implies', () => {
+    const writes = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/;
+    for (const [id, def] of tableEntries()) {
+      const actions = allActions(id).filter((a) => a.startsWith('dynamodb:'));
+      const access = functionNeeds(def).table;
+      const granted = actions.length === 0 ? undefined : actions.some((a) => writes.test(a)) ? 'readWrite' : 'read';
+      expect({ id, granted }).toEqual({ id, granted: access });
+    }
   });
 
   it('lets only the key-managing routes call API Gateway, on API keys and this API’s usage plans', () => {
