@@ -436,3 +436,12 @@ export function functionNeeds(def: RouteDef | QueueConsumerDef | ScheduleDef): R
     intel: def.intel === true,
   };
 }
+
+/**
+ * Methods that require a usage key (API Gateway usage plans). Browser routes may carry the public key
+ * in the body, out of the authorizer's sight, and admin calls belong to no property: neither has a
+ * usage key, so their limits are metered in the function alone. The stack and the local gateway both ask here.
+ */
+export function usesUsagePlan(route: RouteDef): boolean {
+  return route.auth.length > 0 && route.browser !== true && !route.auth.includes('admin');
+}

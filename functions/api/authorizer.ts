@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authenticator, DEFERRED, presentedCredential } from '../../shared/auth/principal';
+import { authenticator, DEFERRED, DEFERRED_USAGE_KEY, presentedCredential } from '../../shared/auth/principal';
 import { ApiError } from '../../shared/http/errors';
 import { logger } from '../../shared/observability';
 import { type RouteDef, routes } from '../../shared/routes';
@@ -23,16 +23,22 @@ const policy = (effect: 'Allow' | 'Deny', event: APIGatewayRequestAuthorizerEven
  * Valid: Allow with context {propertyId, kind, planId} and the property's usage key as
  * `usageIdentifierKey`, so its usage plan applies. Missing or invalid: "Unauthorized" (401).
  * Anything the authorizer cannot answer in the contract's own words — a credential that may be in
- * the body (browser routes), 402/403, a failed read — is Allowed as `deferred`, and the function
- * authenticates again and answers with the exact error body. The policy names only this method, so
- * the authorizer's result cache must stay off (it is also what makes rotation effective at once).
+ * the body (browser routes), 402/403, a failed read — is Allowed as `deferred` with the deferred usage
+ * key (without one, a route under a usage plan would answer API Gateway's 401 instead), and the function
+ * authenticates again and answers with the exact error body, as the local gateway does. The policy
+ * names only this method, so the authorizer's result cache must stay off (it is also what makes
+ * rotation effective at once).
  */
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const route = routeOf(event);
   if (!route) return policy('Deny', event, 'unknown-route');
   const headers = lowerCase(event.headers);
   const query = event.queryStringParameters ?? {};
-  const deferred = { ...policy('Allow', event, DEFERRED), context: { kind: DEFERRED } };
+  const deferred = {
+    ...policy('Allow', event, DEFERRED),
+    context: { kind: DEFERRED },
+    usageIdentifierKey: DEFERRED_USAGE_KEY,
+  };
   try {
     const presented = presentedCredential(route, headers, query, undefined);
     if (!presented) {

@@ -27,6 +27,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import packageJson from '../../package.json';
+import { DEFERRED_USAGE_KEY, DEFERRED_USAGE_THROTTLE } from '../../shared/auth/principal';
 import { ENV } from '../../shared/config/env';
 import { plans } from '../../shared/plans';
 import {
@@ -44,6 +45,7 @@ import {
   type ScheduleId,
   type SecretName,
   schedules,
+  usesUsagePlan,
 } from '../../shared/routes';
 import { ClicksieveFunction, type ClicksieveFunctionProps, type TableAccess } from './clicksieve-function';
 import { pascal, VISIBILITY_TO_TIMEOUT_RATIO } from './data-store';
@@ -160,6 +162,7 @@ export class ClicksieveApi extends Construct {
       });
       usagePlans.set(plan.id, usagePlan);
     }
+    this.addDeferredUsagePlan();
 
     const preflightPaths = new Set<string>();
     for (const [routeId, route] of Object.entries(routes) as [RouteId, RouteDef][]) {
@@ -340,6 +343,23 @@ export class ClicksieveApi extends Construct {
     }
   }
 
+  /**
+   * The usage plan of the authorizer's deferred answers (402, 403, a failed read): without a usage key
+   * such a request would end in API Gateway's 401 instead of the function's answer. A throttle only —
+   * the function meters the property's own plan. Its key is not a credential (API key source: authorizer).
+   */
+  private addDeferredUsagePlan(): void {
+    const plan = this.api.addUsagePlan('PlanDeferred', {
+      name: 'clicksieve-deferred',
+      description: 'Requests the authorizer deferred to the function (which answers 402/403/5xx itself)',
+      throttle: { rateLimit: DEFERRED_USAGE_THROTTLE.ratePerSecond, burstLimit: DEFERRED_USAGE_THROTTLE.burst },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    plan.addApiKey(
+      this.api.addApiKey('DeferredUsageKey', { apiKeyName: 'clicksieve-deferred', value: DEFERRED_USAGE_KEY }),
+    );
+  }
+
   private acknowledgeApiFindings(): void {
     Validations.of(this.api).acknowledge(
       {
@@ -368,14 +388,6 @@ export class ClicksieveApi extends Construct {
       },
     );
   }
-}
-
-/**
- * Browser routes may carry the public key in the body, out of the authorizer's sight, and admin calls
- * belong to no property: neither has a usage key, so their limits are metered in the function alone.
- */
-export function usesUsagePlan(route: RouteDef): boolean {
-  return route.auth.length > 0 && route.browser !== true && !route.auth.includes('admin');
 }
 
 function browserMethodsAt(path: string): string[] {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { DEFERRED_USAGE_KEY } from '../../shared/auth/principal';
 import { errorResponse, MAX_BODY_BYTES } from '../../shared/http/apiHandler';
 import {
   ApiError,
@@ -15,7 +16,7 @@ import {
   serverError,
   unauthorized,
 } from '../../shared/http/errors';
-import { browserRequestHeaders, type RouteDef, type RouteId, routes } from '../../shared/routes';
+import { browserRequestHeaders, type RouteDef, type RouteId, routes, usesUsagePlan } from '../../shared/routes';
 import { HandlerMissingError, handlerExists, invoke, loadHandler } from './lambda';
 import { UsagePlans } from './usagePlans';
 
@@ -141,7 +142,11 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, scope: R
     const authorization = await authorize(event);
     if (authorization instanceof ApiError) return reject(req, res, route.def, authorization);
     event.requestContext.authorizer = authorization.context;
-    if (authorization.usageIdentifierKey) {
+    // As on AWS: a method under a usage plan needs a usage key from the authorizer, else API Gateway's 401.
+    if (usesUsagePlan(route.def) && !authorization.usageIdentifierKey)
+      return reject(req, res, route.def, unauthorized());
+    // The deferred answer's key is a throttle on AWS only; the function meters by the property's plan.
+    if (authorization.usageIdentifierKey && authorization.usageIdentifierKey !== DEFERRED_USAGE_KEY) {
       const verdict = scope.usage.admit(authorization.usageIdentifierKey, planIdOf(authorization.context));
       if (!verdict.ok && verdict.reason === 'rate') {
         return reject(req, res, route.def, rateLimited(verdict.retryAfterSeconds, { plan: 'burst' }));

@@ -52,6 +52,16 @@ export interface Authenticated {
 /** Authorizer context kind that means "the authorizer could not decide; the handler authenticates". */
 export const DEFERRED = 'deferred';
 
+/**
+ * The usage key of every deferred answer. Routes under a usage plan need one, or API Gateway itself
+ * refuses the request (401) before the function can answer 402/403/5xx in the contract's words. It
+ * selects the stack's `deferred` usage plan (a throttle only; the function meters by the property's own
+ * plan). Not a credential: with `apiKeySource: AUTHORIZER` nobody can present it, so it may be public.
+ */
+export const DEFERRED_USAGE_KEY = 'clicksieve-deferred-answer-usage-key';
+/** The throttle of the deferred usage plan: a safety valve while the function decides. */
+export const DEFERRED_USAGE_THROTTLE = { ratePerSecond: 100, burst: 200 } as const;
+
 const KINDS: readonly CredentialKind[] = ['admin', 'public', 'secret', 'webhook'];
 
 /**

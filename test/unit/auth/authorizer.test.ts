@@ -1,7 +1,8 @@
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { handler } from '../../../functions/api/authorizer';
-import { createAuthenticator, useAuthenticator } from '../../../shared/auth/principal';
-import { useProperties } from '../../../shared/properties/service';
+import { createAuthenticator, DEFERRED_USAGE_KEY, useAuthenticator } from '../../../shared/auth/principal';
+import { propertyService, useProperties } from '../../../shared/properties/service';
+import { LocalUsagePlanRegistry } from '../../../shared/properties/usagePlans';
 import { type RouteDef, routes } from '../../../shared/routes';
 import { world } from './fixtures';
 
@@ -52,14 +53,37 @@ describe('REQUEST authorizer', () => {
     await expect(handler(event(routes.decision, { 'x-api-key': 'sk_nope' }))).rejects.toThrow('Unauthorized');
   });
 
-  it('defers what it cannot answer in the contract’s words: body keys, 403, 402', async () => {
-    const deferred = { kind: 'deferred' };
-    expect((await handler(event(routes.click, {}))).context).toEqual(deferred);
-    expect((await handler(event(routes.decision, { 'x-api-key': fixture.a.publicKey }))).context).toEqual(deferred);
-    const other = event(routes.getConfig, { 'x-api-key': fixture.a.secretKey }, { id: fixture.b.property.id });
-    const result = await handler(other);
-    expect(result.context).toEqual(deferred);
-    expect(result.usageIdentifierKey).toBeUndefined();
+  it('defers what it cannot answer in the contract’s words — body keys, 403, 402, a failed read — with the deferred usage key', async () => {
+    // Without a usage key, a method under a usage plan would end in API Gateway's 401 on AWS.
+    const deferred = (result: Awaited<ReturnType<typeof handler>>) => {
+      expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow', Resource: METHOD_ARN });
+      expect(result.context).toEqual({ kind: 'deferred' });
+      expect(result.usageIdentifierKey).toBe(DEFERRED_USAGE_KEY);
+    };
+    deferred(await handler(event(routes.click, {})));
+    // 403: a public key on a secret route, another property's id.
+    deferred(await handler(event(routes.decision, { 'x-api-key': fixture.a.publicKey })));
+    deferred(
+      await handler(event(routes.getConfig, { 'x-api-key': fixture.a.secretKey }, { id: fixture.b.property.id })),
+    );
+    // 402: a disabled property.
+    await fixture.store.update(fixture.a.property.id, { disabled: true }, new Date().toISOString());
+    const uncached = propertyService({ store: fixture.store, registry: new LocalUsagePlanRegistry() });
+    useAuthenticator(createAuthenticator({ lookup: uncached, adminKey: async () => false }));
+    deferred(await handler(event(routes.decision, { 'x-api-key': fixture.a.secretKey })));
+    // A storage blip.
+    useAuthenticator(
+      createAuthenticator({
+        lookup: {
+          findCredential: async () => {
+            throw new Error('ProvisionedThroughputExceededException');
+          },
+          getProperty: async () => undefined,
+        },
+        adminKey: async () => false,
+      }),
+    );
+    deferred(await handler(event(routes.decision, { 'x-api-key': fixture.b.secretKey })));
   });
 
   it('denies a method that is not in the route table', async () => {
