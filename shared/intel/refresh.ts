@@ -3,12 +3,44 @@ import { logger } from '../observability';
 import { INTEL_POINTER_KEY, type IntelPointer, IntelSource, intelSnapshotKey } from './current';
 import type { IntelSnapshot } from './lookup';
 import { azureServiceTagsLink } from './parsers';
-import { coverage, type IntelRange } from './ranges';
+import { coverage, type IntelRange, mergeIntervals } from './ranges';
 import { buildIntelSnapshot, type SourceRanges } from './snapshot';
 import { parseDocument, SOURCES, type SourceDef, type SourceDocument, type SourceId } from './sources';
 
 /** A source whose fresh list covers less than this share of its previous intervals is not trusted. */
 export const MIN_KEPT_SHARE = 0.5;
+
+/**
+ * Plausibility bounds of one source's list. A poisoned or broken upstream must not classify a large
+ * part of the internet (a `0.0.0.0/0` line would make every visitor a datacenter or Tor address):
+ * no single range wider than a /8, no more than a quarter of IPv4 (or a /12 of IPv6) in all, and no
+ * more than PLAUSIBLE.maxRanges entries or PLAUSIBLE.maxGrowth times the previous list.
+ */
+export const PLAUSIBLE = {
+  widestPrefix: 8,
+  maxV4Addresses: 1n << 30n,
+  maxV6Addresses: 1n << 116n,
+  maxRanges: 500_000,
+  maxGrowth: 10,
+  /** Below this many previous ranges, growth is not judged (a new or tiny source). */
+  growthFloor: 1000,
+} as const;
+
+/** Why a fresh list is implausible, or undefined when it is not. */
+export function implausible(
+  fresh: readonly IntelRange[],
+  previousCount: number,
+): 'too-wide' | 'too-much' | 'too-many' | undefined {
+  if (fresh.length > PLAUSIBLE.maxRanges) return 'too-many';
+  if (previousCount >= PLAUSIBLE.growthFloor && fresh.length > previousCount * PLAUSIBLE.maxGrowth) return 'too-many';
+  const widest = { 4: 1n << BigInt(32 - PLAUSIBLE.widestPrefix), 6: 1n << BigInt(128 - PLAUSIBLE.widestPrefix) };
+  const total = { 4: 0n, 6: 0n };
+  for (const range of mergeIntervals(fresh.filter((r) => r.family === 4))) total[4] += range.last - range.first + 1n;
+  for (const range of mergeIntervals(fresh.filter((r) => r.family === 6))) total[6] += range.last - range.first + 1n;
+  if (fresh.some((range) => range.last - range.first + 1n > widest[range.family])) return 'too-wide';
+  if (total[4] > PLAUSIBLE.maxV4Addresses || total[6] > PLAUSIBLE.maxV6Addresses) return 'too-much';
+  return undefined;
+}
 
 export interface SourceOutcome {
   readonly id: SourceId;
@@ -16,7 +48,7 @@ export interface SourceOutcome {
   readonly version: string;
   readonly ranges: number;
   /** Why the previous ranges were kept (no payloads, no upstream messages). */
-  readonly reason?: 'download' | 'parse' | 'empty' | 'shrank';
+  readonly reason?: 'download' | 'parse' | 'empty' | 'shrank' | 'implausible';
 }
 
 export interface IntelRefreshReport {
@@ -84,8 +116,8 @@ function shrank(fresh: readonly IntelRange[], previous: readonly IntelRange[]): 
 }
 
 /**
- * Fetches every upstream list, keeps the previous ranges of any source that fails to download, parse or
- * looks broken, builds a snapshot and publishes it (`intel/<version>.bin`, then the `intel/latest.json`
+ * Fetches every upstream list, keeps the previous ranges of any source that fails to download, parse,
+ * looks broken or is implausible (see PLAUSIBLE), builds a snapshot and publishes it (`intel/<version>.bin`, then the `intel/latest.json`
  * pointer) unless it is identical to the previous one.
  */
 export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelRefreshReport> {
@@ -109,6 +141,11 @@ export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelR
         const fresh = await fetchSource(source, options.upstream?.[source.id] ?? source.upstream, timeoutMs);
         if (fresh.ranges.length === 0) return keep('empty');
         if (shrank(fresh.ranges, before)) return keep('shrank');
+        const why = implausible(fresh.ranges, before.length);
+        if (why) {
+          logger.error('intel source implausible', { source: source.id, why, ranges: fresh.ranges.length });
+          return keep('implausible');
+        }
         return {
           outcome: { id: source.id, status: 'refreshed', version: fresh.version, ranges: fresh.ranges.length },
           ranges: { id: source.id, version: fresh.version, ranges: fresh.ranges },
