@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { type QueueName, queueNames } from '../shared/routes';
 import { ClicksieveApi } from './constructs/api';
 import { DataStore } from './constructs/data-store';
+import { Operations } from './constructs/operations';
 
 /**
  * One stack, two layers: the data store (table, queues, bucket, secrets — retained on delete) and the
@@ -14,6 +15,7 @@ import { DataStore } from './constructs/data-store';
 export class ClicksieveStack extends Stack {
   readonly data: DataStore;
   readonly api: ClicksieveApi;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -31,6 +33,18 @@ export class ClicksieveStack extends Stack {
       },
     });
 
+    const alarmEmail: unknown = this.node.tryGetContext('alarmEmail');
+    const wafRateLimit: unknown = this.node.tryGetContext('wafRateLimit');
+    const deadLetterQueues: Partial<Record<QueueName, IQueue>> = {};
+    for (const name of queueNames) deadLetterQueues[name] = this.data.queues[name].deadLetterQueue;
+    this.operations = new Operations(this, 'Operations', {
+      api: this.api.api,
+      functions: this.api.functions,
+      deadLetterQueues: deadLetterQueues as Record<QueueName, IQueue>,
+      ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+      ...(wafRateLimit !== undefined ? { wafRateLimit: wafLimit(wafRateLimit) } : {}),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL; every route is under v1/' });
     new CfnOutput(this, 'AdminKeySecretArn', {
       value: this.data.adminKey.secretArn,
@@ -43,4 +57,13 @@ export class ClicksieveStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.data.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
   }
+}
+
+/** `-c wafRateLimit=N`: WAF rate rules take 10 to 2,000,000,000 requests per 5 minutes. */
+function wafLimit(value: unknown): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 10 || limit > 2_000_000_000) {
+    throw new Error(`context wafRateLimit must be an integer from 10 to 2000000000, got ${String(value)}`);
+  }
+  return limit;
 }

@@ -68,6 +68,8 @@ export interface ClicksieveApiProps {
 type FunctionId = RouteId | QueueConsumerId | ScheduleId;
 
 const INTEL_PREFIX = 'intel/';
+/** Default per-method throttle of the stage. */
+export const STAGE_THROTTLE = { ratePerSecond: 5000, burst: 5000 } as const;
 /** The environment variable that carries each secret's ARN. */
 const SECRET_ENV: Record<SecretName, string> = {
   adminKey: ENV.adminKeySecretArn,
@@ -120,6 +122,11 @@ export class ClicksieveApi extends Construct {
       cloudWatchRole: true,
       deployOptions: {
         stageName: 'prod',
+        // Every method's ceiling, below the account's 10,000 req/s: a flood on one method (say, public-key
+        // clicks) cannot take the whole account's API Gateway budget from the others. Usage plans and the
+        // optional WAF rate rule (context wafRateLimit) act before this, per property and per address.
+        throttlingRateLimit: STAGE_THROTTLE.ratePerSecond,
+        throttlingBurstLimit: STAGE_THROTTLE.burst,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: MethodLoggingLevel.ERROR,
