@@ -29,11 +29,27 @@ export const DECISIONS = [
   'A disabled property answers 402 PAYMENT_REQUIRED; so does a spent monthly allowance. Admin calls are not metered.',
   'Authentication happens before body validation: without a valid credential the answer is 401, never a schema error. ' +
     'Size (413), content type (415) and JSON syntax (400) are checked first.',
-  'Public-key calls to browser routes are also limited per source address (50 per 5 seconds: 10 req/s with bursts of 50); ' +
-    'the conversion webhook to 100 requests a minute per property. Both answer 429 with Retry-After.',
-  'Rotation replaces the secret key, the webhook secret or both (`which`); the public key is not secret and is never rotated.',
+  'Public-key calls to browser routes are also limited per source address (50 per 5 seconds: 10 req/s with bursts of 50, ' +
+    'kept in each function instance’s memory); the conversion webhook to 100 requests a minute per property. Both answer ' +
+    '429 with Retry-After.',
+  'Refuse before counting: the per-address limit and request validation come before the plan’s meter, and a request the ' +
+    'meter refuses (429, 402) is not counted, so refused requests never spend the minute budget or the monthly allowance ' +
+    '(their X-RateLimit-* report the last metered state). Errors found after metering (404, 409) were counted.',
+  'Rotation replaces the public key, the secret key, the webhook secret, or `all` (secret key and webhook secret: the ' +
+    'public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
     'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
+  'The plan and the ad-account link (creating or removing it, `customerId`, `loginCustomerId`) are the operator’s: only ' +
+    'the admin key may change them (403 naming the fields otherwise). The secret key may read them, switch the push on ' +
+    'and off (`adAccount.enabled`) and choose `adAccount.campaignIds` by sending the link as it is.',
+  'Trusted outcomes: a conversion through the webhook secret or sent as an event with the secret key lowers the ' +
+    'converted click’s score and feeds traffic-source quality. A conversion event sent with the public key is stored ' +
+    'and counted as an event (200) but never lowers a score, frees an address or moves any statistic, and it does not ' +
+    'record a conversion on the click (the advertiser’s own conversion is still accepted).',
+  'Idempotency keys (and the content-derived ids of events) are scoped to the property and the credential kind: a ' +
+    'public-key caller can never read or pre-empt the record of a secret-key call with the same key.',
+  'One validation for every caller: a malformed field (e.g. `ip` that is not an IPv4/IPv6 address) is 400 whichever ' +
+    'key sends it; with the public key a valid but differing `ip` is only recorded as claimed.',
   'Secrets are stored only as SHA-256 hashes and compared in constant time; they are shown once, at creation or rotation.',
   `POST /v1/click and POST /v1/events take an \`Idempotency-Key\` header (1 to ${MAX_IDEMPOTENCY_KEY} characters): ` +
     'a retry with the same key is recorded once and gets the first answer (for a click, its at-click verdict), however late.',
