@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  DynamoClickStore,
-  DynamoDecisionLedger,
-  DynamoIpReputationStore,
-  DynamoRollupStore,
-} from '../shared/decisions';
+import { dynamoDecisionStores } from '../shared/decisions';
 import { recordClick } from '../shared/ingestion/clicks';
 import { cachedProperties, dynamoIngestionDeps, signedTokens } from '../shared/ingestion/wiring';
 import { bundledIntel } from '../shared/intel/current';
@@ -135,12 +130,7 @@ export async function benchClickPath(target: { tableName: string; clicks?: numbe
     tokens: signedTokens(async () => Buffer.alloc(32, 1)),
     queues: { send: async () => undefined },
     intel: async () => bundledIntel(),
-    decisions: {
-      clicks: new DynamoClickStore(client, target.tableName),
-      rollups: new DynamoRollupStore(client, target.tableName),
-      ipReputation: new DynamoIpReputationStore(client, target.tableName),
-      ledger: new DynamoDecisionLedger(client, target.tableName),
-    },
+    decisions: dynamoDecisionStores(client, target.tableName),
   });
   const ua =
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';

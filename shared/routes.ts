@@ -45,7 +45,7 @@ export interface RouteDef {
   readonly intel?: boolean;
 }
 
-export type QueueName = 'beacons' | 'conversions' | 'exports';
+export type QueueName = 'beacons' | 'conversions' | 'exports' | 'counts';
 
 /** Request headers a landing page may send to `browser` routes (CORS), on AWS and locally alike. */
 export const browserRequestHeaders = [
@@ -67,6 +67,8 @@ export interface QueueConsumerDef {
   readonly visibilityTimeoutSeconds: number;
   readonly bucket?: 'read' | 'readWrite';
   readonly intel?: boolean;
+  /** Queues the consumer publishes to (grant + env var). */
+  readonly publishes?: readonly QueueName[];
 }
 
 export interface ScheduleDef {
@@ -167,7 +169,7 @@ export const routes = {
     success: { status: 200, schema: ingestion.EventAccepted },
     browser: true,
     idempotencyKey: true,
-    publishes: ['conversions'],
+    publishes: ['conversions', 'counts'],
     intel: true,
   },
   click: {
@@ -181,6 +183,7 @@ export const routes = {
     success: { status: 200, schema: ingestion.ClickVerdict },
     browser: true,
     idempotencyKey: true,
+    publishes: ['counts'],
     intel: true,
   },
   beacon: {
@@ -317,6 +320,7 @@ export const queueConsumers = {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 60,
     intel: true,
+    publishes: ['counts'],
   },
   conversionScorer: {
     queue: 'conversions',
@@ -326,6 +330,7 @@ export const queueConsumers = {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 60,
     intel: true,
+    publishes: ['counts'],
   },
   exportWriter: {
     queue: 'exports',
@@ -335,6 +340,14 @@ export const queueConsumers = {
     maxReceiveCount: 3,
     visibilityTimeoutSeconds: 900,
     bucket: 'readWrite',
+  },
+  clickCounter: {
+    queue: 'counts',
+    handler: 'functions/queue/click-counter.ts',
+    summary: 'Counts stored clicks and their re-scores into daily rollups and blocklist inputs, in batches, once each',
+    batchSize: 100,
+    maxReceiveCount: 10,
+    visibilityTimeoutSeconds: 30,
   },
 } as const satisfies Record<string, QueueConsumerDef>;
 
@@ -374,4 +387,4 @@ export const schedules = {
 export type ScheduleId = keyof typeof schedules;
 export type QueueConsumerId = keyof typeof queueConsumers;
 
-export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports'];
+export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports', 'counts'];

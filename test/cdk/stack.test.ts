@@ -9,7 +9,14 @@ import { buildApp } from '../../infra/app';
 import type { ClicksieveStack } from '../../infra/stack';
 import packageJson from '../../package.json';
 import { plans } from '../../shared/plans';
-import { queueConsumers, type RouteDef, routes, type ScheduleDef, schedules } from '../../shared/routes';
+import {
+  type QueueName,
+  queueConsumers,
+  type RouteDef,
+  routes,
+  type ScheduleDef,
+  schedules,
+} from '../../shared/routes';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -75,7 +82,7 @@ const refersTo = (value: unknown, construct: IConstruct): boolean =>
   JSON.stringify(value).includes(`"${logicalId(construct)}"`);
 
 const functionIds = () => Object.keys(stack.api.functions);
-const queueOf = (name: 'beacons' | 'conversions' | 'exports') => stack.data.queues[name].queue;
+const queueOf = (name: QueueName) => stack.data.queues[name].queue;
 
 describe('functions', () => {
   it('builds one arm64 nodejs22.x function per route, consumer and schedule, plus the authorizer', () => {
