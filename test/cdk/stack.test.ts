@@ -190,7 +190,11 @@ describe('least-privilege IAM', () => {
     const getObject = statementsOf('click').filter((s) => actionsOf(s).includes('s3:GetObject'));
     expect(getObject).toHaveLength(1);
     expect(JSON.stringify(getObject[0]!.Resource)).toContain('/intel/*');
-    expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    // The click counter's message only: sent, to the counts queue.
+    const sqs = statementsOf('click').filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs).toHaveLength(1);
+    expect(actionsOf(sqs[0]!)).toEqual(['sqs:SendMessage']);
+    expect(resourcesOf(sqs[0]!)).toEqual([{ 'Fn::GetAtt': [logicalId(queueOf('counts')), 'Arn'] }]);
   });
 
   it('lets the beacon function only send, and only to the beacons queue', () => {
