@@ -109,6 +109,15 @@ describe('click store and rollups on DynamoDB Local', () => {
     expect(after.rules.honeypot ?? 0).toBe((before.rules.honeypot ?? 0) + 1);
   });
 
+  it('reads a click past its retention TTL as absent before DynamoDB deletes it', async () => {
+    const expired = clickFixture(propertyId, newId('clk_'), DAY0 + 2 * HOUR, 10);
+    await ledger.recordClick(expired, Math.floor(Date.now() / 1000) - 1);
+    expect(await clicks.getClick(expired.clickId)).toBeUndefined();
+    expect((await clicks.getClicks([expired.clickId])).size).toBe(0);
+    const found = await collect(clicks.clicksInRange(propertyId, DAY0, DAY0 + 3 * HOUR));
+    expect(found.map((c) => c.clickId)).not.toContain(expired.clickId);
+  });
+
   it("never shows another property's clicks", async () => {
     const found = await collect(clicks.clicksInRange(other, DAY0 - HOUR, DAY0 + 4 * 24 * HOUR));
     expect(found.map((c) => c.propertyId)).toEqual([other]);

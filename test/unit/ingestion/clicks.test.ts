@@ -473,3 +473,15 @@ describe('click counter', () => {
     expect(counted.get('2026-06-01')?.clicks).toBe(1);
   });
 });
+
+describe('retention', () => {
+  it("stores the click with the property's retention as its TTL (13 months unless set shorter)", async () => {
+    const h = harness();
+    h.properties.set('prop_a', { ...h.properties.get('prop_a')!, config: { retentionDays: 30 } });
+    const short = await recordClick(h.deps, browserClick());
+    const long = await recordClick(h.deps, browserClick({ propertyId: 'prop_b' }));
+    const at = Math.floor(h.clock / 1000);
+    expect((await h.decisions.clicks.getClick(short.click_id))?.expiresAt).toBe(at + 30 * 86_400);
+    expect((await h.decisions.clicks.getClick(long.click_id))?.expiresAt).toBe(at + 396 * 86_400);
+  });
+});
