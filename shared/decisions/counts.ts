@@ -144,6 +144,8 @@ export async function batchGet(
   client: DynamoDBDocumentClient,
   tableName: string,
   keys: Record<string, unknown>[],
+  /** Only these attributes (comma-separated names), e.g. a key check. */
+  projection?: string,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let pending: Record<string, unknown>[] | undefined = keys;
@@ -151,7 +153,15 @@ export async function batchGet(
     if (attempt > 10) throw new Error('batch read throttled: unprocessed keys remain');
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
     const out: BatchGetCommandOutput = await client.send(
-      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: pending,
+            ConsistentRead: true,
+            ...(projection ? { ProjectionExpression: projection } : {}),
+          },
+        },
+      }),
     );
     items.push(...(out.Responses?.[tableName] ?? []));
     pending = out.UnprocessedKeys?.[tableName]?.Keys;

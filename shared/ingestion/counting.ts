@@ -1,4 +1,4 @@
-import type { CountChange, CountedOutcome, StoredClick } from '../decisions';
+import { type CountChange, type CountedOutcome, RISKY_FLOOR, type StoredClick } from '../decisions';
 import type { Outcome } from '../model';
 import { logger } from '../observability';
 import type { CountMessage } from './messages';
@@ -44,28 +44,45 @@ export interface BatchAggregation {
   apply(deps: IngestionDeps, changes: readonly CountedClick[]): Promise<void>;
 }
 
-/** The blocklist's input: each address's risk (shared/decisions/ipReputation.ts), one address at a time. */
+/**
+ * The blocklist's input: each address's risk (shared/decisions/ipReputation.ts), one address at a time.
+ * A clean click from an address without a record writes nothing (most traffic): the record starts with the
+ * first risky click, and from then on every click of the address keeps its `lastSeen`.
+ */
 const blocklistInputs: BatchAggregation = {
   name: 'blocklist inputs',
   kind: 'idempotent',
   async apply(deps, changes) {
     const byAddress = new Map<string, CountedClick[]>();
+    const ipsByProperty = new Map<string, string[]>();
     for (const change of changes) {
       const key = `${change.click.propertyId}#${change.click.ip}`;
       byAddress.set(key, [...(byAddress.get(key) ?? []), change]);
+      ipsByProperty.set(change.click.propertyId, [
+        ...(ipsByProperty.get(change.click.propertyId) ?? []),
+        change.click.ip,
+      ]);
+    }
+    const known = new Set<string>();
+    for (const [propertyId, ips] of ipsByProperty) {
+      for (const ip of await deps.decisions.ipReputation.knownIps(propertyId, ips)) known.add(`${propertyId}#${ip}`);
     }
     await Promise.all(
-      [...byAddress.values()].map(async (sameAddress) => {
+      [...byAddress].map(async ([key, sameAddress]) => {
         for (const { click, counted } of sameAddress) {
           if (counted && counted.outcome.score === click.current.score) continue;
+          const risky = click.current.score >= RISKY_FLOOR;
+          if (!known.has(key) && !risky) continue;
           await deps.decisions.ipReputation.recordIpOutcome({
             propertyId: click.propertyId,
             ip: click.ip,
             at: click.at,
             score: click.current.score,
             reason: click.reasons[0]?.rule ?? 'none',
-            ...(counted ? { previousScore: counted.outcome.score } : {}),
+            // A re-score lowers the record only if one exists; otherwise it is the address's first risky click.
+            ...(counted && known.has(key) ? { previousScore: counted.outcome.score } : {}),
           });
+          known.add(key);
         }
       }),
     );
