@@ -449,6 +449,8 @@ describe('click counter', () => {
     expect(await day(h)).toMatchObject({ clicks: 2, labels: { CLEAN: 1, SUSPICIOUS: 0, FRAUD: 1 } });
     const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
     expect(risky).toMatchObject({ ip: HOME_IP, reason: 'honeypot' });
+    // The clean click's address got no record: only risky addresses (and those once risky) are written.
+    expect(await h.decisions.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
   });
 
   it('waits for a click not readable yet and drops one never stored once the grace has passed', async () => {
