@@ -33,13 +33,19 @@ async function main(): Promise<void> {
   try {
     // The SDK clients read their endpoints at module load: set the environment before loading these.
     Object.assign(process.env, emulators.env);
-    const { benchClickPath, formatClickPath } = require('./click-path') as typeof import('./click-path');
+    const { benchClickPath, benchThroughput, formatClickPath, formatThroughput } =
+      require('./click-path') as typeof import('./click-path');
     const { benchReporting, formatReportingFigures } = require('./reporting') as typeof import('./reporting');
     const { tableName, bucketName } = emulators.resources;
 
     section('Click path: POST /v1/click against DynamoDB (calls and capacity units are what AWS bills)');
     process.stdout.write(`${formatClickPath(await benchClickPath({ tableName }))}\n`);
 
+    section('Local throughput: 32 concurrent secret-key clicks against DynamoDB Local');
+    process.stdout.write(`${formatThroughput(await benchThroughput({ tableName }))}\n`);
+
+    // BENCH_ONLY=click: the click-path figures and the functions, without the (long) reporting run.
+    if (process.env.BENCH_ONLY === 'click') return;
     section(`Reporting: export of ${clicks.toLocaleString('en-US')} clicks, 90-day stats`);
     process.stdout.write(
       `${formatReportingFigures(await benchReporting({ tableName, bucket: bucketName, clicks }))}\n`,

@@ -62,7 +62,7 @@ export interface RouteDef extends FunctionNeeds {
   readonly managesApiKeys?: boolean;
 }
 
-export type QueueName = 'beacons' | 'conversions' | 'exports';
+export type QueueName = 'beacons' | 'conversions' | 'exports' | 'counts';
 
 /** Request headers a landing page may send to `browser` routes (CORS), on AWS and locally alike. */
 export const browserRequestHeaders = [
@@ -180,7 +180,7 @@ export const routes = {
     success: { status: 200, schema: ingestion.EventAccepted },
     browser: true,
     idempotencyKey: true,
-    publishes: ['conversions'],
+    publishes: ['conversions', 'counts'],
     intel: true,
     secrets: ['tokenSigningKey'],
   },
@@ -195,6 +195,7 @@ export const routes = {
     success: { status: 200, schema: ingestion.ClickVerdict },
     browser: true,
     idempotencyKey: true,
+    publishes: ['counts'],
     intel: true,
     secrets: ['tokenSigningKey'],
   },
@@ -339,6 +340,7 @@ export const queueConsumers = {
     visibilityTimeoutSeconds: 60,
     intel: true,
     secrets: ['tokenSigningKey'],
+    publishes: ['counts'],
   },
   conversionScorer: {
     queue: 'conversions',
@@ -349,6 +351,7 @@ export const queueConsumers = {
     visibilityTimeoutSeconds: 60,
     intel: true,
     secrets: ['tokenSigningKey'],
+    publishes: ['counts'],
   },
   exportWriter: {
     queue: 'exports',
@@ -359,6 +362,14 @@ export const queueConsumers = {
     visibilityTimeoutSeconds: 900,
     bucket: 'readWrite',
     bucketPrefix: 'exports/',
+  },
+  clickCounter: {
+    queue: 'counts',
+    handler: 'functions/queue/click-counter.ts',
+    summary: 'Counts stored clicks and their re-scores into daily rollups and blocklist inputs, in batches, once each',
+    batchSize: 100,
+    maxReceiveCount: 10,
+    visibilityTimeoutSeconds: 30,
   },
 } as const satisfies Record<string, QueueConsumerDef>;
 
@@ -405,7 +416,7 @@ export const schedules = {
 export type ScheduleId = keyof typeof schedules;
 export type QueueConsumerId = keyof typeof queueConsumers;
 
-export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports'];
+export const queueNames: readonly QueueName[] = ['beacons', 'conversions', 'exports', 'counts'];
 
 /** Everything a function gets on AWS, from its entry in this file. */
 export interface ResolvedNeeds {

@@ -14,7 +14,12 @@ export function optionalEnv(name: string): string | undefined {
 export const ENV = {
   tableName: 'TABLE_NAME',
   bucketName: 'BUCKET_NAME',
-  queueUrl: { beacons: 'QUEUE_URL_BEACONS', conversions: 'QUEUE_URL_CONVERSIONS', exports: 'QUEUE_URL_EXPORTS' },
+  queueUrl: {
+    beacons: 'QUEUE_URL_BEACONS',
+    conversions: 'QUEUE_URL_CONVERSIONS',
+    exports: 'QUEUE_URL_EXPORTS',
+    counts: 'QUEUE_URL_COUNTS',
+  },
   /** AWS: Secrets Manager ARN of the deployment's admin key. */
   adminKeySecretArn: 'ADMIN_KEY_SECRET_ARN',
   /** Local: SHA-256 (hex) of the admin key. */

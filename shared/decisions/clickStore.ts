@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
 import type { ClickSignals } from '../scoring/scoreClick';
+import { isExpired } from '../storage/table';
+import { batchGet } from './counts';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
 
@@ -18,6 +20,8 @@ import { mergeSorted, prefetchedPages } from './sortedMerge';
  */
 export interface StoredClick extends ClickRecord {
   readonly version: number;
+  /** TTL (epoch seconds): the property's retention from the click's time; reads treat a passed one as absent. */
+  readonly expiresAt?: number;
 }
 
 /** Fields a re-score may set beside the outcome. */
@@ -43,9 +47,11 @@ export class ClickMissingError extends Error {
 }
 
 export interface ClickStore {
-  /** Stores a new click once: a retried request answers `duplicate` and changes nothing. */
-  putClick(record: ClickRecord): Promise<'stored' | 'duplicate'>;
+  /** Stores a new click once (TTL `expiresAt`, epoch s): a retried request answers `duplicate` and changes nothing. */
+  putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'>;
   getClick(clickId: string): Promise<StoredClick | undefined>;
+  /** Several clicks by id, strongly consistent (the click counter); absent ones are missing from the map. */
+  getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>>;
   /** Sets the current outcome if the click is still at `expectedVersion`; throws ClickVersionConflictError otherwise. */
   updateClickOutcome(
     clickId: string,
@@ -60,12 +66,13 @@ export interface ClickStore {
 
 const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
-export function clickItem(record: ClickRecord): Record<string, unknown> {
+export function clickItem(record: ClickRecord, expiresAt?: number): Record<string, unknown> {
   return {
     ...clickKey(record.clickId),
     ...clickIndexKeys(record.propertyId, record.clickId, record.at),
     ...record,
     version: 1,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
 }
 
@@ -75,7 +82,7 @@ export function clickFromItem(item: Record<string, unknown>): StoredClick {
   return record as unknown as StoredClick;
 }
 
-/** The UpdateItem of a re-score, shared by the store and the atomic ledger (index.ts). */
+/** The UpdateItem of a re-score: one conditional write, the re-score's exactly-once guard. */
 export function clickOutcomeUpdate(
   clickId: string,
   next: Outcome,
@@ -112,12 +119,12 @@ export class DynamoClickStore implements ClickStore {
     private readonly tableName: string,
   ) {}
 
-  async putClick(record: ClickRecord): Promise<'stored' | 'duplicate'> {
+  async putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: clickItem(record),
+          Item: clickItem(record, expiresAt),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -130,7 +137,20 @@ export class DynamoClickStore implements ClickStore {
 
   async getClick(clickId: string): Promise<StoredClick | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: clickKey(clickId) }));
-    return Item ? clickFromItem(Item) : undefined;
+    return Item && !isExpired(Item, Date.now()) ? clickFromItem(Item) : undefined;
+  }
+
+  async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
+    const found = new Map<string, StoredClick>();
+    const ids = [...new Set(clickIds)];
+    for (let i = 0; i < ids.length; i += 100) {
+      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + 100).map(clickKey))) {
+        if (isExpired(item, Date.now())) continue;
+        const click = clickFromItem(item);
+        found.set(click.clickId, click);
+      }
+    }
+    return found;
   }
 
   async updateClickOutcome(
@@ -165,7 +185,9 @@ export class DynamoClickStore implements ClickStore {
       const shards = Array.from({ length: CLICK_DAY_SHARDS }, (_, shard) =>
         this.partition(clickDayPartition(propertyId, day, shard), low, high),
       );
-      for await (const item of mergeSorted(shards, (i) => i.gsi1sk as string)) yield clickFromItem(item);
+      for await (const item of mergeSorted(shards, (i) => i.gsi1sk as string)) {
+        if (!isExpired(item, Date.now())) yield clickFromItem(item);
+      }
     }
   }
 
@@ -189,15 +211,27 @@ export class DynamoClickStore implements ClickStore {
 export class MemoryClickStore implements ClickStore {
   private readonly clicks = new Map<string, StoredClick>();
 
-  async putClick(record: ClickRecord): Promise<'stored' | 'duplicate'> {
+  async putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
     if (this.clicks.has(record.clickId)) return 'duplicate';
-    this.clicks.set(record.clickId, structuredClone({ ...record, version: 1 }));
+    this.clicks.set(
+      record.clickId,
+      structuredClone({ ...record, version: 1, ...(expiresAt !== undefined ? { expiresAt } : {}) }),
+    );
     return 'stored';
   }
 
   async getClick(clickId: string): Promise<StoredClick | undefined> {
     const click = this.clicks.get(clickId);
     return click ? structuredClone(click) : undefined;
+  }
+
+  async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
+    const found = new Map<string, StoredClick>();
+    for (const id of clickIds) {
+      const click = this.clicks.get(id);
+      if (click) found.set(id, structuredClone(click));
+    }
+    return found;
   }
 
   async updateClickOutcome(

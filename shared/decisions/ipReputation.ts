@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ttlAt } from '../storage/table';
+import { batchGet } from './counts';
 import { fnv1a } from './keys';
 import { prefetchedPages } from './sortedMerge';
 
@@ -48,6 +49,8 @@ export interface IpReputation {
 
 export interface IpReputationStore {
   recordIpOutcome(outcome: IpOutcome): Promise<void>;
+  /** Which of these addresses of the property have a record (the click counter skips clean unknown ones). */
+  knownIps(propertyId: string, ips: readonly string[]): Promise<Set<string>>;
   /** Addresses with `score >= minScore` (at least RISKY_FLOOR) seen at or after `sinceMs`, in no particular order. */
   riskyIps(propertyId: string, sinceMs: number, minScore: number): Promise<IpReputation[]>;
 }
@@ -101,6 +104,16 @@ export class DynamoIpReputationStore implements IpReputationStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       if (previousScore === undefined) await this.touch(propertyId, ip, at);
     }
+  }
+
+  async knownIps(propertyId: string, ips: readonly string[]): Promise<Set<string>> {
+    const known = new Set<string>();
+    const unique = [...new Set(ips)];
+    for (let i = 0; i < unique.length; i += 100) {
+      const keys = unique.slice(i, i + 100).map((ip) => ipReputationKey(propertyId, ip));
+      for (const item of await batchGet(this.client, this.tableName, keys, 'ip')) known.add(String(item.ip));
+    }
+    return known;
   }
 
   async riskyIps(propertyId: string, sinceMs: number, minScore: number): Promise<IpReputation[]> {
@@ -184,6 +197,10 @@ export class MemoryIpReputationStore implements IpReputationStore {
     } else if (stored.lastSeen < at) {
       this.records.set(key, { ...stored, lastSeen: at });
     }
+  }
+
+  async knownIps(propertyId: string, ips: readonly string[]): Promise<Set<string>> {
+    return new Set(ips.filter((ip) => this.records.has(ipReputationKey(propertyId, ip).pk)));
   }
 
   async riskyIps(propertyId: string, sinceMs: number, minScore: number): Promise<IpReputation[]> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StoredClick } from '../decisions';
 import { logger } from '../observability';
 import type { BehaviourInput } from '../scoring/scoreClick';
-import { allWritten } from './clicks';
+import { allWritten, sendCount } from './clicks';
 import { canonicalJson } from './events';
 import type { BeaconMessage } from './messages';
 import type { IngestionDeps } from './ports';
@@ -34,44 +34,28 @@ export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest):
 /** `untrusted`: a conversion from a source that may not teach (a public-key event); nothing was changed. */
 export type ApplyResult = 'applied' | 'duplicate' | 'dropped' | 'untrusted';
 
-/** A beacon's claim outlives one scorer attempt, and is shorter than the queue's visibility timeout. */
-const BEACON_LEASE_MS = 45_000;
-
 /**
- * The beacon scorer's work for one message. Exactly once: the beacon id is claimed; a message seen
- * before (same beacon delivered twice, or sent twice by the browser) changes nothing. The click is
- * re-scored conditionally on its version, moving it between rollup bands in the same transaction;
- * then the visitor's worst score and the address's reputation follow. An unknown click, or another
- * property's, is dropped with a log line (retrying cannot make it appear).
+ * The beacon scorer's work for one message, exactly once with no claim: the click is re-scored by ONE
+ * UpdateItem conditional on the version read, which is also the guard — a message seen before (delivered
+ * twice, or sent twice by the browser) finds its `beaconAt` on the click and writes nothing. Then the
+ * click counter is told (it moves the click between rollup bands and updates the address's record), and
+ * the visitor is touched only when the click's score changed. Both follow-ups are repeated on a duplicate,
+ * since an earlier attempt may have stopped before them; each is harmless twice. An unknown click, or
+ * another property's, is dropped with a log line (retrying cannot make it appear).
  */
 export async function applyBeacon(deps: IngestionDeps, message: BeaconMessage): Promise<ApplyResult> {
-  const claimKey = `beacon#${message.beaconId}`;
-  const claim = await deps.store.claim(claimKey, deps.now(), BEACON_LEASE_MS);
-  if (claim.kind === 'done') return 'duplicate';
-  if (claim.kind === 'busy') throw new Error(`beacon ${message.beaconId} is being applied by another delivery`);
-  try {
-    const result = await rescore(deps, message);
-    await deps.store.complete(claimKey, claim.owner, { result }, deps.now());
-    return result;
-  } catch (error) {
-    await deps.store.release(claimKey, claim.owner).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<ApplyResult> {
   const property = await deps.properties.get(message.propertyId);
   if (!property) {
     logger.warn('beacon dropped: unknown property', { propertyId: message.propertyId, clickId: message.clickId });
     return 'dropped';
   }
   let found: StoredClick | undefined;
-  const result = await deps.decisions.ledger.rescoreClick(message.clickId, property.timezone, (click) => {
+  const result = await deps.decisions.ledger.rescoreClick(message.clickId, (click) => {
     found = click;
     const signals = click.signals;
     // Another property's click, or a click stored without signals: nothing this beacon may change.
     if (click.propertyId !== message.propertyId || !signals) return undefined;
-    // The same beacon applied by an earlier attempt that crashed before completing its claim.
+    // This beacon, applied by an earlier delivery.
     if (click.beaconAt === message.receivedAt) return undefined;
     const {
       reasons,
@@ -83,39 +67,26 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
     // The signals with this behaviour are kept, so a later conversion re-scores from them.
     return { next: outcome, reasons, patch: { beaconAt: message.receivedAt, signals: next } };
   });
-  if (!result) {
-    if (!found || found.propertyId !== message.propertyId) {
-      logger.warn('beacon dropped: no such click for this property', {
-        propertyId: message.propertyId,
-        clickId: message.clickId,
-      });
-      return 'dropped';
-    }
-    return 'duplicate';
+  const click = result?.click ?? found;
+  if (!click || click.propertyId !== message.propertyId) {
+    logger.warn('beacon dropped: no such click for this property', {
+      propertyId: message.propertyId,
+      clickId: message.clickId,
+    });
+    return 'dropped';
   }
-  const { click, before } = result;
+  const applied = result !== undefined;
+  if (!applied && click.beaconAt !== message.receivedAt) return 'duplicate';
+  const scoreChanged = result ? result.before.score !== result.click.current.score : true;
   await allWritten([
-    deps.store.touchVisitor({
-      visitorId: click.visitorId,
-      propertyId: click.propertyId,
-      at: message.receivedAt,
-      beacon: true,
-    }),
-    deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
-      clickId: click.clickId,
-      score: click.current.score,
-      reasons: click.reasons,
-    }),
-    before.score !== click.current.score
-      ? deps.decisions.ipReputation.recordIpOutcome({
-          propertyId: click.propertyId,
-          ip: click.ip,
-          at: click.at,
+    sendCount(deps, click),
+    scoreChanged
+      ? deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
+          clickId: click.clickId,
           score: click.current.score,
-          reason: click.reasons[0]?.rule ?? 'none',
-          previousScore: before.score,
+          reasons: click.reasons,
         })
       : undefined,
   ]);
-  return 'applied';
+  return applied ? 'applied' : 'duplicate';
 }

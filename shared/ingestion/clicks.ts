@@ -3,8 +3,10 @@ import { conflict, invalidRequest, unauthorized } from '../http/errors';
 import { newId } from '../ids';
 import type { ClickRecord } from '../model';
 import type { CredentialKind } from '../routes';
+import { ttlAt } from '../storage/table';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
+import type { CountMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
 
 export interface ClickRequest {
@@ -40,12 +42,23 @@ export async function loadProperty(deps: IngestionDeps, propertyId: string): Pro
   return property;
 }
 
+/** The click counter reads the click this long after the message is sent (the click is written by then). */
+export const COUNT_DELAY_SECONDS = 2;
+
+/** The click counter's message for a stored click or a changed verdict (shared/ingestion/counting.ts). */
+export function sendCount(deps: IngestionDeps, click: { propertyId: string; clickId: string; at: number }) {
+  const message: CountMessage = { kind: 'count', propertyId: click.propertyId, clickId: click.clickId, at: click.at };
+  return deps.queues.send('counts', message, { delaySeconds: COUNT_DELAY_SECONDS });
+}
+
 /**
  * POST /v1/click (and `click` events). The hot path: the property's cached config, ONE parallel round of
- * velocity counter ADDs inside scoreClick (token uses and gclid repeats included), the pure engine, then
- * ONE parallel round of writes — the click with its rollup (one transaction), the visitor, the address's
- * reputation, and the gclid / token indexes. Any failed write fails the request (5xx, the caller retries):
- * a 200 always means the click is stored.
+ * velocity UpdateItems (one per counted key, token uses and gclid repeats included) beside the click
+ * counter's message, the pure engine, then ONE parallel round of writes — the click (one item, no
+ * transaction), the visitor, and the gclid / token indexes. Rollups, the blocklist's address records and
+ * traffic-source counts are the click counter's, off the request path. Any failed write fails the request
+ * (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored is
+ * dropped by the counter, so stats count exactly the stored clicks.
  *
  * With an `Idempotency-Key` the click id is derived from it: a click already stored under it is answered
  * again (its at-click verdict) without scoring or writing anything, and the click itself is written first,
@@ -72,16 +85,20 @@ export async function recordClick(
   const token: ClickTokenCheck | undefined =
     request.clickToken !== undefined ? await deps.tokens.verify(property.id, request.clickToken, at) : undefined;
 
-  const verdict = await deps.scoring.scoreClick(property, {
-    propertyId: property.id,
-    at,
-    ip: address.ip,
-    ...(userAgent !== undefined ? { userAgent } : {}),
-    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
-    ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
-    ...(request.visitorId !== undefined ? { clientVisitorId: request.visitorId } : {}),
-    ...(token !== undefined ? { token } : {}),
-  });
+  const [verdict] = await Promise.all([
+    deps.scoring.scoreClick(property, {
+      propertyId: property.id,
+      at,
+      ip: address.ip,
+      ...(userAgent !== undefined ? { userAgent } : {}),
+      ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
+      ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
+      ...(request.visitorId !== undefined ? { clientVisitorId: request.visitorId } : {}),
+      ...(token !== undefined ? { token } : {}),
+    }),
+    // Sent before the click is written: a click stored without its message could never be counted.
+    sendCount(deps, { propertyId: property.id, clickId, at }),
+  ]);
   const { reasons, signals, ...outcome } = verdict;
   const tokenPayload = token !== undefined && token.status !== 'invalid' ? token.payload : undefined;
   const record: ClickRecord = {
@@ -104,35 +121,29 @@ export async function recordClick(
     reasons,
     signals,
   };
+  const expiresAt = ttlAt(at, property.retentionSeconds);
 
   const otherWrites = () => [
     deps.store.touchVisitor({
       visitorId,
       propertyId: property.id,
       at,
+      expiresAt,
       ip: address.ip,
       click: { clickId, score: outcome.score, reasons },
     }),
-    deps.decisions.ipReputation.recordIpOutcome({
-      propertyId: property.id,
-      ip: address.ip,
-      at,
-      score: outcome.score,
-      reason: reasons[0]?.rule ?? 'none',
-    }),
-    deps.scoring.recordSourceClick(property, record),
-    request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at) : undefined,
+    request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at, expiresAt) : undefined,
     tokenPayload !== undefined
-      ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000)
+      ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000, expiresAt)
       : undefined,
     ...alsoWrite(),
   ];
   if (request.idempotencyKey === undefined) {
-    await allWritten([deps.decisions.ledger.recordClick(record, property.timezone), ...otherWrites()]);
+    await allWritten([deps.decisions.ledger.recordClick(record, expiresAt), ...otherWrites()]);
   } else {
     // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
     // count it, and this one answers its verdict and writes nothing more.
-    const stored = await deps.decisions.ledger.recordClick(record, property.timezone);
+    const stored = await deps.decisions.ledger.recordClick(record, expiresAt);
     if (stored === 'duplicate') return storedAnswer(await deps.decisions.clicks.getClick(clickId), property.id);
     await allWritten(otherWrites());
   }

@@ -2,7 +2,7 @@ import type { StoredClick } from '../decisions';
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
 import type { ApplyResult } from './beacons';
-import { allWritten, loadProperty } from './clicks';
+import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
 import type { ConversionRecord } from './store';
@@ -172,7 +172,7 @@ async function rescore(
   message: ConversionMessage,
 ): Promise<ApplyResult> {
   let found: StoredClick | undefined;
-  const result = await deps.decisions.ledger.rescoreClick(clickId, property.timezone, (click) => {
+  const result = await deps.decisions.ledger.rescoreClick(clickId, (click) => {
     found = click;
     const signals = click.signals;
     if (click.propertyId !== property.id || !signals || click.convertedAt !== undefined) return undefined;
@@ -191,7 +191,7 @@ async function rescore(
       at: message.receivedAt,
       conversion: true,
     }),
-    result
+    result && result.before.score !== result.click.current.score
       ? deps.store.rescoreVisitor(click.visitorId, property.id, {
           clickId,
           score: result.click.current.score,
@@ -199,16 +199,8 @@ async function rescore(
         })
       : undefined,
     deps.scoring.recordSourceConversion(property, click),
-    result && result.before.score !== result.click.current.score
-      ? deps.decisions.ipReputation.recordIpOutcome({
-          propertyId: property.id,
-          ip: click.ip,
-          at: click.at,
-          score: result.click.current.score,
-          reason: result.click.reasons[0]?.rule ?? 'none',
-          previousScore: result.before.score,
-        })
-      : undefined,
+    // The click counter moves the click between rollup bands and updates the address's record.
+    sendCount(deps, click),
   ]);
   return 'applied';
 }

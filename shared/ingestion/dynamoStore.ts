@@ -42,7 +42,8 @@ export class DynamoIngestionStore implements IngestionStore {
     const values: Record<string, unknown> = {
       ':p': touch.propertyId,
       ':at': touch.at,
-      ':exp': ttlAt(touch.at, RETENTION_SECONDS),
+      ':exp': touch.expiresAt ?? ttlAt(touch.at, RETENTION_SECONDS),
+      ':one': 1,
     };
     const adds: string[] = [];
     if (touch.ip) {
@@ -139,8 +140,14 @@ export class DynamoIngestionStore implements IngestionStore {
     };
   }
 
-  async indexGclid(propertyId: string, gclid: string, clickId: string, at: number): Promise<void> {
-    await this.firstClick(gclidKey(propertyId, gclid), propertyId, clickId, at, ttlAt(at, RETENTION_SECONDS));
+  async indexGclid(propertyId: string, gclid: string, clickId: string, at: number, retainUntil?: number) {
+    await this.firstClick(
+      gclidKey(propertyId, gclid),
+      propertyId,
+      clickId,
+      at,
+      retainUntil ?? ttlAt(at, RETENTION_SECONDS),
+    );
   }
 
   async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
@@ -148,14 +155,17 @@ export class DynamoIngestionStore implements IngestionStore {
     return typeof item?.clickId === 'string' ? item.clickId : undefined;
   }
 
-  async indexToken(tokenId: string, propertyId: string, clickId: string, at: number, expiresAt: number): Promise<void> {
-    await this.firstClick(
-      tokenKey(tokenId),
-      propertyId,
-      clickId,
-      at,
-      ttlAt(Math.max(expiresAt, at), RETENTION_SECONDS),
-    );
+  async indexToken(
+    tokenId: string,
+    propertyId: string,
+    clickId: string,
+    at: number,
+    expiresAt: number,
+    retainUntil?: number,
+  ): Promise<void> {
+    // Kept for the retention, and at least until the token itself expires (replays are still seen).
+    const until = Math.max(retainUntil ?? ttlAt(at, RETENTION_SECONDS), Math.ceil(expiresAt / 1000));
+    await this.firstClick(tokenKey(tokenId), propertyId, clickId, at, until);
   }
 
   async findClickByToken(tokenId: string, now: number) {

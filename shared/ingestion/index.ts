@@ -5,9 +5,10 @@ export { type ClickAddress, canonicalIp, clickAddress } from './address';
 export { type ApplyResult, acceptBeacon, applyBeacon } from './beacons';
 export { type ClickAnswer, type ClickRequest, recordClick } from './clicks';
 export { acceptConversion, applyConversion } from './conversions';
+export { countClicks } from './counting';
 export { botVerdict, checkIp, decideVisitor, issueToken } from './decisions';
 export { EVENT_DEDUP_WINDOW_MS, eventIdFor, recordEvent } from './events';
-export { BeaconMessage, ConversionMessage } from './messages';
+export { BeaconMessage, ConversionMessage, CountMessage } from './messages';
 export type { IngestionDeps } from './ports';
 export { ingestionDeps } from './wiring';
 

@@ -41,3 +41,13 @@ export const ConversionMessage = z.object({
   eventName: z.string().max(64).optional(),
 });
 export type ConversionMessage = z.infer<typeof ConversionMessage>;
+
+/** A stored click, or a click whose verdict changed: the click counter counts it as stored now. */
+export const CountMessage = z.object({
+  kind: z.literal('count'),
+  propertyId: z.string().min(1).max(128),
+  clickId: z.string().min(1).max(128),
+  /** When the click happened (epoch ms): a click still missing a minute later was never stored. */
+  at: z.number().int().nonnegative(),
+});
+export type CountMessage = z.infer<typeof CountMessage>;

@@ -17,6 +17,8 @@ export interface PropertyView {
   readonly id: string;
   readonly currency: string;
   readonly timezone: string;
+  /** How long the property's clicks, visitors, address records and indexes are kept (seconds). */
+  readonly retentionSeconds: number;
   /** The engine's view of the property's effective configuration (thresholds, allowlist, monitor-only…). */
   readonly engine: EngineConfig;
 }
@@ -74,7 +76,7 @@ export interface ScoringPort {
   scoreVisitor(property: PropertyView, clicks: readonly ClickSignals[], converted: boolean): ClickScore | undefined;
   /** An address (and user agent) alone, as `GET /v1/ip-check` answers; no state changes. */
   scoreIp(property: PropertyView, ip: string, userAgent: string | undefined): Promise<IpOnlyScore>;
-  /** Counts the click for each of its traffic sources (written in the click's write round). */
+  /** Counts the click for each of its traffic sources (by the click counter, off the request path). */
   recordSourceClick(property: PropertyView, click: ClickRecord): Promise<void>;
   /** Counts one conversion for each traffic source of the click (feeds the source-quality snapshot). */
   recordSourceConversion(property: PropertyView, click: ClickRecord): Promise<void>;
@@ -99,7 +101,8 @@ export interface PropertyPort {
 }
 
 export interface QueuePort {
-  send(queue: QueueName, message: Record<string, unknown>): Promise<void>;
+  /** `delaySeconds`: the message becomes visible that much later (SQS DelaySeconds). */
+  send(queue: QueueName, message: Record<string, unknown>, options?: { readonly delaySeconds?: number }): Promise<void>;
 }
 
 export interface IngestionDeps {

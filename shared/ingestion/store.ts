@@ -16,6 +16,8 @@ export interface VisitorTouch {
   readonly visitorId: string;
   readonly propertyId: string;
   readonly at: number;
+  /** TTL (epoch seconds): the property's retention; default RETENTION_SECONDS from `at`. */
+  readonly expiresAt?: number;
   readonly ip?: string;
   readonly click?: { readonly clickId: string; readonly score: number; readonly reasons: readonly ReasonEntry[] };
   readonly pageView?: boolean;
@@ -50,9 +52,17 @@ export interface IngestionStore {
   getVisitor(propertyId: string, visitorId: string, now: number): Promise<VisitorState | undefined>;
 
   /** The first click that carried the gclid stays indexed; later clicks only count (`uses`). */
-  indexGclid(propertyId: string, gclid: string, clickId: string, at: number): Promise<void>;
+  indexGclid(propertyId: string, gclid: string, clickId: string, at: number, retainUntil?: number): Promise<void>;
   findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined>;
-  indexToken(tokenId: string, propertyId: string, clickId: string, at: number, expiresAt: number): Promise<void>;
+  /** `expiresAt`: the token's own expiry (epoch ms); `retainUntil`: the property's retention (epoch s). */
+  indexToken(
+    tokenId: string,
+    propertyId: string,
+    clickId: string,
+    at: number,
+    expiresAt: number,
+    retainUntil?: number,
+  ): Promise<void>;
   findClickByToken(
     tokenId: string,
     now: number,
@@ -75,5 +85,5 @@ export interface IngestionStore {
   release(key: string, owner: string): Promise<void>;
 }
 
-/** How long ingestion items live (seconds): visitors, indexes and claims outlive the 90-day reporting range. */
+/** How long ingestion items live (seconds) when no property retention is given (claims, tests). */
 export const RETENTION_SECONDS = 100 * 86_400;

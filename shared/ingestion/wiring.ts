@@ -5,7 +5,7 @@ import { ENV, requireEnv } from '../config/env';
 import { type DecisionStores, decisionStores } from '../decisions';
 import { currentIntel } from '../intel/current';
 import type { IpIntelLookup } from '../intel/types';
-import { getProperty } from '../properties';
+import { DEFAULT_CONFIG, getProperty } from '../properties';
 import type { PropertyRecord } from '../properties/model';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
@@ -28,7 +28,13 @@ export function propertyView(record: PropertyRecord): PropertyView {
     engine = engineConfigFrom(record.config);
     engines.set(record, engine);
   }
-  return { id: record.id, currency: record.currency, timezone: record.timezone, engine };
+  return {
+    id: record.id,
+    currency: record.currency,
+    timezone: record.timezone,
+    retentionSeconds: (record.config.retentionDays ?? DEFAULT_CONFIG.retentionDays) * 86_400,
+    engine,
+  };
 }
 
 /** Properties through the property service's ~10 s cache; a disabled property is treated as absent. */
@@ -59,9 +65,13 @@ export function signedTokens(keyOf: (propertyId: string) => Promise<Buffer> = to
 /** SQS queues named by QUEUE_URL_<NAME> (the stack and the local server set them). */
 export function sqsQueues(client: SQSClient = sqs): QueuePort {
   return {
-    async send(queue: QueueName, message) {
+    async send(queue: QueueName, message, options) {
       await client.send(
-        new SendMessageCommand({ QueueUrl: requireEnv(ENV.queueUrl[queue]), MessageBody: JSON.stringify(message) }),
+        new SendMessageCommand({
+          QueueUrl: requireEnv(ENV.queueUrl[queue]),
+          MessageBody: JSON.stringify(message),
+          ...(options?.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
+        }),
       );
     },
   };

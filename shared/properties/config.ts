@@ -14,6 +14,8 @@ export const DEFAULT_CONFIG = {
     BotLevel,
     BotAction
   >,
+  /** 13 months: a year of history plus the month it is compared with. */
+  retentionDays: 396,
 } as const;
 
 export interface AdAccountLink {
@@ -37,6 +39,7 @@ export interface EffectiveConfig {
   readonly currency: string;
   readonly timezone: string;
   readonly plan: string;
+  readonly retentionDays: number;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -53,6 +56,7 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     currency: property.currency,
     timezone: property.timezone,
     plan: property.plan,
+    retentionDays: config.retentionDays ?? DEFAULT_CONFIG.retentionDays,
   };
 }
 
@@ -75,6 +79,7 @@ export function configChanges(
   }
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
+  if (input.retentionDays !== undefined) changes.retentionDays = input.retentionDays;
   return changes;
 }
 

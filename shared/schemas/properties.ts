@@ -106,6 +106,11 @@ export const PropertyConfig = z
     currency: Currency.optional(),
     timezone: TimeZone.optional(),
     plan: z.string().max(64).optional(),
+    /**
+     * Days clicks, visitors, address records, click indexes and conversions are kept (DynamoDB TTL from each
+     * item's last write). Default 396 (13 months); shorter is allowed, down to 30 (the stats range is 90 days).
+     */
+    retentionDays: z.number().int().min(30).max(396).optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });

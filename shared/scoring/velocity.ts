@@ -6,9 +6,9 @@ import type { ClickFacts } from './facts';
  * of them, and the engine reads the larger of the pair. A counter therefore reports ≥ the clicks of
  * any T-long burst and at most the clicks of a 2T span; rule thresholds are set with that in mind.
  *
- * The window's bucket number is part of the key, so an expired item that DynamoDB has not deleted yet
- * can never be counted into a new window. Unbucketed counters (gclid, token uses) rely on the store
- * treating `expiresAt <= now` as absent.
+ * The window's bucket number is part of the key (and of the attribute name in the counted key's item),
+ * so an expired window that DynamoDB has not deleted yet can never be counted into a new one.
+ * Unbucketed counters (gclid, token uses) rely on the store treating `expiresAt <= now` as absent.
  */
 export type CounterName =
   | 'ip_1m'
@@ -24,8 +24,18 @@ export type CounterName =
 
 export interface CounterSpec {
   readonly counter: CounterName;
-  /** Full item key, `VEL#<propertyId>#<counter>#<subject>[#<bucket>]`. */
+  /** The window's unique name, `VEL#<propertyId>#<counter>#<subject>[#<bucket>]` (in-memory key, backtest). */
   readonly key: string;
+  /**
+   * The counted key's one item, `VEL#<propertyId>#<family>#<subject>`: every window of that subject (an
+   * address's 1-minute, 1-hour and 1-day windows, its visitors, its campaigns) lives in it, so one click
+   * costs one UpdateItem per counted key.
+   */
+  readonly item: string;
+  /** The window's attribute in that item; the bucket number is part of the name, so a stale window is never read. */
+  readonly attr: string;
+  /** The attribute of the same window's previous bucket: removed by the same UpdateItem. */
+  readonly previous?: string;
   /** Set-add counters: the member added; the value is the set's size. Absent: a plain +1 counter. */
   readonly member?: string;
   /** Epoch seconds at which the item stops counting (the TTL attribute). */
@@ -65,29 +75,48 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
   const base = `VEL#${facts.propertyId}#`;
   const specs: CounterSpec[] = [];
   if (facts.ipVersion !== 0) {
-    pushStaggered(specs, base, 'ip_1m', facts.ip, MINUTE, nowSec);
-    pushStaggered(specs, base, 'ip_1h', facts.ip, HOUR, nowSec);
-    pushStaggered(specs, base, 'ip_1d', facts.ip, DAY, nowSec);
-    if (facts.subnet !== undefined) pushStaggered(specs, base, 'subnet_1h', facts.subnet, HOUR, nowSec);
+    const ipItem = `${base}ip#${facts.ip}`;
+    pushStaggered(specs, base, ipItem, 'ip_1m', facts.ip, MINUTE, nowSec);
+    pushStaggered(specs, base, ipItem, 'ip_1h', facts.ip, HOUR, nowSec);
+    pushStaggered(specs, base, ipItem, 'ip_1d', facts.ip, DAY, nowSec);
+    if (facts.subnet !== undefined) {
+      pushStaggered(specs, base, `${base}net#${facts.subnet}`, 'subnet_1h', facts.subnet, HOUR, nowSec);
+    }
     if (facts.campaign !== undefined) {
-      pushSingle(specs, base, 'ip_campaign_1d', `${facts.ip}#${facts.campaign}`, DAY, nowSec, undefined);
+      // The campaign is the caller's input: its own item, so it cannot grow the address's item.
+      const subject = `${facts.ip}#${facts.campaign}`;
+      pushSingle(specs, base, `${base}ipc#${subject}`, 'ip_campaign_1d', subject, DAY, nowSec, undefined);
     }
   }
   if (facts.visitorId !== undefined) {
-    pushStaggered(specs, base, 'visitor_1h', facts.visitorId, HOUR, nowSec);
+    const visitorItem = `${base}vis#${facts.visitorId}`;
+    pushStaggered(specs, base, visitorItem, 'visitor_1h', facts.visitorId, HOUR, nowSec);
     if (facts.ipVersion !== 0) {
-      pushSingle(specs, base, 'visitor_ips_1d', facts.visitorId, DAY, nowSec, facts.ip);
-      pushSingle(specs, base, 'ip_visitors_1h', facts.ip, HOUR, nowSec, setMember(facts.visitorId));
+      pushSingle(specs, base, visitorItem, 'visitor_ips_1d', facts.visitorId, DAY, nowSec, facts.ip);
+      pushSingle(
+        specs,
+        base,
+        `${base}ip#${facts.ip}`,
+        'ip_visitors_1h',
+        facts.ip,
+        HOUR,
+        nowSec,
+        setMember(facts.visitorId),
+      );
     }
   }
   if (facts.gclid !== undefined) {
-    specs.push({ counter: 'gclid', key: `${base}gclid#${facts.gclid}`, expiresAt: nowSec + GCLID_TTL_SECONDS });
+    const key = `${base}gclid#${facts.gclid}`;
+    specs.push({ counter: 'gclid', key, item: key, attr: 'gclid', expiresAt: nowSec + GCLID_TTL_SECONDS });
   }
   const token = facts.token;
   if (token !== undefined && token.status !== 'invalid') {
+    const key = `${base}token_uses#${token.payload.tokenId}`;
     specs.push({
       counter: 'token_uses',
-      key: `${base}token_uses#${token.payload.tokenId}`,
+      key,
+      item: key,
+      attr: 'token_uses',
       expiresAt: token.payload.expiresAt + TOKEN_USE_GRACE_SECONDS,
     });
   }
@@ -98,6 +127,7 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
 function pushStaggered(
   specs: CounterSpec[],
   base: string,
+  item: string,
   counter: CounterName,
   subject: string,
   span: number,
@@ -108,12 +138,18 @@ function pushStaggered(
   specs.push({
     counter,
     key: `${base}${counter}#${subject}#${length}:0:${first}`,
+    item,
+    attr: `${counter}_0_${first}`,
+    previous: `${counter}_0_${first - 1}`,
     expiresAt: (first + 1) * length + GRACE_SECONDS,
   });
   const second = Math.floor((nowSec + span) / length);
   specs.push({
     counter,
     key: `${base}${counter}#${subject}#${length}:${span}:${second}`,
+    item,
+    attr: `${counter}_${span}_${second}`,
+    previous: `${counter}_${span}_${second - 1}`,
     expiresAt: (second + 1) * length - span + GRACE_SECONDS,
   });
 }
@@ -121,6 +157,7 @@ function pushStaggered(
 function pushSingle(
   specs: CounterSpec[],
   base: string,
+  item: string,
   counter: CounterName,
   subject: string,
   length: number,
@@ -128,9 +165,15 @@ function pushSingle(
   member: string | undefined,
 ): void {
   const bucket = Math.floor(nowSec / length);
-  const key = `${base}${counter}#${subject}#${length}:${bucket}`;
-  const expiresAt = (bucket + 1) * length + GRACE_SECONDS;
-  specs.push(member === undefined ? { counter, key, expiresAt } : { counter, key, expiresAt, member });
+  const window = {
+    counter,
+    key: `${base}${counter}#${subject}#${length}:${bucket}`,
+    item,
+    attr: `${counter}_${bucket}`,
+    previous: `${counter}_${bucket - 1}`,
+    expiresAt: (bucket + 1) * length + GRACE_SECONDS,
+  };
+  specs.push(member === undefined ? window : { ...window, member });
 }
 
 /** Folds per-spec results (same order as the specs) into the per-counter maximum. */

@@ -23,7 +23,7 @@ function synth(options: { alarmEmail?: string; wafRateLimit?: number }) {
   new Operations(stack, 'Operations', {
     api,
     functions: { click: fn('Click'), intelRefresh: fn('IntelRefresh') },
-    deadLetterQueues: { beacons: dlq('B'), conversions: dlq('C'), exports: dlq('E') },
+    deadLetterQueues: { beacons: dlq('B'), conversions: dlq('C'), exports: dlq('E'), counts: dlq('N') },
     ...options,
   });
   return Template.fromStack(stack);
@@ -36,7 +36,7 @@ describe('operations', () => {
       Properties: { AlarmDescription: string; AlarmActions: unknown[]; Threshold: number };
     }[];
     const descriptions = alarms.map((alarm) => alarm.Properties.AlarmDescription);
-    for (const queue of ['beacons', 'conversions', 'exports']) {
+    for (const queue of ['beacons', 'conversions', 'exports', 'counts']) {
       expect(descriptions).toContain(`A ${queue} message failed every delivery and sits in its DLQ`);
     }
     expect(descriptions).toContain('The IP-intelligence refresh failed (scoring keeps the previous snapshot)');

@@ -12,6 +12,7 @@ import { plans } from '../../shared/plans';
 import {
   functionNeeds,
   type QueueConsumerDef,
+  type QueueName,
   queueConsumers,
   type RouteDef,
   routes,
@@ -90,7 +91,7 @@ const refersTo = (value: unknown, construct: IConstruct): boolean =>
   JSON.stringify(value).includes(`"${logicalId(construct)}"`);
 
 const functionIds = () => Object.keys(stack.api.functions);
-const queueOf = (name: 'beacons' | 'conversions' | 'exports') => stack.data.queues[name].queue;
+const queueOf = (name: QueueName) => stack.data.queues[name].queue;
 
 describe('functions', () => {
   it('builds one arm64 nodejs22.x function per route, consumer and schedule, plus the authorizer', () => {
@@ -198,7 +199,11 @@ describe('least-privilege IAM', () => {
     const getObject = statementsOf('click').filter((s) => actionsOf(s).includes('s3:GetObject'));
     expect(getObject).toHaveLength(1);
     expect(JSON.stringify(getObject[0]!.Resource)).toContain('/intel/*');
-    expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual([]);
+    // The click counter's message only: sent, to the counts queue.
+    const sqs = statementsOf('click').filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs).toHaveLength(1);
+    expect(actionsOf(sqs[0]!)).toEqual(['sqs:SendMessage']);
+    expect(resourcesOf(sqs[0]!)).toEqual([{ 'Fn::GetAtt': [logicalId(queueOf('counts')), 'Arn'] }]);
   });
 
   it('lets the beacon function only send, and only to the beacons queue', () => {

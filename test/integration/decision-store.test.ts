@@ -1,9 +1,10 @@
-import { clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
+import { CountConflictError, clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
 import { newId } from '../../shared/ids';
 import { CLICK_DAY_SHARDS } from '../../shared/model';
-import { clickFixture, outcomeFor } from '../unit/reporting/fixtures';
+import { clickFixture, outcomeFor, recordCounted } from '../unit/reporting/fixtures';
 
-const { clicks, rollups, ipReputation, ledger } = decisionStores();
+const stores = decisionStores();
+const { clicks, rollups, ipReputation, ledger, counts } = stores;
 const HOUR = 3_600_000;
 // 2026-03-01T00:00Z; UTC is the property time zone here, so local days are UTC days.
 const DAY0 = Date.UTC(2026, 2, 1);
@@ -28,9 +29,9 @@ describe('click store and rollups on DynamoDB Local', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < records.length; i += 25) {
-      await Promise.all(records.slice(i, i + 25).map((record) => ledger.recordClick(record, 'UTC')));
+      await Promise.all(records.slice(i, i + 25).map((record) => recordCounted(stores, record, 'UTC')));
     }
-    await ledger.recordClick(clickFixture(other, newId('clk_'), DAY0 + HOUR, 99), 'UTC');
+    await recordCounted(stores, clickFixture(other, newId('clk_'), DAY0 + HOUR, 99), 'UTC');
   });
 
   it('returns every click of a range spanning days and all shards exactly once, in time order', async () => {
@@ -54,7 +55,7 @@ describe('click store and rollups on DynamoDB Local', () => {
 
   it('stores a retried click once and counts it once', async () => {
     const first = records[0]!;
-    await expect(ledger.recordClick(first, 'UTC')).resolves.toBe('duplicate');
+    await expect(recordCounted(stores, first, 'UTC')).resolves.toBe('duplicate');
     const day = await rollups.readDays(propertyId, ['2026-03-01']);
     const expected = records.filter((r) => r.at < DAY0 + 24 * HOUR).length;
     expect(day.get('2026-03-01')!.clicks).toBe(expected);
@@ -75,24 +76,46 @@ describe('click store and rollups on DynamoDB Local', () => {
     expect(ROLLUP_SHARDS).toBeGreaterThan(1);
   });
 
-  it('moves a re-scored click between buckets without changing totals, and concurrent re-scores both land', async () => {
+  it('re-scores with one conditional write: concurrent re-scores both land; counting moves the bands once', async () => {
     const target = records.find((r) => r.current.label === 'CLEAN' && r.at >= DAY0 + 48 * HOUR)!;
     const day = ['2026-03-03'];
     const before = (await rollups.readDays(propertyId, day)).get('2026-03-03')!;
     const fraud = outcomeFor(88, ['honeypot']);
     const results = await Promise.all([
-      ledger.rescoreClick(target.clickId, 'UTC', () => ({ next: fraud, reasons: [], patch: { beaconAt: DAY0 } })),
-      ledger.rescoreClick(target.clickId, 'UTC', (click) => ({ next: click.current, reasons: click.reasons })),
+      ledger.rescoreClick(target.clickId, () => ({ next: fraud, reasons: [], patch: { beaconAt: DAY0 } })),
+      ledger.rescoreClick(target.clickId, (click) => ({ next: click.current, reasons: click.reasons })),
     ]);
     expect(results.every((r) => r !== undefined)).toBe(true);
     const stored = await clicks.getClick(target.clickId);
     expect(stored?.version).toBe(3);
     expect(stored?.current).toEqual(fraud);
+    const marker = (await counts.counted([target.clickId])).get(target.clickId)!;
+    expect(marker).toEqual({ version: 1, outcome: target.current });
+    const change = {
+      clickId: target.clickId,
+      propertyId,
+      timezone: 'UTC',
+      at: target.at,
+      counted: marker,
+      now: { version: 3, outcome: fraud },
+    };
+    await counts.count([change]);
+    // The same change again (a redelivered batch) is refused: the marker moved.
+    await expect(counts.count([change])).rejects.toThrow(CountConflictError);
     const after = (await rollups.readDays(propertyId, day)).get('2026-03-03')!;
     expect(after.clicks).toBe(before.clicks);
     expect(after.labels.CLEAN).toBe(before.labels.CLEAN - 1);
     expect(after.labels.FRAUD).toBe(before.labels.FRAUD + 1);
     expect(after.rules.honeypot ?? 0).toBe((before.rules.honeypot ?? 0) + 1);
+  });
+
+  it('reads a click past its retention TTL as absent before DynamoDB deletes it', async () => {
+    const expired = clickFixture(propertyId, newId('clk_'), DAY0 + 2 * HOUR, 10);
+    await ledger.recordClick(expired, Math.floor(Date.now() / 1000) - 1);
+    expect(await clicks.getClick(expired.clickId)).toBeUndefined();
+    expect((await clicks.getClicks([expired.clickId])).size).toBe(0);
+    const found = await collect(clicks.clicksInRange(propertyId, DAY0, DAY0 + 3 * HOUR));
+    expect(found.map((c) => c.clickId)).not.toContain(expired.clickId);
   });
 
   it("never shows another property's clicks", async () => {

@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
 import { documentClient } from '../../shared/storage/clients';
@@ -81,6 +81,13 @@ describe('POST /v1/click', () => {
     const retry = await send('click-retry-1');
     expect(first.status).toBe(200);
     expect(retry.body).toEqual(first.body);
+    // Counted off the request path by the click counter, within seconds; and only once.
+    await stack.waitFor(
+      async () =>
+        (await stack.fetchJson(`/v1/property/${own.id}/stats`, { apiKey: own.secretKey })).body.totalDecisions === 1,
+      30_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     const stats = await stack.fetchJson(`/v1/property/${own.id}/stats`, { apiKey: own.secretKey });
     expect(stats.body.totalDecisions).toBe(1);
     const tooLong = await send('k'.repeat(257));
@@ -153,16 +160,18 @@ describe('beacons re-score through SQS', () => {
       await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.beacons.url, MessageBody: message }));
     }
     await stack.waitFor(async () => (await storedClick(res.body.click_id))?.version === 2, 20_000);
-    // Both deliveries have been consumed once the claim is done; the click moved once.
+    // Both deliveries are consumed (the queue is empty); the click moved once: the conditional write is the guard.
     await stack.waitFor(async () => {
-      const claim = await documentClient.send(
-        new GetCommand({
-          TableName: process.env[ENV.tableName],
-          Key: { pk: `IDEM#beacon#dup-${res.body.click_id}`, sk: 'IDEM' },
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: stack.queues.beacons.url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       );
-      return claim.Item?.state === 'done';
-    });
+      return (
+        Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0'
+      );
+    }, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await storedClick(res.body.click_id))?.version).toBe(2);
   });

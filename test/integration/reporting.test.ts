@@ -6,7 +6,7 @@ import { addDays, dayInZone } from '../../shared/reporting/calendar';
 import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { SYNC_EXPORT_MAX_ROWS_ENV } from '../../shared/reporting/exports';
 import { s3 } from '../../shared/storage/clients';
-import { clickFixture } from '../unit/reporting/fixtures';
+import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 const TIMEZONE = 'Asia/Ho_Chi_Minh';
@@ -21,7 +21,8 @@ const from = addDays(today, -6);
 
 /** Clicks spread over the last six days (crossing local and UTC midnights), scores over every band. */
 async function seed(propertyId: string, count: number): Promise<void> {
-  const { ledger, ipReputation } = decisionStores();
+  const stores = decisionStores();
+  const { ipReputation } = stores;
   const ids: string[] = [];
   for (let i = 0; i < count; i += 20) {
     await Promise.all(
@@ -35,7 +36,7 @@ async function seed(propertyId: string, count: number): Promise<void> {
           [n % 3 ? 'datacenter_ip' : 'headless_browser'],
         );
         ids.push(record.clickId);
-        await ledger.recordClick(record, TIMEZONE);
+        await recordCounted(stores, record, TIMEZONE);
         await ipReputation.recordIpOutcome({
           propertyId,
           ip: record.ip,

@@ -11,7 +11,7 @@ import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { dailyExportKey } from '../../shared/reporting/exports';
 import { type DayCheck, rollupSummaryKey } from '../../shared/reporting/rollupCheck';
 import { s3 } from '../../shared/storage/clients';
-import { clickFixture } from '../unit/reporting/fixtures';
+import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**
@@ -42,7 +42,7 @@ function csvRows(text: string): Record<string, string>[] {
 
 async function recordClick(propertyId: string, timezone: string, at: number, score: number): Promise<string> {
   const record = clickFixture(propertyId, newId('clk_'), at, score, ['datacenter_ip']);
-  expect(await decisionStores().ledger.recordClick(record, timezone)).toBe('stored');
+  expect(await recordCounted(decisionStores(), record, timezone)).toBe('stored');
   return record.clickId;
 }
 

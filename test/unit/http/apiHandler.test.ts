@@ -279,6 +279,7 @@ describe('properties through the handlers', () => {
       currency: 'USD',
       timezone: 'UTC',
       plan: 'starter',
+      retentionDays: 396,
     });
     const put = (body: unknown) => invoke(putConfig, routes.putConfig, { ...json(body, auth), path: { id } });
     const upgrade = { monitorOnly: true, allowlist: ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7'], plan: 'growth' };
@@ -298,6 +299,13 @@ describe('properties through the handlers', () => {
     });
     const again = await put({ thresholds: { suspicious: 30, fraud: 80 } });
     expect(again.json).toMatchObject({ monitorOnly: true, thresholds: { suspicious: 30, fraud: 80 } });
+    // Retention: shorter than 13 months is allowed, longer or below 30 days is a 400 naming the field.
+    expect((await put({ retentionDays: 90 })).json).toMatchObject({ retentionDays: 90 });
+    for (const retentionDays of [397, 29, 90.5]) {
+      const refused = await put({ retentionDays });
+      expect(refused.statusCode).toBe(400);
+      expect(JSON.stringify(refused.json)).toContain('retentionDays');
+    }
     const badCidr = await put({ allowlist: ['10.0.0.0/8', '10.0.0.0/33', '127.1'] });
     expect(badCidr.statusCode).toBe(400);
     expect(Object.keys(badCidr.json.details.fields)).toEqual(['allowlist.1', 'allowlist.2']);

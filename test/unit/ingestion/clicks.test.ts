@@ -8,6 +8,7 @@ import {
 } from '../../../shared/ingestion';
 import { acceptBeacon } from '../../../shared/ingestion/beacons';
 import { recordClick } from '../../../shared/ingestion/clicks';
+import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/counting';
 import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/decisions';
 import { recordEvent } from '../../../shared/ingestion/events';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
@@ -49,6 +50,7 @@ describe('recordClick', () => {
       gclid: 'g1',
       valueTrack: { campaignid: '123', network: 'g', utm_source: 'google' },
     });
+    await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
     expect(await h.store.findClickByGclid('prop_a', 'g1', h.clock)).toBe(answer.click_id);
@@ -124,6 +126,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(retry.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
     expect(scored).toHaveBeenCalledTimes(1);
     expect(gclidIndexed).toHaveBeenCalledTimes(1);
+    await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
     expect(await h.store.getVisitor('prop_a', first.visitor_id, h.clock)).toMatchObject({ clicks: 1 });
@@ -141,6 +144,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(b).toEqual(a);
     expect(clickWrites).toHaveBeenCalledTimes(2);
     expect(touched).toHaveBeenCalledTimes(1);
+    await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
   });
@@ -155,6 +159,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(other.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
     expect(elsewhere.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
     expect(await h.decisions.clicks.getClick(elsewhere.click_id)).toMatchObject({ propertyId: 'prop_b' });
+    await h.count();
     const days = await Promise.all(['prop_a', 'prop_b'].map((id) => h.decisions.rollups.readDays(id, ['2026-06-01'])));
     expect(days.map((day) => day.get('2026-06-01')?.clicks)).toEqual([2, 1]);
   });
@@ -179,6 +184,7 @@ describe('recordEvent', () => {
     expect(first.visitorId).toMatch(/^vis_/);
     const retry = await pageView(h);
     expect(retry).toEqual(first);
+    await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.events).toBe(1);
     expect(await h.store.getVisitor('prop_a', first.visitorId, h.clock)).toMatchObject({ pageViews: 1 });
@@ -265,6 +271,7 @@ describe('beacons', () => {
     const stored = await h.decisions.clicks.getClick(click.click_id);
     expect(stored?.current.label).toBe('FRAUD');
     expect(stored?.atClick.label).toBe('CLEAN');
+    await h.count();
     const day = (await h.decisions.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01');
     expect(day?.labels).toMatchObject({ CLEAN: 0, FRAUD: 1 });
     expect(day?.clicks).toBe(1);
@@ -425,5 +432,73 @@ describe('decisions and ip-check', () => {
     for (const ip of ['1.2.3', '300.1.1.1', 'localhost', '::ffff:zz', '127.1']) {
       expect((await rejection(checkIp(h.deps, { propertyId: 'prop_a', ip }))).statusCode).toBe(400);
     }
+  });
+});
+
+describe('click counter', () => {
+  const day = async (h: ReturnType<typeof harness>) =>
+    (await h.decisions.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')!;
+
+  it('counts every stored click once at its current verdict, whatever the redelivery or order', async () => {
+    const h = harness();
+    const a = await recordClick(h.deps, browserClick({ visitorId: 'vis_c1' }));
+    await recordClick(h.deps, browserClick({ sourceIp: '81.2.69.170' }));
+    const firstBatch = [...h.counts];
+    await h.count();
+    expect((await day(h)).clicks).toBe(2);
+    // The same batch delivered again counts nothing.
+    await countClicks(h.deps, firstBatch);
+    expect((await day(h)).clicks).toBe(2);
+
+    await acceptBeacon(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock + 1,
+      clickId: a.click_id,
+      behaviour: { honeypot: true },
+    });
+    await applyBeacon(h.deps, BeaconMessage.parse(h.sent.at(-1)?.message));
+    // The re-score's message, plus a stale copy of the click's first message arriving after it.
+    h.counts.push(...firstBatch);
+    await h.count();
+    await h.count();
+    expect(await day(h)).toMatchObject({ clicks: 2, labels: { CLEAN: 1, SUSPICIOUS: 0, FRAUD: 1 } });
+    const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    expect(risky).toMatchObject({ ip: HOME_IP, reason: 'honeypot' });
+    // The clean click's address got no record: only risky addresses (and those once risky) are written.
+    expect(await h.decisions.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
+  });
+
+  it('waits for a click not readable yet and drops one never stored once the grace has passed', async () => {
+    const h = harness();
+    const message = { kind: 'count' as const, propertyId: 'prop_a', clickId: 'clk_never', at: h.clock };
+    expect(await countClicks(h.deps, [message])).toMatchObject({ counted: 0, waiting: [message], dropped: 0 });
+    h.clock += CLICK_WRITE_GRACE_MS;
+    expect(await countClicks(h.deps, [message])).toMatchObject({ counted: 0, waiting: [], dropped: 1 });
+  });
+
+  it('refuses to count another property’s click under a forged message, and two racing batches count once', async () => {
+    const h = harness();
+    const theirs = await recordClick(h.deps, browserClick({ propertyId: 'prop_b' }));
+    const forged = { kind: 'count' as const, propertyId: 'prop_a', clickId: theirs.click_id, at: h.clock };
+    await countClicks(h.deps, [forged]);
+    expect((await day(h)).clicks).toBe(0);
+    const batch = [...h.counts];
+    h.counts.length = 0;
+    const results = await Promise.allSettled([countClicks(h.deps, batch), countClicks(h.deps, batch)]);
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    const counted = await h.decisions.rollups.readDays('prop_b', ['2026-06-01']);
+    expect(counted.get('2026-06-01')?.clicks).toBe(1);
+  });
+});
+
+describe('retention', () => {
+  it("stores the click with the property's retention as its TTL (13 months unless set shorter)", async () => {
+    const h = harness();
+    h.properties.set('prop_a', { ...h.properties.get('prop_a')!, config: { retentionDays: 30 } });
+    const short = await recordClick(h.deps, browserClick());
+    const long = await recordClick(h.deps, browserClick({ propertyId: 'prop_b' }));
+    const at = Math.floor(h.clock / 1000);
+    expect((await h.decisions.clicks.getClick(short.click_id))?.expiresAt).toBe(at + 30 * 86_400);
+    expect((await h.decisions.clicks.getClick(long.click_id))?.expiresAt).toBe(at + 396 * 86_400);
   });
 });

@@ -1,6 +1,8 @@
 import { memoryDecisionStores } from '../../../shared/decisions';
+import { countClicks } from '../../../shared/ingestion/counting';
 import { engineScoring } from '../../../shared/ingestion/engine';
 import { MemoryIngestionStore } from '../../../shared/ingestion/memoryStore';
+import { CountMessage } from '../../../shared/ingestion/messages';
 import type { IngestionDeps } from '../../../shared/ingestion/ports';
 import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { cachedProperties, signedTokens } from '../../../shared/ingestion/wiring';
@@ -41,6 +43,10 @@ export interface Harness {
   readonly decisions: ReturnType<typeof memoryDecisionStores>;
   readonly sources: MemorySourceStatsStore;
   readonly sent: Array<{ queue: QueueName; message: Record<string, unknown> }>;
+  /** Messages to the click counter, kept apart from `sent`. */
+  readonly counts: CountMessage[];
+  /** Runs the click counter on the messages sent so far, as its queue consumer would. */
+  count(): Promise<void>;
   readonly properties: Map<string, PropertyRecord>;
   clock: number;
   /** Makes the next queue send fail (once). */
@@ -62,6 +68,12 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
     decisions,
     sources,
     sent: [],
+    counts: [],
+    async count() {
+      const batch = h.counts.splice(0);
+      const result = await countClicks(h.deps, batch);
+      h.counts.push(...result.waiting);
+    },
     properties,
     clock: start,
     failNextSend: false,
@@ -80,7 +92,8 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
           h.failNextSend = false;
           throw new Error('queue unavailable');
         }
-        h.sent.push({ queue, message: structuredClone(message) });
+        if (queue === 'counts') h.counts.push(CountMessage.parse(message));
+        else h.sent.push({ queue, message: structuredClone(message) });
       },
     },
     now,

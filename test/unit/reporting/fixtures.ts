@@ -1,3 +1,4 @@
+import type { DecisionStores } from '../../../shared/decisions';
 import type { BotAction, BotLevel, ClickRecord, Label, Outcome } from '../../../shared/model';
 
 const LEVELS: BotLevel[] = ['low', 'medium', 'high', 'critical'];
@@ -26,4 +27,25 @@ export function clickFixture(propertyId: string, clickId: string, at: number, sc
     current: outcome,
     reasons: rules.map((rule) => ({ rule, score: 10, details: 'fixture' })),
   } satisfies ClickRecord;
+}
+
+/** Stores a click as the click path does and counts it as the click counter does (one batch of one). */
+export async function recordCounted(
+  stores: Pick<DecisionStores, 'ledger' | 'counts'>,
+  record: ClickRecord,
+  timezone: string,
+): Promise<'stored' | 'duplicate'> {
+  const stored = await stores.ledger.recordClick(record);
+  if (stored === 'stored') {
+    await stores.counts.count([
+      {
+        clickId: record.clickId,
+        propertyId: record.propertyId,
+        timezone,
+        at: record.at,
+        now: { version: 1, outcome: record.current },
+      },
+    ]);
+  }
+  return stored;
 }
