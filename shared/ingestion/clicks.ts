@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { conflict, invalidRequest, unauthorized } from '../http/errors';
 import { newId } from '../ids';
 import type { ClickRecord } from '../model';
+import { logger } from '../observability';
 import type { CredentialKind } from '../routes';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
@@ -44,7 +45,8 @@ export async function loadProperty(deps: IngestionDeps, propertyId: string): Pro
  * POST /v1/click (and `click` events). The hot path: the property's cached config, ONE parallel round of
  * velocity counter ADDs inside scoreClick (token uses and gclid repeats included), the pure engine, then
  * ONE parallel round of writes — the click with its rollup (one transaction), the visitor, the address's
- * reputation, and the gclid / token indexes. Any failed write fails the request (5xx, the caller retries):
+ * reputation, the source statistics and the gclid / token indexes. Any failed write but the statistics' fails
+ * the request (5xx, the caller retries):
  * a 200 always means the click is stored.
  *
  * With an `Idempotency-Key` the click id is derived from it: a click already stored under it is answered
@@ -120,7 +122,8 @@ export async function recordClick(
       score: outcome.score,
       reason: reasons[0]?.rule ?? 'none',
     }),
-    deps.scoring.recordSourceClick(property, record),
+    // Statistics are best effort: the click is stored and answered even when they cannot be written.
+    deps.scoring.recordSourceClick(property, record).catch(statisticsNotWritten),
     request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at) : undefined,
     tokenPayload !== undefined
       ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000)
@@ -167,6 +170,10 @@ function storedAnswer(click: ClickRecord | undefined, propertyId: string): Click
   if (!click) throw conflict('this click is being recorded by an earlier request; retry shortly');
   if (click.propertyId !== propertyId) throw conflict('this Idempotency-Key belongs to another click');
   return answerOf(click);
+}
+
+function statisticsNotWritten(error: unknown): void {
+  logger.warn('source statistics not written', { error: error instanceof Error ? error.name : String(error) });
 }
 
 /** Waits for every write of a round (none left running behind an error), then fails with the first error. */

@@ -55,6 +55,7 @@ export async function acceptConversion(deps: IngestionDeps, request: ConversionR
   const message: ConversionMessage = {
     kind: 'conversion',
     source: 'webhook',
+    trusted: true,
     propertyId: property.id,
     receivedAt: request.receivedAt,
     clickId,
@@ -188,7 +189,7 @@ async function rescore(
           reasons: result.click.reasons,
         })
       : undefined,
-    deps.scoring.recordSourceConversion(property, click),
+    message.trusted ? deps.scoring.recordSourceConversion(property, click) : undefined,
     result && result.before.score !== result.click.current.score
       ? deps.decisions.ipReputation.recordIpOutcome({
           propertyId: property.id,

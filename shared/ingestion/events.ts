@@ -125,6 +125,7 @@ async function processEvent(
   const message: ConversionMessage = {
     kind: 'conversion',
     source: 'event',
+    trusted: request.kind === 'secret',
     propertyId: property.id,
     receivedAt: at,
     visitorId,

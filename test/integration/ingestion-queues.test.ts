@@ -109,6 +109,7 @@ describe('conversion scorer', () => {
     const message = JSON.stringify({
       kind: 'conversion',
       source: 'webhook',
+      trusted: true,
       propertyId: property.id,
       receivedAt: Date.now(),
       clickId: click.click_id,
