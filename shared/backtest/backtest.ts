@@ -201,7 +201,10 @@ export class Backtest {
     const { values, cells } = this.store.incrementSync(specs);
     const fb = this.feedbackOf(line.property);
     const atClick = scoreClick(this.options.configFor(line.property), facts, values, fb.snapshot);
-    const learned = atClick.signals.click.find((signal) => signal.rule === 'low_quality_source');
+    // The learned signal as it counted (absent when the property weighs the rule 0).
+    const learned = atClick.rules.includes('low_quality_source')
+      ? atClick.signals.click.find((signal) => signal.rule === 'low_quality_source')
+      : undefined;
     // As the service: a click FRAUD at click time teaches nothing.
     const counted = atClick.label !== 'FRAUD';
     if (counted) fb.tally.apply([{ sources: facts.sources, clicks: 1, conversions: 0 }]);
