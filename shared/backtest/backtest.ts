@@ -96,7 +96,8 @@ interface PendingClick {
   readonly specs: readonly CounterName[];
   readonly cells: readonly CounterCell[];
   readonly atClickCounters: CounterValues;
-  readonly atClick: ClickScore;
+  /** Only what the output needs of the at-click verdict: its reasons are rebuilt at the end anyway. */
+  readonly atClick: Pick<ClickScore, 'score' | 'label'>;
   /** The learned signal at click time: what the statistics said then, kept for the final verdict. */
   readonly learned: Signal | undefined;
   /** Counted in the learned statistics (not FRAUD at click), so its conversion is counted too. */
@@ -217,7 +218,7 @@ export class Backtest {
       specs: specs.map((s) => s.counter),
       cells,
       atClickCounters: values,
-      atClick,
+      atClick: { score: atClick.score, label: atClick.label },
       learned,
       counted,
       finalAt: this.clock + this.horizonMs,
@@ -302,10 +303,11 @@ export class Backtest {
     const clickLevel = clickSignals(click.facts, counters, EMPTY_SOURCE_QUALITY);
     if (click.learned !== undefined) clickLevel.push(click.learned);
     const final = verdictFrom(this.options.configFor(click.propertyId), {
-      ...click.atClick.signals,
+      ip: click.facts.ip,
+      mobile: click.facts.userAgent.mobile,
       click: clickLevel,
       ...(click.behaviour !== undefined
-        ? { behaviour: behaviourSignals(click.behaviour, click.atClick.signals.mobile) }
+        ? { behaviour: behaviourSignals(click.behaviour, click.facts.userAgent.mobile) }
         : {}),
       ...(click.converted === true ? { converted: true } : {}),
     });
