@@ -278,7 +278,8 @@ export class Backtest {
     while (this.head < this.queue.length) {
       const next = this.queue[this.head] as PendingClick;
       if (next.finalAt > until) break;
-      this.head++;
+      // Released at once, not at the next compaction: memory holds only the clicks still inside the horizon.
+      (this.queue as (PendingClick | undefined)[])[this.head++] = undefined;
       this.finalize(next);
     }
     // Compact the consumed prefix now and then instead of shifting on every click.
