@@ -34,8 +34,9 @@ const click = (pageUrl: string, ip: string) =>
 describe('bounded per-property state (only the public key in hand)', () => {
   it('thousands of distinct 200-character sources grow no item, answer no 5xx, and a normal click still answers 200', async () => {
     const statuses = new Map<number, number>();
-    for (let start = 0; start < ATTACK_CLICKS; start += 25) {
-      const batch = Array.from({ length: 25 }, (_, j) => start + j);
+    // Ten at a time: the emulators on a shared test machine, not the service, are the bottleneck.
+    for (let start = 0; start < ATTACK_CLICKS; start += 10) {
+      const batch = Array.from({ length: 10 }, (_, j) => start + j);
       const answers = await Promise.all(
         batch.map((i) => {
           const q = ['campaignid', 'adgroupid', 'keyword', 'placement', 'network', 'device']
