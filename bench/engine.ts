@@ -9,6 +9,7 @@ import {
   clickFacts,
   engineConfigFrom,
   InMemoryVelocityStore,
+  SourceTally,
   scoreClick,
   velocityCountersFor,
 } from '../shared/scoring';
@@ -87,9 +88,18 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<str
     now += 40;
     counters.push(store.incrementSync(velocityCountersFor(clickFacts(click, intel), now)).values);
   }
+  // The learned component on: statistics as a property with conversion history would have them (every
+  // placement but one converting at ~3 %), so each decision hashes and looks up all of its sources.
+  const tally = new SourceTally();
+  for (const [i, click] of clicks.entries()) {
+    const sources = clickFacts(click, intel).sources;
+    const converts = !sources.includes('placement:site7.example') && i % 33 === 0;
+    tally.apply([{ sources, clicks: 1, conversions: converts ? 1 : 0 }]);
+  }
+  const learned = tally.quality();
   // Warm-up so the JIT has settled before measuring.
   for (let i = 0; i < Math.min(n, 20_000); i++)
-    scoreClick(config, clickFacts(clicks[i] as ClickInput, intel), counters[i] ?? {});
+    scoreClick(config, clickFacts(clicks[i] as ClickInput, intel), counters[i] ?? {}, learned);
 
   const micros = new Float64Array(n);
   let sink = 0;
@@ -98,7 +108,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<str
     const t0 = process.hrtime.bigint();
     const facts = clickFacts(clicks[i] as ClickInput, intel);
     const specs = velocityCountersFor(facts, now);
-    const verdict = scoreClick(config, facts, counters[i] ?? {});
+    const verdict = scoreClick(config, facts, counters[i] ?? {}, learned);
     micros[i] = Number(process.hrtime.bigint() - t0) / 1000;
     sink += verdict.score + specs.length;
   }
@@ -126,7 +136,7 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<str
   const btSeconds = Number(process.hrtime.bigint() - btStart) / 1e9;
 
   return [
-    `engine (${intel.version} intel, ${n} decisions, checksum ${sink}):`,
+    `engine (${intel.version} intel, ${n} decisions, learned component on, checksum ${sink}):`,
     `  decisions/s        ${Math.round(n / totalSeconds).toLocaleString('en-US')}`,
     `  µs per decision    median ${quantile(micros, 0.5).toFixed(2)}  p99 ${quantile(micros, 0.99).toFixed(2)}`,
     `backtest (in-memory counters, parsed lines, ${emitted} clicks):`,

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { startEmulators } from '../infra/local/emulators';
 import { benchEngine } from './engine';
 import { measureFunctions } from './functions';
@@ -26,6 +28,10 @@ async function main(): Promise<void> {
 
   section('Scoring engine (pure, no I/O)');
   process.stdout.write(`${await benchEngine()}\n`);
+
+  const scale = Number(process.env.BENCH_BACKTEST_CLICKS ?? 1_000_000);
+  section(`Backtest at scale: ${scale.toLocaleString('en-US')} clicks of a labelled log, own process`);
+  process.stdout.write(`${formatBacktestScale(backtestScale(scale))}\n`);
 
   const clicks = Number(process.env.BENCH_EXPORT_CLICKS ?? 100_000);
   section('Storage paths (DynamoDB Local + S3 emulator; starting them…)');
@@ -60,6 +66,34 @@ async function main(): Promise<void> {
   for (const f of functions) {
     process.stdout.write(`${f.name.padEnd(width)}  ${String(f.bundleKiB).padStart(5)} KiB  ${f.coldStartMs} ms\n`);
   }
+}
+
+interface BacktestScale {
+  clicks: number;
+  seconds: number;
+  clicksPerSecond: number;
+  peakRssMiB: number;
+  auc?: number;
+}
+
+/** bench/backtest-scale.ts in a fresh process: its peak RSS is the backtest's alone. */
+function backtestScale(clicks: number): BacktestScale {
+  const tsx = path.resolve(__dirname, '..', 'node_modules', '.bin', 'tsx');
+  const out = execFileSync(tsx, [path.join(__dirname, 'backtest-scale.ts')], {
+    env: { ...process.env, BACKTEST_CLICKS: String(clicks) },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as BacktestScale;
+}
+
+function formatBacktestScale(r: BacktestScale): string {
+  return [
+    `clicks             ${r.clicks.toLocaleString('en-US')} in ${r.seconds} s`,
+    `clicks/s           ${r.clicksPerSecond.toLocaleString('en-US')}`,
+    `peak memory        ${r.peakRssMiB} MiB resident`,
+    `AUC (never converts, at-click score)  ${r.auc?.toFixed(3) ?? '–'}`,
+  ].join('\n');
 }
 
 main().catch((error) => {

@@ -1,3 +1,4 @@
+import { SOURCE_QUALITY_CACHE_MS } from '../ingestion/sourceStats';
 import type { IpIntelLookup } from '../intel/types';
 import type { Label } from '../model';
 import {
@@ -14,15 +15,16 @@ import {
   EMPTY_SOURCE_QUALITY,
   type EngineConfig,
   InMemoryVelocityStore,
+  type Signal,
   type SourceQuality,
-  type SourceStats,
+  SourceTally,
   scoreClick,
-  sourceQualityFrom,
   velocityCountersFor,
   verdictFrom,
 } from '../scoring';
 import { type ClickTokenCheck, verifyClickToken } from '../tokens';
 import type { LogLine, ScoredClick } from './logLine';
+import { Separation } from './separation';
 
 /**
  * The offline backtest: the live engine over a log in event time with in-memory counters.
@@ -43,7 +45,10 @@ export interface BacktestOptions {
   readonly configFor: (propertyId: string) => EngineConfig;
   readonly intel: IpIntelLookup;
   readonly horizonMs?: number;
-  /** How often (event time) each property's source-quality snapshot is recomputed, as the scheduled job would. */
+  /**
+   * How stale (event time) a property's learned statistics may be at a click: the service's per-container
+   * cache (SOURCE_QUALITY_CACHE_MS) by default, so the at-click score only uses what was known then.
+   */
   readonly sourceQualityEveryMs?: number;
   /** The property's click-token signing key (shared/auth/signingKey); absent: tokens are not verified. */
   readonly tokenKeyFor?: (propertyId: string) => Buffer;
@@ -80,6 +85,8 @@ export interface BacktestSummary {
   atClick: Record<Label, number>;
   final: Record<Label, number>;
   rules: Record<string, number>;
+  /** How the at-click score separates converting from never-converting clicks (clicks with a final verdict). */
+  separation: Separation;
 }
 
 interface PendingClick {
@@ -89,16 +96,19 @@ interface PendingClick {
   readonly specs: readonly CounterName[];
   readonly cells: readonly CounterCell[];
   readonly atClickCounters: CounterValues;
-  readonly atClick: ClickScore;
-  readonly sources: SourceQuality;
+  /** Only what the output needs of the at-click verdict: its reasons are rebuilt at the end anyway. */
+  readonly atClick: Pick<ClickScore, 'score' | 'label'>;
+  /** The learned signal at click time: what the statistics said then, kept for the final verdict. */
+  readonly learned: Signal | undefined;
+  /** Counted in the learned statistics (not FRAUD at click), so its conversion is counted too. */
+  readonly counted: boolean;
   readonly finalAt: number;
   behaviour?: BehaviourInput;
   converted?: boolean;
 }
 
 interface PropertyFeedback {
-  readonly total: { clicks: number; conversions: number };
-  readonly bySource: Map<string, { clicks: number; conversions: number }>;
+  readonly tally: SourceTally;
   snapshot: SourceQuality;
   snapshotAt: number;
 }
@@ -121,6 +131,7 @@ export class Backtest {
     atClick: { CLEAN: 0, SUSPICIOUS: 0, FRAUD: 0 },
     final: { CLEAN: 0, SUSPICIOUS: 0, FRAUD: 0 },
     rules: {},
+    separation: new Separation(),
   };
   private clock = Number.NEGATIVE_INFINITY;
   private readonly store = new InMemoryVelocityStore(() => this.clock);
@@ -137,7 +148,7 @@ export class Backtest {
     private readonly emit: (scored: ScoredClick) => void,
   ) {
     this.horizonMs = options.horizonMs ?? 24 * HOUR;
-    this.sourceQualityEveryMs = options.sourceQualityEveryMs ?? HOUR;
+    this.sourceQualityEveryMs = options.sourceQualityEveryMs ?? SOURCE_QUALITY_CACHE_MS;
     this.summary.tokens.verified = options.tokenKeyFor !== undefined;
   }
 
@@ -189,8 +200,15 @@ export class Backtest {
     );
     const specs = velocityCountersFor(facts, this.clock);
     const { values, cells } = this.store.incrementSync(specs);
-    const sources = this.sourceQuality(line.property, facts.sources);
-    const atClick = scoreClick(this.options.configFor(line.property), facts, values, sources);
+    const fb = this.feedbackOf(line.property);
+    const atClick = scoreClick(this.options.configFor(line.property), facts, values, fb.snapshot);
+    // The learned signal as it counted (absent when the property weighs the rule 0).
+    const learned = atClick.rules.includes('low_quality_source')
+      ? atClick.signals.click.find((signal) => signal.rule === 'low_quality_source')
+      : undefined;
+    // As the service: a click FRAUD at click time teaches nothing.
+    const counted = atClick.label !== 'FRAUD';
+    if (counted) fb.tally.apply([{ sources: facts.sources, clicks: 1, conversions: 0 }]);
     this.summary.atClick[atClick.label]++;
     if ((values.token_uses ?? 0) > 1) this.summary.tokens.replayed++;
     const pending: PendingClick = {
@@ -200,8 +218,9 @@ export class Backtest {
       specs: specs.map((s) => s.counter),
       cells,
       atClickCounters: values,
-      atClick,
-      sources,
+      atClick: { score: atClick.score, label: atClick.label },
+      learned,
+      counted,
       finalAt: this.clock + this.horizonMs,
     };
     this.queue.push(pending);
@@ -250,19 +269,17 @@ export class Backtest {
       return;
     }
     pending.converted = true;
-    const fb = this.feedbackOf(pending.propertyId);
-    fb.total.conversions++;
-    for (const source of pending.facts.sources) {
-      const stats = fb.bySource.get(source);
-      if (stats !== undefined) stats.conversions++;
-    }
+    // A log's conversions are the advertiser's own records: trusted, as the webhook's.
+    if (pending.counted)
+      this.feedbackOf(pending.propertyId).tally.apply([{ sources: pending.facts.sources, clicks: 0, conversions: 1 }]);
   }
 
   private flush(until: number): void {
     while (this.head < this.queue.length) {
       const next = this.queue[this.head] as PendingClick;
       if (next.finalAt > until) break;
-      this.head++;
+      // Released at once, not at the next compaction: memory holds only the clicks still inside the horizon.
+      (this.queue as (PendingClick | undefined)[])[this.head++] = undefined;
       this.finalize(next);
     }
     // Compact the consumed prefix now and then instead of shifting on every click.
@@ -284,15 +301,19 @@ export class Backtest {
       const value = cellValue(click.cells[i] as CounterCell);
       if (value > (counters[counter] ?? 0)) counters[counter] = value;
     });
+    const clickLevel = clickSignals(click.facts, counters, EMPTY_SOURCE_QUALITY);
+    if (click.learned !== undefined) clickLevel.push(click.learned);
     const final = verdictFrom(this.options.configFor(click.propertyId), {
-      ...click.atClick.signals,
-      click: clickSignals(click.facts, counters, click.sources),
+      ip: click.facts.ip,
+      mobile: click.facts.userAgent.mobile,
+      click: clickLevel,
       ...(click.behaviour !== undefined
-        ? { behaviour: behaviourSignals(click.behaviour, click.atClick.signals.mobile) }
+        ? { behaviour: behaviourSignals(click.behaviour, click.facts.userAgent.mobile) }
         : {}),
       ...(click.converted === true ? { converted: true } : {}),
     });
     this.summary.final[final.label]++;
+    this.summary.separation.add(click.atClick, click.converted === true, click.learned);
     for (const rule of final.rules) this.summary.rules[rule] = (this.summary.rules[rule] ?? 0) + 1;
     this.emit({
       click_id: click.clickId,
@@ -304,33 +325,16 @@ export class Backtest {
     });
   }
 
+  /** The property's statistics, with the snapshot a container's cache would hold by now. */
   private feedbackOf(propertyId: string): PropertyFeedback {
     let fb = this.feedback.get(propertyId);
     if (fb === undefined) {
-      fb = {
-        total: { clicks: 0, conversions: 0 },
-        bySource: new Map(),
-        snapshot: EMPTY_SOURCE_QUALITY,
-        snapshotAt: this.clock,
-      };
+      fb = { tally: new SourceTally(), snapshot: EMPTY_SOURCE_QUALITY, snapshotAt: this.clock };
       this.feedback.set(propertyId, fb);
-    }
-    return fb;
-  }
-
-  /** Counts this click's sources and returns the snapshot a scheduled job would have produced by now. */
-  private sourceQuality(propertyId: string, sources: readonly string[]): SourceQuality {
-    const fb = this.feedbackOf(propertyId);
-    fb.total.clicks++;
-    for (const source of sources) {
-      const stats = fb.bySource.get(source);
-      if (stats === undefined) fb.bySource.set(source, { clicks: 1, conversions: 0 });
-      else stats.clicks++;
-    }
-    if (this.clock - fb.snapshotAt >= this.sourceQualityEveryMs) {
-      fb.snapshot = sourceQualityFrom(Object.fromEntries(fb.bySource) as Record<string, SourceStats>, fb.total);
+    } else if (this.clock - fb.snapshotAt >= this.sourceQualityEveryMs) {
+      fb.snapshot = fb.tally.quality();
       fb.snapshotAt = this.clock;
     }
-    return fb.snapshot;
+    return fb;
   }
 }

@@ -11,6 +11,7 @@ import { PropertyConfig, type PropertyConfigInput } from '../schemas/properties'
 import { engineConfigFrom } from '../scoring';
 import { Backtest, type BacktestSummary, SKIPPED_LINES_KEPT, type TokenSummary } from './backtest';
 import { LogLine } from './logLine';
+import type { BandFigures, Separation } from './separation';
 
 const USAGE = `usage: clicksieve backtest --input log.ndjson --output scores.ndjson [options]
 
@@ -38,7 +39,9 @@ options:
 
 A line that is not JSON or not a valid click, beacon or conversion is skipped: the summary counts
 them and lists the first ${SKIPPED_LINES_KEPT} with their line numbers. A progress bar is drawn on stderr when stderr
-is a terminal; the summary (lines, counts per band at click and final, top rules) goes to stderr.
+is a terminal; the summary (lines, counts per band at click and final, top rules, the AUC of the at-click score for
+"never converts", the conversion rate per band and score range, and the sources the learned component
+flagged) goes to stderr.
 Exit status: 0 done, 1 error or no readable line, 2 usage error.`;
 
 const DEFAULT_INTEL = path.join(__dirname, '..', 'intel', 'snapshot', 'ipintel.bin');
@@ -230,8 +233,36 @@ export function formatSummary(s: BacktestSummary): string {
     `final:    ${band(s.final)}`,
     'top rules (final verdicts, share of clicks):',
     top === '' ? '  (none)' : top,
+    ...formatSeparation(s.separation),
     '',
   ].join('\n');
+}
+
+/** The evidence before enforcing: AUC of the at-click score, conversion rate per band, flagged sources. */
+export function formatSeparation(sep: Separation): string[] {
+  const rate = (b: BandFigures): string =>
+    `${String(b.clicks).padStart(9)} clicks, ${String(b.conversions).padStart(7)} conversions (${
+      b.clicks === 0 ? '–' : `${((100 * b.conversions) / b.clicks).toFixed(2)} %`
+    })`;
+  const auc = sep.auc();
+  const flagged = [...sep.flagged.entries()].sort((a, b) => b[1].clicks - a[1].clicks).slice(0, 20);
+  return [
+    auc === undefined
+      ? 'AUC (at-click score, never converts): – (needs converting and non-converting clicks)'
+      : `AUC (at-click score, never converts): ${auc.toFixed(3)}`,
+    'conversion rate per band (at click):',
+    ...(['CLEAN', 'SUSPICIOUS', 'FRAUD'] as const).map((l) => `  ${l.padEnd(11)} ${rate(sep.bands[l])}`),
+    'conversion rate per score range (at click):',
+    ...sep
+      .deciles()
+      .map((d, i) => ({ d, i }))
+      .filter(({ d }) => d.clicks > 0)
+      .map(({ d, i }) => `  ${`${i * 10}–${i === 9 ? 100 : i * 10 + 9}`.padEnd(11)} ${rate(d)}`),
+    `sources the learned component flagged (≥ SUSPICIOUS on its own): ${sep.flagged.size}${
+      sep.flaggedDropped > 0 ? ` (+${sep.flaggedDropped} clicks of sources beyond the first ${sep.flagged.size})` : ''
+    }`,
+    ...flagged.map(([, f]) => `  ${f.reason} — ${f.clicks} clicks flagged, ${f.conversions} converted`),
+  ];
 }
 
 function formatTokens(t: TokenSummary): string[] {

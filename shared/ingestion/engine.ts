@@ -81,10 +81,22 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
       };
     },
 
+    // Clicks already FRAUD at click time teach nothing (a flood of junk clicks must not make a real source
+    // look bad), and neither do their conversions: counts stay consistent (conversions ≤ clicks).
     recordSourceClick: (property, click: ClickRecord) =>
-      deps.sources.count(property.id, sourceKeys(click.valueTrack), 'click'),
+      click.atClick.label === 'FRAUD'
+        ? Promise.resolve()
+        : deps.sources.apply(
+            [{ propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 1, conversions: 0 }],
+            click.at,
+          ),
     recordSourceConversion: (property, click: ClickRecord) =>
-      deps.sources.count(property.id, sourceKeys(click.valueTrack), 'conversion'),
+      click.atClick.label === 'FRAUD'
+        ? Promise.resolve()
+        : deps.sources.apply(
+            [{ propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 0, conversions: 1 }],
+            click.at,
+          ),
     valueTrack: parseValueTrack,
     intelDegraded: () => degraded,
   };

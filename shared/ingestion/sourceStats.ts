@@ -1,54 +1,76 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  EMPTY_SOURCE_QUALITY,
+  PROPERTY_KEY,
+  type SourceDelta,
   type SourceQuality,
   type SourceStats,
-  sourceQualityFrom,
+  SourceTally,
+  sourceQualityOf,
+  tallyDeltas,
 } from '../scoring/sourceQuality';
 
 /**
- * Traffic-source conversion feedback: per property, clicks and conversions per source key
- * (`campaign:…`, `placement:…`, `network:…`, the keys the engine's facts use), plus the property's totals.
+ * The learned statistics' storage: per property, clicks and conversions per *statistics key* (a source
+ * dimension and a hashed slot, shared/scoring/sourceQuality `statsKey`) plus the property's totals.
  *
- * Kept as SOURCE_SHARDS sharded items `SRC#<propertyId>#<shard>` / `SRC`, one number attribute per
- * counter (`c:<source>`, `v:<source>`, `c:*`, `v:*`): a click adds to one random shard in a single
- * UpdateItem, so a busy property spreads its writes. The engine's SourceQuality is computed on read —
- * one BatchGet of the shards, summed — and cached per container for SOURCE_QUALITY_CACHE_MS, started in
- * parallel with the click's velocity round so it never adds a sequential round trip.
- * Sizing: ~40 bytes per source and counter; a shard item holds thousands of sources (400 KB item limit).
+ * Bounded by construction: a property has at most DIMENSIONS × SLOTS_PER_DIMENSION keys whatever values
+ * clicks carry, each attribute name is 2–6 characters (`c` or `v` + the key), so a shard item stays
+ * below ~300 KB even when every slot is in use (DynamoDB's item limit is 400 KB). Attacker-controlled
+ * values (a 200-character placement) never reach a key or an attribute name.
+ *
+ * Kept as SOURCE_SHARDS items `SRCS#<propertyId>#<shard>` / `SLOTS`: `apply(batch)` groups a batch by
+ * property and adds to one random shard per property in ONE UpdateItem, so a click's synchronous
+ * statistics cost is one write, and an aggregating consumer can apply thousands of clicks in as many writes
+ * as properties. Each write refreshes the items' TTL (a property idle for STATS_TTL_SECONDS forgets).
+ * Reads are one BatchGet of the shards, summed, cached per container for SOURCE_QUALITY_CACHE_MS and
+ * started in parallel with the click's velocity round.
  */
 export const SOURCE_SHARDS = 8;
 export const SOURCE_QUALITY_CACHE_MS = 5 * 60_000;
+export const STATS_TTL_SECONDS = 180 * 86_400;
+
+/** Counts for one property: clicks (at-click label not FRAUD) and trusted conversions, per source set. */
+export interface SourceStatsUpdate extends SourceDelta {
+  readonly propertyId: string;
+}
 
 export interface SourceStatsStore {
-  count(propertyId: string, sources: readonly string[], what: 'click' | 'conversion'): Promise<void>;
+  /** Adds a batch of counts: one write per property in the batch. */
+  apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void>;
+  /** The property's statistics as last read (cached per container). */
   quality(propertyId: string, now: number): Promise<SourceQuality>;
 }
 
-/** Folds counters `c:<source>` / `v:<source>` into the engine's input. */
-export function qualityFromCounters(counters: Iterable<[string, number]>): SourceQuality {
-  const bySource: Record<string, { clicks: number; conversions: number }> = {};
-  let total: SourceStats = { clicks: 0, conversions: 0 };
-  for (const [name, value] of counters) {
-    const kind = name.slice(0, 2);
-    const source = name.slice(2);
-    if (kind !== 'c:' && kind !== 'v:') continue;
-    if (source === '*') {
-      total =
-        kind === 'c:'
-          ? { ...total, clicks: total.clicks + value }
-          : { ...total, conversions: total.conversions + value };
-      continue;
-    }
-    const stats = bySource[source] ?? { clicks: 0, conversions: 0 };
-    bySource[source] = stats;
-    if (kind === 'c:') stats.clicks += value;
-    else stats.conversions += value;
+function byProperty(batch: readonly SourceStatsUpdate[]): Map<string, SourceStatsUpdate[]> {
+  const out = new Map<string, SourceStatsUpdate[]>();
+  for (const update of batch) {
+    const list = out.get(update.propertyId);
+    if (list === undefined) out.set(update.propertyId, [update]);
+    else list.push(update);
   }
-  return total.clicks === 0 ? EMPTY_SOURCE_QUALITY : sourceQualityFrom(bySource, total);
+  return out;
 }
 
-const sourceKey = (propertyId: string, shard: number) => ({ pk: `SRC#${propertyId}#${shard}`, sk: 'SRC' });
+/** Folds counters `c<key>` / `v<key>` (key = statistics key or `*`) into the engine's input. */
+export function qualityFromCounters(counters: Iterable<[string, number]>): SourceQuality {
+  const bySlot = new Map<string, { clicks: number; conversions: number }>();
+  const total = { clicks: 0, conversions: 0 };
+  for (const [name, value] of counters) {
+    const kind = name.charCodeAt(0);
+    if ((kind !== 99 && kind !== 118) || name.length < 2) continue; // 'c' | 'v'
+    const key = name.slice(1);
+    let stats = key === PROPERTY_KEY ? total : bySlot.get(key);
+    if (stats === undefined) {
+      stats = { clicks: 0, conversions: 0 };
+      bySlot.set(key, stats);
+    }
+    if (kind === 99) stats.clicks += value;
+    else stats.conversions += value;
+  }
+  return sourceQualityOf(bySlot as ReadonlyMap<string, SourceStats>, total);
+}
+
+const shardKey = (propertyId: string, shard: number) => ({ pk: `SRCS#${propertyId}#${shard}`, sk: 'SLOTS' });
 
 export class DynamoSourceStatsStore implements SourceStatsStore {
   private readonly cache = new Map<string, { until: number; value: Promise<SourceQuality> }>();
@@ -58,21 +80,35 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     private readonly tableName: string,
   ) {}
 
-  async count(propertyId: string, sources: readonly string[], what: 'click' | 'conversion'): Promise<void> {
-    const prefix = what === 'click' ? 'c:' : 'v:';
-    const names: Record<string, string> = { '#t': `${prefix}*` };
-    const adds = ['#t :one'];
-    sources.forEach((source, i) => {
-      names[`#s${i}`] = prefix + source;
-      adds.push(`#s${i} :one`);
-    });
+  async apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void> {
+    await Promise.all([...byProperty(batch)].map(([propertyId, updates]) => this.add(propertyId, updates, now)));
+  }
+
+  private async add(propertyId: string, updates: readonly SourceDelta[], now: number): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, number> = { ':exp': Math.floor(now / 1000) + STATS_TTL_SECONDS };
+    const adds: string[] = [];
+    let i = 0;
+    for (const [key, add] of tallyDeltas(updates)) {
+      for (const [prefix, n] of [
+        ['c', add.clicks],
+        ['v', add.conversions],
+      ] as const) {
+        if (n === 0) continue;
+        names[`#k${i}`] = prefix + key;
+        values[`:n${i}`] = n;
+        adds.push(`#k${i} :n${i}`);
+        i++;
+      }
+    }
+    if (adds.length === 0) return;
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: sourceKey(propertyId, Math.floor(Math.random() * SOURCE_SHARDS)),
-        UpdateExpression: `ADD ${adds.join(', ')}`,
+        Key: shardKey(propertyId, Math.floor(Math.random() * SOURCE_SHARDS)),
+        UpdateExpression: `ADD ${adds.join(', ')} SET expiresAt = :exp`,
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':one': 1 },
+        ExpressionAttributeValues: values,
       }),
     );
   }
@@ -80,7 +116,7 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
   quality(propertyId: string, now: number): Promise<SourceQuality> {
     const cached = this.cache.get(propertyId);
     if (cached && cached.until > now) return cached.value;
-    const value = this.read(propertyId).catch((error: unknown) => {
+    const value = this.read(propertyId, now).catch((error: unknown) => {
       this.cache.delete(propertyId);
       throw error;
     });
@@ -88,29 +124,42 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     return value;
   }
 
-  private async read(propertyId: string): Promise<SourceQuality> {
-    const keys = Array.from({ length: SOURCE_SHARDS }, (_, shard) => sourceKey(propertyId, shard));
+  private async read(propertyId: string, now: number): Promise<SourceQuality> {
+    const keys = Array.from({ length: SOURCE_SHARDS }, (_, shard) => shardKey(propertyId, shard));
     const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
     const counters: Array<[string, number]> = [];
+    const nowSec = Math.floor(now / 1000);
     for (const item of out.Responses?.[this.tableName] ?? []) {
-      for (const [name, value] of Object.entries(item)) if (typeof value === 'number') counters.push([name, value]);
+      if (typeof item.expiresAt === 'number' && item.expiresAt <= nowSec) continue;
+      for (const [name, value] of Object.entries(item)) {
+        if (name !== 'expiresAt' && typeof value === 'number') counters.push([name, value]);
+      }
     }
     return qualityFromCounters(counters);
   }
 }
 
+/** Same semantics in Maps: unit tests and the offline tools. */
 export class MemorySourceStatsStore implements SourceStatsStore {
-  private readonly counters = new Map<string, Map<string, number>>();
+  private readonly tallies = new Map<string, SourceTally>();
 
-  async count(propertyId: string, sources: readonly string[], what: 'click' | 'conversion'): Promise<void> {
-    const prefix = what === 'click' ? 'c:' : 'v:';
-    const counters = this.counters.get(propertyId) ?? new Map<string, number>();
-    for (const name of [`${prefix}*`, ...sources.map((s) => prefix + s)])
-      counters.set(name, (counters.get(name) ?? 0) + 1);
-    this.counters.set(propertyId, counters);
+  async apply(batch: readonly SourceStatsUpdate[]): Promise<void> {
+    for (const [propertyId, updates] of byProperty(batch)) {
+      let tally = this.tallies.get(propertyId);
+      if (tally === undefined) {
+        tally = new SourceTally();
+        this.tallies.set(propertyId, tally);
+      }
+      tally.apply(updates);
+    }
   }
 
   async quality(propertyId: string): Promise<SourceQuality> {
-    return qualityFromCounters(this.counters.get(propertyId) ?? new Map());
+    return (this.tallies.get(propertyId) ?? new SourceTally()).quality();
+  }
+
+  /** Distinct statistics keys held for a property (bounded by the key space). */
+  keys(propertyId: string): number {
+    return this.tallies.get(propertyId)?.size ?? 0;
   }
 }

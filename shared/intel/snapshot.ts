@@ -60,6 +60,8 @@ interface Item {
   /** Addresses the whole label covers: among equal-sized candidates the narrower label is the more specific. */
   readonly labelTotal: bigint;
   readonly sourceBit: number;
+  /** False for ranges derived from ASN data (hosting-asn): any provider's published range names an address better. */
+  readonly published: boolean;
 }
 
 const labelKey = (label: RangeLabel): string =>
@@ -67,6 +69,7 @@ const labelKey = (label: RangeLabel): string =>
 
 /** Narrowest first, then the label covering less overall (EC2 before AMAZON), then by name for determinism. */
 function moreSpecific(a: Item, b: Item): boolean {
+  if (a.published !== b.published) return a.published;
   if (a.size !== b.size) return a.size < b.size;
   if (a.labelTotal !== b.labelTotal) return a.labelTotal < b.labelTotal;
   return a.labelKey < b.labelKey;
@@ -94,6 +97,7 @@ function itemsOf(sources: readonly SourceRanges[], family: 4 | 6): Item[] {
           labelKey: key,
           labelTotal: total,
           sourceBit: 1 << index,
+          published: source.id !== 'hosting-asn',
         });
       }
     }

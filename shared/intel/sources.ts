@@ -1,3 +1,4 @@
+import { parseHostingRanges } from './hostingAsn';
 import {
   azureServiceTagsLink,
   type ParsedDocument,
@@ -31,6 +32,7 @@ export const SOURCE_IDS = [
   'duckduckbot',
   'openai',
   'perplexity',
+  'hosting-asn',
 ] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];
 
@@ -44,7 +46,9 @@ export type DocumentFormat =
   | 'geofeed'
   | 'cidr-list'
   | 'tor-exit-relays'
-  | 'tor-bulk-exit-list';
+  | 'tor-bulk-exit-list'
+  /** data/ipintel/asn/hosting-ranges.csv, written by `npm run intel:build` (shared/intel/hostingAsn.ts). */
+  | 'hosting-asn-ranges';
 
 export interface SourceDocument {
   readonly format: DocumentFormat;
@@ -156,6 +160,14 @@ export const SOURCES: readonly SourceDef[] = [
   crawler('duckduckbot', 'DuckDuckBot', 'duckduckbot-ipv4.txt', 'duckduckbot'),
   crawler('openai', 'OpenAI', 'openai-ipv4.txt', 'openai'),
   crawler('perplexity', 'PerplexityBot', 'perplexity-ipv4.txt', 'perplexity'),
+  {
+    // Reviewed hosting ASNs applied to the ASN database at build time; shipped with each release (no
+    // upstream: the scheduled refresh keeps the shipped ranges).
+    id: 'hosting-asn',
+    label: { category: 'cloud' },
+    shipped: [{ format: 'hosting-asn-ranges', location: 'asn/hosting-ranges.csv' }],
+    upstream: [],
+  },
 ];
 
 export function sourceDef(id: SourceId): SourceDef {
@@ -188,5 +200,7 @@ export function parseDocument(source: SourceDef, format: DocumentFormat, text: s
       return parseTorExitRelays(text);
     case 'tor-bulk-exit-list':
       return parseTorBulkExitList(text);
+    case 'hosting-asn-ranges':
+      return parseHostingRanges(text);
   }
 }

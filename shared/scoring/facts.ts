@@ -144,13 +144,22 @@ const hex = (n: number | undefined): string => (n ?? 0).toString(16);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Traffic-source keys (`campaign:…`, `placement:…`, `network:…`) that conversion feedback counts by. */
+/**
+ * Traffic-source keys (`<dimension>:<value>`) that the learned statistics count by: campaign, ad group,
+ * keyword, placement, network, device and campaign × placement (shared/scoring/sourceQuality DIMENSIONS).
+ */
 export function sourceKeys(valueTrack: ValueTrack): string[] {
   const keys: string[] = [];
   const campaign = valueTrack.campaignid ?? valueTrack.utm_campaign;
   if (campaign !== undefined) keys.push(`campaign:${campaign}`);
-  if (valueTrack.placement !== undefined) keys.push(`placement:${valueTrack.placement}`);
+  if (valueTrack.adgroupid !== undefined) keys.push(`adgroup:${valueTrack.adgroupid}`);
+  if (valueTrack.keyword !== undefined) keys.push(`keyword:${valueTrack.keyword}`);
+  if (valueTrack.placement !== undefined) {
+    keys.push(`placement:${valueTrack.placement}`);
+    if (campaign !== undefined) keys.push(`campaign+placement:${campaign}|${valueTrack.placement}`);
+  }
   if (valueTrack.network !== undefined) keys.push(`network:${valueTrack.network}`);
+  if (valueTrack.device !== undefined) keys.push(`device:${valueTrack.device}`);
   return keys;
 }
 

@@ -10,7 +10,7 @@
  *   // store verdict (ClickRecord.atClick/current = verdict outcome, reasons) and verdict.signals
  * Beacon / conversion consumers: rescoreClick(config, storedSignals, { behaviour } | { converted: true }).
  * GET /v1/decision: scoreVisitor(config, recentClickSignals, visitorConverted).
- * Scheduled source-quality job: sourceQualityFrom({ [sourceKey]: {clicks, conversions} }, propertyTotals).
+ * Learned source statistics: SourceTally.apply(deltas) / sourceQualityOf(bySlot, totals) → learnedEvidence per click.
  */
 export { type Allowlist, compileAllowlist } from './allowlist';
 export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
@@ -31,12 +31,22 @@ export {
   verdictFrom,
 } from './scoreClick';
 export {
+  DIMENSIONS,
   EMPTY_SOURCE_QUALITY,
-  type FlaggedSource,
+  type LearnedEvidence,
+  learnedEvidence,
+  learnedReason,
+  learnedWeight,
+  SLOTS_PER_DIMENSION,
+  type SourceDelta,
   type SourceQuality,
   type SourceStats,
+  SourceTally,
   smoothedRate,
-  sourceQualityFrom,
+  sourceQualityOf,
+  statsKey,
+  surpriseDecades,
+  tallyDeltas,
 } from './sourceQuality';
 export { classifyUserAgent, type UserAgentVerdict } from './userAgent';
 export {

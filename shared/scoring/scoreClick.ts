@@ -3,7 +3,7 @@ import { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 import type { EngineConfig } from './config';
 import type { ClickFacts } from './facts';
 import { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
-import { EMPTY_SOURCE_QUALITY, type SourceQuality } from './sourceQuality';
+import { EMPTY_SOURCE_QUALITY, learnedEvidence, learnedReason, type SourceQuality } from './sourceQuality';
 import type { CounterValues } from './velocity';
 
 /** One fired rule with its base weight (before the property's multiplier, so re-scoring honours a new config). */
@@ -173,20 +173,8 @@ export function clickSignals(
   const replay = stepWeight(uses, REPLAY, 1);
   if (replay > 0) out.push(sig('click_token_replay', `click token used ${uses} times`, replay));
 
-  if (sources.tracksConversions) {
-    let worst: Signal | undefined;
-    for (const source of facts.sources) {
-      const flagged = sources.flagged[source];
-      if (flagged !== undefined && (worst === undefined || flagged.weight > worst.weight)) {
-        worst = sig(
-          'low_quality_source',
-          `${source}: ${flagged.conversions} conversions in ${flagged.clicks} clicks`,
-          flagged.weight,
-        );
-      }
-    }
-    if (worst !== undefined) out.push(worst);
-  }
+  const learned = learnedEvidence(facts.sources, sources);
+  if (learned !== undefined) out.push(sig('low_quality_source', learnedReason(learned), learned.weight));
   return out;
 }
 

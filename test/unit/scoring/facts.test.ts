@@ -28,7 +28,12 @@ describe('clickFacts', () => {
       { propertyId: 'prop_p', ip: '203.0.113.1', pageUrl: '/l?campaignid=5&placement=site.example&network=d' },
       fakeIntel(),
     );
-    expect(f.sources).toEqual(['campaign:5', 'placement:site.example', 'network:d']);
+    expect(f.sources).toEqual([
+      'campaign:5',
+      'placement:site.example',
+      'campaign+placement:5|site.example',
+      'network:d',
+    ]);
     expect(f.campaign).toBe('5');
   });
 });

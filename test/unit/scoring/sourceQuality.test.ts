@@ -1,56 +1,148 @@
 import fc from 'fast-check';
-import { type CounterValues, clickFacts, clickSignals, smoothedRate, sourceQualityFrom } from '../../../shared/scoring';
+import {
+  type CounterValues,
+  clickFacts,
+  clickSignals,
+  engineConfigFrom,
+  learnedWeight,
+  SLOTS_PER_DIMENSION,
+  SourceTally,
+  scoreClick,
+  smoothedRate,
+  sourceKeys,
+  statsKey,
+  surpriseDecades,
+} from '../../../shared/scoring';
 import { CHROME_DESKTOP, fakeIntel } from './fixtures';
 
-describe('conversion feedback', () => {
-  const property = { clicks: 10_000, conversions: 300 };
+const facts = (query: string) =>
+  clickFacts(
+    { propertyId: 'prop_p', ip: '203.0.113.1', userAgent: CHROME_DESKTOP, pageUrl: `https://shop.example/?${query}` },
+    fakeIntel(),
+  );
 
-  it('flags a source with many clicks and no conversions, not one with few clicks', () => {
-    const q = sourceQualityFrom(
-      {
-        'placement:junk.example': { clicks: 2000, conversions: 0 },
-        'placement:new.example': { clicks: 40, conversions: 0 },
-        'campaign:1': { clicks: 5000, conversions: 160 },
-      },
-      property,
+/** A property converting at `rate` over `clicks` spread on ordinary placements, plus extra sources. */
+function property(rate: number, clicks: number, extra: { query: string; clicks: number; conversions: number }[] = []) {
+  const tally = new SourceTally();
+  const good = Math.round(clicks * rate);
+  tally.apply([
+    { sources: sourceKeys({ placement: 'good.example' }), clicks: clicks - good, conversions: 0 },
+    { sources: sourceKeys({ placement: 'good.example' }), clicks: good, conversions: good },
+  ]);
+  for (const e of extra)
+    tally.apply([{ sources: facts(e.query).sources, clicks: e.clicks, conversions: e.conversions }]);
+  return tally.quality();
+}
+
+const none: CounterValues = {};
+const config = engineConfigFrom();
+
+describe('the learned component', () => {
+  it('a placement with 650 clicks and no conversion where the property converts at 3.8 % is SUSPICIOUS on its own, with the numbers', () => {
+    const q = property(0.038, 20_000, [{ query: 'placement=free-coins.example', clicks: 650, conversions: 0 }]);
+    const verdict = scoreClick(config, facts('placement=free-coins.example'), none, q);
+    expect(verdict.label).toBe('SUSPICIOUS');
+    expect(verdict.reasons[0]?.rule).toBe('low_quality_source');
+    expect(verdict.reasons[0]?.details).toBe(
+      'placement free-coins.example: 0 conversions in 650 clicks; property 3.7 %',
     );
-    expect(Object.keys(q.flagged)).toEqual(['placement:junk.example']);
+    // A click from a converting placement is untouched.
+    expect(scoreClick(config, facts('placement=good.example'), none, q).score).toBe(0);
   });
 
-  it('flags nothing when the property does not track conversions', () => {
-    const q = sourceQualityFrom(
-      { 'placement:junk.example': { clicks: 5000, conversions: 0 } },
-      { clicks: 9000, conversions: 0 },
-    );
+  it('says nothing while the property does not track conversions', () => {
+    const q = property(0, 20_000, [{ query: 'placement=junk.example', clicks: 5_000, conversions: 0 }]);
     expect(q.tracksConversions).toBe(false);
-    expect(q.flagged).toEqual({});
+    expect(clickSignals(facts('placement=junk.example'), none, q)).toEqual([]);
   });
 
-  it('raises the score of clicks from a flagged source only', () => {
-    const q = sourceQualityFrom({ 'placement:junk.example': { clicks: 2000, conversions: 0 } }, property);
-    const facts = (placement: string) =>
-      clickFacts(
-        { propertyId: 'prop_p', ip: '203.0.113.1', userAgent: CHROME_DESKTOP, pageUrl: `/?placement=${placement}` },
-        fakeIntel(),
-      );
-    const none: CounterValues = {};
-    expect(clickSignals(facts('junk.example'), none, q).map((s) => s.rule)).toEqual(['low_quality_source']);
-    expect(clickSignals(facts('good.example'), none, q)).toEqual([]);
+  it('names the strongest of the click’s sources (campaign × placement when only that pairing is bad)', () => {
+    const q = property(0.04, 20_000, [
+      { query: 'campaignid=7&placement=fine.example', clicks: 2_000, conversions: 80 },
+      { query: 'campaignid=8&placement=fine.example', clicks: 600, conversions: 0 },
+      { query: 'campaignid=8&placement=other.example', clicks: 2_000, conversions: 80 },
+    ]);
+    const signal = clickSignals(facts('campaignid=8&placement=fine.example'), none, q)[0];
+    expect(signal?.details).toMatch(/^campaign\+placement 8\|fine\.example: 0 conversions in 600 clicks/);
+  });
+
+  it('keeps a bounded key space whatever values clicks carry', () => {
+    const tally = new SourceTally();
+    for (let i = 0; i < 10_000; i++) {
+      const value = `${i}-${'x'.repeat(190)}`;
+      tally.apply([
+        { sources: sourceKeys({ placement: value, keyword: value, campaignid: value }), clicks: 1, conversions: 0 },
+      ]);
+    }
+    // placement, keyword, campaign and campaign × placement: at most SLOTS_PER_DIMENSION keys each.
+    expect(tally.size).toBeLessThanOrEqual(4 * SLOTS_PER_DIMENSION);
+    expect(statsKey(`placement:${'y'.repeat(200)}`)?.length).toBeLessThanOrEqual(4);
+    expect(statsKey('unknown:thing')).toBeUndefined();
+  });
+
+  const rate = fc.double({ min: 0.002, max: 0.3, noNaN: true });
+  const stats = fc
+    .nat(100_000)
+    .chain((clicks) => fc.record({ clicks: fc.constant(clicks), conversions: fc.nat(clicks) }));
+
+  it('little evidence never flags: fewer than 8 expected conversions never reach SUSPICIOUS (0.4)', () => {
+    fc.assert(
+      fc.property(rate, fc.double({ min: 0, max: 8, noNaN: true }), fc.nat(8), (p, expected, conv) => {
+        const clicks = Math.floor(expected / p);
+        return learnedWeight({ clicks, conversions: Math.min(conv, clicks) }, p) < 0.4;
+      }),
+    );
+  });
+
+  it('is monotone: more clicks without conversions never lowers the weight, more conversions never raises it', () => {
+    fc.assert(
+      fc.property(rate, stats, fc.nat(5_000), fc.nat(100), (p, s, moreClicks, moreConversions) => {
+        const base = learnedWeight(s, p);
+        const clicks = learnedWeight({ clicks: s.clicks + moreClicks, conversions: s.conversions }, p);
+        const conversions = learnedWeight(
+          { clicks: s.clicks, conversions: Math.min(s.clicks, s.conversions + moreConversions) },
+          p,
+        );
+        return clicks >= base - 1e-12 && conversions <= base + 1e-12;
+      }),
+    );
+  });
+
+  it('stays within [0, 0.6]: the learned part alone is never FRAUD, and a source converting at the property rate weighs 0', () => {
+    fc.assert(
+      fc.property(rate, stats, (p, s) => {
+        const w = learnedWeight(s, p);
+        const atRate = learnedWeight({ clicks: s.clicks, conversions: Math.ceil(s.clicks * p) }, p);
+        return w >= 0 && w <= 0.6 && atRate === 0;
+      }),
+    );
+  });
+
+  it('overwhelming evidence decides: hundreds of clicks, no conversion, a few percent elsewhere → ≥ 0.4', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.02, max: 0.2, noNaN: true }),
+        fc.integer({ min: 600, max: 100_000 }),
+        (p, clicks) => {
+          return learnedWeight({ clicks, conversions: 0 }, p) >= 0.4;
+        },
+      ),
+    );
   });
 
   it('smooths towards the prior and stays between the observed and prior rates', () => {
     fc.assert(
-      fc.property(
-        fc.nat(100_000),
-        fc.nat(100_000),
-        fc.double({ min: 0.0001, max: 1, noNaN: true }),
-        (clicks, conv, prior) => {
-          const conversions = Math.min(conv, clicks);
-          const r = smoothedRate({ clicks, conversions }, prior);
-          const observed = clicks === 0 ? prior : conversions / clicks;
-          return r >= Math.min(observed, prior) - 1e-12 && r <= Math.max(observed, prior) + 1e-12;
-        },
-      ),
+      fc.property(stats, fc.double({ min: 0.0001, max: 1, noNaN: true }), (s, prior) => {
+        const r = smoothedRate(s, prior);
+        const observed = s.clicks === 0 ? prior : s.conversions / s.clicks;
+        return r >= Math.min(observed, prior) - 1e-12 && r <= Math.max(observed, prior) + 1e-12;
+      }),
     );
+  });
+
+  it('measures surprise with the Poisson tail bound', () => {
+    expect(surpriseDecades(0, 24.7)).toBeCloseTo(24.7 / Math.LN10, 6);
+    expect(surpriseDecades(10, 10)).toBe(0);
+    expect(surpriseDecades(3, 10)).toBeLessThan(surpriseDecades(2, 10));
   });
 });

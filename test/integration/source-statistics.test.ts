@@ -1,0 +1,78 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ENV } from '../../shared/config/env';
+import { SOURCE_SHARDS } from '../../shared/ingestion/sourceStats';
+import { DIMENSIONS, SLOTS_PER_DIMENSION } from '../../shared/scoring';
+import { documentClient } from '../../shared/storage/clients';
+import { type Credentials, startTestStack, type TestStack } from './support';
+
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+/** Each click carries six distinct 200-character values (seven statistics keys): 6,000 attacker sources. */
+const ATTACK_CLICKS = 1_000;
+
+let stack: TestStack;
+let property: Credentials;
+
+beforeAll(async () => {
+  stack = await startTestStack({ pollers: false, env: { CLICKSIEVE_TRUST_PROXY: '1' } });
+  property = await stack.createProperty({ plan: 'network' });
+});
+
+afterAll(async () => {
+  await stack.stop();
+});
+
+/** A 200-character value unique to click i. */
+const junk = (i: number, dimension: string) => `${dimension}${i}-`.padEnd(200, 'x');
+
+const click = (pageUrl: string, ip: string) =>
+  stack.fetchJson('/v1/click', {
+    body: { tracking_key: property.publicKey, user_agent: CHROME, page_url: pageUrl },
+    headers: { 'x-forwarded-for': ip },
+  });
+
+describe('bounded per-property state (only the public key in hand)', () => {
+  it('thousands of distinct 200-character sources grow no item, answer no 5xx, and a normal click still answers 200', async () => {
+    const statuses = new Map<number, number>();
+    // Ten at a time: the emulators on a shared test machine, not the service, are the bottleneck.
+    for (let start = 0; start < ATTACK_CLICKS; start += 10) {
+      const batch = Array.from({ length: 10 }, (_, j) => start + j);
+      const answers = await Promise.all(
+        batch.map((i) => {
+          const q = ['campaignid', 'adgroupid', 'keyword', 'placement', 'network', 'device']
+            .map((d) => `${d}=${encodeURIComponent(junk(i, d))}`)
+            .join('&');
+          return click(`https://shop.example/landing?${q}`, `81.2.${70 + (i >> 8)}.${i & 255}`);
+        }),
+      );
+      for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+    }
+    expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.get(200)).toBeGreaterThan(ATTACK_CLICKS * 0.9);
+
+    const normal = await click('https://shop.example/landing?campaignid=1&placement=news.example', '81.2.69.200');
+    expect(normal.status).toBe(200);
+    expect(normal.body.status).toBe('clean');
+
+    // The statistics: at most SOURCE_SHARDS items, each far below DynamoDB's 400 KB, short attribute names only.
+    let items = 0;
+    for (let shard = 0; shard < SOURCE_SHARDS; shard++) {
+      const out = await documentClient.send(
+        new QueryCommand({
+          TableName: process.env[ENV.tableName],
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `SRCS#${property.id}#${shard}` },
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        items++;
+        const names = Object.keys(item).filter((n) => !['pk', 'sk', 'expiresAt'].includes(n));
+        expect(names.every((n) => n.length <= 6)).toBe(true);
+        expect(names.length).toBeLessThanOrEqual(2 * Object.keys(DIMENSIONS).length * SLOTS_PER_DIMENSION + 4);
+        expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(300_000);
+      }
+    }
+    expect(items).toBeGreaterThan(0);
+    expect(items).toBeLessThanOrEqual(SOURCE_SHARDS);
+  }, 600_000);
+});
