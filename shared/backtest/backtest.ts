@@ -14,6 +14,7 @@ import {
   EMPTY_SOURCE_QUALITY,
   type EngineConfig,
   InMemoryVelocityStore,
+  mergeBehaviour,
   type SourceQuality,
   type SourceStats,
   scoreClick,
@@ -231,13 +232,13 @@ export class Backtest {
       this.summary.unmatched++;
       return;
     }
-    pending.behaviour = {
+    pending.behaviour = mergeBehaviour(pending.behaviour, {
       ...(line.time_on_page !== undefined ? { timeOnPageSeconds: line.time_on_page } : {}),
       ...(line.scroll_depth !== undefined ? { scrollDepth: line.scroll_depth } : {}),
       ...(line.mouse_entropy !== undefined ? { mouseEntropy: line.mouse_entropy } : {}),
       ...(line.honeypot !== undefined ? { honeypot: line.honeypot } : {}),
       ...(line.touch !== undefined ? { touch: line.touch } : {}),
-    };
+    });
   }
 
   private conversion(line: Extract<LogLine, { type: 'conversion' }>): void {

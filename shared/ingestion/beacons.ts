@@ -3,6 +3,7 @@ import type { StoredClick } from '../decisions';
 import { logger } from '../observability';
 import type { BehaviourInput } from '../scoring/scoreClick';
 import { allWritten } from './clicks';
+import { findClick } from './conversions';
 import { canonicalJson } from './events';
 import type { BeaconMessage } from './messages';
 import type { IngestionDeps } from './ports';
@@ -10,25 +11,49 @@ import type { IngestionDeps } from './ports';
 export interface BeaconRequest {
   readonly propertyId: string;
   readonly receivedAt: number;
-  readonly clickId: string;
+  /** At least one: the click id, else the ad click id or click token of a beacon sent before the answer. */
+  readonly clickId?: string;
+  readonly gclid?: string;
+  readonly clickToken?: string;
   readonly behaviour: BehaviourInput;
 }
 
+/**
+ * A beacon that names its click only by gclid or token may overtake the click it belongs to (the page
+ * sent both at once): it is delivered this much later, and retried while the click may still appear.
+ */
+export const UNANSWERED_BEACON_DELAY_SECONDS = 5;
+const CLICK_MAY_APPEAR_MS = 5 * 60_000;
+
 /** POST /v1/click/beacon: nothing but one SQS message, so the answer (204) comes at once. */
 export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest): Promise<void> {
+  const ref = request.clickId ?? `gclid:${request.gclid ?? ''}\u0000token:${request.clickToken ?? ''}`;
   const beaconId = createHash('sha256')
-    .update(`${request.propertyId}\u0000${request.clickId}\u0000${canonicalJson(request.behaviour)}`)
+    .update(`${request.propertyId}\u0000${ref}\u0000${canonicalJson(request.behaviour)}`)
     .digest('base64url')
     .slice(0, 32);
   const message: BeaconMessage = {
     kind: 'beacon',
     beaconId,
     propertyId: request.propertyId,
-    clickId: request.clickId,
+    ...(request.clickId !== undefined ? { clickId: request.clickId } : {}),
+    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
+    ...(request.clickToken !== undefined ? { clickToken: request.clickToken } : {}),
     receivedAt: request.receivedAt,
     behaviour: request.behaviour,
   };
-  await deps.queues.send('beacons', message);
+  await deps.queues.send(
+    'beacons',
+    message,
+    request.clickId === undefined ? { delaySeconds: UNANSWERED_BEACON_DELAY_SECONDS } : undefined,
+  );
+}
+
+/** The click is not stored (yet) although the beacon is young enough for it to appear: retry later. */
+export class ClickNotYetStoredError extends Error {
+  constructor(beaconId: string) {
+    super(`beacon ${beaconId}: its click is not stored yet`);
+  }
 }
 
 export type ApplyResult = 'applied' | 'duplicate' | 'dropped';
@@ -64,8 +89,16 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
     logger.warn('beacon dropped: unknown property', { propertyId: message.propertyId, clickId: message.clickId });
     return 'dropped';
   }
+  const clickId = await findClick(deps, property, message);
+  if (clickId === undefined) {
+    if (message.clickId === undefined && deps.now() - message.receivedAt < CLICK_MAY_APPEAR_MS) {
+      throw new ClickNotYetStoredError(message.beaconId);
+    }
+    logger.warn('beacon dropped: no such click for this property', { propertyId: message.propertyId });
+    return 'dropped';
+  }
   let found: StoredClick | undefined;
-  const result = await deps.decisions.ledger.rescoreClick(message.clickId, property.timezone, (click) => {
+  const result = await deps.decisions.ledger.rescoreClick(clickId, property.timezone, (click) => {
     found = click;
     const signals = click.signals;
     // Another property's click, or a click stored without signals: nothing this beacon may change.
@@ -84,10 +117,7 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
   });
   if (!result) {
     if (!found || found.propertyId !== message.propertyId) {
-      logger.warn('beacon dropped: no such click for this property', {
-        propertyId: message.propertyId,
-        clickId: message.clickId,
-      });
+      logger.warn('beacon dropped: no such click for this property', { propertyId: message.propertyId, clickId });
       return 'dropped';
     }
     return 'duplicate';

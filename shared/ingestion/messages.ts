@@ -6,7 +6,10 @@ export const BeaconMessage = z.object({
   /** Derived from the beacon's content: the same beacon sent twice is applied once. */
   beaconId: z.string().min(1).max(128),
   propertyId: z.string().min(1).max(128),
-  clickId: z.string().min(1).max(128),
+  /** The click, by its id or, for a beacon sent before the click answer, by its gclid or click token. */
+  clickId: z.string().min(1).max(128).optional(),
+  gclid: z.string().min(1).max(512).optional(),
+  clickToken: z.string().min(1).max(1024).optional(),
   receivedAt: z.number().int().nonnegative(),
   behaviour: z.object({
     timeOnPageSeconds: z.number().optional(),

@@ -99,7 +99,8 @@ export interface PropertyPort {
 }
 
 export interface QueuePort {
-  send(queue: QueueName, message: Record<string, unknown>): Promise<void>;
+  /** `delaySeconds`: the message is not delivered before then (SQS DelaySeconds, at most 900). */
+  send(queue: QueueName, message: Record<string, unknown>, options?: { readonly delaySeconds?: number }): Promise<void>;
 }
 
 export interface IngestionDeps {

@@ -59,9 +59,13 @@ export function signedTokens(keyOf: (propertyId: string) => Promise<Buffer> = to
 /** SQS queues named by QUEUE_URL_<NAME> (the stack and the local server set them). */
 export function sqsQueues(client: SQSClient = sqs): QueuePort {
   return {
-    async send(queue: QueueName, message) {
+    async send(queue: QueueName, message, options) {
       await client.send(
-        new SendMessageCommand({ QueueUrl: requireEnv(ENV.queueUrl[queue]), MessageBody: JSON.stringify(message) }),
+        new SendMessageCommand({
+          QueueUrl: requireEnv(ENV.queueUrl[queue]),
+          MessageBody: JSON.stringify(message),
+          ...(options?.delaySeconds !== undefined ? { DelaySeconds: options.delaySeconds } : {}),
+        }),
       );
     },
   };
