@@ -56,6 +56,20 @@ export class ClickNotYetStoredError extends Error {
   }
 }
 
+/** Page start to the click's arrival at the API (script load, network) and clock skew between the two. */
+const DWELL_SLACK_SECONDS = 5;
+
+/**
+ * A visit cannot have lasted longer than the time since its click reached the API: a forged beacon
+ * claiming ten minutes of reading one second after the click is capped to what was possible.
+ */
+export function plausibleBehaviour(behaviour: BehaviourInput, msSinceClick: number): BehaviourInput {
+  const dwell = behaviour.timeOnPageSeconds;
+  if (dwell === undefined) return behaviour;
+  const possible = Math.max(0, msSinceClick / 1000) + DWELL_SLACK_SECONDS;
+  return dwell <= possible ? behaviour : { ...behaviour, timeOnPageSeconds: Math.round(possible * 10) / 10 };
+}
+
 export type ApplyResult = 'applied' | 'duplicate' | 'dropped';
 
 /** A beacon's claim outlives one scorer attempt, and is shorter than the queue's visibility timeout. */
@@ -110,7 +124,7 @@ async function rescore(deps: IngestionDeps, message: BeaconMessage): Promise<App
       signals: next,
       ...outcome
     } = deps.scoring.rescoreClick(property, signals, {
-      behaviour: message.behaviour,
+      behaviour: plausibleBehaviour(message.behaviour, message.receivedAt - click.at),
     });
     // The signals with this behaviour are kept, so a later conversion re-scores from them.
     return { next: outcome, reasons, patch: { beaconAt: message.receivedAt, signals: next } };

@@ -43,16 +43,18 @@ const maxOf = (a: number | undefined, b: number | undefined): number | undefined
   a === undefined ? b : b === undefined ? a : Math.max(a, b);
 
 /**
- * Beacons only add evidence: a honeypot or touch once seen stays, dwell and scroll depth take the
- * maximum, and pointer entropy never falls (the snippet sends running totals for the whole visit, so the
+ * Beacons only add evidence: a honeypot or touch once seen stays (and after a honeypot nothing else
+ * changes), dwell and scroll depth take the maximum, and pointer entropy never falls (the snippet sends running totals for the whole visit, so the
  * largest figure is the visit's). No later beacon, forged or not, can erase what an earlier one showed.
  */
 export function mergeBehaviour(earlier: BehaviourInput | undefined, later: BehaviourInput): BehaviourInput {
   if (earlier === undefined) return later;
+  // After the honeypot the visit is proven automated: what it reports later changes nothing.
+  if (earlier.honeypot === true) return earlier;
   const timeOnPageSeconds = maxOf(earlier.timeOnPageSeconds, later.timeOnPageSeconds);
   const scrollDepth = maxOf(earlier.scrollDepth, later.scrollDepth);
   const mouseEntropy = maxOf(earlier.mouseEntropy, later.mouseEntropy);
-  const honeypot = earlier.honeypot === true || later.honeypot === true ? true : (later.honeypot ?? earlier.honeypot);
+  const honeypot = later.honeypot === true ? true : (later.honeypot ?? earlier.honeypot);
   const touch = earlier.touch === true || later.touch === true ? true : (later.touch ?? earlier.touch);
   return {
     ...(timeOnPageSeconds !== undefined ? { timeOnPageSeconds } : {}),
