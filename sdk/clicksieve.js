@@ -174,7 +174,7 @@
   }
 
   function retry(path, body, headers, attempt, waitMs) {
-    const backoff = Math.max(waitMs, 2 ** attempt * 500 * (0.5 + Math.random()));
+    const backoff = Math.max(waitMs, 2 ** attempt * 300 * (0.5 + Math.random()));
     log('retrying ' + path + ' in ' + Math.round(backoff) + ' ms');
     return new Promise((resolve) => setTimeout(resolve, Math.min(backoff, 10_000))).then(() =>
       post(path, body, headers, attempt + 1),
