@@ -241,6 +241,9 @@
     if (document.referrer) body.referrer = document.referrer;
     if (visit.param === 'click_token') body.click_token = visit.value;
     else body.gclid = visit.value;
+    // A traffic provider's signed token travels with the ad click id when the URL has both.
+    const token = clickParams.includes('click_token') ? param(window.location.search, 'click_token') : undefined;
+    if (token) body.click_token = token;
     const visitor = read('localStorage', VISITOR_KEY);
     if (visitor) body.visitor_id = visitor;
     if (navigator.userAgent) body.user_agent = navigator.userAgent;
