@@ -96,11 +96,15 @@ interface Session {
   readonly base: string;
   /** The API requests the visitor made (the script itself included), as `METHOD /path`. */
   readonly requests: string[];
+  /** Bodies of the beacons the visitor sent. */
+  readonly beacons: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
-async function openSession(options: BrowserContextOptions, ip: string): Promise<Session> {
+/** `clickDelayMs`: the edge holds POST /v1/click this long (a slow network), so beacons overtake the click. */
+async function openSession(options: BrowserContextOptions, ip: string, clickDelayMs = 0): Promise<Session> {
   const requests: string[] = [];
+  const beacons: Record<string, unknown>[] = [];
   const edge = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -109,8 +113,11 @@ async function openSession(options: BrowserContextOptions, ip: string): Promise<
       if (typeof value === 'string' && name !== 'host' && name !== 'connection') headers.set(name, value);
     }
     headers.set('x-forwarded-for', ip);
-    if (req.method !== 'OPTIONS') requests.push(`${req.method} ${new URL(req.url ?? '/', 'http://edge').pathname}`);
+    const path = new URL(req.url ?? '/', 'http://edge').pathname;
+    if (req.method !== 'OPTIONS') requests.push(`${req.method} ${path}`);
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+    if (path === '/v1/click/beacon' && body) beacons.push(JSON.parse(body.toString('utf8')));
+    if (path === '/v1/click' && req.method === 'POST') await sleep(clickDelayMs);
     const answer = await fetch(`${stack.url}${req.url}`, { method: req.method ?? 'GET', headers, body });
     const out: Record<string, string> = {};
     answer.headers.forEach((value, name) => {
@@ -127,6 +134,7 @@ async function openSession(options: BrowserContextOptions, ip: string): Promise<
     api: `http://127.0.0.1:${port}`,
     base: `${siteUrl}/s/${port}`,
     requests,
+    beacons,
     close: async () => {
       await closeQuietly(context);
       edge.closeAllConnections();
@@ -290,14 +298,17 @@ describe('the snippet in Chromium', () => {
 
   it('judges a bot that leaves within 0.5 s, before the click answer arrived, on its behaviour', async () => {
     const id = gclid('fast');
-    const session = await openSession(desktopSession(), homeIp());
+    const session = await openSession(desktopSession(), homeIp(), 1500);
     try {
       const page = await session.context.newPage();
-      const started = Date.now();
       await page.goto(`${session.base}/landing?gclid=${id}`, { waitUntil: 'domcontentloaded' });
+      await sleep(150);
       await page.goto('about:blank');
-      expect(Date.now() - started).toBeLessThan(500);
+      // The beacon left before any answer: it names the click by its gclid, and the server joins them.
+      expect(session.beacons[0]).toMatchObject({ gclid: id, honeypot: false });
+      expect(session.beacons[0]).not.toHaveProperty('click_id');
       const click = await judged(id);
+      expect(click.signals?.observed?.timeOnPageSeconds).toBeLessThan(0.5);
       expect(rulesOf(click)).toEqual(expect.arrayContaining(['short_dwell', 'no_pointer']));
       expect(click.current.score).toBeGreaterThanOrEqual(40);
     } finally {
