@@ -23,7 +23,12 @@ export interface BeaconRequest {
  * sent both at once): it is delivered this much later, and retried while the click may still appear.
  */
 export const UNANSWERED_BEACON_DELAY_SECONDS = 5;
-const CLICK_MAY_APPEAR_MS = 5 * 60_000;
+/**
+ * Two minutes: with the queue's 60 s visibility timeout that is at most three deliveries, well under its
+ * maxReceiveCount, so beacons naming a gclid nobody clicked (anyone with the public key can send them) are
+ * dropped, not parked in the dead-letter queue.
+ */
+const CLICK_MAY_APPEAR_MS = 2 * 60_000;
 
 /** POST /v1/click/beacon: nothing but one SQS message, so the answer (204) comes at once. */
 export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest): Promise<void> {
