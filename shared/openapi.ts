@@ -199,6 +199,9 @@ function operation(routeId: string, route: RouteDef, refs: { bodyRef: (schema: z
       ...(csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
     };
   }
+  if (route.success.contentType !== undefined) {
+    success.content = { [route.success.contentType]: { schema: { type: 'string' } } };
+  }
   const responses: Record<string, unknown> = { [String(route.success.status)]: success };
   for (const status of errorStatuses(route)) responses[String(status)] = { $ref: `#/components/responses/E${status}` };
   const mediaTypes = ['application/json', ...(route.textPlainBody ? ['text/plain'] : [])];

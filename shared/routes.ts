@@ -49,7 +49,12 @@ export interface RouteDef extends FunctionNeeds {
   readonly query?: ZodType;
   readonly params?: ZodType;
   /** Success status and response schema (the error body is implied for every route). */
-  readonly success: { readonly status: 200 | 201 | 202 | 204; readonly schema?: ZodType };
+  readonly success: {
+    readonly status: 200 | 201 | 202 | 204;
+    readonly schema?: ZodType;
+    /** A body that is not JSON (the SDK script): its media type. */
+    readonly contentType?: string;
+  };
   /** Called from landing pages: CORS for any origin, and the public key may come as body `tracking_key`. */
   readonly browser?: boolean;
   /** The secret may also come as `?token=` (ClickPatrol style). */
@@ -325,6 +330,19 @@ export const routes = {
     success: { status: 200, schema: reporting.ExportStatus },
     bucket: 'read',
     bucketPrefix: 'exports/',
+  },
+  sdkScript: {
+    method: 'GET',
+    path: '/v1/sdk/{file}',
+    auth: [],
+    handler: 'functions/api/sdk-script.ts',
+    summary:
+      'The landing-page snippet, minified: `clicksieve.js` (current version, cached 5 minutes) or ' +
+      '`clicksieve-<version>.js` (immutable, for an `integrity` attribute)',
+    tag: 'public',
+    params: pub.SdkScriptPath,
+    success: { status: 200, contentType: 'text/javascript; charset=utf-8' },
+    browser: true,
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -16,6 +16,7 @@ import {
   type EngineConfig,
   InMemoryVelocityStore,
   type Signal,
+  mergeBehaviour,
   type SourceQuality,
   SourceTally,
   scoreClick,
@@ -250,13 +251,13 @@ export class Backtest {
       this.summary.unmatched++;
       return;
     }
-    pending.behaviour = {
+    pending.behaviour = mergeBehaviour(pending.behaviour, {
       ...(line.time_on_page !== undefined ? { timeOnPageSeconds: line.time_on_page } : {}),
       ...(line.scroll_depth !== undefined ? { scrollDepth: line.scroll_depth } : {}),
       ...(line.mouse_entropy !== undefined ? { mouseEntropy: line.mouse_entropy } : {}),
       ...(line.honeypot !== undefined ? { honeypot: line.honeypot } : {}),
       ...(line.touch !== undefined ? { touch: line.touch } : {}),
-    };
+    });
   }
 
   private conversion(line: Extract<LogLine, { type: 'conversion' }>): void {

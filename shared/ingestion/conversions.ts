@@ -73,7 +73,8 @@ export async function acceptConversion(deps: IngestionDeps, request: ConversionR
   return { success: true, click_id: clickId, message: 'conversion recorded' };
 }
 
-async function findClick(
+/** The property's click named by click id, click token or gclid (in that order). */
+export async function findClick(
   deps: IngestionDeps,
   property: PropertyView,
   request: Pick<ConversionRequest, 'clickId' | 'clickToken' | 'gclid' | 'receivedAt'>,

@@ -4,9 +4,10 @@ import { newId } from '../ids';
 import { logger } from '../observability';
 import type { CredentialKind } from '../routes';
 import { clickAddress } from './address';
+import { acceptBeacon } from './beacons';
 import { allWritten, idempotencyScope, loadProperty, recordClick } from './clicks';
 import type { ConversionMessage } from './messages';
-import type { IngestionDeps } from './ports';
+import type { IngestionDeps, PropertyView } from './ports';
 
 export interface EventRequest {
   readonly kind: CredentialKind;
@@ -119,9 +120,20 @@ async function processEvent(
   const address = clickAddress(request.kind, body.ip, request.sourceIp) ?? { ip: request.sourceIp };
   const at = request.receivedAt;
   if (body.type === 'page_view') {
+    const trapped = isHoneypotAddress(body.url);
     await allWritten([
       deps.decisions.rollups.recordEvent(property.id, property.timezone, at),
       deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip, pageView: true }),
+      trapped ? honeypotEvidence(deps, property, address.ip, at) : undefined,
+      trapped && (body.gclid !== undefined || body.click_token !== undefined)
+        ? acceptBeacon(deps, {
+            propertyId: property.id,
+            receivedAt: at,
+            ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
+            ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
+            behaviour: { honeypot: true },
+          })
+        : undefined,
     ]);
     return { visitorId, extra: {} };
   }
@@ -146,6 +158,40 @@ async function processEvent(
     deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip }),
   ]);
   return { visitorId, extra: {} };
+}
+
+/** The snippet's hidden link leads to the landing URL with this parameter: only automation goes there. */
+export const HONEYPOT_PARAM = 'cs_hp';
+
+/** A page view of the honeypot address (the snippet reports it, or the site's server for visits without JavaScript). */
+export function isHoneypotAddress(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    return new URL(url, 'https://landing.invalid').searchParams.get(HONEYPOT_PARAM) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The address followed the hidden link: it gets the honeypot rule's score in its reputation (the
+ * blocklist), through the same engine as a click, so the allowlist and the property's rule weights apply.
+ * With the public key the address is the caller's own, so nobody can put someone else's address there.
+ */
+async function honeypotEvidence(deps: IngestionDeps, property: PropertyView, ip: string, at: number): Promise<void> {
+  const verdict = deps.scoring.rescoreClick(
+    property,
+    { ip, mobile: false, click: [] },
+    { behaviour: { honeypot: true } },
+  );
+  if (verdict.score === 0) return;
+  await deps.decisions.ipReputation.recordIpOutcome({
+    propertyId: property.id,
+    ip,
+    at,
+    score: verdict.score,
+    reason: verdict.reasons[0]?.rule ?? 'honeypot',
+  });
 }
 
 async function tokenIdOf(deps: IngestionDeps, propertyId: string, token: string, at: number) {

@@ -1,21 +1,28 @@
 import { z } from 'zod';
 
 /** SQS message bodies, validated by the consumers (a body that fails is a poison message: DLQ). */
-export const BeaconMessage = z.object({
-  kind: z.literal('beacon'),
-  /** Derived from the beacon's content: the same beacon sent twice is applied once. */
-  beaconId: z.string().min(1).max(128),
-  propertyId: z.string().min(1).max(128),
-  clickId: z.string().min(1).max(128),
-  receivedAt: z.number().int().nonnegative(),
-  behaviour: z.object({
-    timeOnPageSeconds: z.number().optional(),
-    scrollDepth: z.number().optional(),
-    mouseEntropy: z.number().optional(),
-    honeypot: z.boolean().optional(),
-    touch: z.boolean().optional(),
-  }),
-});
+export const BeaconMessage = z
+  .object({
+    kind: z.literal('beacon'),
+    /** Derived from the beacon's content: the same beacon sent twice is applied once. */
+    beaconId: z.string().min(1).max(128),
+    propertyId: z.string().min(1).max(128),
+    /** The click, by its id or, for a beacon sent before the click answer, by its gclid or click token. */
+    clickId: z.string().min(1).max(128).optional(),
+    gclid: z.string().min(1).max(512).optional(),
+    clickToken: z.string().min(1).max(1024).optional(),
+    receivedAt: z.number().int().nonnegative(),
+    behaviour: z.object({
+      timeOnPageSeconds: z.number().optional(),
+      scrollDepth: z.number().optional(),
+      mouseEntropy: z.number().optional(),
+      honeypot: z.boolean().optional(),
+      touch: z.boolean().optional(),
+    }),
+  })
+  .refine((m) => m.clickId !== undefined || m.gclid !== undefined || m.clickToken !== undefined, {
+    message: 'a beacon names its click by clickId, gclid or clickToken',
+  });
 export type BeaconMessage = z.infer<typeof BeaconMessage>;
 
 export const ConversionMessage = z.object({

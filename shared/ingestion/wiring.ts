@@ -70,7 +70,7 @@ export function sqsQueues(client: SQSClient = sqs): QueuePort {
         new SendMessageCommand({
           QueueUrl: requireEnv(ENV.queueUrl[queue]),
           MessageBody: JSON.stringify(message),
-          ...(options?.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
+          ...(options?.delaySeconds !== undefined ? { DelaySeconds: options.delaySeconds } : {}),
         }),
       );
     },

@@ -72,14 +72,26 @@ export const ClickVerdict = z
 export const BeaconBody = z
   .object({
     tracking_key: z.string().max(256).optional(),
-    click_id: ClickId,
+    click_id: ClickId.optional(),
+    gclid: Gclid.optional(),
+    click_token: ClickToken.optional(),
     time_on_page: storableNumber(0, 86_400).optional(),
     scroll_depth: storableNumber(0, 100).optional(),
     mouse_entropy: storableNumber(0, 1_000_000).optional(),
     honeypot: z.boolean().optional(),
     touch: z.boolean().optional(),
   })
-  .meta({ id: 'BeaconRequest' });
+  .refine((b) => b.click_id || b.gclid || b.click_token, {
+    message: 'one of click_id, gclid or click_token is required',
+    path: ['click_id'],
+  })
+  .meta({
+    id: 'BeaconRequest',
+    description:
+      'Running totals of the visit. A beacon sent before the click answer names the click by its gclid ' +
+      '(or gbraid/wbraid/msclkid) or click_token; beacons merge: honeypot and touch stay true once seen, ' +
+      'dwell, scroll and pointer entropy keep their maximum.',
+  });
 
 export const ConversionBody = z
   .object({

@@ -21,3 +21,11 @@ export const PlansResponse = z
   .meta({ id: 'Plans' });
 
 export const OpenApiDocument = z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' });
+
+/** `clicksieve.js` (the current version) or `clicksieve-<major.minor.patch>.js` (one exact version). */
+export const SdkScriptPath = z.object({
+  file: z
+    .string()
+    .max(64)
+    .regex(/^clicksieve(-\d+\.\d+\.\d+)?\.js$/, 'must be clicksieve.js or clicksieve-<version>.js'),
+});

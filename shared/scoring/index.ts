@@ -24,6 +24,7 @@ export {
   type ClickScore,
   type ClickSignals,
   clickSignals,
+  mergeBehaviour,
   rescoreClick,
   type Signal,
   scoreClick,

@@ -20,6 +20,8 @@ export interface ClickSignals {
   readonly mobile: boolean;
   readonly click: readonly Signal[];
   readonly behaviour?: readonly Signal[];
+  /** Every beacon so far, merged (see mergeBehaviour): what `behaviour` was derived from. */
+  readonly observed?: BehaviourInput;
   readonly converted?: boolean;
 }
 
@@ -35,6 +37,32 @@ export interface BehaviourInput {
   readonly mouseEntropy?: number;
   readonly honeypot?: boolean;
   readonly touch?: boolean;
+}
+
+const maxOf = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
+/**
+ * Beacons only add evidence: a honeypot or touch once seen stays (and after a honeypot nothing else
+ * changes), dwell and scroll depth take the maximum, and pointer entropy never falls (the snippet sends running totals for the whole visit, so the
+ * largest figure is the visit's). No later beacon, forged or not, can erase what an earlier one showed.
+ */
+export function mergeBehaviour(earlier: BehaviourInput | undefined, later: BehaviourInput): BehaviourInput {
+  if (earlier === undefined) return later;
+  // After the honeypot the visit is proven automated: what it reports later changes nothing.
+  if (earlier.honeypot === true) return earlier;
+  const timeOnPageSeconds = maxOf(earlier.timeOnPageSeconds, later.timeOnPageSeconds);
+  const scrollDepth = maxOf(earlier.scrollDepth, later.scrollDepth);
+  const mouseEntropy = maxOf(earlier.mouseEntropy, later.mouseEntropy);
+  const honeypot = later.honeypot === true ? true : (later.honeypot ?? earlier.honeypot);
+  const touch = earlier.touch === true || later.touch === true ? true : (later.touch ?? earlier.touch);
+  return {
+    ...(timeOnPageSeconds !== undefined ? { timeOnPageSeconds } : {}),
+    ...(scrollDepth !== undefined ? { scrollDepth } : {}),
+    ...(mouseEntropy !== undefined ? { mouseEntropy } : {}),
+    ...(honeypot !== undefined ? { honeypot } : {}),
+    ...(touch !== undefined ? { touch } : {}),
+  };
 }
 
 const sig = (rule: RuleId, details: string, weight: number = RULE_WEIGHTS[rule]): Signal => ({ rule, weight, details });
@@ -257,15 +285,16 @@ export function scoreClick(
   });
 }
 
-/** A beacon adds behaviour (replacing an earlier beacon's), a conversion adds trust; same combiner. */
+/** A beacon adds behaviour (merged with the earlier beacons'), a conversion adds trust; same combiner. */
 export function rescoreClick(
   config: EngineConfig,
   signals: ClickSignals,
   update: { readonly behaviour?: BehaviourInput; readonly converted?: boolean },
 ): ClickScore {
+  const observed = update.behaviour !== undefined ? mergeBehaviour(signals.observed, update.behaviour) : undefined;
   return verdictFrom(config, {
     ...signals,
-    ...(update.behaviour !== undefined ? { behaviour: behaviourSignals(update.behaviour, signals.mobile) } : {}),
+    ...(observed !== undefined ? { observed, behaviour: behaviourSignals(observed, signals.mobile) } : {}),
     ...(update.converted === true ? { converted: true } : {}),
   });
 }

@@ -13,6 +13,7 @@ import { handler as plans } from '../../functions/api/plans';
 import { handler as propertyStats } from '../../functions/api/property-stats';
 import { handler as putConfig } from '../../functions/api/put-config';
 import { handler as rotateKeys } from '../../functions/api/rotate-keys';
+import { handler as sdkScript } from '../../functions/api/sdk-script';
 import { MAX_BODY_BYTES } from '../../shared/http/apiHandler';
 import { type RouteId, routes } from '../../shared/routes';
 import { type Credentials, startTestStack, TEST_ADMIN_KEY, type TestStack } from './support';
@@ -390,6 +391,17 @@ const specs: RouteSpec[] = [
   { id: 'health', handler: health, auth: none, query: { verbose: fc.string() } },
   { id: 'plans', handler: plans, auth: none, query: { plan: fc.string() } },
   { id: 'openapi', handler: openapi, auth: none, query: { format: fc.constantFrom('json', 'yaml') } },
+  {
+    id: 'sdkScript',
+    handler: sdkScript,
+    auth: none,
+    path: fc.oneof(
+      fc.constantFrom({ file: 'clicksieve.js' }, { file: 'clicksieve-0.0.1.js' }, { file: '../package.json' }),
+      fc.record({ file: fc.string() }),
+      fc.constant(null),
+    ),
+    realPath: () => ({ file: 'clicksieve.js' }),
+  },
   {
     id: 'createProperty',
     handler: createProperty,
