@@ -104,7 +104,8 @@ interface FailureLike {
 export function describeAdsError(error: errors.IGoogleAdsError): { code: string; retryable: boolean } {
   const [family, value] = Object.entries(error.error_code ?? {}).find(([, v]) => v !== null && v !== undefined) ?? [];
   if (!family) return { code: 'UNKNOWN', retryable: true };
-  if (family === 'resource_count_limit_exceeded_error') return { code: 'RESOURCE_COUNT_LIMIT_EXCEEDED', retryable: false };
+  if (family === 'resource_count_limit_exceeded_error')
+    return { code: 'RESOURCE_COUNT_LIMIT_EXCEEDED', retryable: false };
   const pascal = family
     .split('_')
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))

@@ -77,7 +77,10 @@ export class RecordedGoogleAds {
   /** The account's current IP exclusions: `account` or a campaign id → addresses. */
   snapshot(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const c of this.criteria.values()) (out[c.campaignId ?? 'account'] ??= []).push(c.ip);
+    for (const c of this.criteria.values()) {
+      const key = c.campaignId ?? 'account';
+      out[key] = [...(out[key] ?? []), c.ip];
+    }
     for (const list of Object.values(out)) list.sort();
     return out;
   }
@@ -118,7 +121,9 @@ export class RecordedGoogleAds {
     if (query === ACCOUNT_IP_BLOCKS_QUERY) {
       return [...this.criteria.values()]
         .filter((c) => c.campaignId === undefined)
-        .map((c) => ({ customer_negative_criterion: { resource_name: c.resourceName, ip_block: { ip_address: c.ip } } }));
+        .map((c) => ({
+          customer_negative_criterion: { resource_name: c.resourceName, ip_block: { ip_address: c.ip } },
+        }));
     }
     throw new Error(`the recorded transport has no answer for: ${query}`);
   }
@@ -151,7 +156,9 @@ export class RecordedGoogleAds {
     if (failures.length > 0 && !request.partial_failure) throw new errors.GoogleAdsFailure({ errors: failures });
     this.criteria.clear();
     for (const [name, c] of staged) this.criteria.set(name, c);
-    const Response = account ? services.MutateCustomerNegativeCriteriaResponse : services.MutateCampaignCriteriaResponse;
+    const Response = account
+      ? services.MutateCustomerNegativeCriteriaResponse
+      : services.MutateCampaignCriteriaResponse;
     return new Response({
       results: results.map((resource_name) => ({ resource_name: resource_name ?? '' })),
       // What google-ads-api returns after decodePartialFailureError: the GoogleAdsFailure itself.

@@ -14,6 +14,8 @@ export const DEFAULT_CONFIG = {
     BotLevel,
     BotAction
   >,
+  exclusionDryRun: false,
+  exclusionExpiryDays: 30,
 } as const;
 
 export interface AdAccountLink {
@@ -37,6 +39,8 @@ export interface EffectiveConfig {
   readonly currency: string;
   readonly timezone: string;
   readonly plan: string;
+  readonly exclusionDryRun: boolean;
+  readonly exclusionExpiryDays: number;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -53,6 +57,8 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     currency: property.currency,
     timezone: property.timezone,
     plan: property.plan,
+    exclusionDryRun: config.exclusionDryRun ?? DEFAULT_CONFIG.exclusionDryRun,
+    exclusionExpiryDays: config.exclusionExpiryDays ?? DEFAULT_CONFIG.exclusionExpiryDays,
   };
 }
 
@@ -75,6 +81,8 @@ export function configChanges(
   }
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
+  if (input.exclusionDryRun !== undefined) changes.exclusionDryRun = input.exclusionDryRun;
+  if (input.exclusionExpiryDays !== undefined) changes.exclusionExpiryDays = input.exclusionExpiryDays;
   return changes;
 }
 

@@ -104,6 +104,10 @@ export const PropertyConfig = z
     currency: Currency.optional(),
     timezone: TimeZone.optional(),
     plan: z.string().max(64).optional(),
+    /** The Google Ads push computes and records its plan but changes nothing in the account. */
+    exclusionDryRun: z.boolean().optional(),
+    /** An exclusion is kept this many days after the last bad click from its address or range. */
+    exclusionExpiryDays: z.number().int().min(1).max(365).optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });
