@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import * as decisions from './schemas/decisions';
+import * as exclusions from './schemas/exclusions';
 import * as ingestion from './schemas/ingestion';
 import * as properties from './schemas/properties';
 import * as pub from './schemas/public';
@@ -14,7 +15,7 @@ import * as reporting from './schemas/reporting';
 export type CredentialKind = 'admin' | 'public' | 'secret' | 'webhook';
 
 export interface RouteDef {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway path syntax: `{name}` is a path parameter. */
   readonly path: string;
   readonly auth: readonly CredentialKind[];
@@ -43,6 +44,8 @@ export interface RouteDef {
   readonly managesApiKeys?: boolean;
   /** Scores traffic: reads the newest IP-intelligence snapshot from the bucket's `intel/` prefix. */
   readonly intel?: boolean;
+  /** Reads (and may change) the linked Google Ads account: gets the Google Ads credentials secret. */
+  readonly googleAds?: boolean;
 }
 
 export type QueueName = 'beacons' | 'conversions' | 'exports';
@@ -303,6 +306,63 @@ export const routes = {
     params: reporting.ExportIdPath,
     success: { status: 200, schema: reporting.ExportStatus },
     bucket: 'read',
+  },
+  exclusionsPlan: {
+    method: 'GET',
+    path: '/v1/property/{id}/exclusions/plan',
+    auth: secret,
+    handler: 'functions/api/exclusions-plan.ts',
+    summary: 'What the next Google Ads push would add and remove, and why (changes nothing)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: exclusions.ExclusionPlan },
+    googleAds: true,
+  },
+  exclusions: {
+    method: 'GET',
+    path: '/v1/property/{id}/exclusions',
+    auth: secret,
+    handler: 'functions/api/exclusions.ts',
+    summary: 'IP exclusions in the ad account now (by clicksieve and by hand) and the change log',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.ExclusionsQuery,
+    success: { status: 200, schema: exclusions.Exclusions },
+    googleAds: true,
+  },
+  deleteExclusions: {
+    method: 'DELETE',
+    path: '/v1/property/{id}/exclusions',
+    auth: secret,
+    handler: 'functions/api/exclusions-delete.ts',
+    summary: 'Take back one address/range (`value`) or one run (`runId`): removed now, never pushed again',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.DeleteExclusionQuery,
+    success: { status: 200, schema: exclusions.ExclusionsTakenBack },
+    googleAds: true,
+  },
+  allowExclusion: {
+    method: 'DELETE',
+    path: '/v1/property/{id}/exclusions/taken-back',
+    auth: secret,
+    handler: 'functions/api/exclusions-allow.ts',
+    summary: 'Let a taken-back address/range be pushed again',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.AllowExclusionQuery,
+    success: { status: 204 },
+  },
+  applyExclusions: {
+    method: 'POST',
+    path: '/v1/property/{id}/exclusions/apply',
+    auth: secret,
+    handler: 'functions/api/exclusions-apply.ts',
+    summary: 'Run the Google Ads push for this property now (monitor-only and dry-run still change nothing)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: exclusions.ExclusionRunReport },
+    googleAds: true,
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -265,6 +265,7 @@ export class ClicksieveApi extends Construct {
     if (route.auth.length > 0) fn.bindTable(this.data.table, 'readWrite');
     if (route.auth.includes('admin')) fn.bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
     if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
+    if (route.googleAds) fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
     this.bindCommon(id, fn, route);
     return fn;
   }

@@ -1,7 +1,10 @@
 import { ENV, optionalEnv } from '../config/env';
+import { decisionStores } from '../decisions';
 import type { AdAccountLink } from '../properties/config';
 import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
 import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
+import { exclusionLedger } from './exclusionLedger';
+import type { ExclusionDeps } from './exclusionRun';
 import { RecordedGoogleAds } from './recordedGoogleAds';
 
 export type AccountResolver = (propertyId: string, link: AdAccountLink) => Promise<AdsAccount | undefined>;
@@ -54,4 +57,12 @@ export function googleAdsAccounts(
     const loaded = await credentials();
     return loaded ? new GoogleAdsAccount(customerFor(loaded, link), link.customerId) : undefined;
   };
+}
+
+let serviceResolver: AccountResolver | undefined;
+
+/** The deployment's exclusion dependencies (DynamoDB stores, the account resolver above) at `now`. */
+export function serviceExclusionDeps(now: number): ExclusionDeps {
+  serviceResolver ??= googleAdsAccounts();
+  return { ipReputation: decisionStores().ipReputation, ledger: exclusionLedger(), accountFor: serviceResolver, now };
 }

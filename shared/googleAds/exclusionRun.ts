@@ -90,15 +90,24 @@ export async function planExclusions(
   const { propertyId, config } = property;
   const sinceMs = deps.now - config.exclusionExpiryDays * DAY_MS;
   const link = config.adAccount;
-  const [risky, owned, suppressed, account] = await Promise.all([
+  const [risky, owned, suppressed] = await Promise.all([
     deps.ipReputation.riskyIps(propertyId, sinceMs, RISKY_FLOOR),
     deps.ledger.owned(propertyId),
     deps.ledger.suppressed(propertyId),
-    link ? deps.accountFor(propertyId, link) : Promise.resolve(undefined),
   ]);
+  let account: AdsAccount | undefined;
+  let unreadable: string | undefined;
   let campaigns: AdsCampaign[] = [];
   let present: AccountIpExclusion[] | undefined;
-  if (account) [campaigns, present] = await Promise.all([account.listCampaigns(), account.listIpExclusions()]);
+  try {
+    account = link ? await deps.accountFor(propertyId, link) : undefined;
+    if (account) [campaigns, present] = await Promise.all([account.listCampaigns(), account.listIpExclusions()]);
+  } catch (error) {
+    // The plan is still worth having: drawn as if the account held only what clicksieve recorded.
+    unreadable = error instanceof Error ? error.name : 'unknown error';
+    logger.warn('ad account not readable for the exclusion plan', { propertyId, error: unreadable });
+    account = undefined;
+  }
   if (link?.campaignIds?.length) campaigns = campaigns.filter((c) => link.campaignIds!.includes(c.id));
   const ipCampaigns = campaigns.filter((c) => (CAMPAIGN_IP_CHANNELS as readonly string[]).includes(c.channelType));
 
@@ -182,9 +191,11 @@ export async function planExclusions(
     ...(account
       ? {}
       : {
-          accountStateNote: link
-            ? 'the ad account could not be read (Google Ads credentials not configured): the plan assumes it holds only what clicksieve recorded'
-            : 'no ad account is linked: the plan shows what would be excluded once one is',
+          accountStateNote: unreadable
+            ? `the ad account could not be read (${unreadable}): the plan assumes it holds only what clicksieve recorded`
+            : link
+              ? 'the ad account could not be read (Google Ads credentials not configured): the plan assumes it holds only what clicksieve recorded'
+              : 'no ad account is linked: the plan shows what would be excluded once one is',
         }),
     add,
     remove,
@@ -258,7 +269,7 @@ export async function runExclusions(
     return { ...report, added: 0, removed: 0, failed: [] };
   }
   const account = config.adAccount ? await deps.accountFor(propertyId, config.adAccount) : undefined;
-  if (!account) return { ...report, added: 0, removed: 0, failed: [] };
+  if (!account || plan.accountState === 'unknown') return { ...report, added: 0, removed: 0, failed: [] };
   const failed: FailedChange[] = [];
   let removed = 0;
   let added = 0;
