@@ -1,19 +1,25 @@
 import { decisionStores } from '../../shared/decisions';
-import { type AccountResolver, googleAdsAccounts } from '../../shared/googleAds/accounts';
+import { type AccountResolver, googleAdsAccounts, servicePlacementSource } from '../../shared/googleAds/accounts';
 import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { runExclusions } from '../../shared/googleAds/exclusionRun';
+import type { PlacementSource } from '../../shared/googleAds/placements';
 import { logger } from '../../shared/observability';
 import { forEachProperty } from '../../shared/reporting/propertyDirectory';
 
 export type BlocklistPushReport = { done: number; failed: number };
 
 /** Tests hand in their own account resolver (the recorded transport); `handler` uses the deployment's. */
-export function blocklistPushHandler(parts: { accountFor: AccountResolver; now?: () => number }) {
+export function blocklistPushHandler(parts: {
+  accountFor: AccountResolver;
+  placements?: PlacementSource;
+  now?: () => number;
+}) {
   return async (): Promise<BlocklistPushReport> => {
     const deps = {
       ipReputation: decisionStores().ipReputation,
       ledger: exclusionLedger(),
       accountFor: parts.accountFor,
+      ...(parts.placements ? { placements: parts.placements } : {}),
       now: parts.now?.() ?? Date.now(),
     };
     const { done, failed } = await forEachProperty(async (property) => {
@@ -33,4 +39,7 @@ export function blocklistPushHandler(parts: { accountFor: AccountResolver; now?:
 }
 
 /** schedules.blocklistPush: each linked property's exclusions into Google Ads, within the caps, owned and logged. */
-export const handler = blocklistPushHandler({ accountFor: googleAdsAccounts() });
+export const handler = blocklistPushHandler({
+  accountFor: googleAdsAccounts(),
+  placements: servicePlacementSource(),
+});

@@ -1,10 +1,13 @@
-import { ENV, optionalEnv } from '../config/env';
+import { ENV, optionalEnv, requireEnv } from '../config/env';
 import { decisionStores } from '../decisions';
+import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
 import type { AdAccountLink } from '../properties/config';
+import { documentClient } from '../storage/clients';
 import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
 import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
 import { exclusionLedger } from './exclusionLedger';
 import type { ExclusionDeps } from './exclusionRun';
+import { type PlacementSource, sourceQualityPlacements } from './placements';
 import { RecordedGoogleAds } from './recordedGoogleAds';
 
 export type AccountResolver = (propertyId: string, link: AdAccountLink) => Promise<AdsAccount | undefined>;
@@ -60,9 +63,25 @@ export function googleAdsAccounts(
 }
 
 let serviceResolver: AccountResolver | undefined;
+let servicePlacements: PlacementSource | undefined;
+
+/** Low-quality placements from the deployment's traffic-source statistics. */
+export function servicePlacementSource(): PlacementSource {
+  if (!servicePlacements) {
+    const sources = new DynamoSourceStatsStore(documentClient, requireEnv(ENV.tableName));
+    servicePlacements = sourceQualityPlacements((propertyId, now) => sources.quality(propertyId, now));
+  }
+  return servicePlacements;
+}
 
 /** The deployment's exclusion dependencies (DynamoDB stores, the account resolver above) at `now`. */
 export function serviceExclusionDeps(now: number): ExclusionDeps {
   serviceResolver ??= googleAdsAccounts();
-  return { ipReputation: decisionStores().ipReputation, ledger: exclusionLedger(), accountFor: serviceResolver, now };
+  return {
+    ipReputation: decisionStores().ipReputation,
+    ledger: exclusionLedger(),
+    accountFor: serviceResolver,
+    placements: servicePlacementSource(),
+    now,
+  };
 }

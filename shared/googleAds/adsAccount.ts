@@ -41,6 +41,9 @@ export interface AdsAccount {
     level: ExclusionLevel,
     entries: readonly { value: string; resourceName: string }[],
   ): Promise<CriterionOutcome[]>;
+  /** Account-level placement exclusions (CustomerNegativeCriterion.placement): they reach Performance Max too. */
+  listPlacementExclusions(): Promise<{ value: string; resourceName: string }[]>;
+  addPlacementExclusions(values: readonly string[]): Promise<CriterionOutcome[]>;
 }
 
 /**
@@ -58,6 +61,10 @@ export const CAMPAIGN_IP_BLOCKS_QUERY =
 export const ACCOUNT_IP_BLOCKS_QUERY =
   'SELECT customer_negative_criterion.resource_name, customer_negative_criterion.ip_block.ip_address ' +
   'FROM customer_negative_criterion WHERE customer_negative_criterion.type = IP_BLOCK';
+
+export const ACCOUNT_PLACEMENTS_QUERY =
+  'SELECT customer_negative_criterion.resource_name, customer_negative_criterion.placement.url ' +
+  'FROM customer_negative_criterion WHERE customer_negative_criterion.type = PLACEMENT';
 
 const digits = (id: string) => id.replace(/-/g, '');
 
@@ -166,6 +173,9 @@ interface CampaignRow {
 interface CampaignIpRow extends CampaignRow {
   campaign_criterion?: { resource_name?: string | null; ip_block?: { ip_address?: string | null } | null } | null;
 }
+interface AccountPlacementRow {
+  customer_negative_criterion?: { resource_name?: string | null; placement?: { url?: string | null } | null } | null;
+}
 interface AccountIpRow {
   customer_negative_criterion?: {
     resource_name?: string | null;
@@ -227,6 +237,23 @@ export class GoogleAdsAccount implements AdsAccount {
     return outcomesOf(values, () =>
       this.customer.campaignCriteria.create(
         values.map((ip) => ({ campaign, negative: true, ip_block: { ip_address: ip } })),
+        { partial_failure: true },
+      ),
+    );
+  }
+
+  async listPlacementExclusions(): Promise<{ value: string; resourceName: string }[]> {
+    const rows = (await this.customer.query(ACCOUNT_PLACEMENTS_QUERY)) as AccountPlacementRow[];
+    return rows.flatMap((row) => {
+      const c = row.customer_negative_criterion;
+      return c?.resource_name && c.placement?.url ? [{ value: c.placement.url, resourceName: c.resource_name }] : [];
+    });
+  }
+
+  addPlacementExclusions(values: readonly string[]) {
+    return outcomesOf(values, () =>
+      this.customer.customerNegativeCriteria.create(
+        values.map((url) => ({ placement: { url } })),
         { partial_failure: true },
       ),
     );

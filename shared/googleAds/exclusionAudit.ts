@@ -28,7 +28,13 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
     deps.ledger.changeLog(propertyId, limit),
     linkedAccount(deps, property),
   ]);
-  const present = account ? await account.listIpExclusions() : undefined;
+  const [ips, placements] = account
+    ? await Promise.all([account.listIpExclusions(), account.listPlacementExclusions()])
+    : [undefined, undefined];
+  const present =
+    ips && placements
+      ? [...ips, ...placements.map((p) => ({ ...p, level: 'account' as const, kind: 'placement' as const }))]
+      : undefined;
   const presentNames = present ? new Set(present.map((p) => p.resourceName)) : undefined;
   const ownedNames = new Set(owned.map((o) => o.resourceName));
   const ours = owned
@@ -37,6 +43,7 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
       value: o.value,
       level: o.level,
       ...(o.campaignId ? { campaignId: o.campaignId } : {}),
+      ...(o.kind ? { kind: o.kind } : {}),
       by: 'clicksieve' as const,
       reason: o.reason,
       addedAt: o.addedAt,
@@ -47,7 +54,8 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
     .map((p) => ({
       value: p.value,
       level: p.level,
-      ...(p.campaignId ? { campaignId: p.campaignId } : {}),
+      ...('campaignId' in p && p.campaignId ? { campaignId: p.campaignId } : {}),
+      ...('kind' in p ? { kind: p.kind } : {}),
       by: 'advertiser' as const,
     }));
   return {
@@ -58,11 +66,12 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
   };
 }
 
-type Target = { value: string; level: ExclusionLevel; campaignId?: string };
+type Target = { value: string; level: ExclusionLevel; campaignId?: string; kind?: 'placement' };
 const target = (o: OwnedExclusion): Target => ({
   value: o.value,
   level: o.level,
   ...(o.campaignId ? { campaignId: o.campaignId } : {}),
+  ...(o.kind ? { kind: o.kind } : {}),
 });
 
 /**

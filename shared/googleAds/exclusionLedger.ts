@@ -21,6 +21,8 @@ export interface OwnedExclusion {
   /** ISO time. */
   readonly addedAt: string;
   readonly runId: string;
+  /** Set for a placement exclusion (account level, `value` is its URL); absent for an IP exclusion. */
+  readonly kind?: 'placement';
 }
 
 export type ChangeAction = 'added' | 'removed' | 'failed' | 'dry_run';
@@ -32,6 +34,7 @@ export interface ChangeLogEntry {
   readonly value?: string;
   readonly level?: ExclusionLevel;
   readonly campaignId?: string;
+  readonly kind?: 'placement';
   readonly reason: string;
   /** Google's error code for `failed`. */
   readonly error?: string;

@@ -10,6 +10,7 @@ import {
   type CriterionOutcome,
 } from './adsAccount';
 import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from './exclusionLedger';
+import type { LowQualityPlacement, PlacementSource } from './placements';
 import {
   type CollapsedRange,
   type ExclusionLevel,
@@ -30,6 +31,8 @@ export interface ExclusionDeps {
   readonly accountFor: (propertyId: string, link: AdAccountLink) => Promise<AdsAccount | undefined>;
   readonly now: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Low-quality display/video placements; without it only IP exclusions are planned. */
+  readonly placements?: PlacementSource;
 }
 
 export interface PlannedChange {
@@ -44,6 +47,8 @@ export interface PlannedChange {
   readonly collapsed?: readonly string[];
   /** Set on removals: the criterion clicksieve created. */
   readonly resourceName?: string;
+  /** Set for a placement exclusion (account level; `value` is the placement URL). */
+  readonly kind?: 'placement';
 }
 
 export type PushMode = 'apply' | 'monitor_only' | 'dry_run' | 'not_linked' | 'link_disabled';
@@ -63,7 +68,7 @@ export interface ExclusionPlan {
   readonly leftOut: (Omit<LeftOut, 'lastSeen'> & { lastSeen: string })[];
   readonly room: { readonly account: number; readonly campaign: number };
   /** The advertiser's own IP exclusions: never touched, counted against the caps. */
-  readonly manual: { value: string; level: ExclusionLevel; campaignId?: string }[];
+  readonly manual: { value: string; level: ExclusionLevel; campaignId?: string; kind?: 'placement' }[];
   readonly campaigns: { id: string; channelType: string; takesIpExclusions: boolean }[];
 }
 
@@ -90,18 +95,27 @@ export async function planExclusions(
   const { propertyId, config } = property;
   const sinceMs = deps.now - config.exclusionExpiryDays * DAY_MS;
   const link = config.adAccount;
-  const [risky, owned, suppressed] = await Promise.all([
+  const [risky, allOwned, suppressed, lowPlacements] = await Promise.all([
     deps.ipReputation.riskyIps(propertyId, sinceMs, RISKY_FLOOR),
     deps.ledger.owned(propertyId),
     deps.ledger.suppressed(propertyId),
+    deps.placements && config.exclusionPlacements ? deps.placements.lowQualityPlacements(propertyId, deps.now) : [],
   ]);
+  const owned = allOwned.filter((o) => o.kind !== 'placement');
+  const ownedPlacements = allOwned.filter((o) => o.kind === 'placement');
+  let presentPlacements: { value: string; resourceName: string }[] | undefined;
   let account: AdsAccount | undefined;
   let unreadable: string | undefined;
   let campaigns: AdsCampaign[] = [];
   let present: AccountIpExclusion[] | undefined;
   try {
     account = link ? await deps.accountFor(propertyId, link) : undefined;
-    if (account) [campaigns, present] = await Promise.all([account.listCampaigns(), account.listIpExclusions()]);
+    if (account)
+      [campaigns, present, presentPlacements] = await Promise.all([
+        account.listCampaigns(),
+        account.listIpExclusions(),
+        account.listPlacementExclusions(),
+      ]);
   } catch (error) {
     // The plan is still worth having: drawn as if the account held only what clicksieve recorded.
     unreadable = error instanceof Error ? error.name : 'unknown error';
@@ -166,7 +180,7 @@ export async function planExclusions(
   const add = [...wanted].filter(([key]) => !ownedSlots.has(key) && !manualSlots.has(key)).map(([, change]) => change);
   const leftOutValues = new Set(selection.leftOut.map((l) => l.value));
   const rangeOf = new Map(selection.collapsed.flatMap((c) => c.addresses.map((a) => [a, c.range] as const)));
-  const remove = [...ownedSlots]
+  const remove: PlannedChange[] = [...ownedSlots]
     .filter(([key]) => !wanted.has(key))
     .map(([, o]) => ({
       value: o.value,
@@ -183,6 +197,9 @@ export async function planExclusions(
               ? 'moved to the other level'
               : `expired: no click at or above the fraud threshold in ${config.exclusionExpiryDays} days`,
     }));
+  const placements = planPlacements(lowPlacements, ownedPlacements, presentPlacements, suppressed);
+  add.push(...placements.add);
+  remove.push(...placements.remove);
   return {
     propertyId,
     generatedAt: new Date(deps.now).toISOString(),
@@ -199,20 +216,60 @@ export async function planExclusions(
         }),
     add,
     remove,
-    unchanged: ownedSlots.size - remove.length,
+    unchanged: ownedSlots.size + placements.kept - remove.length,
     collapsed: selection.collapsed,
     leftOut: selection.leftOut.map((l) => ({ ...l, lastSeen: new Date(l.lastSeen).toISOString() })),
     room: account ? room : { account: MAX_IP_EXCLUSIONS_PER_ACCOUNT, campaign: MAX_IP_EXCLUSIONS_PER_CAMPAIGN },
-    manual: manual.map((m) => ({
-      value: m.value,
-      level: m.level,
-      ...(m.campaignId ? { campaignId: m.campaignId } : {}),
-    })),
+    manual: [
+      ...manual.map((m) => ({
+        value: m.value,
+        level: m.level,
+        ...(m.campaignId ? { campaignId: m.campaignId } : {}),
+      })),
+      ...placements.manual,
+    ],
     campaigns: campaigns.map((c) => ({
       id: c.id,
       channelType: c.channelType,
       takesIpExclusions: (CAMPAIGN_IP_CHANNELS as readonly string[]).includes(c.channelType),
     })),
+  };
+}
+
+/**
+ * Placements: clicksieve's account-level placement exclusions follow the low-quality list (no cap
+ * problem: at most MAX_PLACEMENT_EXCLUSIONS); the advertiser's own ones are left alone and not re-added.
+ */
+function planPlacements(
+  low: readonly LowQualityPlacement[],
+  owned: readonly OwnedExclusion[],
+  present: readonly { value: string; resourceName: string }[] | undefined,
+  suppressed: ReadonlySet<string>,
+) {
+  const presentNames = present ? new Set(present.map((p) => p.resourceName)) : undefined;
+  const live = presentNames ? owned.filter((o) => presentNames.has(o.resourceName)) : owned;
+  const liveValues = new Set(live.map((o) => o.value));
+  const ownedNames = new Set(owned.map((o) => o.resourceName));
+  const manualPlacements = (present ?? []).filter((p) => !ownedNames.has(p.resourceName));
+  const manualValues = new Set(manualPlacements.map((p) => p.value));
+  const wanted = new Map(low.filter((p) => !suppressed.has(p.placement)).map((p) => [p.placement, p]));
+  const add: PlannedChange[] = [...wanted.values()]
+    .filter((p) => !liveValues.has(p.placement) && !manualValues.has(p.placement))
+    .map((p) => ({ value: p.placement, level: 'account', kind: 'placement', reason: p.reason }));
+  const remove: PlannedChange[] = live
+    .filter((o) => !wanted.has(o.value))
+    .map((o) => ({
+      value: o.value,
+      level: 'account',
+      kind: 'placement',
+      resourceName: o.resourceName,
+      reason: suppressed.has(o.value) ? 'taken back by the advertiser' : 'no longer judged low quality',
+    }));
+  return {
+    add,
+    remove,
+    kept: live.length,
+    manual: manualPlacements.map((p) => ({ value: p.value, level: 'account' as const, kind: 'placement' as const })),
   };
 }
 
@@ -275,6 +332,7 @@ export async function runExclusions(
   let added = 0;
   for (const [key, changes] of groupByTarget(plan.remove)) {
     const [level, campaignId] = key;
+    // Removals go through the same service for both kinds (a criterion's resource name says what it is).
     const outcomes = await withRetry(deps, changes, (batch) =>
       account.removeIpExclusions(
         level,
@@ -298,13 +356,15 @@ export async function runExclusions(
     }
   }
   for (const [key, changes] of groupByTarget(plan.add)) {
-    const [level, campaignId] = key;
+    const [level, campaignId, kind] = key;
     const outcomes = await withRetry(deps, changes, (batch) =>
-      account.addIpExclusions(
-        level,
-        campaignId,
-        batch.map((c) => c.value),
-      ),
+      kind === 'placement'
+        ? account.addPlacementExclusions(batch.map((c) => c.value))
+        : account.addIpExclusions(
+            level,
+            campaignId,
+            batch.map((c) => c.value),
+          ),
     );
     for (const { change, outcome, attempts } of outcomes) {
       if (!outcome.resourceName) {
@@ -327,6 +387,7 @@ export async function runExclusions(
         reason: change.reason,
         addedAt: at,
         runId,
+        ...(kind ? { kind } : {}),
       };
       await deps.ledger.putOwned(propertyId, owned);
       await deps.ledger.appendLog(propertyId, [logLine(at, runId, 'added', change)]);
@@ -348,14 +409,17 @@ const logLine = (
   value: change.value,
   level: change.level,
   ...(change.campaignId ? { campaignId: change.campaignId } : {}),
+  ...(change.kind ? { kind: change.kind } : {}),
   reason: change.reason,
 });
 
-function groupByTarget(changes: readonly PlannedChange[]): Map<[ExclusionLevel, string | undefined], PlannedChange[]> {
-  const byKey = new Map<string, { key: [ExclusionLevel, string | undefined]; changes: PlannedChange[] }>();
+type TargetKey = [ExclusionLevel, string | undefined, 'placement' | undefined];
+
+function groupByTarget(changes: readonly PlannedChange[]): Map<TargetKey, PlannedChange[]> {
+  const byKey = new Map<string, { key: TargetKey; changes: PlannedChange[] }>();
   for (const change of changes) {
-    const id = `${change.level}#${change.campaignId ?? ''}`;
-    const group = byKey.get(id) ?? { key: [change.level, change.campaignId], changes: [] };
+    const id = `${change.level}#${change.campaignId ?? ''}#${change.kind ?? 'ip'}`;
+    const group = byKey.get(id) ?? { key: [change.level, change.campaignId, change.kind], changes: [] };
     group.changes.push(change);
     byKey.set(id, group);
   }

@@ -1,6 +1,11 @@
 import { enums, errors, type Hooks, services } from 'google-ads-api';
 import { parseRange } from '../properties/config';
-import { ACCOUNT_IP_BLOCKS_QUERY, CAMPAIGN_IP_BLOCKS_QUERY, ENABLED_CAMPAIGNS_QUERY } from './adsAccount';
+import {
+  ACCOUNT_IP_BLOCKS_QUERY,
+  ACCOUNT_PLACEMENTS_QUERY,
+  CAMPAIGN_IP_BLOCKS_QUERY,
+  ENABLED_CAMPAIGNS_QUERY,
+} from './adsAccount';
 import { MAX_IP_EXCLUSIONS_PER_ACCOUNT, MAX_IP_EXCLUSIONS_PER_CAMPAIGN } from './selection';
 
 const CAMPAIGN_METHOD = 'CampaignCriterionService.mutateCampaignCriteria';
@@ -12,7 +17,12 @@ export type RecordedCall =
   | { readonly kind: 'mutate'; readonly method: string; readonly request: RecordedMutateRequest };
 
 interface RecordedOperation {
-  readonly create?: { campaign?: string; negative?: boolean; ip_block?: { ip_address?: string } };
+  readonly create?: {
+    campaign?: string;
+    negative?: boolean;
+    ip_block?: { ip_address?: string };
+    placement?: { url?: string };
+  };
   readonly remove?: string;
 }
 export interface RecordedMutateRequest {
@@ -30,8 +40,10 @@ export interface InjectedFault {
 
 interface Criterion {
   readonly resourceName: string;
+  /** The address/range, or the placement URL. */
   readonly ip: string;
   readonly campaignId?: string;
+  readonly placement?: true;
 }
 
 const failureAt = (index: number, error_code: errors.IErrorCode, message: string, details?: errors.IErrorDetails) =>
@@ -70,15 +82,21 @@ export class RecordedGoogleAds {
     return this.store(ip, campaignId).resourceName;
   }
 
+  addManualPlacementExclusion(url: string): string {
+    const criterion = { ...this.criterion(url, undefined), placement: true as const };
+    this.criteria.set(criterion.resourceName, criterion);
+    return criterion.resourceName;
+  }
+
   inject(fault: InjectedFault): void {
     this.faults.push({ ...fault });
   }
 
-  /** The account's current IP exclusions: `account` or a campaign id → addresses. */
+  /** The account's current exclusions: `account`, `placements` or a campaign id → addresses/URLs. */
   snapshot(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const c of this.criteria.values()) {
-      const key = c.campaignId ?? 'account';
+      const key = c.placement ? 'placements' : (c.campaignId ?? 'account');
       out[key] = [...(out[key] ?? []), c.ip];
     }
     for (const list of Object.values(out)) list.sort();
@@ -118,9 +136,14 @@ export class RecordedGoogleAds {
           campaign_criterion: { resource_name: c.resourceName, ip_block: { ip_address: c.ip } },
         }));
     }
+    if (query === ACCOUNT_PLACEMENTS_QUERY) {
+      return [...this.criteria.values()]
+        .filter((c) => c.placement)
+        .map((c) => ({ customer_negative_criterion: { resource_name: c.resourceName, placement: { url: c.ip } } }));
+    }
     if (query === ACCOUNT_IP_BLOCKS_QUERY) {
       return [...this.criteria.values()]
-        .filter((c) => c.campaignId === undefined)
+        .filter((c) => c.campaignId === undefined && !c.placement)
         .map((c) => ({
           customer_negative_criterion: { resource_name: c.resourceName, ip_block: { ip_address: c.ip } },
         }));
@@ -177,6 +200,17 @@ export class RecordedGoogleAds {
         return [{ mutate_error: errors.MutateErrorEnum.MutateError.RESOURCE_NOT_FOUND }, 'Resource was not found.'];
       return operation.remove;
     }
+    const url = operation.create?.placement?.url;
+    if (account && url !== undefined) {
+      if (!/^[a-z0-9.-]+\.[a-z]{2,}(\/\S*)?$/i.test(url))
+        return [
+          { criterion_error: errors.CriterionErrorEnum.CriterionError.INVALID_PLACEMENT_URL },
+          'Invalid placement URL.',
+        ];
+      const criterion = { ...this.criterion(url, undefined), placement: true as const };
+      staged.set(criterion.resourceName, criterion);
+      return criterion.resourceName;
+    }
     const ip = operation.create?.ip_block?.ip_address ?? '';
     if (!parseRange(ip))
       return [{ criterion_error: errors.CriterionErrorEnum.CriterionError.INVALID_IP_ADDRESS }, 'Invalid IP address.'];
@@ -190,7 +224,7 @@ export class RecordedGoogleAds {
           'Performance Max campaigns take no campaign IP exclusions.',
         ];
     }
-    const existing = [...staged.values()].filter((c) => c.campaignId === campaignId);
+    const existing = [...staged.values()].filter((c) => c.campaignId === campaignId && !c.placement);
     const limit = account ? MAX_IP_EXCLUSIONS_PER_ACCOUNT : MAX_IP_EXCLUSIONS_PER_CAMPAIGN;
     if (existing.length >= limit) {
       return [

@@ -16,6 +16,7 @@ export const DEFAULT_CONFIG = {
   >,
   exclusionDryRun: false,
   exclusionExpiryDays: 30,
+  exclusionPlacements: true,
 } as const;
 
 export interface AdAccountLink {
@@ -41,6 +42,7 @@ export interface EffectiveConfig {
   readonly plan: string;
   readonly exclusionDryRun: boolean;
   readonly exclusionExpiryDays: number;
+  readonly exclusionPlacements: boolean;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -59,6 +61,7 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     plan: property.plan,
     exclusionDryRun: config.exclusionDryRun ?? DEFAULT_CONFIG.exclusionDryRun,
     exclusionExpiryDays: config.exclusionExpiryDays ?? DEFAULT_CONFIG.exclusionExpiryDays,
+    exclusionPlacements: config.exclusionPlacements ?? DEFAULT_CONFIG.exclusionPlacements,
   };
 }
 
@@ -83,6 +86,7 @@ export function configChanges(
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   if (input.exclusionDryRun !== undefined) changes.exclusionDryRun = input.exclusionDryRun;
   if (input.exclusionExpiryDays !== undefined) changes.exclusionExpiryDays = input.exclusionExpiryDays;
+  if (input.exclusionPlacements !== undefined) changes.exclusionPlacements = input.exclusionPlacements;
   return changes;
 }
 

@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { isPlacementUrl } from '../googleAds/placements';
 import { parseRange } from '../properties/config';
 
 const Level = z.enum(['account', 'campaign']);
-/** An IPv4/IPv6 address or CIDR range, answered in canonical form. */
-const IpOrRange = z
+const Kind = z.literal('placement').optional();
+/** An IPv4/IPv6 address or CIDR range (canonical form), or a placement URL (lower case). */
+const ExcludedValue = z
   .string()
-  .max(64)
+  .max(250)
   .transform((value, ctx) => {
-    const canonical = parseRange(value.trim());
+    const canonical =
+      parseRange(value.trim()) ?? (isPlacementUrl(value.trim()) ? value.trim().toLowerCase() : undefined);
     if (!canonical) {
-      ctx.addIssue({ code: 'custom', message: 'must be an IPv4/IPv6 address or CIDR range' });
+      ctx.addIssue({ code: 'custom', message: 'must be an IPv4/IPv6 address, a CIDR range or a placement URL' });
       return z.NEVER;
     }
     return canonical;
@@ -23,6 +26,7 @@ const RunId = z
 const Change = z.object({
   value: z.string(),
   level: Level,
+  kind: Kind,
   campaignId: z.string().optional(),
   reason: z.string(),
   score: z.number().optional(),
@@ -53,7 +57,7 @@ export const ExclusionPlan = z
       }),
     ),
     room: z.object({ account: z.number().int(), campaign: z.number().int() }),
-    manual: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional() })),
+    manual: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional(), kind: Kind })),
     campaigns: z.array(z.object({ id: z.string(), channelType: z.string(), takesIpExclusions: z.boolean() })),
   })
   .meta({ id: 'ExclusionPlan' });
@@ -65,6 +69,7 @@ const LogEntry = z.object({
   value: z.string().optional(),
   level: Level.optional(),
   campaignId: z.string().optional(),
+  kind: Kind,
   reason: z.string(),
   error: z.string().optional(),
 });
@@ -79,6 +84,7 @@ export const Exclusions = z
         value: z.string(),
         level: Level,
         campaignId: z.string().optional(),
+        kind: Kind,
         by: z.enum(['clicksieve', 'advertiser']),
         reason: z.string().optional(),
         addedAt: z.string().optional(),
@@ -91,17 +97,17 @@ export const Exclusions = z
   .meta({ id: 'Exclusions' });
 
 export const DeleteExclusionQuery = z
-  .object({ value: IpOrRange.optional(), runId: RunId.optional() })
+  .object({ value: ExcludedValue.optional(), runId: RunId.optional() })
   .refine((q) => (q.value === undefined) !== (q.runId === undefined), 'give exactly one of value and runId');
 
-export const AllowExclusionQuery = z.object({ value: IpOrRange });
+export const AllowExclusionQuery = z.object({ value: ExcludedValue });
 
 export const ExclusionsTakenBack = z
   .object({
-    removed: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional() })),
+    removed: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional(), kind: Kind })),
     takenBack: z.array(z.string()),
     /** Removals the account refused or could not be reached for: the next push retries them. */
-    pending: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional() })),
+    pending: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional(), kind: Kind })),
   })
   .meta({ id: 'ExclusionsTakenBack' });
 

@@ -108,6 +108,8 @@ export const PropertyConfig = z
     exclusionDryRun: z.boolean().optional(),
     /** An exclusion is kept this many days after the last bad click from its address or range. */
     exclusionExpiryDays: z.number().int().min(1).max(365).optional(),
+    /** Also exclude display/video placements judged low quality (account level; default true). */
+    exclusionPlacements: z.boolean().optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });

@@ -3,8 +3,10 @@ import { customerFor, customerOptions, GoogleAdsAccount } from '../../../shared/
 import { GoogleAdsSecretError, parseGoogleAdsSecret } from '../../../shared/googleAds/credentials';
 import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
 import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
+import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
 import { RecordedGoogleAds } from '../../../shared/googleAds/recordedGoogleAds';
 import { collapseRangeOf, type SelectionInput, selectExclusions } from '../../../shared/googleAds/selection';
+import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties/config';
 
 const DAY = 86_400_000;
@@ -182,6 +184,8 @@ describe('exclusion runs against the recorded Google Ads transport', () => {
           listCampaigns: () => account!.listCampaigns(),
           listIpExclusions: () => account!.listIpExclusions(),
           removeIpExclusions: (level, entries) => account!.removeIpExclusions(level, entries),
+          listPlacementExclusions: () => account!.listPlacementExclusions(),
+          addPlacementExclusions: (values) => account!.addPlacementExclusions(values),
           addIpExclusions: (level, campaignId, values) => {
             for (let i = google.snapshot().account?.length ?? 0; i < 500; i++)
               google.addManualExclusion(`172.16.0.${i % 250}`);
@@ -336,5 +340,56 @@ describe('Google Ads credentials secret', () => {
       customer_id: '1234567890',
       refresh_token: 'refresh-token-value',
     });
+  });
+});
+
+describe('placement exclusions from the source statistics', () => {
+  async function statsWith(badClicks: number) {
+    const sources = new MemorySourceStatsStore();
+    for (let i = 0; i < 400; i++) await sources.count('prop_1', ['placement:good.example'], 'click');
+    for (let i = 0; i < 40; i++) await sources.count('prop_1', ['placement:good.example'], 'conversion');
+    for (let i = 0; i < badClicks; i++)
+      await sources.count('prop_1', ['placement:junk-site.example', 'placement:mobileapp::2-123'], 'click');
+    return sourceQualityPlacements((id) => sources.quality(id));
+  }
+
+  it('adapts today’s source statistics: flagged web placements only, with the evidence', async () => {
+    const placements = await (await statsWith(300)).lowQualityPlacements('prop_1', NOW);
+    expect(placements).toEqual([
+      {
+        placement: 'junk-site.example',
+        clicks: 300,
+        conversions: 0,
+        reason: expect.stringMatching(/^low quality: 0 conversions from 300 clicks/),
+      },
+    ]);
+  });
+
+  it('pushes them at account level, owned and logged, leaves the advertiser’s own, and removes them once cleared', async () => {
+    const { google, deps, ledger } = setup();
+    google.addManualPlacementExclusion('advertiser-choice.example');
+    const flagged = { ...deps(), placements: await statsWith(300) };
+    const report = await runExclusions(flagged, property(), 'run-p');
+    expect(report.failed).toEqual([]);
+    expect(google.mutateCalls().at(-1)?.request.operations).toEqual([
+      { create: { placement: { url: 'junk-site.example' } }, operation: 'create' },
+    ]);
+    expect(google.snapshot().placements).toEqual(['advertiser-choice.example', 'junk-site.example']);
+    expect((await ledger.owned('prop_1')).map((o) => [o.value, o.kind])).toEqual([['junk-site.example', 'placement']]);
+    expect(report.plan.manual).toContainEqual({
+      value: 'advertiser-choice.example',
+      level: 'account',
+      kind: 'placement',
+    });
+
+    expect((await runExclusions(flagged, property(), 'again')).plan.add).toEqual([]);
+    const switchedOff = await planExclusions(flagged, property({ exclusionPlacements: false }));
+    expect(switchedOff.remove.map((r) => [r.value, r.reason])).toEqual([
+      ['junk-site.example', 'no longer judged low quality'],
+    ]);
+
+    const cleared = await runExclusions({ ...deps(), placements: await statsWith(0) }, property(), 'run-q');
+    expect(cleared.removed).toBe(1);
+    expect(google.snapshot().placements).toEqual(['advertiser-choice.example']);
   });
 });
