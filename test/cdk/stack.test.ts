@@ -262,7 +262,10 @@ describe('least-privilege IAM', () => {
     expect(readers(stack.data.tokenSigningKey)).toEqual(
       ['beaconScorer', 'botVerdict', 'click', 'clickTokens', 'conversionScorer', 'events'].sort(),
     );
-    expect(readers(stack.data.googleAdsCredentials)).toEqual(['blocklistPush']);
+    // The push and the exclusions routes that read (or change) the linked account; nothing else.
+    expect(readers(stack.data.googleAdsCredentials)).toEqual(
+      ['applyExclusions', 'blocklistPush', 'deleteExclusions', 'exclusions', 'exclusionsPlan'].sort(),
+    );
     const googleEnv = (fnResource('blocklistPush').Properties.Environment as { Variables: Json }).Variables;
     expect(googleEnv.GOOGLE_ADS_SECRET_ARN).toEqual({ Ref: logicalId(stack.data.googleAdsCredentials) });
   });
