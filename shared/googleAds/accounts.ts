@@ -4,7 +4,12 @@ import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
 import type { AdAccountLink } from '../properties/config';
 import { documentClient } from '../storage/clients';
 import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
-import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
+import {
+  type GoogleAdsCredentials,
+  loadGoogleAdsCredentials,
+  propertyRefreshToken,
+  readOptionalSecret,
+} from './credentials';
 import { exclusionLedger } from './exclusionLedger';
 import type { ExclusionDeps } from './exclusionRun';
 import { type PlacementSource, sourceQualityPlacements } from './placements';
@@ -48,8 +53,9 @@ export function googleAdsAccounts(
     const secretArn = optionalEnv(ENV.googleAdsSecretArn);
     return secretArn ? loadGoogleAdsCredentials(secretArn) : undefined;
   },
+  readSecret: (name: string) => Promise<string | undefined> = readOptionalSecret,
 ): AccountResolver {
-  return async (_propertyId, link) => {
+  return async (propertyId, link) => {
     if (optionalEnv(ENV.googleAdsTransport) === 'recorded') {
       const recorded = recordedAccount(link.customerId);
       return new GoogleAdsAccount(
@@ -58,7 +64,9 @@ export function googleAdsAccounts(
       );
     }
     const loaded = await credentials();
-    return loaded ? new GoogleAdsAccount(customerFor(loaded, link), link.customerId) : undefined;
+    if (!loaded) return undefined;
+    const own = await propertyRefreshToken(readSecret, optionalEnv(ENV.googleAdsPropertySecretPrefix), propertyId);
+    return new GoogleAdsAccount(customerFor(loaded, link, own), link.customerId);
   };
 }
 

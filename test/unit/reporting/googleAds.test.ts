@@ -1,6 +1,10 @@
 import { memoryDecisionStores } from '../../../shared/decisions';
 import { customerFor, customerOptions, GoogleAdsAccount } from '../../../shared/googleAds/adsAccount';
-import { GoogleAdsSecretError, parseGoogleAdsSecret } from '../../../shared/googleAds/credentials';
+import {
+  GoogleAdsSecretError,
+  parseGoogleAdsSecret,
+  propertyRefreshToken,
+} from '../../../shared/googleAds/credentials';
 import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
 import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
 import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
@@ -391,5 +395,22 @@ describe('placement exclusions from the source statistics', () => {
     const cleared = await runExclusions({ ...deps(), placements: await statsWith(0) }, property(), 'run-q');
     expect(cleared.removed).toBe(1);
     expect(google.snapshot().placements).toEqual(['advertiser-choice.example']);
+  });
+});
+
+describe('per-property refresh tokens', () => {
+  const secrets: Record<string, string> = {
+    'Clicksieve/google-ads/prop_agency': JSON.stringify({ refresh_token: 'agency-token-value' }),
+    'Clicksieve/google-ads/prop_broken': '{"refresh_token": "leaky-token-value"',
+  };
+  const read = async (name: string) => secrets[name];
+
+  it('reads the property’s own token by name, falls back when there is none, never quotes a broken one', async () => {
+    expect(await propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_agency')).toBe('agency-token-value');
+    expect(await propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_other')).toBeUndefined();
+    expect(await propertyRefreshToken(read, undefined, 'prop_agency')).toBeUndefined();
+    const broken = propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_broken');
+    await expect(broken).rejects.toBeInstanceOf(GoogleAdsSecretError);
+    await expect(propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_broken')).rejects.not.toThrow(/leaky/);
   });
 });
