@@ -265,32 +265,9 @@ export class ClicksieveApi extends Construct {
     if (route.auth.length > 0) fn.bindTable(this.data.table, 'readWrite');
     if (route.auth.includes('admin')) fn.bindSecret(this.data.adminKey, ENV.adminKeySecretArn);
     if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
-    if (route.googleAds) this.bindGoogleAds(fn);
+    if (route.googleAds) fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
     this.bindCommon(id, fn, route);
     return fn;
-  }
-
-  /**
-   * The deployment's Google Ads secret, and the per-property refresh-token secrets the operator may add under
-   * `<stack name>/google-ads/<property id>` (for accounts the manager account does not own): read-only, by name prefix.
-   */
-  private bindGoogleAds(fn: ClicksieveFunction): void {
-    fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
-    const prefix = `${Stack.of(this).stackName}/google-ads/`;
-    fn.fn.addEnvironment(ENV.googleAdsPropertySecretPrefix, prefix);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
-            resourceName: `${prefix}*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
   }
 
   private consumerFunction(id: QueueConsumerId, consumer: QueueConsumerDef): ClicksieveFunction {
@@ -324,7 +301,7 @@ export class ClicksieveApi extends Construct {
     });
     const tableAccess = SCHEDULE_TABLE_ACCESS[id];
     if (tableAccess) fn.bindTable(this.data.table, tableAccess);
-    if (id === 'blocklistPush') this.bindGoogleAds(fn);
+    if (id === 'blocklistPush') fn.bindSecret(this.data.googleAdsCredentials, ENV.googleAdsSecretArn);
     this.bindCommon(id, fn, schedule);
     new Rule(this, `${pascal(id)}Schedule`, {
       description: schedule.summary,

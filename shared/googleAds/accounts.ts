@@ -4,12 +4,7 @@ import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
 import type { AdAccountLink } from '../properties/config';
 import { documentClient } from '../storage/clients';
 import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
-import {
-  type GoogleAdsCredentials,
-  loadGoogleAdsCredentials,
-  propertyRefreshToken,
-  readOptionalSecret,
-} from './credentials';
+import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
 import { exclusionLedger } from './exclusionLedger';
 import type { ExclusionDeps } from './exclusionRun';
 import { type PlacementSource, sourceQualityPlacements } from './placements';
@@ -53,7 +48,6 @@ export function googleAdsAccounts(
     const secretArn = optionalEnv(ENV.googleAdsSecretArn);
     return secretArn ? loadGoogleAdsCredentials(secretArn) : undefined;
   },
-  readSecret: (name: string) => Promise<string | undefined> = readOptionalSecret,
 ): AccountResolver {
   return async (propertyId, link) => {
     if (optionalEnv(ENV.googleAdsTransport) === 'recorded') {
@@ -65,8 +59,10 @@ export function googleAdsAccounts(
     }
     const loaded = await credentials();
     if (!loaded) return undefined;
-    const own = await propertyRefreshToken(readSecret, optionalEnv(ENV.googleAdsPropertySecretPrefix), propertyId);
-    return new GoogleAdsAccount(customerFor(loaded, link, own), link.customerId);
+    return new GoogleAdsAccount(
+      customerFor(loaded, link, loaded.property_refresh_tokens?.[propertyId]),
+      link.customerId,
+    );
   };
 }
 

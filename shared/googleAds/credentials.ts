@@ -1,5 +1,4 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 
 /** Fields the operator must fill in; the stack creates the secret with all of them empty. */
@@ -19,6 +18,11 @@ export const GoogleAdsCredentials = z.object({
     .refine((id) => id === '' || CUSTOMER_ID.test(id), 'must be a 10-digit customer id')
     .transform((id) => (id === '' ? undefined : id))
     .optional(),
+  /**
+   * Refresh tokens of properties whose Google Ads account the manager account does not own (an agency linking
+   * a client's account with the client's own authorization), by property id. Absent: `refresh_token` applies.
+   */
+  property_refresh_tokens: z.record(z.string().regex(/^prop_[A-Za-z0-9_-]+$/), z.string().min(1)).optional(),
 });
 export type GoogleAdsCredentials = z.output<typeof GoogleAdsCredentials>;
 
@@ -61,43 +65,4 @@ export function parseGoogleAdsSecret(raw: unknown): GoogleAdsCredentials | undef
 /** Cached for five minutes, so an operator's update is picked up without a redeploy. */
 export async function loadGoogleAdsCredentials(secretArn: string): Promise<GoogleAdsCredentials | undefined> {
   return parseGoogleAdsSecret(await getSecret(secretArn, { maxAge: 300 }));
-}
-
-/** A per-property secret: `{"refresh_token":"…"}` for an account the deployment's manager account does not own. */
-const PropertyRefreshToken = z.object({ refresh_token: z.string().min(1) });
-
-/**
- * The property's own refresh token, or undefined when the operator stored none (the deployment's token then
- * applies). `read` returns the secret's string, or undefined when no such secret exists.
- */
-export async function propertyRefreshToken(
-  read: (name: string) => Promise<string | undefined>,
-  prefix: string | undefined,
-  propertyId: string,
-): Promise<string | undefined> {
-  if (!prefix) return undefined;
-  const raw = await read(`${prefix}${propertyId}`);
-  if (raw === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    throw new GoogleAdsSecretError(`the refresh-token secret of ${propertyId} is not valid JSON`);
-  }
-  const parsed = PropertyRefreshToken.safeParse(value);
-  if (!parsed.success) throw new GoogleAdsSecretError(`the refresh-token secret of ${propertyId} has no refresh_token`);
-  return parsed.data.refresh_token;
-}
-
-/** Secrets Manager by name, five-minute cache; a secret that does not exist reads as undefined. */
-export async function readOptionalSecret(name: string): Promise<string | undefined> {
-  try {
-    const value = await getSecret(name, { maxAge: 300 });
-    return typeof value === 'string' ? value : undefined;
-  } catch (error) {
-    // Powertools wraps the SDK's error: the missing secret is its cause.
-    if (error instanceof ResourceNotFoundException || (error as Error).cause instanceof ResourceNotFoundException)
-      return undefined;
-    throw error;
-  }
 }

@@ -1,10 +1,6 @@
 import { memoryDecisionStores } from '../../../shared/decisions';
 import { customerFor, customerOptions, GoogleAdsAccount } from '../../../shared/googleAds/adsAccount';
-import {
-  GoogleAdsSecretError,
-  parseGoogleAdsSecret,
-  propertyRefreshToken,
-} from '../../../shared/googleAds/credentials';
+import { GoogleAdsSecretError, parseGoogleAdsSecret } from '../../../shared/googleAds/credentials';
 import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
 import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
 import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
@@ -399,18 +395,19 @@ describe('placement exclusions from the source statistics', () => {
 });
 
 describe('per-property refresh tokens', () => {
-  const secrets: Record<string, string> = {
-    'Clicksieve/google-ads/prop_agency': JSON.stringify({ refresh_token: 'agency-token-value' }),
-    'Clicksieve/google-ads/prop_broken': '{"refresh_token": "leaky-token-value"',
-  };
-  const read = async (name: string) => secrets[name];
-
-  it('reads the property’s own token by name, falls back when there is none, never quotes a broken one', async () => {
-    expect(await propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_agency')).toBe('agency-token-value');
-    expect(await propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_other')).toBeUndefined();
-    expect(await propertyRefreshToken(read, undefined, 'prop_agency')).toBeUndefined();
-    const broken = propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_broken');
-    await expect(broken).rejects.toBeInstanceOf(GoogleAdsSecretError);
-    await expect(propertyRefreshToken(read, 'Clicksieve/google-ads/', 'prop_broken')).rejects.not.toThrow(/leaky/);
+  it('reads them from the Google Ads secret by property id, naming a bad entry without its value', () => {
+    const base = { developer_token: 'd', client_id: 'c', client_secret: 's', refresh_token: 'deployment-token' };
+    const parsed = parseGoogleAdsSecret(
+      JSON.stringify({ ...base, property_refresh_tokens: { prop_agency: 'agency-token-value' } }),
+    );
+    expect(parsed?.property_refresh_tokens).toEqual({ prop_agency: 'agency-token-value' });
+    const own = parsed?.property_refresh_tokens?.prop_agency;
+    expect(customerOptions(parsed!, { customerId: '123-456-7890' }, own).refresh_token).toBe('agency-token-value');
+    expect(() =>
+      parseGoogleAdsSecret(JSON.stringify({ ...base, property_refresh_tokens: { 'not-a-property': 'leaky-value' } })),
+    ).toThrow(/property_refresh_tokens/);
+    expect(() =>
+      parseGoogleAdsSecret(JSON.stringify({ ...base, property_refresh_tokens: { 'not-a-property': 'leaky-value' } })),
+    ).not.toThrow(/leaky-value/);
   });
 });
