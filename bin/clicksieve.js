@@ -2,9 +2,12 @@
 
 // The CLI is TypeScript; tsx compiles it on the fly so `npx clicksieve` needs no build step.
 require('tsx/cjs/api').register();
-const { main } = require('../shared/backtest/cli.ts');
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// `clicksieve exclusions …` talks to the deployment's API; everything else is the offline backtest.
+const { main } = argv[0] === 'exclusions' ? require('../cli/exclusions.ts') : require('../shared/backtest/cli.ts');
+
+main(argv[0] === 'exclusions' ? argv.slice(1) : argv).then(
   (code) => {
     process.exitCode = code;
   },

@@ -53,6 +53,11 @@ export const DECISIONS = [
   'Secrets are stored only as SHA-256 hashes and compared in constant time; they are shown once, at creation or rotation.',
   `POST /v1/click and POST /v1/events take an \`Idempotency-Key\` header (1 to ${MAX_IDEMPOTENCY_KEY} characters): ` +
     'a retry with the same key is recorded once and gets the first answer (for a click, its at-click verdict), however late.',
+  'Google Ads exclusions: clicksieve removes only exclusions it created (recorded with resource name, reason, time and run id); ' +
+    'the advertiser’s own count against the caps (500 per account, 500 per campaign). The account level is filled first ' +
+    '(it also reaches Performance Max), then every campaign that takes campaign IP exclusions. The plan route reads the ' +
+    'account when it can and otherwise says `accountState: unknown`. DELETE takes an entry or a run back now and keeps ' +
+    'it out of later plans until allowed again; it acts even in monitor-only/dry-run mode, being the advertiser’s own request.',
 ];
 
 const SECURITY_SCHEMES = {

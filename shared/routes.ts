@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import * as decisions from './schemas/decisions';
+import * as exclusions from './schemas/exclusions';
 import * as ingestion from './schemas/ingestion';
 import * as properties from './schemas/properties';
 import * as pub from './schemas/public';
@@ -37,7 +38,7 @@ export interface FunctionNeeds {
 }
 
 export interface RouteDef extends FunctionNeeds {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway path syntax: `{name}` is a path parameter. */
   readonly path: string;
   readonly auth: readonly CredentialKind[];
@@ -343,6 +344,63 @@ export const routes = {
     params: pub.SdkScriptPath,
     success: { status: 200, contentType: 'text/javascript; charset=utf-8' },
     browser: true,
+  },
+  exclusionsPlan: {
+    method: 'GET',
+    path: '/v1/property/{id}/exclusions/plan',
+    auth: secret,
+    handler: 'functions/api/exclusions-plan.ts',
+    summary: 'What the next Google Ads push would add and remove, and why (changes nothing)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: exclusions.ExclusionPlan },
+    secrets: ['googleAds'],
+  },
+  exclusions: {
+    method: 'GET',
+    path: '/v1/property/{id}/exclusions',
+    auth: secret,
+    handler: 'functions/api/exclusions.ts',
+    summary: 'IP exclusions in the ad account now (by clicksieve and by hand) and the change log',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.ExclusionsQuery,
+    success: { status: 200, schema: exclusions.Exclusions },
+    secrets: ['googleAds'],
+  },
+  deleteExclusions: {
+    method: 'DELETE',
+    path: '/v1/property/{id}/exclusions',
+    auth: secret,
+    handler: 'functions/api/exclusions-delete.ts',
+    summary: 'Take back one address/range (`value`) or one run (`runId`): removed now, never pushed again',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.DeleteExclusionQuery,
+    success: { status: 200, schema: exclusions.ExclusionsTakenBack },
+    secrets: ['googleAds'],
+  },
+  allowExclusion: {
+    method: 'DELETE',
+    path: '/v1/property/{id}/exclusions/taken-back',
+    auth: secret,
+    handler: 'functions/api/exclusions-allow.ts',
+    summary: 'Let a taken-back address/range be pushed again',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.AllowExclusionQuery,
+    success: { status: 204 },
+  },
+  applyExclusions: {
+    method: 'POST',
+    path: '/v1/property/{id}/exclusions/apply',
+    auth: secret,
+    handler: 'functions/api/exclusions-apply.ts',
+    summary: 'Run the Google Ads push for this property now (monitor-only and dry-run still change nothing)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: exclusions.ExclusionRunReport },
+    secrets: ['googleAds'],
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -1,59 +1,45 @@
-import { ENV, optionalEnv } from '../../shared/config/env';
 import { decisionStores } from '../../shared/decisions';
-import { pushPropertyBlocklist } from '../../shared/googleAds/blocklistPush';
-import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from '../../shared/googleAds/credentials';
-import type { AdsExclusionTarget } from '../../shared/googleAds/exclusions';
-import { customerFor, GoogleAdsExclusionTarget } from '../../shared/googleAds/googleAdsTarget';
+import { type AccountResolver, googleAdsAccounts, servicePlacementSource } from '../../shared/googleAds/accounts';
+import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
+import { runExclusions } from '../../shared/googleAds/exclusionRun';
+import type { PlacementSource } from '../../shared/googleAds/placements';
 import { logger } from '../../shared/observability';
-import type { AdAccountLink } from '../../shared/properties/config';
 import { forEachProperty } from '../../shared/reporting/propertyDirectory';
 
-export interface BlocklistPushParts {
-  /** Undefined while no credentials are configured (no secret, or the stack's empty one). */
-  readonly credentials: () => Promise<GoogleAdsCredentials | undefined>;
-  readonly targetFor: (credentials: GoogleAdsCredentials, account: AdAccountLink) => AdsExclusionTarget;
-  readonly now?: () => number;
-}
+export type BlocklistPushReport = { done: number; failed: number };
 
-export type BlocklistPushReport = { done: number; failed: number; skipped?: 'not configured' };
-
-/** Tests hand in their own credentials and a fake target; `handler` is built from the real ones. */
-export function blocklistPushHandler(parts: BlocklistPushParts) {
+/** Tests hand in their own account resolver (the recorded transport); `handler` uses the deployment's. */
+export function blocklistPushHandler(parts: {
+  accountFor: AccountResolver;
+  placements?: PlacementSource;
+  now?: () => number;
+}) {
   return async (): Promise<BlocklistPushReport> => {
-    let credentials: GoogleAdsCredentials | undefined;
-    try {
-      credentials = await parts.credentials();
-    } catch (error) {
-      // Messages of GoogleAdsSecretError and of the SDK name fields and ARNs, never the secret's content.
-      logger.error('Google Ads credentials unusable', {
-        error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown',
-      });
-      throw error;
-    }
-    if (!credentials) {
-      logger.info('blocklist push skipped: Google Ads credentials not configured');
-      return { done: 0, failed: 0, skipped: 'not configured' };
-    }
-    const loaded = credentials;
     const deps = {
       ipReputation: decisionStores().ipReputation,
-      targetFor: (account: AdAccountLink) => parts.targetFor(loaded, account),
+      ledger: exclusionLedger(),
+      accountFor: parts.accountFor,
+      ...(parts.placements ? { placements: parts.placements } : {}),
       now: parts.now?.() ?? Date.now(),
     };
     const { done, failed } = await forEachProperty(async (property) => {
-      await pushPropertyBlocklist(deps, property);
+      if (!property.config.adAccount?.enabled) return;
+      const report = await runExclusions(deps, property);
+      if (report.failed.length > 0) {
+        logger.error('some exclusions not pushed', {
+          propertyId: property.propertyId,
+          runId: report.runId,
+          failed: report.failed.map((f) => `${f.level}:${f.campaignId ?? '-'}:${f.error}`).slice(0, 20),
+        });
+      }
     });
-    if (failed.length > 0) logger.error('blocklist push failed for some properties', { failed });
+    if (failed.length > 0) logger.error('exclusion push failed for some properties', { failed });
     return { done, failed: failed.length };
   };
 }
 
-/** schedules.blocklistPush: each linked property's blocklist into its Google Ads campaigns (≤ 500 each). */
+/** schedules.blocklistPush: each linked property's exclusions into Google Ads, within the caps, owned and logged. */
 export const handler = blocklistPushHandler({
-  credentials: async () => {
-    const secretArn = optionalEnv(ENV.googleAdsSecretArn);
-    return secretArn ? loadGoogleAdsCredentials(secretArn) : undefined;
-  },
-  targetFor: (credentials, account) =>
-    new GoogleAdsExclusionTarget(customerFor(credentials, account), account.customerId),
+  accountFor: googleAdsAccounts(),
+  placements: servicePlacementSource(),
 });

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     ...emulators.env,
     ...secretsEnv(adminKey, tokenSigningKey),
     [ENV.version]: version,
+    // No network to Google here: the Google Ads calls go to the recorded transport (README, "Google Ads").
+    [ENV.googleAdsTransport]: 'recorded',
   };
   // Loaded only now: the gateway and the functions require @middy/core, which needs the resolver above.
   const { startLocalApi } = require('./gateway') as typeof import('./gateway');

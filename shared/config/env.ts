@@ -35,4 +35,6 @@ export const ENV = {
   /** Local: `true` makes the S3 client use path-style URLs (emulators). */
   s3ForcePathStyle: 'CLICKSIEVE_S3_FORCE_PATH_STYLE',
   version: 'CLICKSIEVE_VERSION',
+  /** Local: `recorded` answers Google Ads calls from the in-process recorded transport (no network). */
+  googleAdsTransport: 'CLICKSIEVE_GOOGLE_ADS_TRANSPORT',
 } as const;

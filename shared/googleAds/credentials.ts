@@ -18,6 +18,11 @@ export const GoogleAdsCredentials = z.object({
     .refine((id) => id === '' || CUSTOMER_ID.test(id), 'must be a 10-digit customer id')
     .transform((id) => (id === '' ? undefined : id))
     .optional(),
+  /**
+   * Refresh tokens of properties whose Google Ads account the manager account does not own (an agency linking
+   * a client's account with the client's own authorization), by property id. Absent: `refresh_token` applies.
+   */
+  property_refresh_tokens: z.record(z.string().regex(/^prop_[A-Za-z0-9_-]+$/), z.string().min(1)).optional(),
 });
 export type GoogleAdsCredentials = z.output<typeof GoogleAdsCredentials>;
 

@@ -16,6 +16,9 @@ export const DEFAULT_CONFIG = {
   >,
   /** 13 months: a year of history plus the month it is compared with. */
   retentionDays: 396,
+  exclusionDryRun: false,
+  exclusionExpiryDays: 30,
+  exclusionPlacements: true,
 } as const;
 
 export interface AdAccountLink {
@@ -40,6 +43,9 @@ export interface EffectiveConfig {
   readonly timezone: string;
   readonly plan: string;
   readonly retentionDays: number;
+  readonly exclusionDryRun: boolean;
+  readonly exclusionExpiryDays: number;
+  readonly exclusionPlacements: boolean;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -57,6 +63,9 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     timezone: property.timezone,
     plan: property.plan,
     retentionDays: config.retentionDays ?? DEFAULT_CONFIG.retentionDays,
+    exclusionDryRun: config.exclusionDryRun ?? DEFAULT_CONFIG.exclusionDryRun,
+    exclusionExpiryDays: config.exclusionExpiryDays ?? DEFAULT_CONFIG.exclusionExpiryDays,
+    exclusionPlacements: config.exclusionPlacements ?? DEFAULT_CONFIG.exclusionPlacements,
   };
 }
 
@@ -80,6 +89,9 @@ export function configChanges(
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   if (input.retentionDays !== undefined) changes.retentionDays = input.retentionDays;
+  if (input.exclusionDryRun !== undefined) changes.exclusionDryRun = input.exclusionDryRun;
+  if (input.exclusionExpiryDays !== undefined) changes.exclusionExpiryDays = input.exclusionExpiryDays;
+  if (input.exclusionPlacements !== undefined) changes.exclusionPlacements = input.exclusionPlacements;
   return changes;
 }
 

@@ -111,6 +111,12 @@ export const PropertyConfig = z
      * item's last write). Default 396 (13 months); shorter is allowed, down to 30 (the stats range is 90 days).
      */
     retentionDays: z.number().int().min(30).max(396).optional(),
+    /** The Google Ads push computes and records its plan but changes nothing in the account. */
+    exclusionDryRun: z.boolean().optional(),
+    /** An exclusion is kept this many days after the last bad click from its address or range. */
+    exclusionExpiryDays: z.number().int().min(1).max(365).optional(),
+    /** Also exclude display/video placements judged low quality (account level; default true). */
+    exclusionPlacements: z.boolean().optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });

@@ -3,8 +3,9 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { handler as blocklistPush, blocklistPushHandler } from '../../functions/scheduled/blocklist-push';
 import { ENV, requireEnv } from '../../shared/config/env';
 import { decisionStores } from '../../shared/decisions';
-import { parseGoogleAdsSecret } from '../../shared/googleAds/credentials';
-import type { AdsExclusionTarget, CurrentExclusion } from '../../shared/googleAds/exclusions';
+import { customerFor, GoogleAdsAccount } from '../../shared/googleAds/adsAccount';
+import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
+import { RecordedGoogleAds } from '../../shared/googleAds/recordedGoogleAds';
 import { newId } from '../../shared/ids';
 import { addDays, dayInZone, dayRangeBounds } from '../../shared/reporting/calendar';
 import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
@@ -133,71 +134,9 @@ describe('stats rollup', () => {
   });
 });
 
-/** Google Ads campaigns in memory, per customer id (digits), recording what the push changed. */
-class FakeAdsAccounts {
-  readonly exclusions = new Map<string, Map<string, Map<string, string>>>();
-  readonly added = new Map<string, string[]>();
-  readonly removed = new Map<string, string[]>();
-  readonly linkedCustomers: string[] = [];
-  private next = 0;
-
-  constructor(private readonly enabledCampaigns: Record<string, string[]>) {}
-
-  campaign(customerId: string, campaignId: string): Map<string, string> {
-    const campaigns = this.exclusions.get(customerId) ?? new Map<string, Map<string, string>>();
-    this.exclusions.set(customerId, campaigns);
-    const campaign = campaigns.get(campaignId) ?? new Map<string, string>();
-    campaigns.set(campaignId, campaign);
-    return campaign;
-  }
-
-  exclude(customerId: string, campaignId: string, ip: string): string {
-    const resourceName = `customers/${customerId}/campaignCriteria/${campaignId}~${++this.next}`;
-    this.campaign(customerId, campaignId).set(ip, resourceName);
-    return resourceName;
-  }
-
-  targetFor = (_credentials: unknown, account: { customerId: string }): AdsExclusionTarget => {
-    const customerId = account.customerId.replace(/-/g, '');
-    this.linkedCustomers.push(customerId);
-    const key = (campaignId: string) => `${customerId}/${campaignId}`;
-    return {
-      listCampaignIds: async () => this.enabledCampaigns[customerId] ?? [],
-      listIpExclusions: async (campaignId): Promise<CurrentExclusion[]> =>
-        [...this.campaign(customerId, campaignId)].map(([ip, resourceName]) => ({ ip, resourceName })),
-      addIpExclusions: async (campaignId, ips) => {
-        this.added.set(key(campaignId), [...(this.added.get(key(campaignId)) ?? []), ...ips]);
-        for (const ip of ips) this.exclude(customerId, campaignId, ip);
-      },
-      removeIpExclusions: async (campaignId, resourceNames) => {
-        this.removed.set(key(campaignId), [...(this.removed.get(key(campaignId)) ?? []), ...resourceNames]);
-        const campaign = this.campaign(customerId, campaignId);
-        for (const [ip, name] of campaign) if (resourceNames.includes(name)) campaign.delete(ip);
-      },
-    };
-  };
-
-  ipsOf(customerId: string, campaignId: string): string[] {
-    return [...this.campaign(customerId, campaignId).keys()].sort();
-  }
-
-  resetLog(): void {
-    this.added.clear();
-    this.removed.clear();
-    this.linkedCustomers.length = 0;
-  }
-}
-
 describe('blocklist push', () => {
-  const CREDENTIALS = {
-    developer_token: 'dev',
-    client_id: 'client',
-    client_secret: 'secret',
-    refresh_token: 'refresh',
-  };
+  const CREDENTIALS = { developer_token: 'd', client_id: 'c', client_secret: 's', refresh_token: 'r' };
   const customerId = () => String(randomInt(1_000_000_000, 9_999_999_999));
-  const dashed = (id: string) => `${id.slice(0, 3)}-${id.slice(3, 6)}-${id.slice(6)}`;
-  const ip = (block: number, i: number) => `10.${block}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
   async function linkProperty(property: Credentials, config: Record<string, unknown>): Promise<void> {
     // The ad-account link is the operator's setting: the admin key sets it.
@@ -209,111 +148,57 @@ describe('blocklist push', () => {
     expect(response.status).toBe(200);
   }
 
-  async function seen(propertyId: string, entries: [string, number][], at: number): Promise<void> {
-    const { ipReputation } = decisionStores();
-    for (let i = 0; i < entries.length; i += 25) {
-      await Promise.all(
-        entries
-          .slice(i, i + 25)
-          .map(([address, score]) => ipReputation.recordIpOutcome({ propertyId, ip: address, at, score, reason: 'r' })),
-      );
-    }
-  }
-
-  it("pushes each linked property's blocklist: threshold, allowlist, 500 highest, stale ones removed", async () => {
-    const [picked, everyCampaign, disabled, unlinked] = await Promise.all(
-      Array.from({ length: 4 }, () => stack.createProperty()),
-    );
-    const [pickedCustomer, everyCustomer, disabledCustomer] = [customerId(), customerId(), customerId()];
-    await linkProperty(picked!, {
-      thresholds: { suspicious: 40, fraud: 75 },
+  it("pushes each linked property's exclusions through google-ads-api into the recorded account, owned and logged", async () => {
+    const [linked, disabled, unlinked] = await Promise.all(Array.from({ length: 3 }, () => stack.createProperty()));
+    const [linkedCustomer, disabledCustomer] = [customerId(), customerId()];
+    await linkProperty(linked!, {
       allowlist: ['198.51.100.0/28'],
-      adAccount: { provider: 'google_ads', customerId: dashed(pickedCustomer), campaignIds: ['111', '222'] },
+      adAccount: { provider: 'google_ads', customerId: linkedCustomer },
     });
-    await linkProperty(everyCampaign!, { adAccount: { provider: 'google_ads', customerId: everyCustomer } });
     await linkProperty(disabled!, {
-      adAccount: { provider: 'google_ads', customerId: disabledCustomer, campaignIds: ['444'], enabled: false },
+      adAccount: { provider: 'google_ads', customerId: disabledCustomer, enabled: false },
     });
+    const { ipReputation } = decisionStores();
+    const at = Date.now() - 3_600_000;
+    const seen = (propertyId: string, ip: string, score: number) =>
+      ipReputation.recordIpOutcome({ propertyId, ip, at, score, reason: 'datacenter_ip' });
+    await seen(linked!.id, '10.1.0.1', 95);
+    await seen(linked!.id, '198.51.100.5', 100);
+    await seen(linked!.id, '10.2.0.1', 40);
+    await seen(disabled!.id, '10.3.0.1', 95);
+    await seen(unlinked!.id, '10.4.0.1', 95);
 
-    const now = Date.now();
-    const hourAgo = now - 3_600_000;
-    const top = [ip(1, 0), ip(1, 1)];
-    const high = Array.from({ length: 498 }, (_, i) => ip(2, i));
-    const pushedOut = Array.from({ length: 10 }, (_, i) => ip(3, i));
-    await seen(
-      picked!.id,
-      [
-        ...top.map((a): [string, number] => [a, 99]),
-        ...high.map((a): [string, number] => [a, 90]),
-        ...pushedOut.map((a): [string, number] => [a, 76]),
-        ...Array.from({ length: 5 }, (_, i): [string, number] => [ip(4, i), 74]),
-        ['198.51.100.5', 100],
-      ],
-      hourAgo,
-    );
-    await seen(picked!.id, [['10.5.0.1', 95]], now - 40 * 86_400_000);
-    await seen(
-      everyCampaign!.id,
-      [
-        ['10.6.0.1', 80],
-        ['10.6.0.2', 70],
-        ['10.6.0.3', 69],
-      ],
-      hourAgo,
-    );
-    await seen(disabled!.id, [['10.7.0.1', 95]], hourAgo);
-    await seen(unlinked!.id, [['10.8.0.1', 95]], hourAgo);
-
-    const ads = new FakeAdsAccounts({ [everyCustomer]: ['333'] });
-    const kept = ads.exclude(pickedCustomer, '111', top[0]!);
-    const stale = ads.exclude(pickedCustomer, '111', '10.9.9.9');
-    const lowered = ads.exclude(pickedCustomer, '111', pushedOut[0]!);
-    const push = blocklistPushHandler({ credentials: async () => CREDENTIALS, targetFor: ads.targetFor });
-
-    const report = await push();
-    expect(report.failed).toBe(0);
-    expect(report.done).toBeGreaterThanOrEqual(4);
-
-    const wanted = [...top, ...high].sort();
-    expect(ads.ipsOf(pickedCustomer, '111')).toEqual(wanted);
-    expect(ads.ipsOf(pickedCustomer, '222')).toEqual(wanted);
-    expect(ads.campaign(pickedCustomer, '111').get(top[0]!)).toBe(kept);
-    expect(ads.removed.get(`${pickedCustomer}/111`)?.sort()).toEqual([stale, lowered].sort());
-    expect(ads.added.get(`${pickedCustomer}/111`)).toHaveLength(499);
-    expect(ads.added.get(`${pickedCustomer}/222`)?.slice(0, 2).sort()).toEqual(top);
-    expect(ads.removed.has(`${pickedCustomer}/222`)).toBe(false);
-
-    expect(ads.ipsOf(everyCustomer, '333')).toEqual(['10.6.0.1', '10.6.0.2']);
-    expect(ads.linkedCustomers).not.toContain(disabledCustomer);
-    const everyExcluded = [...ads.exclusions.values()].flatMap((campaigns) =>
-      [...campaigns.values()].flatMap((campaign) => [...campaign.keys()]),
-    );
-    expect(everyExcluded.filter((a) => a.startsWith('10.7.') || a.startsWith('10.8.'))).toEqual([]);
-
-    ads.resetLog();
+    const accounts = new Map<string, RecordedGoogleAds>();
+    const accountOf = (id: string) => {
+      const account = accounts.get(id) ?? new RecordedGoogleAds(id).addCampaign('1', 'SEARCH');
+      accounts.set(id, account);
+      return account;
+    };
+    const manual = accountOf(linkedCustomer).addManualExclusion('203.0.113.1');
+    const push = blocklistPushHandler({
+      accountFor: async (_id, link) =>
+        new GoogleAdsAccount(
+          customerFor(CREDENTIALS, link, undefined, accountOf(link.customerId.replace(/-/g, '')).hooks()),
+          link.customerId,
+        ),
+    });
     expect((await push()).failed).toBe(0);
-    for (const key of [`${pickedCustomer}/111`, `${pickedCustomer}/222`, `${everyCustomer}/333`]) {
-      expect(ads.added.get(key)).toBeUndefined();
-      expect(ads.removed.get(key)).toBeUndefined();
-    }
-    expect(ads.ipsOf(pickedCustomer, '111')).toEqual(wanted);
+    expect(accountOf(linkedCustomer).snapshot()).toEqual({ account: ['10.1.0.1', '203.0.113.1'] });
+    expect(accounts.has(disabledCustomer)).toBe(false);
+    const ledger = exclusionLedger();
+    const owned = await ledger.owned(linked!.id);
+    expect(owned.map((o) => [o.value, o.level])).toEqual([['10.1.0.1', 'account']]);
+    expect(owned[0]!.resourceName).not.toBe(manual);
+    expect((await ledger.changeLog(linked!.id, 5)).map((e) => [e.action, e.value])).toEqual([['added', '10.1.0.1']]);
+
+    const before = accountOf(linkedCustomer).mutateCalls().length;
+    expect((await push()).failed).toBe(0);
+    expect(accountOf(linkedCustomer).mutateCalls()).toHaveLength(before);
   });
 
-  it('skips every property while the Google Ads secret is empty or not set', async () => {
-    const empty = JSON.stringify({
-      developer_token: '',
-      client_id: '',
-      client_secret: '',
-      refresh_token: '',
-      login_customer_id: '',
-    });
-    const targetFor = jest.fn();
-    const push = blocklistPushHandler({ credentials: async () => parseGoogleAdsSecret(empty), targetFor });
-    expect(await push()).toEqual({ done: 0, failed: 0, skipped: 'not configured' });
-    expect(targetFor).not.toHaveBeenCalled();
-
+  it('changes nothing while the Google Ads secret is not set', async () => {
     expect(process.env[ENV.googleAdsSecretArn]).toBeUndefined();
-    expect(await blocklistPush()).toEqual({ done: 0, failed: 0, skipped: 'not configured' });
+    expect((await blocklistPush()).failed).toBe(0);
     await expect(stack.runSchedule('blocklistPush')).resolves.toBeUndefined();
   });
 });

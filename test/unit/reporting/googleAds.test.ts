@@ -1,184 +1,286 @@
-import { blocklistPushHandler } from '../../../functions/scheduled/blocklist-push';
 import { memoryDecisionStores } from '../../../shared/decisions';
-import { pushPropertyBlocklist } from '../../../shared/googleAds/blocklistPush';
+import { customerFor, customerOptions, GoogleAdsAccount } from '../../../shared/googleAds/adsAccount';
 import { GoogleAdsSecretError, parseGoogleAdsSecret } from '../../../shared/googleAds/credentials';
-import { MAX_IP_EXCLUSIONS_PER_CAMPAIGN, planExclusions, syncCampaign } from '../../../shared/googleAds/exclusions';
-import {
-  type AdsCustomer,
-  customerOptions,
-  ENABLED_CAMPAIGNS_QUERY,
-  GoogleAdsExclusionTarget,
-} from '../../../shared/googleAds/googleAdsTarget';
-import { logger } from '../../../shared/observability';
+import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
+import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
+import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
+import { RecordedGoogleAds } from '../../../shared/googleAds/recordedGoogleAds';
+import { collapseRangeOf, type SelectionInput, selectExclusions } from '../../../shared/googleAds/selection';
+import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties/config';
 
-const entry = (ip: string, score: number) => ({ ip, score, lastSeen: '2026-01-01T00:00:00.000Z', reason: 'r' });
-const ipOf = (i: number) => `10.${Math.floor(i / 256)}.${i % 256}.1`;
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const CUSTOMER = '1234567890';
+const CAMPAIGN_METHOD = 'CampaignCriterionService.mutateCampaignCriteria';
+const ACCOUNT_METHOD = 'CustomerNegativeCriterionService.mutateCustomerNegativeCriteria';
+const CREDENTIALS = { developer_token: 'd', client_id: 'c', client_secret: 's', refresh_token: 'r' };
 
-describe('Google Ads exclusion plan', () => {
-  it('adds new addresses and removes those no longer listed', () => {
-    const plan = planExclusions(
-      [
-        { ip: '192.0.2.1', resourceName: 'rn/1' },
-        { ip: '192.0.2.2', resourceName: 'rn/2' },
-      ],
-      [entry('192.0.2.2', 90), entry('192.0.2.3', 80)],
-    );
-    expect(plan).toEqual({ add: ['192.0.2.3'], remove: ['rn/1'] });
-  });
-
-  it('keeps only the 500 highest scores, pushing out excluded lower ones', () => {
-    const blocklist = Array.from({ length: 600 }, (_, i) => entry(ipOf(i), 100 - Math.floor(i / 10)));
-    const current = [
-      { ip: ipOf(599), resourceName: 'rn/low' },
-      { ip: ipOf(0), resourceName: 'rn/top' },
-    ];
-    const plan = planExclusions(current, blocklist);
-    expect(plan.remove).toEqual(['rn/low']);
-    expect(plan.add).toHaveLength(MAX_IP_EXCLUSIONS_PER_CAMPAIGN - 1);
-    expect(plan.add).not.toContain(ipOf(500));
-    expect(plan.add[0]).toBe(ipOf(1));
-  });
-});
-
-describe('Google Ads target through a fake Customer', () => {
-  function fakeCustomer(rows: unknown[], campaignRows: unknown[] = []) {
-    const calls = { queries: [] as string[], created: [] as unknown[], removed: [] as string[] };
-    const customer: AdsCustomer = {
-      query: async <T>(gaql: string) => {
-        calls.queries.push(gaql);
-        return (gaql.includes('FROM campaign_criterion') ? rows : campaignRows) as T;
-      },
-      campaignCriteria: {
-        create: async (criteria) => {
-          calls.created.push(...criteria);
-          return {};
-        },
-        remove: async (names) => {
-          calls.removed.push(...names);
-          return {};
-        },
-      },
-    };
-    return { customer, calls };
-  }
-
-  it('reads IP_BLOCK criteria, removes stale ones and creates negative IP blocks on the campaign', async () => {
-    const { customer, calls } = fakeCustomer([
-      {
-        campaign_criterion: {
-          resource_name: 'customers/1234567890/campaignCriteria/42~1',
-          ip_block: { ip_address: '192.0.2.1' },
-        },
-      },
-      {
-        campaign_criterion: {
-          resource_name: 'customers/1234567890/campaignCriteria/42~2',
-          ip_block: { ip_address: '192.0.2.2' },
-        },
-      },
-    ]);
-    const target = new GoogleAdsExclusionTarget(customer, '123-456-7890');
-    const plan = await syncCampaign(target, '42', [entry('192.0.2.2', 95), entry('198.51.100.9', 88)]);
-    expect(plan).toEqual({ add: ['198.51.100.9'], remove: ['customers/1234567890/campaignCriteria/42~1'] });
-    expect(calls.queries[0]).toContain("campaign_criterion.type = 'IP_BLOCK' AND campaign.id = 42");
-    expect(calls.removed).toEqual(['customers/1234567890/campaignCriteria/42~1']);
-    expect(calls.created).toEqual([
-      { campaign: 'customers/1234567890/campaigns/42', negative: true, ip_block: { ip_address: '198.51.100.9' } },
-    ]);
-  });
-  it('lists the enabled campaigns that take IP exclusions, as strings', async () => {
-    const { customer, calls } = fakeCustomer([], [{ campaign: { id: 111 } }, { campaign: { id: '222' } }, {}]);
-    const target = new GoogleAdsExclusionTarget(customer, '123-456-7890');
-    expect(await target.listCampaignIds()).toEqual(['111', '222']);
-    expect(calls.queries).toEqual([ENABLED_CAMPAIGNS_QUERY]);
-    expect(ENABLED_CAMPAIGNS_QUERY).toMatch(/^SELECT campaign\.id FROM campaign WHERE campaign\.status = 'ENABLED' /);
-    expect(ENABLED_CAMPAIGNS_QUERY).toContain("campaign.advertising_channel_type IN ('SEARCH', 'DISPLAY', 'SHOPPING')");
-  });
-
-  const config = (adAccount: EffectiveConfig['adAccount'], allowlist: string[] = []): EffectiveConfig => ({
+function config(overrides: Partial<EffectiveConfig> = {}): EffectiveConfig {
+  return {
     ...DEFAULT_CONFIG,
-    thresholds: { suspicious: 40, fraud: 75 },
-    allowlist,
-    adAccount,
+    thresholds: { suspicious: 40, fraud: 70 },
+    adAccount: { provider: 'google_ads', customerId: '123-456-7890', enabled: true },
     name: 'p',
     currency: 'USD',
     timezone: 'UTC',
     plan: 'free',
+    ...overrides,
+  };
+}
+
+/** The real google-ads-api Customer, answered by the recorded account through its hooks. */
+function setup(
+  google = new RecordedGoogleAds(CUSTOMER).addCampaign('11', 'SEARCH').addCampaign('12', 'PERFORMANCE_MAX'),
+) {
+  const stores = memoryDecisionStores();
+  const ledger = new MemoryExclusionLedger();
+  const sleeps: number[] = [];
+  const deps = (now = NOW): ExclusionDeps => ({
+    ipReputation: stores.ipReputation,
+    ledger,
+    now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    accountFor: async (_id, link) =>
+      new GoogleAdsAccount(customerFor(CREDENTIALS, link, undefined, google.hooks()), link.customerId),
+  });
+  const seen = (ip: string, score: number, daysAgo = 1, reason = 'datacenter_ip') =>
+    stores.ipReputation.recordIpOutcome({ propertyId: 'prop_1', ip, at: NOW - daysAgo * DAY, score, reason });
+  return { google, ledger, deps, seen, sleeps };
+}
+
+const property = (overrides: Partial<EffectiveConfig> = {}) => ({ propertyId: 'prop_1', config: config(overrides) });
+describe('selection within the caps', () => {
+  const bad = (ip: string, score = 90, lastSeen = NOW) => ({ ip, score, lastSeen, reason: 'r' });
+  const base: Omit<SelectionInput, 'bad'> = {
+    neighbours: [],
+    allowlist: [],
+    suppressed: new Set<string>(),
+    room: { account: 500, campaign: 500 },
+  };
+
+  it('collapses three bad addresses of one /24 (and /64) into the range', () => {
+    const selection = selectExclusions({
+      ...base,
+      bad: [
+        bad('192.0.2.1'),
+        bad('192.0.2.9'),
+        bad('192.0.2.200'),
+        bad('2001:db8::1'),
+        bad('2001:db8::2'),
+        bad('2001:db8::3'),
+      ],
+    });
+    expect(selection.selected.map((s) => s.value).sort()).toEqual(['192.0.2.0/24', '2001:db8::/64']);
+    expect(selection.collapsed[0]).toEqual({
+      range: '192.0.2.0/24',
+      addresses: ['192.0.2.1', '192.0.2.200', '192.0.2.9'],
+    });
+    expect(collapseRangeOf('::ffff:192.0.2.7')).toBe('192.0.2.0/24');
   });
 
-  it('pushes a link without campaignIds to every enabled campaign: threshold, allowlist and window applied', async () => {
-    const now = Date.parse('2026-03-01T12:00:00Z');
-    const { ipReputation } = memoryDecisionStores();
-    const seen = (ip: string, score: number, daysAgo = 1) =>
-      ipReputation.recordIpOutcome({ propertyId: 'prop_1', ip, at: now - daysAgo * 86_400_000, score, reason: 'r' });
-    await seen('192.0.2.10', 90);
-    await seen('192.0.2.11', 75);
-    await seen('192.0.2.12', 74);
-    await seen('192.0.2.13', 99, 31);
-    await seen('198.51.100.7', 100);
-    const { customer, calls } = fakeCustomer([], [{ campaign: { id: 7 } }, { campaign: { id: 8 } }]);
-    const accounts: unknown[] = [];
-    const account = { provider: 'google_ads' as const, customerId: '123-456-7890', enabled: true };
+  it('never collapses over an allowlisted address, a suspicious neighbour or a taken-back address', () => {
+    const trio = [bad('192.0.2.1'), bad('192.0.2.2'), bad('192.0.2.3')];
+    const keepsAddresses = (input: Partial<typeof base>) =>
+      selectExclusions({ ...base, ...input, bad: trio }).selected.map((s) => s.value);
+    expect(keepsAddresses({ allowlist: ['192.0.2.128/25'] })).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+    expect(keepsAddresses({ neighbours: [{ ip: '192.0.2.50', score: 45, lastSeen: NOW, reason: 'r' }] })).toHaveLength(
+      3,
+    );
+    expect(keepsAddresses({ suppressed: new Set(['192.0.2.2']) })).toEqual(['192.0.2.1', '192.0.2.3']);
+    expect(keepsAddresses({ allowlist: ['192.0.2.2'] })).toEqual(['192.0.2.1', '192.0.2.3']);
+  });
 
-    const pushed = await pushPropertyBlocklist(
+  it('ranks by score then recency, fills the account level, then the campaign level, and reports the rest', () => {
+    const selection = selectExclusions({
+      ...base,
+      room: { account: 1, campaign: 1 },
+      bad: [bad('10.0.1.1', 80, NOW), bad('10.0.2.1', 95, NOW - DAY), bad('10.0.3.1', 80, NOW - DAY)],
+    });
+    expect(selection.selected.map((s) => [s.value, s.level])).toEqual([
+      ['10.0.2.1', 'account'],
+      ['10.0.1.1', 'campaign'],
+    ]);
+    expect(selection.leftOut.map((l) => [l.value, l.why])).toEqual([['10.0.3.1', 'no room']]);
+  });
+});
+
+describe('exclusion runs against the recorded Google Ads transport', () => {
+  it('sends the exact mutate operations, leaves manual exclusions alone, and a second run changes nothing', async () => {
+    const { google, deps, seen, ledger } = setup();
+    const manual = google.addManualExclusion('203.0.113.7', '11');
+    google.addManualExclusion('203.0.113.8');
+    await seen('198.51.100.1', 95);
+    await seen('198.51.100.2', 60);
+    await seen('203.0.113.7', 99);
+
+    const report = await runExclusions(deps(), property(), 'run-1');
+    expect(report.failed).toEqual([]);
+    const mutates = google.mutateCalls();
+    expect(mutates).toEqual([
       {
-        ipReputation,
-        now,
-        targetFor: (link) => {
-          accounts.push(link);
-          return new GoogleAdsExclusionTarget(customer, link.customerId);
+        kind: 'mutate',
+        method: ACCOUNT_METHOD,
+        request: {
+          customer_id: CUSTOMER,
+          operations: [
+            { create: { ip_block: { ip_address: '203.0.113.7' } }, operation: 'create' },
+            { create: { ip_block: { ip_address: '198.51.100.1' } }, operation: 'create' },
+          ],
+          partial_failure: true,
         },
       },
-      { propertyId: 'prop_1', config: config(account, ['198.51.100.0/24']) },
-    );
-
-    expect(accounts).toEqual([account]);
-    expect(pushed).toEqual([
-      { campaignId: '7', add: ['192.0.2.10', '192.0.2.11'], remove: [] },
-      { campaignId: '8', add: ['192.0.2.10', '192.0.2.11'], remove: [] },
     ]);
-    expect(calls.queries[0]).toBe(ENABLED_CAMPAIGNS_QUERY);
-    expect(calls.created).toEqual(
-      ['7', '7', '8', '8'].map((id, i) => ({
-        campaign: `customers/1234567890/campaigns/${id}`,
-        negative: true,
-        ip_block: { ip_address: i % 2 ? '192.0.2.11' : '192.0.2.10' },
-      })),
-    );
+    expect(google.snapshot()).toEqual({
+      '11': ['203.0.113.7'],
+      account: ['198.51.100.1', '203.0.113.7', '203.0.113.8'],
+    });
+    expect((await ledger.owned('prop_1')).map((o) => o.resourceName)).not.toContain(manual);
+    expect((await ledger.changeLog('prop_1', 10)).map((e) => [e.action, e.value, e.runId])).toEqual([
+      ['added', '198.51.100.1', 'run-1'],
+      ['added', '203.0.113.7', 'run-1'],
+    ]);
+
+    const calls = google.calls.length;
+    const again = await runExclusions(deps(), property(), 'run-2');
+    expect([again.added, again.removed, again.plan.add, again.plan.remove]).toEqual([0, 0, [], []]);
+    expect(google.calls.slice(calls).every((c) => c.kind === 'query')).toBe(true);
   });
 
-  it('leaves unlinked and disabled links alone, and names the campaigns that failed', async () => {
-    const { ipReputation } = memoryDecisionStores();
-    await ipReputation.recordIpOutcome({ propertyId: 'prop_2', ip: '192.0.2.1', at: 1, score: 95, reason: 'r' });
-    const targetFor = jest.fn();
-    const deps = { ipReputation, now: 2, targetFor };
-    const account = { provider: 'google_ads' as const, customerId: '1234567890', campaignIds: ['1', '2'] };
-    expect(await pushPropertyBlocklist(deps, { propertyId: 'prop_2', config: config(null) })).toBeUndefined();
-    expect(
-      await pushPropertyBlocklist(deps, { propertyId: 'prop_2', config: config({ ...account, enabled: false }) }),
-    ).toBeUndefined();
-    expect(targetFor).not.toHaveBeenCalled();
+  it('plans with the 500 caps at both levels: manual exclusions count, the rest goes to campaigns that take it', async () => {
+    const { google, deps, seen } = setup();
+    for (let i = 0; i < 10; i++) google.addManualExclusion(`203.0.113.${i}`);
+    for (let i = 0; i < 5; i++) google.addManualExclusion(`203.0.114.${i}`, '11');
+    // 1000 bad addresses, one per /24 so nothing collapses.
+    for (let i = 0; i < 1000; i++) await seen(`10.${Math.floor(i / 250)}.${i % 250}.1`, 90 - (i % 10), 1);
+    const plan = await planExclusions(deps(), property());
+    expect(plan.room).toEqual({ account: 490, campaign: 495 });
+    expect(plan.add.filter((a) => a.level === 'account')).toHaveLength(490);
+    expect(plan.add.filter((a) => a.level === 'campaign').every((a) => a.campaignId === '11')).toBe(true);
+    expect(plan.add.filter((a) => a.level === 'campaign')).toHaveLength(495);
+    expect(plan.leftOut).toHaveLength(15);
+    expect(plan.campaigns).toEqual([
+      { id: '11', channelType: 'SEARCH', takesIpExclusions: true },
+      { id: '12', channelType: 'PERFORMANCE_MAX', takesIpExclusions: false },
+    ]);
+    const report = await runExclusions(deps(), property());
+    expect(report.failed).toEqual([]);
+    expect(google.snapshot().account).toHaveLength(500);
+    expect(google.snapshot()['11']).toHaveLength(500);
+  });
 
-    const added: string[] = [];
-    const failing = {
-      listCampaignIds: async () => [],
-      listIpExclusions: async (campaignId: string) => {
-        if (campaignId === '1') throw new Error('RESOURCE_LIMIT');
-        return [];
+  it('handles ResourceCountLimitExceeded per criterion when the account filled up behind its back', async () => {
+    const { google, deps, seen } = setup();
+    await seen('198.51.100.1', 95);
+    await seen('198.51.100.2', 94);
+    // The advertiser fills the account list between the plan's read and the mutate.
+    const raced: ExclusionDeps = {
+      ...deps(),
+      accountFor: async (id, link) => {
+        const account = await deps().accountFor(id, link);
+        return {
+          listCampaigns: () => account!.listCampaigns(),
+          listIpExclusions: () => account!.listIpExclusions(),
+          removeIpExclusions: (level, entries) => account!.removeIpExclusions(level, entries),
+          listPlacementExclusions: () => account!.listPlacementExclusions(),
+          addPlacementExclusions: (values) => account!.addPlacementExclusions(values),
+          addIpExclusions: (level, campaignId, values) => {
+            for (let i = google.snapshot().account?.length ?? 0; i < 500; i++)
+              google.addManualExclusion(`172.16.0.${i % 250}`);
+            return account!.addIpExclusions(level, campaignId, values);
+          },
+        };
       },
-      addIpExclusions: async (campaignId: string) => {
-        added.push(campaignId);
-      },
-      removeIpExclusions: async () => {},
     };
-    await expect(
-      pushPropertyBlocklist(
-        { ipReputation, now: 2, targetFor: () => failing },
-        { propertyId: 'prop_2', config: config({ ...account, enabled: true }) },
-      ),
-    ).rejects.toThrow('1 of 2 campaigns not synced');
-    expect(added).toEqual(['2']);
+    const report = await runExclusions(raced, property(), 'run-full');
+    expect(report.added).toBe(0);
+    expect(report.failed).toEqual([
+      { value: '198.51.100.1', level: 'account', error: 'RESOURCE_COUNT_LIMIT_EXCEEDED', attempts: 1 },
+      { value: '198.51.100.2', level: 'account', error: 'RESOURCE_COUNT_LIMIT_EXCEEDED', attempts: 1 },
+    ]);
+    expect(google.snapshot().account).toHaveLength(500);
+  });
+
+  it('retries criteria that failed retryably with backoff, and reports each failure', async () => {
+    const { google, deps, seen, sleeps, ledger } = setup();
+    await seen('198.51.100.1', 95);
+    google.inject({ method: ACCOUNT_METHOD, times: 2, error: 'quota' });
+    const report = await runExclusions(deps(), property(), 'run-retry');
+    expect(report.failed).toEqual([]);
+    expect(report.added).toBe(1);
+    expect(sleeps).toEqual([500, 1000]);
+    expect(google.mutateCalls()).toHaveLength(3);
+
+    google.inject({ method: CAMPAIGN_METHOD, times: 9, error: 'internal' });
+    for (let i = 0; i < 500; i++) await seen(`10.9.${Math.floor(i / 2)}.${i % 2}`, 80);
+    const failing = await runExclusions(deps(), property(), 'run-fail');
+    expect(failing.failed.length).toBeGreaterThan(0);
+    expect(failing.failed[0]).toMatchObject({
+      level: 'campaign',
+      campaignId: '11',
+      error: 'TRANSIENT_ERROR',
+      attempts: 4,
+    });
+    expect((await ledger.changeLog('prop_1', 1))[0]).toMatchObject({ action: 'failed', error: 'TRANSIENT_ERROR' });
+  });
+
+  it("removes expired exclusions it owns, never the advertiser's, and keeps a taken-back address out", async () => {
+    const { google, deps, seen, ledger } = setup();
+    google.addManualExclusion('203.0.113.9');
+    await seen('198.51.100.1', 95, 1);
+    await seen('198.51.100.2', 95, 20);
+    await runExclusions(deps(), property(), 'run-a');
+    expect(google.snapshot().account).toEqual(['198.51.100.1', '198.51.100.2', '203.0.113.9']);
+
+    const later = await runExclusions(deps(NOW + 15 * DAY), property({ exclusionExpiryDays: 30 }), 'run-b');
+    expect(later.plan.remove).toEqual([
+      expect.objectContaining({ value: '198.51.100.2', reason: expect.stringMatching(/^expired/) }),
+    ]);
+    const removals = google.mutateCalls().at(-1)!;
+    expect(removals.request.operations).toEqual([
+      { remove: expect.stringMatching(/^customers\/1234567890\/customerNegativeCriteria\//), operation: 'remove' },
+    ]);
+    expect(google.snapshot().account).toEqual(['198.51.100.1', '203.0.113.9']);
+
+    await ledger.suppress('prop_1', '198.51.100.1', new Date(NOW).toISOString());
+    const taken = await planExclusions(deps(NOW + 15 * DAY), property());
+    expect(taken.remove.map((r) => [r.value, r.reason])).toEqual([['198.51.100.1', 'taken back by the advertiser']]);
+  });
+
+  it('monitor-only and dry-run compute and record the plan without a single mutate', async () => {
+    for (const overrides of [{ monitorOnly: true }, { exclusionDryRun: true }]) {
+      const { google, deps, seen, ledger } = setup();
+      await seen('198.51.100.1', 95);
+      const report = await runExclusions(deps(), property(overrides), 'dry');
+      expect(report.plan.add.map((a) => a.value)).toEqual(['198.51.100.1']);
+      expect(google.mutateCalls()).toEqual([]);
+      expect(await ledger.owned('prop_1')).toEqual([]);
+      expect((await ledger.changeLog('prop_1', 5))[0]).toMatchObject({ action: 'dry_run', runId: 'dry' });
+    }
+  });
+
+  it('collapses a /24 in the account and replaces the addresses it held', async () => {
+    const { google, deps, seen } = setup();
+    await seen('192.0.2.1', 95);
+    await runExclusions(deps(), property());
+    await seen('192.0.2.2', 95);
+    await seen('192.0.2.3', 95);
+    const report = await runExclusions(deps(), property());
+    expect(report.plan.collapsed).toEqual([
+      { range: '192.0.2.0/24', addresses: ['192.0.2.1', '192.0.2.2', '192.0.2.3'] },
+    ]);
+    expect(report.plan.remove.map((r) => r.reason)).toEqual(['replaced by the range 192.0.2.0/24']);
+    expect(google.snapshot().account).toEqual(['192.0.2.0/24']);
+  });
+
+  it('answers a plan before any account is linked, saying the account state is unknown', async () => {
+    const { deps, seen } = setup();
+    await seen('198.51.100.1', 95);
+    const plan = await planExclusions(deps(), property({ adAccount: null }));
+    expect(plan).toMatchObject({ mode: 'not_linked', accountState: 'unknown', manual: [] });
+    expect(plan.add.map((a) => [a.value, a.level])).toEqual([['198.51.100.1', 'account']]);
   });
 });
 
@@ -223,7 +325,7 @@ describe('Google Ads credentials secret', () => {
     }
   });
 
-  it('takes the manager account from the property’s link first, then from the secret', () => {
+  it('takes the manager account and refresh token from the property first, then from the secret', () => {
     const credentials = { ...filled, login_customer_id: '111-222-3333' };
     expect(customerOptions(credentials, { customerId: '123-456-7890', loginCustomerId: '999-888-7777' })).toEqual({
       customer_id: '1234567890',
@@ -231,6 +333,9 @@ describe('Google Ads credentials secret', () => {
       login_customer_id: '9998887777',
     });
     expect(customerOptions(credentials, { customerId: '123-456-7890' }).login_customer_id).toBe('1112223333');
+    expect(customerOptions(filled, { customerId: '123-456-7890' }, 'property-token').refresh_token).toBe(
+      'property-token',
+    );
     expect(customerOptions(filled, { customerId: '123-456-7890' })).toEqual({
       customer_id: '1234567890',
       refresh_token: 'refresh-token-value',
@@ -238,25 +343,71 @@ describe('Google Ads credentials secret', () => {
   });
 });
 
-describe('blocklist push handler', () => {
-  it('skips with one info line while the credentials are not configured', async () => {
-    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
-    const targetFor = jest.fn();
-    const run = blocklistPushHandler({ credentials: async () => undefined, targetFor });
-    expect(await run()).toEqual({ done: 0, failed: 0, skipped: 'not configured' });
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(targetFor).not.toHaveBeenCalled();
-    info.mockRestore();
+describe('placement exclusions from the source statistics', () => {
+  async function statsWith(badClicks: number) {
+    const sources = new MemorySourceStatsStore();
+    for (let i = 0; i < 400; i++) await sources.count('prop_1', ['placement:good.example'], 'click');
+    for (let i = 0; i < 40; i++) await sources.count('prop_1', ['placement:good.example'], 'conversion');
+    for (let i = 0; i < badClicks; i++)
+      await sources.count('prop_1', ['placement:junk-site.example', 'placement:mobileapp::2-123'], 'click');
+    return sourceQualityPlacements((id) => sources.quality(id));
+  }
+
+  it('adapts today’s source statistics: flagged web placements only, with the evidence', async () => {
+    const placements = await (await statsWith(300)).lowQualityPlacements('prop_1', NOW);
+    expect(placements).toEqual([
+      {
+        placement: 'junk-site.example',
+        clicks: 300,
+        conversions: 0,
+        reason: expect.stringMatching(/^low quality: 0 conversions from 300 clicks/),
+      },
+    ]);
   });
 
-  it('fails on an unusable secret and logs it without the content', async () => {
-    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
-    const raw = JSON.stringify({ developer_token: 'dev-token-value', client_id: '' });
-    const run = blocklistPushHandler({ credentials: async () => parseGoogleAdsSecret(raw), targetFor: jest.fn() });
-    await expect(run()).rejects.toBeInstanceOf(GoogleAdsSecretError);
-    expect(error).toHaveBeenCalledTimes(1);
-    expect(JSON.stringify(error.mock.calls)).not.toContain('dev-token-value');
-    expect(JSON.stringify(error.mock.calls)).toContain('client_id');
-    error.mockRestore();
+  it('pushes them at account level, owned and logged, leaves the advertiser’s own, and removes them once cleared', async () => {
+    const { google, deps, ledger } = setup();
+    google.addManualPlacementExclusion('advertiser-choice.example');
+    const flagged = { ...deps(), placements: await statsWith(300) };
+    const report = await runExclusions(flagged, property(), 'run-p');
+    expect(report.failed).toEqual([]);
+    expect(google.mutateCalls().at(-1)?.request.operations).toEqual([
+      { create: { placement: { url: 'junk-site.example' } }, operation: 'create' },
+    ]);
+    expect(google.snapshot().placements).toEqual(['advertiser-choice.example', 'junk-site.example']);
+    expect((await ledger.owned('prop_1')).map((o) => [o.value, o.kind])).toEqual([['junk-site.example', 'placement']]);
+    expect(report.plan.manual).toContainEqual({
+      value: 'advertiser-choice.example',
+      level: 'account',
+      kind: 'placement',
+    });
+
+    expect((await runExclusions(flagged, property(), 'again')).plan.add).toEqual([]);
+    const switchedOff = await planExclusions(flagged, property({ exclusionPlacements: false }));
+    expect(switchedOff.remove.map((r) => [r.value, r.reason])).toEqual([
+      ['junk-site.example', 'no longer judged low quality'],
+    ]);
+
+    const cleared = await runExclusions({ ...deps(), placements: await statsWith(0) }, property(), 'run-q');
+    expect(cleared.removed).toBe(1);
+    expect(google.snapshot().placements).toEqual(['advertiser-choice.example']);
+  });
+});
+
+describe('per-property refresh tokens', () => {
+  it('reads them from the Google Ads secret by property id, naming a bad entry without its value', () => {
+    const base = { developer_token: 'd', client_id: 'c', client_secret: 's', refresh_token: 'deployment-token' };
+    const parsed = parseGoogleAdsSecret(
+      JSON.stringify({ ...base, property_refresh_tokens: { prop_agency: 'agency-token-value' } }),
+    );
+    expect(parsed?.property_refresh_tokens).toEqual({ prop_agency: 'agency-token-value' });
+    const own = parsed?.property_refresh_tokens?.prop_agency;
+    expect(customerOptions(parsed!, { customerId: '123-456-7890' }, own).refresh_token).toBe('agency-token-value');
+    expect(() =>
+      parseGoogleAdsSecret(JSON.stringify({ ...base, property_refresh_tokens: { 'not-a-property': 'leaky-value' } })),
+    ).toThrow(/property_refresh_tokens/);
+    expect(() =>
+      parseGoogleAdsSecret(JSON.stringify({ ...base, property_refresh_tokens: { 'not-a-property': 'leaky-value' } })),
+    ).not.toThrow(/leaky-value/);
   });
 });

@@ -1,0 +1,10 @@
+import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
+import { apiHandler } from '../../shared/http/apiHandler';
+import { callerConfig } from '../../shared/reporting/callerProperty';
+import { routes } from '../../shared/routes';
+
+export const handler = apiHandler(routes.allowExclusion, async (req) => {
+  const { propertyId } = await callerConfig(req.principal, req.params.id);
+  await exclusionLedger().allow(propertyId, req.query.value);
+  return {};
+});

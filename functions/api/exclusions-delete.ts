@@ -1,0 +1,10 @@
+import { serviceExclusionDeps } from '../../shared/googleAds/accounts';
+import { takeBack } from '../../shared/googleAds/exclusionAudit';
+import { apiHandler } from '../../shared/http/apiHandler';
+import { callerConfig } from '../../shared/reporting/callerProperty';
+import { routes } from '../../shared/routes';
+
+export const handler = apiHandler(routes.deleteExclusions, async (req) => {
+  const property = await callerConfig(req.principal, req.params.id);
+  return { body: await takeBack(serviceExclusionDeps(req.receivedAt), property, req.query, req.requestId) };
+});

@@ -1,0 +1,91 @@
+import { ENV, optionalEnv, requireEnv } from '../config/env';
+import { decisionStores } from '../decisions';
+import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
+import type { AdAccountLink } from '../properties/config';
+import { documentClient } from '../storage/clients';
+import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
+import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
+import { exclusionLedger } from './exclusionLedger';
+import type { ExclusionDeps } from './exclusionRun';
+import { type PlacementSource, sourceQualityPlacements } from './placements';
+import { RecordedGoogleAds } from './recordedGoogleAds';
+
+export type AccountResolver = (propertyId: string, link: AdAccountLink) => Promise<AdsAccount | undefined>;
+
+const digits = (id: string) => id.replace(/-/g, '');
+
+/**
+ * The local stack's Google Ads (CLICKSIEVE_GOOGLE_ADS_TRANSPORT=recorded): one recorded account per customer
+ * id for the life of the process, each with a Search campaign (1001, holding one exclusion the "advertiser"
+ * made by hand, 203.0.113.7) and a Performance Max campaign (1002), so plans and pushes show every case.
+ */
+const recordedAccounts = new Map<string, RecordedGoogleAds>();
+export function recordedAccount(customerId: string): RecordedGoogleAds {
+  const id = digits(customerId);
+  let account = recordedAccounts.get(id);
+  if (!account) {
+    account = new RecordedGoogleAds(id).addCampaign('1001', 'SEARCH').addCampaign('1002', 'PERFORMANCE_MAX');
+    account.addManualExclusion('203.0.113.7', '1001');
+    recordedAccounts.set(id, account);
+  }
+  return account;
+}
+
+const RECORDED_CREDENTIALS: GoogleAdsCredentials = {
+  developer_token: 'recorded',
+  client_id: 'recorded',
+  client_secret: 'recorded',
+  refresh_token: 'recorded',
+};
+
+/**
+ * How the service reaches a property's ad account: google-ads-api with the deployment's credentials
+ * (Secrets Manager, by reference), or the recorded transport on the local stack. Undefined while no
+ * credentials are configured: plans then say the account's state is unknown and pushes change nothing.
+ */
+export function googleAdsAccounts(
+  credentials: () => Promise<GoogleAdsCredentials | undefined> = async () => {
+    const secretArn = optionalEnv(ENV.googleAdsSecretArn);
+    return secretArn ? loadGoogleAdsCredentials(secretArn) : undefined;
+  },
+): AccountResolver {
+  return async (propertyId, link) => {
+    if (optionalEnv(ENV.googleAdsTransport) === 'recorded') {
+      const recorded = recordedAccount(link.customerId);
+      return new GoogleAdsAccount(
+        customerFor(RECORDED_CREDENTIALS, link, undefined, recorded.hooks()),
+        link.customerId,
+      );
+    }
+    const loaded = await credentials();
+    if (!loaded) return undefined;
+    return new GoogleAdsAccount(
+      customerFor(loaded, link, loaded.property_refresh_tokens?.[propertyId]),
+      link.customerId,
+    );
+  };
+}
+
+let serviceResolver: AccountResolver | undefined;
+let servicePlacements: PlacementSource | undefined;
+
+/** Low-quality placements from the deployment's traffic-source statistics. */
+export function servicePlacementSource(): PlacementSource {
+  if (!servicePlacements) {
+    const sources = new DynamoSourceStatsStore(documentClient, requireEnv(ENV.tableName));
+    servicePlacements = sourceQualityPlacements((propertyId, now) => sources.quality(propertyId, now));
+  }
+  return servicePlacements;
+}
+
+/** The deployment's exclusion dependencies (DynamoDB stores, the account resolver above) at `now`. */
+export function serviceExclusionDeps(now: number): ExclusionDeps {
+  serviceResolver ??= googleAdsAccounts();
+  return {
+    ipReputation: decisionStores().ipReputation,
+    ledger: exclusionLedger(),
+    accountFor: serviceResolver,
+    placements: servicePlacementSource(),
+    now,
+  };
+}

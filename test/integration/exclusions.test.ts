@@ -1,0 +1,187 @@
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ENV } from '../../shared/config/env';
+import { decisionStores } from '../../shared/decisions';
+import { recordedAccount } from '../../shared/googleAds/accounts';
+import { updateConfig } from '../../shared/properties';
+import { type Credentials, startTestStack, type TestStack } from './support';
+
+/**
+ * The exclusions routes and the `clicksieve exclusions` CLI on the local stack, whose Google Ads is the
+ * recorded transport (google-ads-api's own Customer answered through its hooks; no network).
+ */
+let stack: TestStack;
+const run = promisify(execFile);
+const CLI = path.resolve(__dirname, '../../bin/clicksieve.js');
+
+beforeAll(async () => {
+  stack = await startTestStack({ pollers: false, env: { [ENV.googleAdsTransport]: 'recorded' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+  delete process.env[ENV.googleAdsTransport];
+});
+
+async function seen(propertyId: string, ip: string, score: number, reason = 'datacenter_ip'): Promise<void> {
+  await decisionStores().ipReputation.recordIpOutcome({ propertyId, ip, at: Date.now() - 60_000, score, reason });
+}
+
+const customer = () => String(randomInt(1_000_000_000, 9_999_999_999));
+
+/** The operator's link (admin-only once the adversary issue lands): set through the domain, not the route. */
+async function link(property: Credentials, customerId: string): Promise<void> {
+  await updateConfig(property.id, { adAccount: { provider: 'google_ads', customerId, enabled: true } });
+}
+
+async function cli(args: string[], secretKey: string) {
+  try {
+    const { stdout } = await run(process.execPath, [CLI, 'exclusions', ...args, '--api', stack.url], {
+      env: { ...process.env, CLICKSIEVE_SECRET_KEY: secretKey },
+    });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('exclusions over the API', () => {
+  it('plans before any account is linked, saying the account state is unknown; only the own secret key may ask', async () => {
+    const [property, other] = [await stack.createProperty(), await stack.createProperty()];
+    await seen(property.id, '198.51.100.1', 95);
+    await seen(property.id, '198.51.100.2', 50);
+    const planPath = `/v1/property/${property.id}/exclusions/plan`;
+    const plan = await stack.fetchJson(planPath, { apiKey: property.secretKey });
+    expect(plan.status).toBe(200);
+    expect(plan.body).toMatchObject({ mode: 'not_linked', accountState: 'unknown', manual: [], remove: [] });
+    expect(plan.body.accountStateNote).toMatch(/no ad account is linked/);
+    expect(plan.body.add).toEqual([
+      expect.objectContaining({ value: '198.51.100.1', level: 'account', score: 95, reason: 'datacenter_ip' }),
+    ]);
+
+    expect((await stack.fetchJson(planPath, { apiKey: property.publicKey })).status).toBe(403);
+    expect((await stack.fetchJson(planPath, { apiKey: other.secretKey })).status).toBe(403);
+    const foreignDelete = await stack.fetchJson(`/v1/property/${property.id}/exclusions?value=198.51.100.1`, {
+      method: 'DELETE',
+      apiKey: other.secretKey,
+    });
+    expect(foreignDelete.status).toBe(403);
+    const apply = await stack.fetchJson(`/v1/property/${property.id}/exclusions/apply`, {
+      method: 'POST',
+      apiKey: property.publicKey,
+    });
+    expect([401, 403]).toContain(apply.status);
+  });
+
+  it('plan and apply through the CLI, list and change log, a second apply is a no-op', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    for (const host of [1, 2, 3]) await seen(property.id, `192.0.2.${host}`, 90, 'velocity');
+
+    const planned = await cli(['plan', '--property', property.id], property.secretKey);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('mode apply, account state known');
+    expect(planned.stdout).toMatch(/\+ 198\.51\.100\.1\s+account\s+score 95\s+datacenter_ip/);
+    expect(planned.stdout).toMatch(/\+ 192\.0\.2\.0\/24\s+account/);
+    expect(planned.stdout).toContain('collapsed 192.0.2.0/24 <- 192.0.2.1, 192.0.2.2, 192.0.2.3');
+    expect(planned.stdout).toContain('campaign 1002 PERFORMANCE_MAX (account-level exclusions only)');
+    expect(recordedAccount(customerId).mutateCalls()).toEqual([]);
+
+    const applied = await cli(['apply', '--property', property.id], property.secretKey);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/added 2, removed 0, failed 0/);
+    expect(recordedAccount(customerId).snapshot()).toEqual({
+      '1001': ['203.0.113.7'],
+      account: ['192.0.2.0/24', '198.51.100.1'],
+    });
+
+    const listed = await stack.fetchJson(`/v1/property/${property.id}/exclusions`, { apiKey: property.secretKey });
+    expect(listed.status).toBe(200);
+    expect(listed.body.accountState).toBe('known');
+    expect(listed.body.excluded).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ value: '198.51.100.1', level: 'account', by: 'clicksieve', reason: 'datacenter_ip' }),
+        { value: '203.0.113.7', level: 'campaign', campaignId: '1001', by: 'advertiser' },
+      ]),
+    );
+    expect(listed.body.changeLog.map((e: { action: string }) => e.action)).toEqual(['added', 'added']);
+
+    const again = await cli(['apply', '--property', property.id, '--json'], property.secretKey);
+    expect(JSON.parse(again.stdout)).toMatchObject({ added: 0, removed: 0, failed: [] });
+  });
+
+  it('DELETE takes an entry or a run back out of the account and keeps it out until allowed again', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    await seen(property.id, '198.51.100.77', 92);
+    const base = `/v1/property/${property.id}/exclusions`;
+    const first = await stack.fetchJson(`${base}/apply`, { method: 'POST', apiKey: property.secretKey });
+    expect(first.body.added).toBe(2);
+
+    const one = await stack.fetchJson(`${base}?value=198.51.100.1`, { method: 'DELETE', apiKey: property.secretKey });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual({
+      removed: [{ value: '198.51.100.1', level: 'account' }],
+      takenBack: ['198.51.100.1'],
+      pending: [],
+    });
+    expect(recordedAccount(customerId).snapshot().account).toEqual(['198.51.100.77']);
+    const plan = await stack.fetchJson(`${base}/plan`, { apiKey: property.secretKey });
+    expect(plan.body.add).toEqual([]);
+
+    const runId = first.body.runId as string;
+    const wholeRun = await stack.fetchJson(`${base}?runId=${runId}`, { method: 'DELETE', apiKey: property.secretKey });
+    expect(wholeRun.body.removed).toEqual([{ value: '198.51.100.77', level: 'account' }]);
+    expect(recordedAccount(customerId).snapshot().account).toBeUndefined();
+    expect(recordedAccount(customerId).snapshot()['1001']).toEqual(['203.0.113.7']);
+
+    const allow = await stack.fetchJson(`${base}/taken-back?value=198.51.100.1`, {
+      method: 'DELETE',
+      apiKey: property.secretKey,
+    });
+    expect(allow.status).toBe(204);
+    const replanned = await stack.fetchJson(`${base}/plan`, { apiKey: property.secretKey });
+    expect(replanned.body.add.map((a: { value: string }) => a.value)).toEqual(['198.51.100.1']);
+
+    for (const query of ['', '?value=not-an-ip', '?value=198.51.100.1&runId=abc', '?runId=a%20b']) {
+      const bad = await stack.fetchJson(`${base}${query}`, { method: 'DELETE', apiKey: property.secretKey });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('INVALID_REQUEST');
+    }
+    const unknownRun = await stack.fetchJson(`${base}?runId=no-such-run`, {
+      method: 'DELETE',
+      apiKey: property.secretKey,
+    });
+    expect(unknownRun.status).toBe(404);
+  });
+
+  it('monitor-only and dry-run record the plan but change nothing in the account', async () => {
+    for (const config of [{ monitorOnly: true }, { exclusionDryRun: true }]) {
+      const property = await stack.createProperty();
+      const customerId = customer();
+      await link(property, customerId);
+      const put = await stack.fetchJson(`/v1/properties/${property.id}/config`, {
+        method: 'PUT',
+        apiKey: property.secretKey,
+        body: config,
+      });
+      expect(put.status).toBe(200);
+      await seen(property.id, '198.51.100.1', 95);
+      const report = await stack.fetchJson(`/v1/property/${property.id}/exclusions/apply`, {
+        method: 'POST',
+        apiKey: property.secretKey,
+      });
+      expect(report.body).toMatchObject({ added: 0, removed: 0 });
+      expect(report.body.plan.add).toHaveLength(1);
+      expect(recordedAccount(customerId).mutateCalls()).toEqual([]);
+      const listed = await stack.fetchJson(`/v1/property/${property.id}/exclusions`, { apiKey: property.secretKey });
+      expect(listed.body.changeLog[0]).toMatchObject({ action: 'dry_run' });
+    }
+  });
+});
