@@ -73,7 +73,7 @@ let servicePlacements: PlacementSource | undefined;
 export function servicePlacementSource(): PlacementSource {
   if (!servicePlacements) {
     const sources = new DynamoSourceStatsStore(documentClient, requireEnv(ENV.tableName));
-    servicePlacements = sourceQualityPlacements((propertyId, now) => sources.quality(propertyId, now));
+    servicePlacements = sourceQualityPlacements(sources);
   }
   return servicePlacements;
 }

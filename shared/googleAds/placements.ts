@@ -1,4 +1,4 @@
-import type { SourceQuality } from '../scoring/sourceQuality';
+import { learnedEvidence, learnedReason, learnedWeight, type SourceQuality } from '../scoring/sourceQuality';
 
 /** A display/video placement the engine judges low quality, with the evidence. */
 export interface LowQualityPlacement {
@@ -21,22 +21,40 @@ export const MAX_PLACEMENT_EXCLUSIONS = 1000;
 
 export const isPlacementUrl = (value: string): boolean => PLACEMENT_URL.test(value);
 
-/** Adapter over today's SourceQuality (`placement:<value>` keys of the flagged sources). */
-export function sourceQualityPlacements(
-  quality: (propertyId: string, now: number) => Promise<SourceQuality>,
-): PlacementSource {
+/** A placement is excluded once its learned weight alone reaches SUSPICIOUS. */
+export const PLACEMENT_EXCLUSION_WEIGHT = 0.4;
+
+/**
+ * Adapter over the learned source statistics: each named placement slot whose learned weight (clicks
+ * without the conversions the property's rate predicts) reaches PLACEMENT_EXCLUSION_WEIGHT, with the
+ * numbers as its reason.
+ */
+export function sourceQualityPlacements(statistics: {
+  quality(propertyId: string, now: number): Promise<SourceQuality>;
+  placementNames(propertyId: string, now: number): Promise<Map<string, string>>;
+}): PlacementSource {
   return {
     async lowQualityPlacements(propertyId, now) {
-      const snapshot = await quality(propertyId, now);
-      return Object.entries(snapshot.flagged)
-        .filter(([key]) => key.startsWith('placement:'))
-        .map(([key, flagged]) => ({
-          placement: key.slice('placement:'.length).toLowerCase(),
-          clicks: flagged.clicks,
-          conversions: flagged.conversions,
-          reason: `low quality: ${flagged.conversions} conversions from ${flagged.clicks} clicks (property rate ${(snapshot.propertyRate * 100).toFixed(1)}%)`,
-        }))
-        .filter((p) => isPlacementUrl(p.placement))
+      const [quality, names] = await Promise.all([
+        statistics.quality(propertyId, now),
+        statistics.placementNames(propertyId, now),
+      ]);
+      if (!quality.tracksConversions) return [];
+      const out: LowQualityPlacement[] = [];
+      for (const [slot, name] of names) {
+        const stats = quality.bySlot.get(slot);
+        if (!stats || learnedWeight(stats, quality.propertyRate) < PLACEMENT_EXCLUSION_WEIGHT) continue;
+        const placement = name.toLowerCase();
+        if (!isPlacementUrl(placement)) continue;
+        const evidence = learnedEvidence([`placement:${name}`], quality);
+        out.push({
+          placement,
+          clicks: stats.clicks,
+          conversions: stats.conversions,
+          reason: evidence ? learnedReason(evidence) : `placement ${name}`,
+        });
+      }
+      return out
         .sort((a, b) => b.clicks - a.clicks || (a.placement < b.placement ? -1 : 1))
         .slice(0, MAX_PLACEMENT_EXCLUSIONS);
     },

@@ -46,12 +46,6 @@ export const ConversionMessage = z.object({
   currency: z.string().max(8),
   orderId: z.string().max(256).optional(),
   eventName: z.string().max(64).optional(),
-  /**
-   * True for the webhook and for `POST /v1/events` with the secret key, false for a public-key conversion
-   * event: an untrusted conversion is stored and counted as an event but never lowers a score or moves a
-   * learned statistic.
-   */
-  trusted: z.boolean(),
 });
 export type ConversionMessage = z.infer<typeof ConversionMessage>;
 

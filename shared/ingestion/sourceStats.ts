@@ -1,4 +1,10 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   PROPERTY_KEY,
   type SourceDelta,
@@ -6,6 +12,7 @@ import {
   type SourceStats,
   SourceTally,
   sourceQualityOf,
+  statsKey,
   tallyDeltas,
 } from '../scoring/sourceQuality';
 
@@ -28,6 +35,7 @@ import {
 export const SOURCE_SHARDS = 8;
 export const SOURCE_QUALITY_CACHE_MS = 5 * 60_000;
 export const STATS_TTL_SECONDS = 180 * 86_400;
+const NAMED_CACHE_LIMIT = 10_000;
 
 /** Counts for one property: clicks (at-click label not FRAUD) and trusted conversions, per source set. */
 export interface SourceStatsUpdate extends SourceDelta {
@@ -39,6 +47,34 @@ export interface SourceStatsStore {
   apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void>;
   /** The property's statistics as last read (cached per container). */
   quality(propertyId: string, now: number): Promise<SourceQuality>;
+  /**
+   * The placement last seen in each placement statistics slot (slot key → placement), so what the
+   * statistics flag can be named (Google Ads placement exclusions, the dashboard). Bounded like the slots.
+   */
+  placementNames(propertyId: string, now: number): Promise<Map<string, string>>;
+}
+
+/** Longest placement kept by name (Google's placement URLs are far shorter; longer ones are not excludable). */
+export const MAX_PLACEMENT_NAME = 250;
+
+/** The placement slots a batch names: slot key → placement (the last one in the batch wins a shared slot). */
+export function placementsNamed(batch: readonly SourceStatsUpdate[]): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const update of batch) {
+    for (const source of update.sources) {
+      if (!source.startsWith('placement:')) continue;
+      const name = source.slice('placement:'.length);
+      const key = statsKey(source);
+      if (key === undefined || name.length === 0 || name.length > MAX_PLACEMENT_NAME) continue;
+      let names = out.get(update.propertyId);
+      if (names === undefined) {
+        names = new Map();
+        out.set(update.propertyId, names);
+      }
+      names.set(key, name);
+    }
+  }
+  return out;
 }
 
 function byProperty(batch: readonly SourceStatsUpdate[]): Map<string, SourceStatsUpdate[]> {
@@ -80,8 +116,61 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     private readonly tableName: string,
   ) {}
 
+  /** Slot names this container wrote, so a busy placement is named once, not once per batch. */
+  private readonly named = new Map<string, string>();
+
   async apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void> {
-    await Promise.all([...byProperty(batch)].map(([propertyId, updates]) => this.add(propertyId, updates, now)));
+    await Promise.all([
+      ...[...byProperty(batch)].map(([propertyId, updates]) => this.add(propertyId, updates, now)),
+      this.name(batch, now),
+    ]);
+  }
+
+  /** One item per placement slot (`SRCN#<propertyId>` / slot key): at most SLOTS_PER_DIMENSION per property. */
+  private async name(batch: readonly SourceStatsUpdate[], now: number): Promise<void> {
+    const expiresAt = Math.floor(now / 1000) + STATS_TTL_SECONDS;
+    const puts: Record<string, unknown>[] = [];
+    for (const [propertyId, names] of placementsNamed(batch)) {
+      for (const [slot, name] of names) {
+        const cacheKey = `${propertyId}#${slot}`;
+        if (this.named.get(cacheKey) === name) continue;
+        if (this.named.size >= NAMED_CACHE_LIMIT) this.named.clear();
+        this.named.set(cacheKey, name);
+        puts.push({ pk: `SRCN#${propertyId}`, sk: slot, name, expiresAt });
+      }
+    }
+    for (let i = 0; i < puts.length; i += 25) {
+      const chunk = puts.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      let request: Record<string, unknown>[] | undefined = chunk;
+      for (let attempt = 0; request && request.length > 0 && attempt < 5; attempt++) {
+        const out = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: request as never } }),
+        );
+        request = out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
+      }
+    }
+  }
+
+  async placementNames(propertyId: string, now: number): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    const nowSec = Math.floor(now / 1000);
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `SRCN#${propertyId}` },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (typeof item.expiresAt === 'number' && item.expiresAt <= nowSec) continue;
+        if (typeof item.sk === 'string' && typeof item.name === 'string') names.set(item.sk, item.name);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return names;
   }
 
   private async add(propertyId: string, updates: readonly SourceDelta[], now: number): Promise<void> {
@@ -142,8 +231,14 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
 /** Same semantics in Maps: unit tests and the offline tools. */
 export class MemorySourceStatsStore implements SourceStatsStore {
   private readonly tallies = new Map<string, SourceTally>();
+  private readonly names = new Map<string, Map<string, string>>();
 
   async apply(batch: readonly SourceStatsUpdate[]): Promise<void> {
+    for (const [propertyId, named] of placementsNamed(batch)) {
+      const names = this.names.get(propertyId) ?? new Map<string, string>();
+      for (const [slot, name] of named) names.set(slot, name);
+      this.names.set(propertyId, names);
+    }
     for (const [propertyId, updates] of byProperty(batch)) {
       let tally = this.tallies.get(propertyId);
       if (tally === undefined) {
@@ -156,6 +251,10 @@ export class MemorySourceStatsStore implements SourceStatsStore {
 
   async quality(propertyId: string): Promise<SourceQuality> {
     return (this.tallies.get(propertyId) ?? new SourceTally()).quality();
+  }
+
+  async placementNames(propertyId: string): Promise<Map<string, string>> {
+    return new Map(this.names.get(propertyId) ?? []);
   }
 
   /** Distinct statistics keys held for a property (bounded by the key space). */

@@ -30,9 +30,9 @@ async function seen(propertyId: string, ip: string, score: number, reason = 'dat
 
 const customer = () => String(randomInt(1_000_000_000, 9_999_999_999));
 
-/** The operator's link (admin-only once the adversary issue lands): set through the domain, not the route. */
+/** The operator's link (admin key only): set through the domain, not the route. */
 async function link(property: Credentials, customerId: string): Promise<void> {
-  await updateConfig(property.id, { adAccount: { provider: 'google_ads', customerId, enabled: true } });
+  await updateConfig(property.id, { adAccount: { provider: 'google_ads', customerId, enabled: true } }, 'admin');
 }
 
 async function cli(args: string[], secretKey: string) {
