@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app';
+import { DEFERRED_USAGE_KEY, DEFERRED_USAGE_THROTTLE } from '../../shared/auth/principal';
 import type { ClicksieveStack } from '../../infra/stack';
 import packageJson from '../../package.json';
 import { plans } from '../../shared/plans';
@@ -432,7 +433,17 @@ describe('API', () => {
         ApiStages: [{ ApiId: Match.anyValue(), Stage: { Ref: stageId } }],
       });
     }
-    expect(Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::UsagePlan')).toHaveLength(plans.length);
+    // Plus the throttle-only plan of the authorizer's deferred answers, with its fixed (non-credential) key.
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'clicksieve-deferred',
+      Throttle: { RateLimit: DEFERRED_USAGE_THROTTLE.ratePerSecond, BurstLimit: DEFERRED_USAGE_THROTTLE.burst },
+      Quota: Match.absent(),
+      ApiStages: [{ ApiId: Match.anyValue(), Stage: { Ref: stageId } }],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Value: DEFERRED_USAGE_KEY });
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::UsagePlan')).toHaveLength(
+      plans.length + 1,
+    );
   });
 
   it.each([
