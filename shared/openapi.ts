@@ -31,7 +31,10 @@ export const DECISIONS = [
     'Size (413), content type (415) and JSON syntax (400) are checked first.',
   'Public-key calls to browser routes are also limited per source address (50 per 5 seconds: 10 req/s with bursts of 50); ' +
     'the conversion webhook to 100 requests a minute per property. Both answer 429 with Retry-After.',
-  'Rotation replaces the secret key, the webhook secret or both (`which`); the public key is not secret and is never rotated.',
+  'Rotation replaces the secret key, the webhook secret, the read-only key or all three (`which`); the public key is not ' +
+    'secret and is never rotated.',
+  'The read-only key `rk_…` (created with the property, for the dashboard) is accepted only by read routes: config, stats, ' +
+    'time series, blocklist, click search, sources, exports. Anything that changes state answers it 403 FORBIDDEN.',
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
     'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
   'Secrets are stored only as SHA-256 hashes and compared in constant time; they are shown once, at creation or rotation.',
@@ -40,10 +43,19 @@ export const DECISIONS = [
 ];
 
 const SECURITY_SCHEMES = {
-  apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'Public key `pk_…` or secret key `sk_…`.' },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+    description: 'Public key `pk_…`, secret key `sk_…` or read-only key `rk_…`.',
+  },
   appKey: { type: 'apiKey', in: 'header', name: 'X-App-Key', description: 'Public key `pk_…`, with X-App-Secret.' },
   appSecret: { type: 'apiKey', in: 'header', name: 'X-App-Secret', description: 'Secret key `sk_…`, with X-App-Key.' },
-  bearer: { type: 'http', scheme: 'bearer', description: 'Webhook secret `whsec_…` (or the secret key `sk_…`).' },
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Webhook secret `whsec_…`, the secret key `sk_…` or the read-only key `rk_…`.',
+  },
   adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'The deployment’s admin key.' },
   queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'Secret key `sk_…` as `?token=`.' },
 } as const;
@@ -92,9 +104,9 @@ function securityOf(route: RouteDef): Record<string, string[]>[] {
   const takes = (kind: CredentialKind) =>
     route.auth.includes(kind) || (kind === 'secret' && route.auth.some((k) => k === 'public' || k === 'webhook'));
   if (takes('admin')) add('adminKey');
-  if (takes('public') || takes('secret')) add('apiKey');
+  if (takes('public') || takes('secret') || takes('readonly')) add('apiKey');
   if (takes('secret')) add('appKey', 'appSecret');
-  if (takes('webhook') || takes('secret')) add('bearer');
+  if (takes('webhook') || takes('secret') || takes('readonly')) add('bearer');
   if (route.queryToken && takes('secret')) add('queryToken');
   return alternatives.map((names) => Object.fromEntries(names.map((name) => [name, []])));
 }

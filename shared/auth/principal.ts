@@ -52,7 +52,7 @@ export interface Authenticated {
 /** Authorizer context kind that means "the authorizer could not decide; the handler authenticates". */
 export const DEFERRED = 'deferred';
 
-const KINDS: readonly CredentialKind[] = ['admin', 'public', 'secret', 'webhook'];
+const KINDS: readonly CredentialKind[] = ['admin', 'public', 'secret', 'webhook', 'readonly'];
 
 /**
  * Where credentials come from, first match wins: `x-admin-key`; `X-App-Key` + `X-App-Secret`;
@@ -153,10 +153,10 @@ export function createAuthenticator(deps: AuthDeps) {
     if (!credential || credential.kind !== kind) return undefined;
     let property = await deps.lookup.getProperty(credential.propertyId);
     // A cached property may predate a rotation that created this key: read it again before refusing.
-    if (property && !sameHash(property.keyHashes[kind], hash)) {
+    if (property && !sameHash(property.keyHashes[kind] ?? '', hash)) {
       property = await deps.lookup.getProperty(credential.propertyId, { fresh: true });
     }
-    if (!property || !sameHash(property.keyHashes[kind], hash)) return undefined;
+    if (!property || !sameHash(property.keyHashes[kind] ?? '', hash)) return undefined;
     return { kind, property };
   }
 

@@ -37,6 +37,8 @@ export interface EffectiveConfig {
   readonly currency: string;
   readonly timezone: string;
   readonly plan: string;
+  /** Null when not set: no wasted-spend estimate is made. */
+  readonly averageCpc?: number | null;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -53,6 +55,7 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     currency: property.currency,
     timezone: property.timezone,
     plan: property.plan,
+    averageCpc: (config.averageCpc as number | null | undefined) ?? null,
   };
 }
 
@@ -73,6 +76,7 @@ export function configChanges(
   if (input.botActions !== undefined) {
     changes.botActions = { ...stripUndefined(current.botActions ?? {}), ...stripUndefined(input.botActions) };
   }
+  if (input.averageCpc !== undefined) changes.averageCpc = input.averageCpc === null ? undefined : input.averageCpc;
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   return changes;

@@ -22,13 +22,15 @@ export interface NewCredentials {
   readonly publicKey: string;
   readonly secretKey: string;
   readonly webhookSecret: string;
+  readonly readonlyKey: string;
 }
 
-export type RotateWhich = 'secret' | 'webhook' | 'all';
+export type RotateWhich = 'secret' | 'webhook' | 'readonly' | 'all';
 
 export interface RotatedCredentials {
   readonly secretKey?: string;
   readonly webhookSecret?: string;
+  readonly readonlyKey?: string;
   readonly rotatedAt: string;
 }
 
@@ -69,6 +71,7 @@ export function propertyService(deps: PropertyServiceDeps) {
       publicKey: newCredential('public'),
       secretKey: newCredential('secret'),
       webhookSecret: newCredential('webhook'),
+      readonlyKey: newCredential('readonly'),
     };
     const usageKey = await deps.registry.register(id, plan.id);
     const at = new Date(now()).toISOString();
@@ -84,6 +87,7 @@ export function propertyService(deps: PropertyServiceDeps) {
         public: hashCredential(credentials.publicKey),
         secret: hashCredential(credentials.secretKey),
         webhook: hashCredential(credentials.webhookSecret),
+        readonly: hashCredential(credentials.readonlyKey),
       },
       usageKey: usageKey.value,
       usageKeyId: usageKey.keyId,
@@ -103,7 +107,7 @@ export function propertyService(deps: PropertyServiceDeps) {
   /** The public key is not a secret (it is in every landing page), so it is never rotated. */
   async function rotateKeys(id: string, which: RotateWhich): Promise<RotatedCredentials> {
     await requireProperty(id);
-    const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook'] : [which];
+    const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook', 'readonly'] : [which];
     const fresh = Object.fromEntries(kinds.map((kind) => [kind, newCredential(kind)])) as Partial<KeyHashes>;
     const hashes = Object.fromEntries(Object.entries(fresh).map(([kind, value]) => [kind, hashCredential(value)]));
     const rotatedAt = new Date(now()).toISOString();
@@ -112,6 +116,7 @@ export function propertyService(deps: PropertyServiceDeps) {
     return {
       ...(fresh.secret !== undefined ? { secretKey: fresh.secret } : {}),
       ...(fresh.webhook !== undefined ? { webhookSecret: fresh.webhook } : {}),
+      ...(fresh.readonly !== undefined ? { readonlyKey: fresh.readonly } : {}),
       rotatedAt,
     };
   }

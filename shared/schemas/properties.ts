@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PropertyId } from './common';
+import { PropertyId, storableNumber } from './common';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD');
 const TimeZone = z
@@ -33,11 +33,13 @@ export const PropertyCredentials = z
     publicKey: z.string(),
     secretKey: z.string(),
     webhookSecret: z.string(),
+    /** `rk_…`: the dashboard's read-only key (read routes only). */
+    readonlyKey: z.string(),
   })
   .meta({ id: 'PropertyCredentials' });
 
 export const RotateKeysBody = z
-  .object({ which: z.enum(['secret', 'webhook', 'all']) })
+  .object({ which: z.enum(['secret', 'webhook', 'readonly', 'all']) })
   .strict()
   .meta({ id: 'RotateKeysRequest' });
 
@@ -46,6 +48,7 @@ export const RotatedKeys = z
     id: PropertyId,
     secretKey: z.string().optional(),
     webhookSecret: z.string().optional(),
+    readonlyKey: z.string().optional(),
     rotatedAt: z.string(),
   })
   .meta({ id: 'RotatedKeys' });
@@ -104,6 +107,11 @@ export const PropertyConfig = z
     currency: Currency.optional(),
     timezone: TimeZone.optional(),
     plan: z.string().max(64).optional(),
+    /**
+     * What an average paid click costs, in the property's currency: the dashboard's wasted-spend estimate is
+     * invalid (FRAUD) clicks × this. Null clears it. Take it from the ad account's "Avg. CPC" column.
+     */
+    averageCpc: storableNumber(0, 10_000).nullable().optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });

@@ -200,6 +200,7 @@ describe('properties through the handlers', () => {
       publicKey: expect.stringMatching(/^pk_/),
       secretKey: expect.stringMatching(/^sk_/),
       webhookSecret: expect.stringMatching(/^whsec_/),
+      readonlyKey: expect.stringMatching(/^rk_/),
     });
     const stored = await fixture.store.get(res.json.id);
     expect(JSON.stringify(stored)).not.toContain(res.json.secretKey);
@@ -254,7 +255,7 @@ describe('properties through the handlers', () => {
       path: { id: fixture.b.property.id },
     });
     expect(res.statusCode).toBe(200);
-    expect(Object.keys(res.json).sort()).toEqual(['id', 'rotatedAt', 'secretKey', 'webhookSecret']);
+    expect(Object.keys(res.json).sort()).toEqual(['id', 'readonlyKey', 'rotatedAt', 'secretKey', 'webhookSecret']);
     expect(res.headers?.['X-RateLimit-Limit']).toBeUndefined();
     const missing = await invoke(rotateKeys, routes.rotateKeys, {
       ...json({ which: 'all' }, { 'x-admin-key': ADMIN_KEY }),
@@ -279,6 +280,7 @@ describe('properties through the handlers', () => {
       currency: 'USD',
       timezone: 'UTC',
       plan: 'starter',
+      averageCpc: null,
     });
     const put = (body: unknown) => invoke(putConfig, routes.putConfig, { ...json(body, auth), path: { id } });
     const changed = await put({
