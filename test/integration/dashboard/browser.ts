@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 /**
@@ -6,14 +8,25 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
  * and en-US, so numbers are formatted the way the assertions format them.
  */
 export async function launchChromium(): Promise<Browser> {
-  const chromium = require('@sparticuz/chromium').default as {
-    executablePath(): Promise<string>;
-    args: string[];
-  };
   const { chromium: pw } = require('playwright-core') as typeof import('playwright-core');
+  const { executablePath, args } = chromiumBinary();
   // Its Lambda flags include --single-process, where closing a context takes the whole browser down.
-  const args = chromium.args.filter((arg) => arg !== '--single-process');
-  return pw.launch({ executablePath: await chromium.executablePath(), args, headless: true });
+  return pw.launch({ executablePath, args: args.filter((arg) => arg !== '--single-process'), headless: true });
+}
+
+/**
+ * @sparticuz/chromium is ESM-only and reads import.meta, which jest's CommonJS runtime cannot load: ask a
+ * child Node for the path of the binary it unpacks (to /tmp, once) and its flags.
+ */
+function chromiumBinary(): { executablePath: string; args: string[] } {
+  const script =
+    "import chromium from '@sparticuz/chromium';" +
+    'console.log(JSON.stringify({ executablePath: await chromium.executablePath(), args: chromium.args }));';
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.resolve(__dirname, '../../..'),
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { executablePath: string; args: string[] };
 }
 
 export const DESKTOP = { width: 1280, height: 900 } as const;
