@@ -33,6 +33,11 @@ export const DECISIONS = [
     'the conversion webhook to 100 requests a minute per property. Both answer 429 with Retry-After.',
   'Rotation replaces the secret key, the webhook secret, the read-only key or all three (`which`); the public key is not ' +
     'secret and is never rotated.',
+  'Time series: invalid clicks are those whose current verdict is FRAUD; estimated wasted spend = invalid clicks × the ' +
+    'property setting `averageCpc`, rounded to cents, and null when it is not set (no made-up estimate).',
+  'Click search is a POST so addresses, visitor ids and gclids stay out of URLs and access logs. A gclid, visitor or ' +
+    'address search reads the last `days` (1–30) of clicks, at most 20,000 (`truncated` beyond), and returns the 50 newest ' +
+    'matches; another property’s click id is simply not found.',
   'The read-only key `rk_…` (created with the property, for the dashboard) is accepted only by read routes: config, stats, ' +
     'time series, blocklist, click search, sources, exports. Anything that changes state answers it 403 FORBIDDEN.',
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
