@@ -3,6 +3,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type QueueName, queueNames } from '../shared/routes';
 import { ClicksieveApi } from './constructs/api';
+import { DashboardHosting } from './constructs/dashboard-hosting';
 import { DataStore } from './constructs/data-store';
 import { Operations } from './constructs/operations';
 
@@ -16,6 +17,7 @@ export class ClicksieveStack extends Stack {
   readonly data: DataStore;
   readonly api: ClicksieveApi;
   readonly operations: Operations;
+  readonly dashboard: DashboardHosting;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -45,6 +47,12 @@ export class ClicksieveStack extends Stack {
       ...(wafRateLimit !== undefined ? { wafRateLimit: wafLimit(wafRateLimit) } : {}),
     });
 
+    this.dashboard = new DashboardHosting(this, 'Dashboard', { api: this.api.api, accessLogs: this.data.accessLogs });
+
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.dashboard.distribution.distributionDomainName}/dashboard/`,
+      description: 'Sign in with a property’s read-only key (rk_…); the API is also served here under /v1/',
+    });
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL; every route is under v1/' });
     new CfnOutput(this, 'AdminKeySecretArn', {
       value: this.data.adminKey.secretArn,

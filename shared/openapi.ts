@@ -35,8 +35,15 @@ export const DECISIONS = [
   'Refuse before counting: the per-address limit and request validation come before the plan’s meter, and a request the ' +
     'meter refuses (429, 402) is not counted, so refused requests never spend the minute budget or the monthly allowance ' +
     '(their X-RateLimit-* report the last metered state). Errors found after metering (404, 409) were counted.',
-  'Rotation replaces the public key, the secret key, the webhook secret, or `all` (secret key and webhook secret: the ' +
-    'public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
+  'Rotation replaces the public key, the secret key, the webhook secret, the read-only key, or `all` (secret key, webhook ' +
+    'secret and read-only key: the public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
+  'Time series: invalid clicks are those whose current verdict is FRAUD; estimated wasted spend = invalid clicks × the ' +
+    'property setting `averageCpc`, rounded to cents, and null when it is not set (no made-up estimate).',
+  'Click search is a POST so addresses, visitor ids and gclids stay out of URLs and access logs. A gclid, visitor or ' +
+    'address search reads the last `days` (1–30) of clicks, at most 20,000 (`truncated` beyond), and returns the 50 newest ' +
+    'matches; another property’s click id is simply not found.',
+  'The read-only key `rk_…` (created with the property, for the dashboard) is accepted only by read routes: config, stats, ' +
+    'time series, blocklist, click search, sources, exports. Anything that changes state answers it 403 FORBIDDEN.',
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
     'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
   'The plan and the ad-account link (creating or removing it, `customerId`, `loginCustomerId`) are the operator’s: only ' +
@@ -61,10 +68,19 @@ export const DECISIONS = [
 ];
 
 const SECURITY_SCHEMES = {
-  apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'Public key `pk_…` or secret key `sk_…`.' },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+    description: 'Public key `pk_…`, secret key `sk_…` or read-only key `rk_…`.',
+  },
   appKey: { type: 'apiKey', in: 'header', name: 'X-App-Key', description: 'Public key `pk_…`, with X-App-Secret.' },
   appSecret: { type: 'apiKey', in: 'header', name: 'X-App-Secret', description: 'Secret key `sk_…`, with X-App-Key.' },
-  bearer: { type: 'http', scheme: 'bearer', description: 'Webhook secret `whsec_…` (or the secret key `sk_…`).' },
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Webhook secret `whsec_…`, the secret key `sk_…` or the read-only key `rk_…`.',
+  },
   adminKey: { type: 'apiKey', in: 'header', name: 'x-admin-key', description: 'The deployment’s admin key.' },
   queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'Secret key `sk_…` as `?token=`.' },
 } as const;
@@ -113,9 +129,9 @@ function securityOf(route: RouteDef): Record<string, string[]>[] {
   const takes = (kind: CredentialKind) =>
     route.auth.includes(kind) || (kind === 'secret' && route.auth.some((k) => k === 'public' || k === 'webhook'));
   if (takes('admin')) add('adminKey');
-  if (takes('public') || takes('secret')) add('apiKey');
+  if (takes('public') || takes('secret') || takes('readonly')) add('apiKey');
   if (takes('secret')) add('appKey', 'appSecret');
-  if (takes('webhook') || takes('secret')) add('bearer');
+  if (takes('webhook') || takes('secret') || takes('readonly')) add('bearer');
   if (route.queryToken && takes('secret')) add('queryToken');
   return alternatives.map((names) => Object.fromEntries(names.map((name) => [name, []])));
 }

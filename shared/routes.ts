@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import * as dashboard from './schemas/dashboard';
 import * as decisions from './schemas/decisions';
 import * as exclusions from './schemas/exclusions';
 import * as ingestion from './schemas/ingestion';
@@ -11,8 +12,11 @@ import * as reporting from './schemas/reporting';
  * and every API handler read it, so AWS, the laptop and the docs cannot disagree.
  */
 
-/** Who may call: `admin` (deployment key), `public` pk_, `secret` sk_, `webhook` whsec_. Empty = no auth. */
-export type CredentialKind = 'admin' | 'public' | 'secret' | 'webhook';
+/**
+ * Who may call: `admin` (deployment key), `public` pk_, `secret` sk_, `webhook` whsec_, `readonly` rk_ (the
+ * dashboard's read-only key: read routes only). Empty = no auth.
+ */
+export type CredentialKind = 'admin' | 'public' | 'secret' | 'webhook' | 'readonly';
 
 /** Secrets a function may read; the stack grants each by reference (ARN in the environment), never by value. */
 export type SecretName = 'adminKey' | 'tokenSigningKey' | 'googleAds';
@@ -102,6 +106,8 @@ export interface ScheduleDef extends FunctionNeeds {
 
 const ingest: CredentialKind[] = ['public', 'secret'];
 const secret: CredentialKind[] = ['secret'];
+/** Read routes: the secret key, or the dashboard's read-only key. */
+const read: CredentialKind[] = ['secret', 'readonly'];
 
 export const routes = {
   health: {
@@ -156,7 +162,7 @@ export const routes = {
   getConfig: {
     method: 'GET',
     path: '/v1/properties/{id}/config',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/get-config.ts',
     summary: 'Effective configuration: thresholds, monitor-only, allowlist, rule weights, ad account',
     tag: 'properties',
@@ -278,7 +284,7 @@ export const routes = {
   propertyStats: {
     method: 'GET',
     path: '/v1/property/{id}/stats',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/property-stats.ts',
     summary: 'Totals, bands and top rules over a range, read from daily rollups',
     tag: 'reporting',
@@ -289,7 +295,7 @@ export const routes = {
   blocklist: {
     method: 'GET',
     path: '/v1/property/{id}/blocklist',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/blocklist.ts',
     summary: 'IPs at or above the block threshold seen within `days` (JSON or CSV)',
     tag: 'reporting',
@@ -300,7 +306,7 @@ export const routes = {
   botStats: {
     method: 'GET',
     path: '/v1/bot/stats',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/bot-stats.ts',
     summary: 'Bot totals by action and level over a date range',
     tag: 'reporting',
@@ -310,7 +316,7 @@ export const routes = {
   botExport: {
     method: 'GET',
     path: '/v1/bot/export',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/bot-export.ts',
     summary: 'Per-click CSV for settlement, as a presigned download (202 + poll for large ranges)',
     tag: 'reporting',
@@ -323,7 +329,7 @@ export const routes = {
   botExportStatus: {
     method: 'GET',
     path: '/v1/bot/export/{export_id}',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/bot-export-status.ts',
     summary: 'Poll an export job',
     tag: 'reporting',
@@ -401,6 +407,48 @@ export const routes = {
     params: properties.PropertyIdPath,
     success: { status: 200, schema: exclusions.ExclusionRunReport },
     secrets: ['googleAds'],
+  },
+  session: {
+    method: 'GET',
+    path: '/v1/session',
+    auth: read,
+    handler: 'functions/api/session.ts',
+    summary: 'The property and kind of the presented key (how the dashboard signs in)',
+    tag: 'reporting',
+    success: { status: 200, schema: dashboard.Session },
+  },
+  timeseries: {
+    method: 'GET',
+    path: '/v1/property/{id}/timeseries',
+    auth: read,
+    handler: 'functions/api/timeseries.ts',
+    summary: 'Clicks, invalid share and estimated wasted spend per local day, read from daily rollups',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: dashboard.TimeseriesQuery,
+    success: { status: 200, schema: dashboard.Timeseries },
+  },
+  clickSearch: {
+    method: 'POST',
+    path: '/v1/property/{id}/clicks/search',
+    auth: read,
+    handler: 'functions/api/click-search.ts',
+    summary:
+      'Find clicks by click id, gclid, visitor or address and explain each verdict (a read: POST keeps visitor data out of URLs)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    body: dashboard.ClickSearchBody,
+    success: { status: 200, schema: dashboard.ClickSearchResult },
+  },
+  trafficSources: {
+    method: 'GET',
+    path: '/v1/property/{id}/sources',
+    auth: read,
+    handler: 'functions/api/traffic-sources.ts',
+    summary: 'Top traffic sources (campaign, placement, network) with their conversion rates',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    success: { status: 200, schema: dashboard.TrafficSources },
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -21,6 +21,8 @@ export class DataStore extends Construct {
   readonly table: Table;
   readonly queues: Readonly<Record<QueueName, WorkQueue>>;
   readonly bucket: Bucket;
+  /** Server access logs of the buckets. */
+  readonly accessLogs: Bucket;
   readonly adminKey: Secret;
   readonly tokenSigningKey: Secret;
   readonly googleAdsCredentials: Secret;
@@ -62,14 +64,14 @@ export class DataStore extends Construct {
       }),
     ) as Record<QueueName, WorkQueue>;
 
-    const accessLogs = new Bucket(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the server access log bucket; logging it into itself would loop.',

@@ -17,6 +17,7 @@ import {
   unauthorized,
 } from '../../shared/http/errors';
 import { browserRequestHeaders, type RouteDef, type RouteId, routes, usesUsagePlan } from '../../shared/routes';
+import { isDashboardPath, serveDashboard } from './dashboard';
 import { HandlerMissingError, handlerExists, invoke, loadHandler } from './lambda';
 import { UsagePlans } from './usagePlans';
 
@@ -125,6 +126,7 @@ interface RequestScope {
 async function handleRequest(req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = (req.method ?? 'GET').toUpperCase();
+  if (isDashboardPath(url.pathname)) return serveDashboard(req, res, url.pathname);
   const matched = matchPath(url.pathname);
   if (!matched) return reject(req, res, {}, notFound(`no route for ${method} ${url.pathname}`));
 

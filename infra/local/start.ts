@@ -18,6 +18,8 @@ interface DemoProperty {
   publicKey: string;
   secretKey: string;
   webhookSecret: string;
+  /** Absent in files written before the read-only key existed: it is then rotated in once. */
+  readonlyKey?: string;
 }
 
 const started = Date.now();
@@ -101,7 +103,7 @@ async function ensureDemoProperty(url: string, adminKey: string): Promise<DemoPr
       headers: { 'x-api-key': saved.secretKey },
     });
     await check.arrayBuffer();
-    if (check.status === 200) return saved;
+    if (check.status === 200) return saved.readonlyKey ? saved : withReadonlyKey(url, saved, file);
     if (![401, 403, 404].includes(check.status)) {
       return `could not check the demo property in ${file} (GET /v1/properties/{id}/config answered ${check.status})`;
     }
@@ -115,9 +117,63 @@ async function ensureDemoProperty(url: string, adminKey: string): Promise<DemoPr
   if (created.status !== 201 || !body) {
     return `no demo property: POST /v1/properties answered ${created.status}${body?.code ? ` ${body.code}` : ''}`;
   }
-  const demo = { id: body.id, publicKey: body.publicKey, secretKey: body.secretKey, webhookSecret: body.webhookSecret };
+  const demo = {
+    id: body.id,
+    publicKey: body.publicKey,
+    secretKey: body.secretKey,
+    webhookSecret: body.webhookSecret,
+    readonlyKey: body.readonlyKey,
+  };
+  writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  await seedDemoTraffic(url, demo);
+  return demo;
+}
+
+async function withReadonlyKey(url: string, saved: DemoProperty, file: string): Promise<DemoProperty> {
+  const rotated = await fetch(`${url}/v1/properties/${encodeURIComponent(saved.id)}/rotate-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': saved.secretKey },
+    body: JSON.stringify({ which: 'readonly' }),
+  });
+  const body = (await rotated.json().catch(() => undefined)) as { readonlyKey?: string } | undefined;
+  if (rotated.status !== 200 || !body?.readonlyKey) return saved;
+  const demo = { ...saved, readonlyKey: body.readonlyKey };
   writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;
+}
+
+const DEMO_BROWSER =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const DEMO_HEADLESS =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36';
+
+/**
+ * A new demo property gets some traffic so the dashboard has something to show: ordinary clicks from
+ * home addresses and headless clicks from a datacenter address (body `ip`, honoured with the secret key).
+ */
+async function seedDemoTraffic(url: string, demo: DemoProperty): Promise<void> {
+  const click = (ip: string, userAgent: string, gclid: string, query: string) =>
+    fetch(`${url}/v1/click`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': demo.secretKey },
+      body: JSON.stringify({ ip, user_agent: userAgent, gclid, page_url: `https://demo.example/landing?${query}` }),
+    }).then((res) => res.arrayBuffer());
+  for (let i = 0; i < 24; i++) {
+    await click(
+      `81.2.69.${20 + i}`,
+      DEMO_BROWSER,
+      `Cj0KCQjDemoClean${i}`,
+      'campaignid=1001&network=g&keyword=running+shoes',
+    );
+  }
+  for (let i = 0; i < 6; i++) {
+    await click(
+      '3.5.140.2',
+      DEMO_HEADLESS,
+      `Cj0KCQjDemoBot${i}`,
+      'campaignid=1002&network=d&placement=cheap-games.example',
+    );
+  }
 }
 
 function printBanner(url: string, adminKey: string, adminKeySource: string, demo: DemoProperty | string): void {
@@ -143,6 +199,9 @@ function printBanner(url: string, adminKey: string, adminKeySource: string, demo
       `    public key     ${demo.publicKey}`,
       `    secret key     ${demo.secretKey}`,
       `    webhook secret ${demo.webhookSecret}`,
+      `    read-only key  ${demo.readonlyKey ?? '(not available)'}`,
+      '',
+      `  Dashboard    ${url}/dashboard/   (sign in with the read-only key above; the secret key may change settings)`,
       '',
       'Try:',
       `  curl -s ${url}/v1/health`,

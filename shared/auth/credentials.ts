@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CredentialKind } from '../routes';
 
 /**
- * Property credentials: `pk_` public, `sk_` secret, `whsec_` webhook. 256 random bits each, so an
+ * Property credentials: `pk_` public, `sk_` secret, `whsec_` webhook, `rk_` read-only (dashboard). 256 random bits each, so an
  * unsalted SHA-256 is enough to store them (nothing to brute-force); only the hash is ever stored.
  */
 export type PropertyCredentialKind = Exclude<CredentialKind, 'admin'>;
@@ -11,6 +11,7 @@ export const CREDENTIAL_PREFIX: Readonly<Record<PropertyCredentialKind, string>>
   public: 'pk_',
   secret: 'sk_',
   webhook: 'whsec_',
+  readonly: 'rk_',
 };
 
 /** Longest credential we hash at all; anything longer is garbage and rejected before any work. */
@@ -26,6 +27,7 @@ export function credentialKindOf(value: string): PropertyCredentialKind | undefi
   if (value.startsWith(CREDENTIAL_PREFIX.webhook)) return 'webhook';
   if (value.startsWith(CREDENTIAL_PREFIX.secret)) return 'secret';
   if (value.startsWith(CREDENTIAL_PREFIX.public)) return 'public';
+  if (value.startsWith(CREDENTIAL_PREFIX.readonly)) return 'readonly';
   return undefined;
 }
 

@@ -62,7 +62,7 @@ export const DEFERRED_USAGE_KEY = 'clicksieve-deferred-answer-usage-key';
 /** The throttle of the deferred usage plan: a safety valve while the function decides. */
 export const DEFERRED_USAGE_THROTTLE = { ratePerSecond: 100, burst: 200 } as const;
 
-const KINDS: readonly CredentialKind[] = ['admin', 'public', 'secret', 'webhook'];
+const KINDS: readonly CredentialKind[] = ['admin', 'public', 'secret', 'webhook', 'readonly'];
 
 /**
  * Where credentials come from, first match wins: `x-admin-key`; `X-App-Key` + `X-App-Secret`;
@@ -163,10 +163,10 @@ export function createAuthenticator(deps: AuthDeps) {
     if (!credential || credential.kind !== kind) return undefined;
     let property = await deps.lookup.getProperty(credential.propertyId);
     // A cached property may predate a rotation that created this key: read it again before refusing.
-    if (property && !sameHash(property.keyHashes[kind], hash)) {
+    if (property && !sameHash(property.keyHashes[kind] ?? '', hash)) {
       property = await deps.lookup.getProperty(credential.propertyId, { fresh: true });
     }
-    if (!property || !sameHash(property.keyHashes[kind], hash)) return undefined;
+    if (!property || !sameHash(property.keyHashes[kind] ?? '', hash)) return undefined;
     return { kind, property };
   }
 

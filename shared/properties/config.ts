@@ -46,6 +46,8 @@ export interface EffectiveConfig {
   readonly exclusionDryRun: boolean;
   readonly exclusionExpiryDays: number;
   readonly exclusionPlacements: boolean;
+  /** Null when not set: no wasted-spend estimate is made. */
+  readonly averageCpc?: number | null;
 }
 
 export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
@@ -66,6 +68,7 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     exclusionDryRun: config.exclusionDryRun ?? DEFAULT_CONFIG.exclusionDryRun,
     exclusionExpiryDays: config.exclusionExpiryDays ?? DEFAULT_CONFIG.exclusionExpiryDays,
     exclusionPlacements: config.exclusionPlacements ?? DEFAULT_CONFIG.exclusionPlacements,
+    averageCpc: (config.averageCpc as number | null | undefined) ?? null,
   };
 }
 
@@ -86,6 +89,7 @@ export function configChanges(
   if (input.botActions !== undefined) {
     changes.botActions = { ...stripUndefined(current.botActions ?? {}), ...stripUndefined(input.botActions) };
   }
+  if (input.averageCpc !== undefined) changes.averageCpc = input.averageCpc === null ? undefined : input.averageCpc;
   if (input.adAccount !== undefined)
     changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
   if (input.retentionDays !== undefined) changes.retentionDays = input.retentionDays;

@@ -58,7 +58,9 @@ export class DynamoPropertyStore implements PropertyStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...Object.entries(property.keyHashes).map(([kind, hash]) => this.putCredential(hash, property.id, kind)),
+      ...Object.entries(property.keyHashes)
+        .filter((entry): entry is [string, string] => entry[1] !== undefined)
+        .map(([kind, hash]) => this.putCredential(hash, property.id, kind)),
     ];
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -79,10 +81,15 @@ export class DynamoPropertyStore implements PropertyStore {
     entries.forEach(([kind, hash], i) => {
       names[`#k${i}`] = kind;
       values[`:new${i}`] = hash;
-      values[`:old${i}`] = current.keyHashes[kind];
       sets.push(`#keyHashes.#k${i} = :new${i}`);
       // Two rotations racing: the second one fails instead of leaving an orphaned key behind.
-      conditions.push(`#keyHashes.#k${i} = :old${i}`);
+      const old = current.keyHashes[kind];
+      if (old === undefined) {
+        conditions.push(`attribute_not_exists(#keyHashes.#k${i})`);
+      } else {
+        values[`:old${i}`] = old;
+        conditions.push(`#keyHashes.#k${i} = :old${i}`);
+      }
     });
     const items: TransactItem[] = [
       {
@@ -95,10 +102,13 @@ export class DynamoPropertyStore implements PropertyStore {
           ExpressionAttributeValues: values,
         },
       },
-      ...entries.flatMap(([kind, hash]): TransactItem[] => [
-        { Delete: { TableName: this.tableName, Key: credentialKey(current.keyHashes[kind]) } },
-        this.putCredential(hash, id, kind),
-      ]),
+      ...entries.flatMap(([kind, hash]): TransactItem[] => {
+        const old = current.keyHashes[kind];
+        return [
+          ...(old === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: credentialKey(old) } }]),
+          this.putCredential(hash, id, kind),
+        ];
+      }),
     ];
     await this.client.send(new TransactWriteCommand({ TransactItems: items }));
   }

@@ -21,12 +21,13 @@ export class MemoryPropertyStore implements PropertyStore {
   }
 
   async create(property: PropertyRecord): Promise<void> {
-    const hashes = Object.values(property.keyHashes);
+    const hashes = Object.values(property.keyHashes).filter((hash) => hash !== undefined);
     if (this.properties.has(property.id) || hashes.some((hash) => this.credentials.has(hash))) {
       throw new PropertyExistsError(property.id);
     }
     this.properties.set(property.id, property);
     for (const [kind, hash] of Object.entries(property.keyHashes)) {
+      if (hash === undefined) continue;
       this.credentials.set(hash, { hash, propertyId: property.id, kind: kind as CredentialRecord['kind'] });
     }
   }
@@ -36,7 +37,7 @@ export class MemoryPropertyStore implements PropertyStore {
     if (!property) throw new PropertyMissingError(id);
     for (const [kind, hash] of Object.entries(replacements)) {
       const old = property.keyHashes[kind as CredentialRecord['kind']];
-      this.credentials.delete(old);
+      if (old !== undefined) this.credentials.delete(old);
       this.credentials.set(hash, { hash, propertyId: id, kind: kind as CredentialRecord['kind'] });
     }
     this.properties.set(id, { ...property, keyHashes: { ...property.keyHashes, ...replacements }, updatedAt });

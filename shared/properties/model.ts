@@ -4,7 +4,10 @@ import type { PropertyConfigInput } from '../schemas/properties';
 /** The settings kept in `config` (the property's own fields — name, plan, … — live beside it). */
 export type StoredConfig = Omit<PropertyConfigInput, 'name' | 'domain' | 'currency' | 'timezone' | 'plan'>;
 
-export type KeyHashes = Readonly<Record<PropertyCredentialKind, string>>;
+/** `readonly` is absent on properties created before the read-only key existed, until it is first rotated. */
+export type KeyHashes = Readonly<Record<Exclude<PropertyCredentialKind, 'readonly'>, string>> & {
+  readonly readonly?: string;
+};
 
 /**
  * `PROP#<id>` / `META`. `usageKey` is the value of the property's API Gateway API key, handed to API

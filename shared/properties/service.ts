@@ -23,15 +23,17 @@ export interface NewCredentials {
   readonly publicKey: string;
   readonly secretKey: string;
   readonly webhookSecret: string;
+  readonly readonlyKey: string;
 }
 
-/** `all` is the secret key and the webhook secret; the public key is rotated on its own (it is in landing pages). */
-export type RotateWhich = 'public' | 'secret' | 'webhook' | 'all';
+/** `all` is the secret key, the webhook secret and the read-only key; the public key is rotated on its own (it is in landing pages). */
+export type RotateWhich = 'public' | 'secret' | 'webhook' | 'readonly' | 'all';
 
 export interface RotatedCredentials {
   readonly publicKey?: string;
   readonly secretKey?: string;
   readonly webhookSecret?: string;
+  readonly readonlyKey?: string;
   readonly rotatedAt: string;
 }
 
@@ -72,6 +74,7 @@ export function propertyService(deps: PropertyServiceDeps) {
       publicKey: newCredential('public'),
       secretKey: newCredential('secret'),
       webhookSecret: newCredential('webhook'),
+      readonlyKey: newCredential('readonly'),
     };
     const usageKey = await deps.registry.register(id, plan.id);
     const at = new Date(now()).toISOString();
@@ -87,6 +90,7 @@ export function propertyService(deps: PropertyServiceDeps) {
         public: hashCredential(credentials.publicKey),
         secret: hashCredential(credentials.secretKey),
         webhook: hashCredential(credentials.webhookSecret),
+        readonly: hashCredential(credentials.readonlyKey),
       },
       usageKey: usageKey.value,
       usageKeyId: usageKey.keyId,
@@ -109,7 +113,7 @@ export function propertyService(deps: PropertyServiceDeps) {
    */
   async function rotateKeys(id: string, which: RotateWhich): Promise<RotatedCredentials> {
     await requireProperty(id);
-    const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook'] : [which];
+    const kinds: PropertyCredentialKind[] = which === 'all' ? ['secret', 'webhook', 'readonly'] : [which];
     const fresh = Object.fromEntries(kinds.map((kind) => [kind, newCredential(kind)])) as Partial<KeyHashes>;
     const hashes = Object.fromEntries(Object.entries(fresh).map(([kind, value]) => [kind, hashCredential(value)]));
     const rotatedAt = new Date(now()).toISOString();
@@ -119,6 +123,7 @@ export function propertyService(deps: PropertyServiceDeps) {
       ...(fresh.public !== undefined ? { publicKey: fresh.public } : {}),
       ...(fresh.secret !== undefined ? { secretKey: fresh.secret } : {}),
       ...(fresh.webhook !== undefined ? { webhookSecret: fresh.webhook } : {}),
+      ...(fresh.readonly !== undefined ? { readonlyKey: fresh.readonly } : {}),
       rotatedAt,
     };
   }

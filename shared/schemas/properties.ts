@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PropertyId } from './common';
+import { PropertyId, storableNumber } from './common';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD');
 const TimeZone = z
@@ -33,12 +33,14 @@ export const PropertyCredentials = z
     publicKey: z.string(),
     secretKey: z.string(),
     webhookSecret: z.string(),
+    /** `rk_…`: the dashboard's read-only key (read routes only). */
+    readonlyKey: z.string(),
   })
   .meta({ id: 'PropertyCredentials' });
 
-/** `all` = secret + webhook; `public` is rotated on its own, as it is in every landing page. */
+/** `all` = secret + webhook + read-only; `public` is rotated on its own, as it is in every landing page. */
 export const RotateKeysBody = z
-  .object({ which: z.enum(['public', 'secret', 'webhook', 'all']) })
+  .object({ which: z.enum(['public', 'secret', 'webhook', 'readonly', 'all']) })
   .strict()
   .meta({ id: 'RotateKeysRequest' });
 
@@ -48,6 +50,7 @@ export const RotatedKeys = z
     publicKey: z.string().optional(),
     secretKey: z.string().optional(),
     webhookSecret: z.string().optional(),
+    readonlyKey: z.string().optional(),
     rotatedAt: z.string(),
   })
   .meta({ id: 'RotatedKeys' });
@@ -117,6 +120,11 @@ export const PropertyConfig = z
     exclusionExpiryDays: z.number().int().min(1).max(365).optional(),
     /** Also exclude display/video placements judged low quality (account level; default true). */
     exclusionPlacements: z.boolean().optional(),
+    /**
+     * What an average paid click costs, in the property's currency: the dashboard's wasted-spend estimate is
+     * invalid (FRAUD) clicks × this. Null clears it. Take it from the ad account's "Avg. CPC" column.
+     */
+    averageCpc: storableNumber(0, 10_000).nullable().optional(),
   })
   .strict()
   .meta({ id: 'PropertyConfig' });

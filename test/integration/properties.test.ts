@@ -48,9 +48,12 @@ describe('properties and credentials on the local stack (DynamoDB Local)', () =>
       public: hashCredential(property.publicKey),
       secret: hashCredential(property.secretKey),
       webhook: hashCredential(property.webhookSecret),
+      readonly: hashCredential(property.readonlyKey),
     });
     const raw = JSON.stringify(stored);
-    for (const secret of [property.secretKey, property.webhookSecret]) expect(raw).not.toContain(secret);
+    for (const secret of [property.secretKey, property.webhookSecret, property.readonlyKey]) {
+      expect(raw).not.toContain(secret);
+    }
     expect(await store.findCredential(hashCredential(property.webhookSecret))).toEqual({
       hash: hashCredential(property.webhookSecret),
       propertyId: property.id,
@@ -70,6 +73,7 @@ describe('properties and credentials on the local stack (DynamoDB Local)', () =>
       id: property.id,
       secretKey: expect.stringMatching(/^sk_/),
       webhookSecret: expect.stringMatching(/^whsec_/),
+      readonlyKey: expect.stringMatching(/^rk_/),
       rotatedAt: expect.any(String),
     });
     expect((await configOf(property, { 'x-api-key': property.secretKey })).status).toBe(401);

@@ -5,6 +5,7 @@ import { handler as blocklist } from '../../functions/api/blocklist';
 import { handler as botExport } from '../../functions/api/bot-export';
 import { handler as botExportStatus } from '../../functions/api/bot-export-status';
 import { handler as botStats } from '../../functions/api/bot-stats';
+import { handler as clickSearch } from '../../functions/api/click-search';
 import { handler as createProperty } from '../../functions/api/create-property';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
@@ -14,6 +15,9 @@ import { handler as propertyStats } from '../../functions/api/property-stats';
 import { handler as putConfig } from '../../functions/api/put-config';
 import { handler as rotateKeys } from '../../functions/api/rotate-keys';
 import { handler as sdkScript } from '../../functions/api/sdk-script';
+import { handler as session } from '../../functions/api/session';
+import { handler as timeseries } from '../../functions/api/timeseries';
+import { handler as trafficSources } from '../../functions/api/traffic-sources';
 import { MAX_BODY_BYTES } from '../../shared/http/apiHandler';
 import { type RouteId, routes } from '../../shared/routes';
 import { type Credentials, startTestStack, TEST_ADMIN_KEY, type TestStack } from './support';
@@ -477,6 +481,36 @@ const specs: RouteSpec[] = [
     path: pathFor('export_id', 'exp_', () => 'exp_AAAAAAAAAAAAAAAAAAAAAA'),
     realPath: () => ({ export_id: 'exp_AAAAAAAAAAAAAAAAAAAAAA' }),
   },
+  { id: 'session', handler: session, auth: () => ({ 'x-api-key': owner('session').readonlyKey }) },
+  {
+    id: 'timeseries',
+    handler: timeseries,
+    auth: () => ({ 'x-api-key': owner('timeseries').readonlyKey }),
+    query: { range: fc.constantFrom('7days', '30days', '90days', 'today', '365days', '') },
+    path: propertyPath('timeseries'),
+    realPath: () => ({ id: owner('timeseries').id }),
+  },
+  {
+    id: 'clickSearch',
+    handler: clickSearch,
+    auth: () => ({ 'x-api-key': owner('clickSearch').readonlyKey }),
+    body: {
+      clickId: fc.oneof(fc.string(), fc.constantFrom('clk_AAAA', 'clk_', 'clk_x'.repeat(40))),
+      gclid: fc.string({ maxLength: 600 }),
+      visitorId: fc.oneof(fc.string(), fc.constant('vis_AAAA')),
+      ip: fc.oneof(fc.string(), fc.constantFrom('3.5.140.2', '::1', '1.2.3.4/24')),
+      days: fc.oneof(fc.integer({ min: -5, max: 40 }), fc.constantFrom(1.5, '7', null)),
+    },
+    path: propertyPath('clickSearch'),
+    realPath: () => ({ id: owner('clickSearch').id }),
+  },
+  {
+    id: 'trafficSources',
+    handler: trafficSources,
+    auth: () => ({ 'x-api-key': owner('trafficSources').readonlyKey }),
+    path: propertyPath('trafficSources'),
+    realPath: () => ({ id: owner('trafficSources').id }),
+  },
 ];
 
 beforeAll(async () => {
@@ -622,6 +656,22 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
     id: 'botExportStatus',
     path: '/v1/bot/export/exp_AAAAAAAAAAAAAAAAAAAAAA',
     headers: secretAuth('botExportStatus')(),
+  },
+  { id: 'session', path: '/v1/session', headers: { 'x-api-key': owner('session').readonlyKey } },
+  {
+    id: 'timeseries',
+    path: `/v1/property/${owner('timeseries').id}/timeseries`,
+    headers: { 'x-api-key': owner('timeseries').readonlyKey },
+  },
+  {
+    id: 'clickSearch',
+    path: `/v1/property/${owner('clickSearch').id}/clicks/search`,
+    headers: { 'x-api-key': owner('clickSearch').readonlyKey },
+  },
+  {
+    id: 'trafficSources',
+    path: `/v1/property/${owner('trafficSources').id}/sources`,
+    headers: { 'x-api-key': owner('trafficSources').readonlyKey },
   },
 ];
 

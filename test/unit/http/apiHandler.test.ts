@@ -200,6 +200,7 @@ describe('properties through the handlers', () => {
       publicKey: expect.stringMatching(/^pk_/),
       secretKey: expect.stringMatching(/^sk_/),
       webhookSecret: expect.stringMatching(/^whsec_/),
+      readonlyKey: expect.stringMatching(/^rk_/),
     });
     const stored = await fixture.store.get(res.json.id);
     expect(JSON.stringify(stored)).not.toContain(res.json.secretKey);
@@ -254,7 +255,7 @@ describe('properties through the handlers', () => {
       path: { id: fixture.b.property.id },
     });
     expect(res.statusCode).toBe(200);
-    expect(Object.keys(res.json).sort()).toEqual(['id', 'rotatedAt', 'secretKey', 'webhookSecret']);
+    expect(Object.keys(res.json).sort()).toEqual(['id', 'readonlyKey', 'rotatedAt', 'secretKey', 'webhookSecret']);
     expect(res.headers?.['X-RateLimit-Limit']).toBeUndefined();
     const missing = await invoke(rotateKeys, routes.rotateKeys, {
       ...json({ which: 'all' }, { 'x-admin-key': ADMIN_KEY }),
@@ -280,6 +281,10 @@ describe('properties through the handlers', () => {
       timezone: 'UTC',
       plan: 'starter',
       retentionDays: 396,
+      exclusionDryRun: false,
+      exclusionExpiryDays: 30,
+      exclusionPlacements: true,
+      averageCpc: null,
     });
     const put = (body: unknown) => invoke(putConfig, routes.putConfig, { ...json(body, auth), path: { id } });
     const upgrade = { monitorOnly: true, allowlist: ['10.0.0.0/8', '2001:db8::/32', '203.0.113.7'], plan: 'growth' };

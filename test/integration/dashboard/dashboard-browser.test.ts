@@ -1,0 +1,282 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startTestStack, type TestStack } from '../support';
+import { DESKTOP, launchChromium, openPage, PHONE, type WatchedPage } from './browser';
+import { type SeededTraffic, seedTraffic } from './seed';
+
+/**
+ * The dashboard in a real Chromium against the local stack seeded with known traffic: what it shows is
+ * what the API answers, no page logs an error, keys never reach a URL or storage, and screenshots of
+ * every page at desktop and phone widths land in test-results/dashboard/ (look at them).
+ */
+const SCREENSHOTS = path.resolve(__dirname, '../../../test-results/dashboard');
+const PAGES = ['overview', 'clicks', 'blocklist', 'settings'] as const;
+/** Answers the pages are expected to get: the exclusion routes are not on this deployment yet. */
+const EXPECTED_404 = /\/exclusions(\/plan)?\)$/;
+
+let stack: TestStack;
+let seeded: SeededTraffic;
+let browser: Browser;
+let desktop: WatchedPage;
+
+const en = {
+  count: (n: number) => new Intl.NumberFormat('en-US').format(n),
+  percent: (s: number) =>
+    new Intl.NumberFormat('en-US', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(s),
+  money: (n: number, currency: string) => new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(n),
+};
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
+  seeded = await seedTraffic(stack, { clean: 6, fraud: 3, averageCpc: 0.8, firstHost: 160 });
+  browser = await launchChromium();
+  desktop = await openPage(browser, DESKTOP);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const api = <T>(route: string, apiKey = seeded.property.readonlyKey) =>
+  stack.fetchJson<T>(route, { apiKey }).then((res) => res.body);
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${stack.url}/dashboard/`);
+  await page.getByLabel('Dashboard key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('[data-page="overview"]');
+}
+
+async function show(page: Page, name: (typeof PAGES)[number]): Promise<void> {
+  await page.click(`nav a[href="#${name}"]`);
+  await page.waitForSelector(`[data-page="${name}"]`);
+}
+
+const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
+const tableRows = async (page: Page, testId: string) =>
+  page
+    .locator(`[data-testid="${testId}"] tbody tr`)
+    .evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').trim())),
+    );
+
+function unexpected(watched: WatchedPage): string[] {
+  return watched.problems.filter((problem) => !(problem.includes('status of 404') && EXPECTED_404.test(problem)));
+}
+
+describe('dashboard in Chromium', () => {
+  it('refuses a wrong key clearly and keeps the page signed out', async () => {
+    const { page } = desktop;
+    await page.goto(`${stack.url}/dashboard/`);
+    await page.getByLabel('Dashboard key').fill(`rk_${'x'.repeat(43)}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectText(page, '#signin-error', /not accepted \(401 UNAUTHORIZED\)/);
+    expect(await page.locator('#nav').isHidden()).toBe(true);
+    await page.getByLabel('Dashboard key').fill('my password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectText(page, '#signin-error', /read-only key \(rk_…\) or the secret key \(sk_…\)/);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'signin-error-desktop.png'), fullPage: true });
+    const problems = unexpected(desktop);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/status of 401 .*\/v1\/session\)$/);
+    desktop.problems.length = 0;
+  });
+
+  it('overview shows exactly the API numbers', async () => {
+    const { page } = desktop;
+    await signIn(page, seeded.property.readonlyKey);
+    const id = seeded.property.id;
+    const series = await api<{
+      currency: string;
+      totals: Record<string, number>;
+      days: Record<string, number | string | null>[];
+    }>(`/v1/property/${id}/timeseries?range=30days`);
+    const stats = await api<Record<string, number> & { topRules: { rule: string; count: number }[] }>(
+      `/v1/property/${id}/stats?range=30days`,
+    );
+    expect(series.totals.clicks).toBe(9);
+    expect(await texts(page, '[data-testid="kpi-clicks"]')).toEqual([en.count(series.totals.clicks!)]);
+    expect(await texts(page, '[data-testid="kpi-invalid"]')).toEqual([en.count(series.totals.invalid!)]);
+    expect(await texts(page, '[data-testid="kpi-share"]')).toEqual([en.percent(series.totals.invalidShare!)]);
+    expect(await texts(page, '[data-testid="kpi-spend"]')).toEqual([en.money(series.totals.wastedSpend!, 'EUR')]);
+    expect(series.totals.wastedSpend).toBeCloseTo(series.totals.invalid! * 0.8, 2);
+    expect(await tableRows(page, 'bands-table')).toEqual([
+      ['Clean', en.count(stats.cleanCount!)],
+      ['Suspicious', en.count(stats.suspiciousCount!)],
+      ['Fraud', en.count(stats.fraudCount!)],
+    ]);
+    expect(await tableRows(page, 'rules-table')).toEqual(stats.topRules.map((r) => [r.rule, en.count(r.count)]));
+    await page.getByText('Per-day numbers').click();
+    const days = [...series.days]
+      .reverse()
+      .map((d) => [
+        d.date,
+        en.count(d.clicks as number),
+        en.count(d.invalid as number),
+        en.percent(d.invalidShare as number),
+        d.wastedSpend === null ? '—' : en.money(d.wastedSpend as number, 'EUR'),
+      ]);
+    expect(await tableRows(page, 'days-table')).toEqual(days);
+    expect(await page.locator('.chart canvas').count()).toBe(1);
+    expect(await page.locator('[data-testid="monitor-banner"]').count()).toBe(0);
+  });
+
+  it('click explorer explains a click as the API does, searching without putting it in the URL', async () => {
+    const { page } = desktop;
+    const clickId = seeded.fraudClickIds[0]!;
+    await show(page, 'clicks');
+    await page.getByLabel('Search by').selectOption('clickId');
+    await page.getByLabel('Value').fill(clickId);
+    await page.getByRole('button', { name: 'Search' }).click();
+    const card = page.locator(`article[data-click-id="${clickId}"]`);
+    await card.waitFor();
+    const answer = await stack.fetchJson(`/v1/property/${seeded.property.id}/clicks/search`, {
+      apiKey: seeded.property.readonlyKey,
+      body: { clickId },
+    });
+    const click = answer.body.clicks[0];
+    expect(await card.locator('[data-testid="verdict-final"] .value').textContent()).toBe(
+      `${click.final.label} · ${click.final.score}`,
+    );
+    expect(await card.locator('[data-testid="verdict-at-click"] .value').textContent()).toBe(
+      `${click.atClick.label} · ${click.atClick.score}`,
+    );
+    expect(await tableRows(page, 'reasons-table')).toEqual(
+      click.reasons.map((r: { rule: string; score: number; details: string }) => [r.rule, String(r.score), r.details]),
+    );
+    expect(await card.locator('[data-testid="done-blocked"]').textContent()).toMatch(/^Blocked/);
+    expect(page.url()).toBe(`${stack.url}/dashboard/#clicks`);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'clicks-desktop.png'), fullPage: true });
+  });
+
+  it('blocklist equals the API and the exclusion log says it is not available', async () => {
+    const { page } = desktop;
+    await show(page, 'blocklist');
+    const list = await api<{ blocklist: { ip: string; score: number; reason: string }[] }>(
+      `/v1/property/${seeded.property.id}/blocklist?days=30`,
+    );
+    expect(list.blocklist.length).toBeGreaterThan(0);
+    const rows = await tableRows(page, 'blocklist-table');
+    expect(rows.map((row) => row.slice(0, 3))).toEqual(list.blocklist.map((e) => [e.ip, String(e.score), e.reason]));
+    await expectText(page, '[data-testid="exclusions"]', /Not available on this deployment/);
+    await expectText(page, '[data-testid="exclusions-plan"]', /Not available on this deployment/);
+  });
+
+  it('read-only key: settings are shown disabled and the API refuses a change made anyway', async () => {
+    const { page } = desktop;
+    await show(page, 'settings');
+    await page.locator('[data-testid="readonly-note"]').waitFor();
+    expect(await page.getByLabel('Block (fraud) from score').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save settings' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('Block (fraud) from score').inputValue()).toBe('70');
+    expect(await page.getByRole('button', { name: /Rotate/ }).count()).toBe(0);
+    const status = await page.evaluate(
+      async ({ id, key }) =>
+        (
+          await fetch(`/v1/properties/${id}/config`, {
+            method: 'PUT',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ monitorOnly: true }),
+          })
+        ).status,
+      { id: seeded.property.id, key: seeded.property.readonlyKey },
+    );
+    expect(status).toBe(403);
+    const config = await api<{ monitorOnly: boolean }>(`/v1/properties/${seeded.property.id}/config`);
+    expect(config.monitorOnly).toBe(false);
+    desktop.problems.splice(0, desktop.problems.length, ...desktop.problems.filter((p) => !/status of 403/.test(p)));
+  });
+
+  it('keeps the key out of URLs, storage and cookies', async () => {
+    const { page } = desktop;
+    const stored = await page.evaluate(() => ({
+      url: location.href,
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      cookie: document.cookie,
+    }));
+    expect(stored).toEqual({ url: `${stack.url}/dashboard/#settings`, local: '{}', session: '{}', cookie: '' });
+  });
+
+  it('secret key: saves settings, and the overview then shows the monitor-only banner', async () => {
+    const { page } = desktop;
+    await page.click('#signout');
+    await signIn(page, seeded.property.secretKey);
+    await show(page, 'settings');
+    await page.getByLabel(/Monitor only/).check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page, '[data-page="settings"] form [role="status"]', /^Saved\.$/);
+    const config = await api<{ monitorOnly: boolean }>(`/v1/properties/${seeded.property.id}/config`);
+    expect(config.monitorOnly).toBe(true);
+    await show(page, 'overview');
+    await page.locator('[data-testid="monitor-banner"]').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'overview-monitor-only-desktop.png'), fullPage: true });
+    const off = await stack.fetchJson(`/v1/properties/${seeded.property.id}/config`, {
+      method: 'PUT',
+      apiKey: seeded.property.secretKey,
+      body: { monitorOnly: false },
+    });
+    expect(off.status).toBe(200);
+  });
+
+  it('every page renders at desktop and phone widths without console errors (screenshots)', async () => {
+    for (const [width, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const watched = width === 'desktop' ? desktop : await openPage(browser, viewport);
+      const { page } = watched;
+      await page.click('#signout').catch(() => undefined);
+      await page.goto(`${stack.url}/dashboard/`);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `signin-${width}.png`), fullPage: true });
+      await signIn(page, seeded.property.readonlyKey);
+      for (const name of PAGES) {
+        await show(page, name);
+        if (name === 'clicks') {
+          await page.getByLabel('Search by').selectOption('gclid');
+          await page.getByLabel('Value').fill(seeded.fraudGclid);
+          await page.getByRole('button', { name: 'Search' }).click();
+          await page.locator('article[data-click-id]').first().waitFor();
+        }
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(unexpected(watched)).toEqual([]);
+      if (watched !== desktop) await watched.context.close();
+    }
+  });
+
+  it('works from the keyboard alone: every control is labelled and reachable', async () => {
+    const { page } = desktop;
+    await page.click('#signout');
+    await page.goto(`${stack.url}/dashboard/`);
+    await page.keyboard.type(seeded.property.readonlyKey);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-page="overview"]');
+    for (const name of PAGES) {
+      await show(page, name);
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea')]
+          .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+          .map((el) => el.outerHTML),
+      );
+      expect(unlabelled).toEqual([]);
+    }
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.tagName);
+    expect(focused).toBeTruthy();
+  });
+});
+
+async function expectText(page: Page, selector: string, pattern: RegExp): Promise<void> {
+  await page.waitForFunction(
+    ({ selector, source }) => new RegExp(source).test(document.querySelector(selector)?.textContent ?? ''),
+    { selector, source: pattern.source },
+    { timeout: 10_000 },
+  );
+}

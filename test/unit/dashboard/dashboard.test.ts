@@ -1,0 +1,123 @@
+import { explainClick } from '../../../shared/dashboard/clickExplorer';
+import { dayFigures, timeseriesDays } from '../../../shared/dashboard/timeseries';
+import { MIN_RANKED_CLICKS, rankSources } from '../../../shared/dashboard/trafficSources';
+import { emptyCounts, type StoredClick } from '../../../shared/decisions';
+import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties';
+
+describe('timeseries', () => {
+  it('lists the range’s local days, today last', () => {
+    const now = Date.UTC(2026, 10, 30, 23, 30);
+    expect(timeseriesDays('7days', now, 'UTC')).toEqual([
+      '2026-11-24',
+      '2026-11-25',
+      '2026-11-26',
+      '2026-11-27',
+      '2026-11-28',
+      '2026-11-29',
+      '2026-11-30',
+    ]);
+    // 23:30 UTC is already the next day in Tokyo.
+    expect(timeseriesDays('30days', now, 'Asia/Tokyo').at(-1)).toBe('2026-12-01');
+    expect(timeseriesDays('90days', now, 'UTC')).toHaveLength(90);
+  });
+
+  it('counts FRAUD as invalid and estimates spend only with an average CPC', () => {
+    const counts = emptyCounts();
+    counts.clicks = 7;
+    counts.labels = { CLEAN: 3, SUSPICIOUS: 1, FRAUD: 3 };
+    expect(dayFigures(counts, 0.35)).toEqual({
+      clicks: 7,
+      clean: 3,
+      suspicious: 1,
+      invalid: 3,
+      invalidShare: 0.4286,
+      wastedSpend: 1.05,
+    });
+    expect(dayFigures(counts, null).wastedSpend).toBeNull();
+    expect(dayFigures(emptyCounts(), 2).invalidShare).toBe(0);
+  });
+});
+
+describe('rankSources', () => {
+  it('ranks sources with enough clicks by clicks, with conversion rates, ignoring other counters', () => {
+    const ranked = rankSources([
+      ['c:*', 300],
+      ['v:*', 12],
+      ['c:campaign:1', 200],
+      ['v:campaign:1', 10],
+      ['c:placement:spam.example', 80],
+      ['c:network:d', MIN_RANKED_CLICKS - 1],
+      ['x:campaign:1', 999],
+    ]);
+    expect(ranked).toEqual({
+      tracksConversions: true,
+      propertyConversionRate: 0.04,
+      sources: [
+        { source: 'campaign:1', clicks: 200, conversions: 10, conversionRate: 0.05, invalidShare: null },
+        { source: 'placement:spam.example', clicks: 80, conversions: 0, conversionRate: 0, invalidShare: null },
+      ],
+    });
+  });
+});
+
+describe('explainClick', () => {
+  const outcome = {
+    score: 90,
+    label: 'FRAUD',
+    action: 'BLOCK',
+    botLevel: 'critical',
+    botAction: 'challenge',
+    rules: ['datacenter_ip'],
+  } as const;
+  const click: StoredClick = {
+    clickId: 'clk_1',
+    propertyId: 'prop_1',
+    visitorId: 'vis_1',
+    at: Date.UTC(2026, 10, 30),
+    ip: '3.5.140.2',
+    valueTrack: { campaignid: '1' },
+    atClick: outcome,
+    current: outcome,
+    reasons: [{ rule: 'datacenter_ip', score: 45, details: 'AWS IP range (S3)' }],
+    beaconAt: Date.UTC(2026, 10, 30, 0, 0, 5),
+    version: 2,
+  };
+  const config = (over: Partial<EffectiveConfig>): EffectiveConfig => ({
+    ...DEFAULT_CONFIG,
+    adAccount: null,
+    name: 'Shop',
+    currency: 'EUR',
+    timezone: 'UTC',
+    plan: 'starter',
+    ...over,
+  });
+
+  it('says what was done: blocked unless monitor-only, and the Google Ads state', () => {
+    expect(explainClick(click, config({}), true).done).toEqual({
+      blocked: true,
+      monitorOnly: false,
+      onBlocklist: true,
+      adsExclusion: 'not_linked',
+    });
+    const linked = { provider: 'google_ads', customerId: '123-456-7890', enabled: true } as const;
+    expect(explainClick(click, config({ monitorOnly: true, adAccount: linked }), true).done).toEqual({
+      blocked: false,
+      monitorOnly: true,
+      onBlocklist: true,
+      adsExclusion: 'pushed_hourly',
+    });
+    expect(explainClick(click, config({ adAccount: linked }), false).done.adsExclusion).toBe('not_on_blocklist');
+    expect(explainClick(click, config({ adAccount: { ...linked, enabled: false } }), true).done.adsExclusion).toBe(
+      'link_disabled',
+    );
+  });
+
+  it('shows the beacon and conversion times, and no internal fields', () => {
+    const explained = explainClick(click, config({}), false);
+    expect(explained.beacon).toEqual({ received: true, at: '2026-11-30T00:00:05.000Z' });
+    expect(explained.conversion).toEqual({ converted: false, at: null });
+    expect(explained).not.toHaveProperty('version');
+    expect(explained).not.toHaveProperty('propertyId');
+    expect(explained.signals).toEqual({ click: [], behaviour: [] });
+  });
+});
