@@ -47,7 +47,7 @@ import {
   schedules,
   usesUsagePlan,
 } from '../../shared/routes';
-import { ClicksieveFunction, type ClicksieveFunctionProps, type TableAccess } from './clicksieve-function';
+import { ClicksieveFunction, type ClicksieveFunctionProps } from './clicksieve-function';
 import { pascal, VISIBILITY_TO_TIMEOUT_RATIO } from './data-store';
 import { addContractGatewayResponses } from './gateway-responses';
 

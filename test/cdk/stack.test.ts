@@ -6,9 +6,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app';
-import { DEFERRED_USAGE_KEY, DEFERRED_USAGE_THROTTLE } from '../../shared/auth/principal';
 import type { ClicksieveStack } from '../../infra/stack';
 import packageJson from '../../package.json';
+import { DEFERRED_USAGE_KEY, DEFERRED_USAGE_THROTTLE } from '../../shared/auth/principal';
 import { plans } from '../../shared/plans';
 import {
   functionNeeds,
