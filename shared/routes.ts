@@ -354,7 +354,7 @@ export const routes = {
   exclusionsPlan: {
     method: 'GET',
     path: '/v1/property/{id}/exclusions/plan',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/exclusions-plan.ts',
     summary: 'What the next Google Ads push would add and remove, and why (changes nothing)',
     tag: 'reporting',
@@ -365,7 +365,7 @@ export const routes = {
   exclusions: {
     method: 'GET',
     path: '/v1/property/{id}/exclusions',
-    auth: secret,
+    auth: read,
     handler: 'functions/api/exclusions.ts',
     summary: 'IP exclusions in the ad account now (by clicksieve and by hand) and the change log',
     tag: 'reporting',

@@ -31,22 +31,24 @@ export const PLACEMENT_EXCLUSION_WEIGHT = 0.4;
  */
 export function sourceQualityPlacements(statistics: {
   quality(propertyId: string, now: number): Promise<SourceQuality>;
-  placementNames(propertyId: string, now: number): Promise<Map<string, string>>;
+  sourceNames(propertyId: string, now: number): Promise<Map<string, string>>;
 }): PlacementSource {
   return {
     async lowQualityPlacements(propertyId, now) {
       const [quality, names] = await Promise.all([
         statistics.quality(propertyId, now),
-        statistics.placementNames(propertyId, now),
+        statistics.sourceNames(propertyId, now),
       ]);
       if (!quality.tracksConversions) return [];
       const out: LowQualityPlacement[] = [];
-      for (const [slot, name] of names) {
+      for (const [slot, source] of names) {
+        if (!source.startsWith('placement:')) continue;
+        const name = source.slice('placement:'.length);
         const stats = quality.bySlot.get(slot);
         if (!stats || learnedWeight(stats, quality.propertyRate) < PLACEMENT_EXCLUSION_WEIGHT) continue;
         const placement = name.toLowerCase();
         if (!isPlacementUrl(placement)) continue;
-        const evidence = learnedEvidence([`placement:${name}`], quality);
+        const evidence = learnedEvidence([source], quality);
         out.push({
           placement,
           clicks: stats.clicks,

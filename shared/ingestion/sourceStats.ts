@@ -48,30 +48,29 @@ export interface SourceStatsStore {
   /** The property's statistics as last read (cached per container). */
   quality(propertyId: string, now: number): Promise<SourceQuality>;
   /**
-   * The placement last seen in each placement statistics slot (slot key → placement), so what the
-   * statistics flag can be named (Google Ads placement exclusions, the dashboard). Bounded like the slots.
+   * The source last seen in each statistics slot (slot key → source key such as `placement:free-coins.example`),
+   * so what the statistics flag can be named (Google Ads placement exclusions, the dashboard's top sources).
+   * Bounded like the slots; when two sources share a slot, the name is the one seen last.
    */
-  placementNames(propertyId: string, now: number): Promise<Map<string, string>>;
+  sourceNames(propertyId: string, now: number): Promise<Map<string, string>>;
 }
 
-/** Longest placement kept by name (Google's placement URLs are far shorter; longer ones are not excludable). */
-export const MAX_PLACEMENT_NAME = 250;
+/** Longest source value kept by name (Google's placement URLs are far shorter; longer ones are not excludable). */
+export const MAX_SOURCE_NAME = 250;
 
-/** The placement slots a batch names: slot key → placement (the last one in the batch wins a shared slot). */
-export function placementsNamed(batch: readonly SourceStatsUpdate[]): Map<string, Map<string, string>> {
+/** The slots a batch names: property → slot key → source key (the last one in the batch wins a shared slot). */
+export function sourcesNamed(batch: readonly SourceStatsUpdate[]): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const update of batch) {
     for (const source of update.sources) {
-      if (!source.startsWith('placement:')) continue;
-      const name = source.slice('placement:'.length);
       const key = statsKey(source);
-      if (key === undefined || name.length === 0 || name.length > MAX_PLACEMENT_NAME) continue;
+      if (key === undefined || source.length > MAX_SOURCE_NAME) continue;
       let names = out.get(update.propertyId);
       if (names === undefined) {
         names = new Map();
         out.set(update.propertyId, names);
       }
-      names.set(key, name);
+      names.set(key, source);
     }
   }
   return out;
@@ -116,7 +115,7 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     private readonly tableName: string,
   ) {}
 
-  /** Slot names this container wrote, so a busy placement is named once, not once per batch. */
+  /** Slot names this container wrote, so a busy source is named once, not once per batch. */
   private readonly named = new Map<string, string>();
 
   async apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void> {
@@ -126,11 +125,11 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     ]);
   }
 
-  /** One item per placement slot (`SRCN#<propertyId>` / slot key): at most SLOTS_PER_DIMENSION per property. */
+  /** One item per named slot (`SRCN#<propertyId>` / slot key): at most DIMENSIONS × SLOTS_PER_DIMENSION per property. */
   private async name(batch: readonly SourceStatsUpdate[], now: number): Promise<void> {
     const expiresAt = Math.floor(now / 1000) + STATS_TTL_SECONDS;
     const puts: Record<string, unknown>[] = [];
-    for (const [propertyId, names] of placementsNamed(batch)) {
+    for (const [propertyId, names] of sourcesNamed(batch)) {
       for (const [slot, name] of names) {
         const cacheKey = `${propertyId}#${slot}`;
         if (this.named.get(cacheKey) === name) continue;
@@ -151,7 +150,7 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     }
   }
 
-  async placementNames(propertyId: string, now: number): Promise<Map<string, string>> {
+  async sourceNames(propertyId: string, now: number): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     const nowSec = Math.floor(now / 1000);
     let start: Record<string, unknown> | undefined;
@@ -234,7 +233,7 @@ export class MemorySourceStatsStore implements SourceStatsStore {
   private readonly names = new Map<string, Map<string, string>>();
 
   async apply(batch: readonly SourceStatsUpdate[]): Promise<void> {
-    for (const [propertyId, named] of placementsNamed(batch)) {
+    for (const [propertyId, named] of sourcesNamed(batch)) {
       const names = this.names.get(propertyId) ?? new Map<string, string>();
       for (const [slot, name] of named) names.set(slot, name);
       this.names.set(propertyId, names);
@@ -253,7 +252,7 @@ export class MemorySourceStatsStore implements SourceStatsStore {
     return (this.tallies.get(propertyId) ?? new SourceTally()).quality();
   }
 
-  async placementNames(propertyId: string): Promise<Map<string, string>> {
+  async sourceNames(propertyId: string): Promise<Map<string, string>> {
     return new Map(this.names.get(propertyId) ?? []);
   }
 

@@ -129,6 +129,8 @@ export const TrafficSources = z
         conversionRate: z.number(),
         /** Share of the source's clicks judged invalid; null until the learned statistics record it. */
         invalidShare: z.number().nullable(),
+        /** The learned component's reason when this source's clicks count against it, else null. */
+        learned: z.string().nullable(),
       }),
     ),
   })

@@ -36,6 +36,7 @@ interface Sources {
     conversions: number;
     conversionRate: number;
     invalidShare: number | null;
+    learned: string | null;
   }[];
 }
 
@@ -179,13 +180,13 @@ export async function overviewPage(api: Api, main: HTMLElement): Promise<void> {
             sources.tracksConversions
               ? `By clicks; the property converts ${percent(sources.propertyConversionRate)} of its clicks`
               : 'By clicks; no conversions recorded yet',
-            [['Source'], ['Clicks', true], ['Conversions', true], ['Conversion rate', true], ['Invalid share', true]],
+            [['Source'], ['Clicks', true], ['Conversions', true], ['Conversion rate', true], ['Learned evidence']],
             sources.sources.map((s) => [
               h('code', {}, s.source),
               count(s.clicks),
               count(s.conversions),
               percent(s.conversionRate),
-              s.invalidShare === null ? '—' : percent(s.invalidShare),
+              s.learned ?? '—',
             ]),
             'sources-table',
           ),

@@ -1,7 +1,8 @@
 import { explainClick } from '../../../shared/dashboard/clickExplorer';
 import { dayFigures, timeseriesDays } from '../../../shared/dashboard/timeseries';
-import { MIN_RANKED_CLICKS, rankSources } from '../../../shared/dashboard/trafficSources';
+import { MIN_RANKED_CLICKS, trafficSources } from '../../../shared/dashboard/trafficSources';
 import { emptyCounts, type StoredClick } from '../../../shared/decisions';
+import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties';
 
 describe('timeseries', () => {
@@ -39,22 +40,27 @@ describe('timeseries', () => {
 });
 
 describe('rankSources', () => {
-  it('ranks sources with enough clicks by clicks, with conversion rates, ignoring other counters', () => {
-    const ranked = rankSources([
-      ['c:*', 300],
-      ['v:*', 12],
-      ['c:campaign:1', 200],
-      ['v:campaign:1', 10],
-      ['c:placement:spam.example', 80],
-      ['c:network:d', MIN_RANKED_CLICKS - 1],
-      ['x:campaign:1', 999],
+  it('ranks named sources with enough clicks by clicks, with conversion rates and the learned evidence', async () => {
+    const store = new MemorySourceStatsStore();
+    await store.apply([
+      { propertyId: 'p', sources: ['campaign:1'], clicks: 200, conversions: 10 },
+      { propertyId: 'p', sources: ['placement:spam.example'], clicks: 400, conversions: 0 },
+      { propertyId: 'p', sources: ['network:d'], clicks: MIN_RANKED_CLICKS - 1, conversions: 2 },
     ]);
+    const ranked = await trafficSources('p', Date.now(), store);
     expect(ranked).toEqual({
       tracksConversions: true,
-      propertyConversionRate: 0.04,
+      propertyConversionRate: 0.0194,
       sources: [
-        { source: 'campaign:1', clicks: 200, conversions: 10, conversionRate: 0.05, invalidShare: null },
-        { source: 'placement:spam.example', clicks: 80, conversions: 0, conversionRate: 0, invalidShare: null },
+        {
+          source: 'placement:spam.example',
+          clicks: 400,
+          conversions: 0,
+          conversionRate: 0,
+          invalidShare: null,
+          learned: 'placement spam.example: 0 conversions in 400 clicks; property 1.9 %',
+        },
+        { source: 'campaign:1', clicks: 200, conversions: 10, conversionRate: 0.05, invalidShare: null, learned: null },
       ],
     });
   });
