@@ -7,6 +7,11 @@ import { handler as botExportStatus } from '../../functions/api/bot-export-statu
 import { handler as botStats } from '../../functions/api/bot-stats';
 import { handler as clickSearch } from '../../functions/api/click-search';
 import { handler as createProperty } from '../../functions/api/create-property';
+import { handler as exclusions } from '../../functions/api/exclusions';
+import { handler as allowExclusion } from '../../functions/api/exclusions-allow';
+import { handler as applyExclusions } from '../../functions/api/exclusions-apply';
+import { handler as deleteExclusions } from '../../functions/api/exclusions-delete';
+import { handler as exclusionsPlan } from '../../functions/api/exclusions-plan';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
 import { handler as openapi } from '../../functions/api/openapi';
@@ -510,6 +515,52 @@ const specs: RouteSpec[] = [
     auth: () => ({ 'x-api-key': owner('trafficSources').readonlyKey }),
     path: propertyPath('trafficSources'),
     realPath: () => ({ id: owner('trafficSources').id }),
+  },
+  ...(['exclusionsPlan', 'applyExclusions'] as const).map((id) => ({
+    id,
+    handler: id === 'exclusionsPlan' ? exclusionsPlan : applyExclusions,
+    auth: secretAuth(id),
+    path: propertyPath(id),
+    realPath: () => ({ id: owner(id).id }),
+  })),
+  {
+    id: 'exclusions',
+    handler: exclusions,
+    auth: secretAuth('exclusions'),
+    query: { limit: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.constantFrom('1e2', 'NaN', '')) },
+    path: propertyPath('exclusions'),
+    realPath: () => ({ id: owner('exclusions').id }),
+  },
+  {
+    id: 'deleteExclusions',
+    handler: deleteExclusions,
+    auth: secretAuth('deleteExclusions'),
+    query: {
+      value: fc.oneof(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.constantFrom('192.0.2.0/24', 'junk.example', '10.0.0.1/33', ''),
+        fc.string(),
+      ),
+      runId: fc.oneof(fc.uuid(), fc.string()),
+    },
+    path: propertyPath('deleteExclusions'),
+    realPath: () => ({ id: owner('deleteExclusions').id }),
+  },
+  {
+    id: 'allowExclusion',
+    handler: allowExclusion,
+    auth: secretAuth('allowExclusion'),
+    query: {
+      value: fc.oneof(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.constantFrom('192.0.2.0/24', 'junk.example', '10.0.0.1/33', ''),
+        fc.string(),
+      ),
+    },
+    path: propertyPath('allowExclusion'),
+    realPath: () => ({ id: owner('allowExclusion').id }),
   },
 ];
 
