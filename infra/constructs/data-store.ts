@@ -64,14 +64,15 @@ export class DataStore extends Construct {
       }),
     ) as Record<QueueName, WorkQueue>;
 
-    const accessLogs = (this.accessLogs = new Bucket(this, 'AccessLogs', {
+    const accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN,
-    }));
+    });
+    this.accessLogs = accessLogs;
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the server access log bucket; logging it into itself would loop.',
