@@ -815,7 +815,9 @@ describe('through the local gateway', () => {
             body: method === 'GET' ? undefined : '{}',
           });
           // The real admin key travels in one shape: a route that takes the admin key may accept it.
-          const realAdmin = routes[target.id].auth.includes('admin') && JSON.stringify(headers).includes(TEST_ADMIN_KEY);
+          const realAdmin =
+            (routes[target.id].auth as readonly string[]).includes('admin') &&
+            JSON.stringify(headers).includes(TEST_ADMIN_KEY);
           if (routes[target.id].auth.length > 0 && !JSON.stringify(headers).includes(valid) && !realAdmin) {
             expect(answer.status).toBeGreaterThanOrEqual(400);
           }
