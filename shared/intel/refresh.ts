@@ -14,25 +14,18 @@ export const MIN_KEPT_SHARE = 0.5;
  * Plausibility bounds of one source's list. A poisoned or broken upstream must not classify a large
  * part of the internet (a `0.0.0.0/0` line would make every visitor a datacenter or Tor address):
  * no single range wider than a /8, no more than a quarter of IPv4 (or a /12 of IPv6) in all, and no
- * more than PLAUSIBLE.maxRanges entries or PLAUSIBLE.maxGrowth times the previous list.
+ * more than PLAUSIBLE.maxRanges entries.
  */
 export const PLAUSIBLE = {
   widestPrefix: 8,
   maxV4Addresses: 1n << 30n,
   maxV6Addresses: 1n << 116n,
   maxRanges: 500_000,
-  maxGrowth: 10,
-  /** Below this many previous ranges, growth is not judged (a new or tiny source). */
-  growthFloor: 1000,
 } as const;
 
 /** Why a fresh list is implausible, or undefined when it is not. */
-export function implausible(
-  fresh: readonly IntelRange[],
-  previousCount: number,
-): 'too-wide' | 'too-much' | 'too-many' | undefined {
+export function implausible(fresh: readonly IntelRange[]): 'too-wide' | 'too-much' | 'too-many' | undefined {
   if (fresh.length > PLAUSIBLE.maxRanges) return 'too-many';
-  if (previousCount >= PLAUSIBLE.growthFloor && fresh.length > previousCount * PLAUSIBLE.maxGrowth) return 'too-many';
   const widest = { 4: 1n << BigInt(32 - PLAUSIBLE.widestPrefix), 6: 1n << BigInt(128 - PLAUSIBLE.widestPrefix) };
   const total = { 4: 0n, 6: 0n };
   for (const range of mergeIntervals(fresh.filter((r) => r.family === 4))) total[4] += range.last - range.first + 1n;
@@ -141,7 +134,7 @@ export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelR
         const fresh = await fetchSource(source, options.upstream?.[source.id] ?? source.upstream, timeoutMs);
         if (fresh.ranges.length === 0) return keep('empty');
         if (shrank(fresh.ranges, before)) return keep('shrank');
-        const why = implausible(fresh.ranges, before.length);
+        const why = implausible(fresh.ranges);
         if (why) {
           logger.error('intel source implausible', { source: source.id, why, ranges: fresh.ranges.length });
           return keep('implausible');
