@@ -72,5 +72,14 @@ export async function seedTraffic(
     );
     fraudClickIds.push(res.click_id);
   }
+  // Stats, the time series and the blocklist are counted off the request path (the click counter):
+  // wait until every seeded click is counted, so what the dashboard shows is final.
+  const seeded = cleanCount + fraudCount;
+  await stack.waitFor(async () => {
+    const stats = await stack.fetchJson(`/v1/property/${property.id}/stats?range=today`, {
+      apiKey: property.secretKey,
+    });
+    return stats.status === 200 && stats.body.totalDecisions === seeded;
+  }, 60_000);
   return { property, cleanClickIds, fraudClickIds, fraudGclid, homeIps };
 }
