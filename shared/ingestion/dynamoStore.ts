@@ -43,7 +43,6 @@ export class DynamoIngestionStore implements IngestionStore {
       ':p': touch.propertyId,
       ':at': touch.at,
       ':exp': touch.expiresAt ?? ttlAt(touch.at, RETENTION_SECONDS),
-      ':one': 1,
     };
     const adds: string[] = [];
     if (touch.ip) {

@@ -54,7 +54,7 @@ describe('a public-key conversion cannot whitewash fraud', () => {
     const before = await decision(property, visitorId);
     expect(before.body.label).toBe('FRAUD');
     // The blocklist's inputs are counted off the request path (the click counter), within seconds.
-    await stack.waitFor(() => blocklisted(property, AWS_IP));
+    await stack.waitFor(() => blocklisted(property, AWS_IP), 60_000);
 
     // The attack: a conversion event with the public key, from the fraudster's own address.
     const whitewash = await publicCall(

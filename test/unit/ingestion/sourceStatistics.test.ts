@@ -13,19 +13,24 @@ const click = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
 });
 
 describe('learned source statistics on the ingestion path', () => {
-  it('a failed statistics write never fails a stored click', async () => {
+  it('a failed statistics write never fails a stored click, nor its count', async () => {
     const h = harness();
     jest.spyOn(h.sources, 'apply').mockRejectedValue(new Error('ItemCollectionSizeLimitExceeded'));
     const answer = await recordClick(h.deps, click());
     expect(answer.status).toBe('clean');
     expect((await h.decisions.clicks.getClick(answer.click_id))?.clickId).toBe(answer.click_id);
+    await h.count();
+    expect(h.counts).toEqual([]);
   });
 
-  it('spends one statistics write per click, and counts no click that was FRAUD at click time', async () => {
+  it('writes no statistics on the request path; the click counter counts each click once, never a FRAUD one', async () => {
     const h = harness();
     const apply = jest.spyOn(h.sources, 'apply');
     await recordClick(h.deps, click());
     await recordClick(h.deps, click({ sourceIp: AWS_IP, userAgent: HEADLESS }));
+    expect(apply).not.toHaveBeenCalled();
+    await h.count();
+    await h.count();
     expect(apply).toHaveBeenCalledTimes(1);
     expect(apply.mock.calls[0]?.[0]).toEqual([
       {
@@ -54,6 +59,7 @@ describe('learned source statistics on the ingestion path', () => {
     expect((await h.sources.quality('prop_a')).property.conversions).toBe(0);
 
     const second = await recordClick(h.deps, click({ gclid: 'g-secret', sourceIp: '81.2.69.170' }));
+    await h.count();
     await recordEvent(h.deps, {
       kind: 'secret',
       propertyId: 'prop_a',
