@@ -14,7 +14,8 @@ let stack: TestStack;
 let property: Credentials;
 
 beforeAll(async () => {
-  stack = await startTestStack({ pollers: false, env: { CLICKSIEVE_TRUST_PROXY: '1' } });
+  // With the queue pollers: the statistics are counted off the request path, by the click counter.
+  stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
   property = await stack.createProperty({ plan: 'network' });
 });
 
