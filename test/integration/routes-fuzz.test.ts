@@ -7,6 +7,12 @@ import { handler as botExportStatus } from '../../functions/api/bot-export-statu
 import { handler as botStats } from '../../functions/api/bot-stats';
 import { handler as clickSearch } from '../../functions/api/click-search';
 import { handler as createProperty } from '../../functions/api/create-property';
+import { handler as exclusions } from '../../functions/api/exclusions';
+import { handler as allowExclusion } from '../../functions/api/exclusions-allow';
+import { handler as applyExclusions } from '../../functions/api/exclusions-apply';
+import { handler as deleteExclusions } from '../../functions/api/exclusions-delete';
+import { handler as microsoftExclusions } from '../../functions/api/exclusions-microsoft';
+import { handler as exclusionsPlan } from '../../functions/api/exclusions-plan';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
 import { handler as openapi } from '../../functions/api/openapi';
@@ -511,6 +517,66 @@ const specs: RouteSpec[] = [
     path: propertyPath('trafficSources'),
     realPath: () => ({ id: owner('trafficSources').id }),
   },
+  {
+    id: 'exclusionsPlan',
+    handler: exclusionsPlan,
+    auth: secretAuth('exclusionsPlan'),
+    path: propertyPath('exclusionsPlan'),
+    realPath: () => ({ id: owner('exclusionsPlan').id }),
+  },
+  {
+    id: 'exclusions',
+    handler: exclusions,
+    auth: secretAuth('exclusions'),
+    query: { limit: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.string()) },
+    path: propertyPath('exclusions'),
+    realPath: () => ({ id: owner('exclusions').id }),
+  },
+  {
+    id: 'deleteExclusions',
+    handler: deleteExclusions,
+    auth: secretAuth('deleteExclusions'),
+    query: {
+      value: fc.oneof(
+        fc.string(),
+        fc.constantFrom('198.51.100.7', '203.0.113.0/24', '2001:db8::/64', '1.2.3.4/33', 'x.com'),
+      ),
+      runId: fc.string(),
+    },
+    path: propertyPath('deleteExclusions'),
+    realPath: () => ({ id: owner('deleteExclusions').id }),
+  },
+  {
+    id: 'allowExclusion',
+    handler: allowExclusion,
+    auth: secretAuth('allowExclusion'),
+    query: {
+      value: fc.oneof(
+        fc.string(),
+        fc.constantFrom('198.51.100.7', '203.0.113.0/24', '2001:db8::/64', '1.2.3.4/33', 'x.com'),
+      ),
+    },
+    path: propertyPath('allowExclusion'),
+    realPath: () => ({ id: owner('allowExclusion').id }),
+  },
+  {
+    id: 'applyExclusions',
+    handler: applyExclusions,
+    auth: secretAuth('applyExclusions'),
+    path: propertyPath('applyExclusions'),
+    realPath: () => ({ id: owner('applyExclusions').id }),
+  },
+  {
+    id: 'microsoftExclusions',
+    handler: microsoftExclusions,
+    auth: () => ({ 'x-api-key': owner('microsoftExclusions').readonlyKey }),
+    query: {
+      campaignId: fc.oneof(fc.string(), fc.constantFrom('812345678', '0', '-1', '1'.repeat(25))),
+      limit: fc.oneof(fc.integer({ min: -5, max: 900 }), fc.constantFrom('1e2', 'NaN', '')),
+    },
+    path: propertyPath('microsoftExclusions'),
+    realPath: () => ({ id: owner('microsoftExclusions').id }),
+  },
 ];
 
 beforeAll(async () => {
@@ -672,6 +738,11 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
     id: 'trafficSources',
     path: `/v1/property/${owner('trafficSources').id}/sources`,
     headers: { 'x-api-key': owner('trafficSources').readonlyKey },
+  },
+  {
+    id: 'microsoftExclusions',
+    path: `/v1/property/${owner('microsoftExclusions').id}/exclusions/microsoft.csv`,
+    headers: { 'x-api-key': owner('microsoftExclusions').readonlyKey },
   },
 ];
 
