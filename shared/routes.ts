@@ -408,6 +408,19 @@ export const routes = {
     success: { status: 200, schema: exclusions.ExclusionRunReport },
     secrets: ['googleAds'],
   },
+  microsoftExclusions: {
+    method: 'GET',
+    path: '/v1/property/{id}/exclusions/microsoft.csv',
+    auth: read,
+    handler: 'functions/api/exclusions-microsoft.ts',
+    summary:
+      'The same IP selection as a CSV to import into Microsoft Advertising (one address per row, campaign level; ' +
+      'its API has no IP exclusions)',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: exclusions.MicrosoftExclusionsQuery,
+    success: { status: 200, contentType: 'text/csv; charset=utf-8' },
+  },
   session: {
     method: 'GET',
     path: '/v1/session',

@@ -129,3 +129,12 @@ export const ExclusionRunReport = z
     plan: ExclusionPlan,
   })
   .meta({ id: 'ExclusionRunReport' });
+
+/** `GET …/exclusions/microsoft.csv`: a Microsoft Advertising campaign id (a long) to fill the `Campaign Id` column. */
+export const MicrosoftExclusionsQuery = z.object({
+  campaignId: z
+    .string()
+    .regex(/^[1-9][0-9]{0,18}$/, 'must be a Microsoft Advertising campaign id (digits)')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(500),
+});

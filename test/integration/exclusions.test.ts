@@ -185,3 +185,66 @@ describe('exclusions over the API', () => {
     }
   });
 });
+
+describe('the Microsoft Advertising file over the API', () => {
+  it('downloads the same selection as an importable CSV: ranked, ranges as their addresses, allowlist and take-backs out', async () => {
+    const property = await stack.createProperty();
+    await updateConfig(property.id, { allowlist: ['192.0.2.0/24'] }, 'admin');
+    await seen(property.id, '198.51.100.7', 97, 'velocity, "burst"');
+    for (const [i, score] of [91, 92, 93].entries()) await seen(property.id, `203.0.113.${i + 1}`, score);
+    await seen(property.id, '192.0.2.5', 99);
+    await seen(property.id, '100.64.0.9', 95);
+    await seen(property.id, '198.51.100.200', 40);
+    const taken = await stack.fetchJson(`/v1/property/${property.id}/exclusions?value=100.64.0.9`, {
+      method: 'DELETE',
+      apiKey: property.secretKey,
+    });
+    expect(taken.status).toBe(200);
+
+    const path = `/v1/property/${property.id}/exclusions/microsoft.csv?campaignId=812345678`;
+    const file = await stack.fetchJson<string>(path, { apiKey: property.readonlyKey });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(file.headers.get('content-disposition')).toBe(
+      `attachment; filename="microsoft-ip-exclusions-${property.id}.csv"`,
+    );
+    const lines = file.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('IP address,Campaign Id,Score,Last seen (UTC),Reason');
+    expect(lines[1]).toMatch(/^198\.51\.100\.7,812345678,97,[^,]+,"velocity, ""burst"""$/);
+    expect(lines.slice(2).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      '203.0.113.1,812345678,93',
+      '203.0.113.2,812345678,93',
+      '203.0.113.3,812345678,93',
+    ]);
+    expect(file.body).not.toMatch(/192\.0\.2\.5|100\.64\.0\.9|198\.51\.100\.200/);
+
+    const limited = await stack.fetchJson<string>(`/v1/property/${property.id}/exclusions/microsoft.csv?limit=2`, {
+      apiKey: property.secretKey,
+    });
+    expect(limited.status).toBe(200);
+    expect(
+      limited.body
+        .trimEnd()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    ).toEqual(['198.51.100.7', '203.0.113.1']);
+    const bad = await stack.fetchJson(`/v1/property/${property.id}/exclusions/microsoft.csv?campaignId=abc`, {
+      apiKey: property.secretKey,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: expect.any(String), details: expect.any(Object) });
+  });
+
+  it('is not for the public key nor for another tenant', async () => {
+    const [property, other] = [await stack.createProperty(), await stack.createProperty()];
+    await seen(property.id, '198.51.100.7', 97);
+    const path = `/v1/property/${property.id}/exclusions/microsoft.csv`;
+    expect([401, 403]).toContain((await stack.fetchJson(path, { apiKey: property.publicKey })).status);
+    expect((await stack.fetchJson(path)).status).toBe(401);
+    const foreign = await stack.fetchJson(path, { apiKey: other.secretKey });
+    expect(foreign.status).toBe(403);
+    expect(JSON.stringify(foreign.body)).not.toContain('198.51.100.7');
+    expect((await stack.fetchJson(path, { apiKey: other.readonlyKey })).status).toBe(403);
+  });
+});

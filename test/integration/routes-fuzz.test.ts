@@ -11,6 +11,7 @@ import { handler as exclusions } from '../../functions/api/exclusions';
 import { handler as allowExclusion } from '../../functions/api/exclusions-allow';
 import { handler as applyExclusions } from '../../functions/api/exclusions-apply';
 import { handler as deleteExclusions } from '../../functions/api/exclusions-delete';
+import { handler as microsoftExclusions } from '../../functions/api/exclusions-microsoft';
 import { handler as exclusionsPlan } from '../../functions/api/exclusions-plan';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
@@ -562,6 +563,17 @@ const specs: RouteSpec[] = [
     path: propertyPath('allowExclusion'),
     realPath: () => ({ id: owner('allowExclusion').id }),
   },
+  {
+    id: 'microsoftExclusions',
+    handler: microsoftExclusions,
+    auth: () => ({ 'x-api-key': owner('microsoftExclusions').readonlyKey }),
+    query: {
+      campaignId: fc.oneof(fc.string(), fc.constantFrom('812345678', '0', '-1', '1'.repeat(25))),
+      limit: fc.oneof(fc.integer({ min: -5, max: 900 }), fc.constantFrom('1e2', 'NaN', '')),
+    },
+    path: propertyPath('microsoftExclusions'),
+    realPath: () => ({ id: owner('microsoftExclusions').id }),
+  },
 ];
 
 beforeAll(async () => {
@@ -723,6 +735,11 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
     id: 'trafficSources',
     path: `/v1/property/${owner('trafficSources').id}/sources`,
     headers: { 'x-api-key': owner('trafficSources').readonlyKey },
+  },
+  {
+    id: 'microsoftExclusions',
+    path: `/v1/property/${owner('microsoftExclusions').id}/exclusions/microsoft.csv`,
+    headers: { 'x-api-key': owner('microsoftExclusions').readonlyKey },
   },
 ];
 

@@ -1,0 +1,22 @@
+import { decisionStores } from '../../shared/decisions';
+import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
+import { microsoftExclusionsFile } from '../../shared/googleAds/microsoftAds';
+import { apiHandler } from '../../shared/http/apiHandler';
+import { callerConfig } from '../../shared/reporting/callerProperty';
+import { routes } from '../../shared/routes';
+
+export const handler = apiHandler(routes.microsoftExclusions, async (req) => {
+  const property = await callerConfig(req.principal, req.params.id);
+  const file = await microsoftExclusionsFile(
+    { ipReputation: decisionStores().ipReputation, ledger: exclusionLedger(), now: req.receivedAt },
+    property,
+    { ...(req.query.campaignId ? { campaignId: req.query.campaignId } : {}), limit: req.query.limit },
+  );
+  return {
+    text: { contentType: 'text/csv; charset=utf-8', body: file.csv },
+    headers: {
+      'Content-Disposition': `attachment; filename="microsoft-ip-exclusions-${property.propertyId}.csv"`,
+      'Cache-Control': 'no-store',
+    },
+  };
+});
