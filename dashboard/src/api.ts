@@ -26,6 +26,8 @@ export interface Api {
   get<T>(path: string): Promise<T>;
   send<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T>;
   text(path: string): Promise<string>;
+  /** DELETE; the parsed body, or undefined for a 204. */
+  remove<T>(path: string): Promise<T | undefined>;
 }
 
 async function call(key: string, method: string, path: string, body?: unknown): Promise<Response> {
@@ -58,6 +60,10 @@ export async function signIn(key: string): Promise<Api> {
     get: async (path) => (await call(trimmed, 'GET', path)).json(),
     send: async (method, path, body) => (await call(trimmed, method, path, body)).json(),
     text: async (path) => (await call(trimmed, 'GET', path)).text(),
+    remove: async (path) => {
+      const response = await call(trimmed, 'DELETE', path);
+      return response.status === 204 ? undefined : response.json();
+    },
   };
 }
 
