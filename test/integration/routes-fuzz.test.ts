@@ -7,8 +7,14 @@ import { handler as botExportStatus } from '../../functions/api/bot-export-statu
 import { handler as botStats } from '../../functions/api/bot-stats';
 import { handler as clickSearch } from '../../functions/api/click-search';
 import { handler as createProperty } from '../../functions/api/create-property';
+import { handler as exclusions } from '../../functions/api/exclusions';
+import { handler as allowExclusion } from '../../functions/api/exclusions-allow';
+import { handler as applyExclusions } from '../../functions/api/exclusions-apply';
+import { handler as deleteExclusions } from '../../functions/api/exclusions-delete';
+import { handler as exclusionsPlan } from '../../functions/api/exclusions-plan';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
+import { handler as listProperties } from '../../functions/api/list-properties';
 import { handler as openapi } from '../../functions/api/openapi';
 import { handler as plans } from '../../functions/api/plans';
 import { handler as propertyStats } from '../../functions/api/property-stats';
@@ -418,6 +424,48 @@ const specs: RouteSpec[] = [
       timezone: configFields.timezone!,
     },
   },
+  { id: 'listProperties', handler: listProperties, auth: adminAuth, query: { limit: fc.string() } },
+  {
+    id: 'exclusions',
+    handler: exclusions,
+    auth: secretAuth('exclusions'),
+    query: { limit: fc.oneof(fc.integer({ min: -5, max: 2000 }), fc.string()) },
+    path: propertyPath('exclusions'),
+    realPath: () => ({ id: owner('exclusions').id }),
+  },
+  {
+    id: 'exclusionsPlan',
+    handler: exclusionsPlan,
+    auth: secretAuth('exclusionsPlan'),
+    path: propertyPath('exclusionsPlan'),
+    realPath: () => ({ id: owner('exclusionsPlan').id }),
+  },
+  {
+    id: 'deleteExclusions',
+    handler: deleteExclusions,
+    auth: secretAuth('deleteExclusions'),
+    query: {
+      value: fc.oneof(fc.ipV4(), fc.constantFrom('198.51.100.0/24', 'not-an-ip', 'https://x.example'), fc.string()),
+      runId: fc.oneof(fc.uuid(), fc.string()),
+    },
+    path: propertyPath('deleteExclusions'),
+    realPath: () => ({ id: owner('deleteExclusions').id }),
+  },
+  {
+    id: 'allowExclusion',
+    handler: allowExclusion,
+    auth: secretAuth('allowExclusion'),
+    query: { value: fc.oneof(fc.ipV4(), fc.constantFrom('2001:db8::/48', 'x'), fc.string()) },
+    path: propertyPath('allowExclusion'),
+    realPath: () => ({ id: owner('allowExclusion').id }),
+  },
+  {
+    id: 'applyExclusions',
+    handler: applyExclusions,
+    auth: secretAuth('applyExclusions'),
+    path: propertyPath('applyExclusions'),
+    realPath: () => ({ id: owner('applyExclusions').id }),
+  },
   {
     id: 'rotateKeys',
     handler: rotateKeys,
@@ -641,6 +689,7 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
   { id: 'plans', path: '/v1/plans', headers: {} },
   { id: 'openapi', path: '/v1/openapi.json', headers: {} },
   { id: 'createProperty', path: '/v1/properties', headers: adminAuth() },
+  { id: 'listProperties', path: '/v1/properties', headers: adminAuth() },
   { id: 'rotateKeys', path: `/v1/properties/${owner('rotateKeys').id}/rotate-keys`, headers: adminAuth() },
   { id: 'getConfig', path: `/v1/properties/${owner('getConfig').id}/config`, headers: secretAuth('getConfig')() },
   { id: 'putConfig', path: `/v1/properties/${owner('putConfig').id}/config`, headers: secretAuth('putConfig')() },
@@ -713,6 +762,8 @@ describe('through the local gateway', () => {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => m !== own)) {
         if (target.id === 'getConfig' && method === 'PUT') continue;
         if (target.id === 'putConfig' && method === 'GET') continue;
+        if (target.id === 'createProperty' && method === 'GET') continue;
+        if (target.id === 'listProperties' && method === 'POST') continue;
         const answer = await send(target.path, { method, headers: { ...target.headers, ...json }, body: '{}' });
         expect(answer.status).toBe(405);
         expect(String(answer.headers.allow)).toContain(own);
