@@ -30,8 +30,14 @@ export interface Api {
   remove<T>(path: string): Promise<T | undefined>;
 }
 
-async function call(key: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { 'x-api-key': key };
+async function call(
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  header = 'x-api-key',
+): Promise<Response> {
+  const headers: Record<string, string> = { [header]: key };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {
     method,
@@ -65,6 +71,32 @@ export async function signIn(key: string): Promise<Api> {
       return response.status === 204 ? undefined : response.json();
     },
   };
+}
+
+export interface PropertySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly domain?: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+  readonly created: string;
+}
+
+/**
+ * The operator's sign-in: the deployment's admin key (sent as x-admin-key, kept in this closure only)
+ * is checked by listing the properties, the one thing the dashboard does with it.
+ */
+export async function signInAdmin(key: string): Promise<{ properties: () => Promise<PropertySummary[]> }> {
+  const trimmed = key.trim();
+  if (!trimmed) throw new ApiError(0, 'NOT_A_KEY', 'Paste the deployment’s admin key.');
+  const list = async () =>
+    (
+      (await (await call(trimmed, 'GET', '/v1/properties', undefined, 'x-admin-key')).json()) as {
+        properties: PropertySummary[];
+      }
+    ).properties;
+  await list();
+  return { properties: list };
 }
 
 export function describeError(error: unknown): string {

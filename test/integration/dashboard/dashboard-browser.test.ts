@@ -394,6 +394,50 @@ describe('dashboard in Chromium', () => {
   });
 });
 
+describe('operator view', () => {
+  it('the admin key lists the properties as the API does; property keys get 403 on that route', async () => {
+    const listed = await stack.fetchJson('/v1/properties', { admin: true });
+    expect(listed.status).toBe(200);
+    for (const [width, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const watched = await openPage(browser, viewport);
+      const { page } = watched;
+      await page.goto(`${stack.url}/dashboard/`);
+      await page.getByLabel('Dashboard key').fill(stack.adminKey);
+      await page.getByLabel(/Operator/).check();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForSelector('[data-page="properties"]');
+      expect(await tableRows(page, 'properties-table')).toEqual(
+        listed.body.properties.map(
+          (p: { id: string; name: string; domain?: string; plan: string; enabled: boolean; created: string }) => [
+            p.name,
+            p.id,
+            p.domain ?? '—',
+            p.plan,
+            p.enabled ? 'enabled' : 'disabled',
+            enDateTime(p.created),
+          ],
+        ),
+      );
+      expect((await tableRows(page, 'properties-table')).map((row) => row[1])).toContain(seeded.property.id);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `properties-${width}.png`), fullPage: true });
+      const statuses = await page.evaluate(
+        async (keys) =>
+          Promise.all(
+            keys.map(async (key) => (await fetch('/v1/properties', { headers: { 'x-api-key': key } })).status),
+          ),
+        [seeded.property.secretKey, seeded.property.readonlyKey],
+      );
+      expect(statuses).toEqual([403, 403]);
+      expect(page.url()).toBe(`${stack.url}/dashboard/`);
+      expect(watched.problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+      await watched.context.close();
+    }
+  });
+});
+
 async function expectText(page: Page, selector: string, pattern: RegExp): Promise<void> {
   await page.waitForFunction(
     ({ selector, source }) => new RegExp(source).test(document.querySelector(selector)?.textContent ?? ''),
