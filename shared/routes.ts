@@ -463,6 +463,15 @@ export const routes = {
     params: properties.PropertyIdPath,
     success: { status: 200, schema: dashboard.TrafficSources },
   },
+  listProperties: {
+    method: 'GET',
+    path: '/v1/properties',
+    auth: ['admin'],
+    handler: 'functions/api/list-properties.ts',
+    summary: 'Every property of this deployment, disabled ones too, oldest first (the operator’s view; no keys)',
+    tag: 'properties',
+    success: { status: 200, schema: properties.PropertyList },
+  },
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteId = keyof typeof routes;

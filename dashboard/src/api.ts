@@ -26,10 +26,18 @@ export interface Api {
   get<T>(path: string): Promise<T>;
   send<T>(method: 'POST' | 'PUT', path: string, body: unknown): Promise<T>;
   text(path: string): Promise<string>;
+  /** DELETE; the parsed body, or undefined for a 204. */
+  remove<T>(path: string): Promise<T | undefined>;
 }
 
-async function call(key: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { 'x-api-key': key };
+async function call(
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  header = 'x-api-key',
+): Promise<Response> {
+  const headers: Record<string, string> = { [header]: key };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {
     method,
@@ -58,7 +66,37 @@ export async function signIn(key: string): Promise<Api> {
     get: async (path) => (await call(trimmed, 'GET', path)).json(),
     send: async (method, path, body) => (await call(trimmed, method, path, body)).json(),
     text: async (path) => (await call(trimmed, 'GET', path)).text(),
+    remove: async (path) => {
+      const response = await call(trimmed, 'DELETE', path);
+      return response.status === 204 ? undefined : response.json();
+    },
   };
+}
+
+export interface PropertySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly domain?: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+  readonly created: string;
+}
+
+/**
+ * The operator's sign-in: the deployment's admin key (sent as x-admin-key, kept in this closure only)
+ * is checked by listing the properties, the one thing the dashboard does with it.
+ */
+export async function signInAdmin(key: string): Promise<{ properties: () => Promise<PropertySummary[]> }> {
+  const trimmed = key.trim();
+  if (!trimmed) throw new ApiError(0, 'NOT_A_KEY', 'Paste the deployment’s admin key.');
+  const list = async () =>
+    (
+      (await (await call(trimmed, 'GET', '/v1/properties', undefined, 'x-admin-key')).json()) as {
+        properties: PropertySummary[];
+      }
+    ).properties;
+  await list();
+  return { properties: list };
 }
 
 export function describeError(error: unknown): string {

@@ -1,5 +1,6 @@
-import { type Api, describeError, signIn } from './api';
-import { h } from './dom';
+import { type Api, describeError, type PropertySummary, signIn, signInAdmin } from './api';
+import { h, table } from './dom';
+import { dateTime } from './format';
 import { blocklistPage } from './pages/blocklist';
 import { clicksPage } from './pages/clicks';
 import { overviewPage } from './pages/overview';
@@ -36,6 +37,7 @@ function showSignIn(message?: string): void {
     required: true,
     'aria-describedby': 'key-hint',
   });
+  const asAdmin = h('input', { type: 'checkbox', id: 'as-admin', name: 'as-admin' });
   const error = h('p', { class: 'error', role: 'alert', id: 'signin-error' }, message ?? '');
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h(
@@ -50,6 +52,12 @@ function showSignIn(message?: string): void {
       'Your property’s read-only key (rk_…), or its secret key (sk_…) to change settings. ',
       'It stays in this tab’s memory only: reloading or closing the tab signs you out.',
     ),
+    h(
+      'div',
+      { class: 'check' },
+      asAdmin,
+      h('label', { for: 'as-admin' }, 'Operator: this is the deployment’s admin key'),
+    ),
     button,
     error,
   );
@@ -58,6 +66,12 @@ function showSignIn(message?: string): void {
     button.disabled = true;
     error.textContent = '';
     try {
+      if (asAdmin.checked) {
+        const admin = await signInAdmin(input.value);
+        input.value = '';
+        await showProperties(await admin.properties());
+        return;
+      }
       api = await signIn(input.value);
       input.value = '';
       if (!location.hash || !(location.hash.slice(1) in pages)) history.replaceState(null, '', '#overview');
@@ -73,11 +87,51 @@ function showSignIn(message?: string): void {
   input.focus();
 }
 
+/** The operator's view: every property of the deployment (no keys: those are shown once, at creation). */
+async function showProperties(properties: PropertySummary[]): Promise<void> {
+  api = undefined;
+  nav().hidden = false;
+  for (const link of nav().querySelectorAll('a')) link.hidden = true;
+  (document.getElementById('who') as HTMLElement).textContent = 'Operator · admin key';
+  document.title = 'Properties · clicksieve';
+  main().replaceChildren(
+    h(
+      'div',
+      { 'data-page': 'properties' },
+      h('h1', {}, `Properties (${properties.length})`),
+      h(
+        'section',
+        { class: 'card' },
+        h(
+          'p',
+          { class: 'note' },
+          'Every property of this deployment, oldest first. Sign in with a property’s read-only or secret key to see its traffic.',
+        ),
+        table(
+          'Oldest first',
+          [['Name'], ['Id'], ['Domain'], ['Plan'], ['Status'], ['Created']],
+          properties.map((p) => [
+            p.name,
+            h('span', { class: 'mono' }, p.id),
+            p.domain ?? '—',
+            p.plan,
+            p.enabled ? 'enabled' : 'disabled',
+            dateTime(p.created),
+          ]),
+          'properties-table',
+        ),
+      ),
+    ),
+  );
+  main().focus();
+}
+
 async function route(): Promise<void> {
   if (!api) return showSignIn();
   const name = location.hash.slice(1);
   const page = pages[name] ?? pages.overview!;
   nav().hidden = false;
+  for (const link of nav().querySelectorAll('a')) link.hidden = false;
   const who = document.getElementById('who') as HTMLElement;
   who.textContent = `${api.session.name} · ${api.session.kind === 'readonly' ? 'read-only' : 'secret key'}`;
   for (const link of nav().querySelectorAll('a')) {

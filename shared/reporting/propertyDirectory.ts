@@ -6,30 +6,63 @@ import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../p
 import { PROPERTY_DIRECTORY } from '../properties/dynamoStore';
 import { documentClient } from '../storage/clients';
 
-/**
- * Every property, for the scheduled jobs only (never a request path): a Query of the property
- * directory (the META items sit in GSI2 under one key, written once per property by shared/properties).
- */
-export async function* allProperties(): AsyncGenerator<{ propertyId: string; config: EffectiveConfig }> {
+/** The property directory (the META items sit in GSI2 under one key, written once per property): a Query, no Scan. */
+function directoryRecords(): AsyncGenerator<PropertyRecord> {
   const tableName = requireEnv(ENV.tableName);
-  const items = prefetchedPages<Record<string, unknown>, Record<string, unknown>>(async (cursor) => {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: 'gsi2',
-        KeyConditionExpression: 'gsi2pk = :directory',
-        ExpressionAttributeValues: { ':directory': PROPERTY_DIRECTORY.gsi2pk },
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    return { items: page.Items ?? [], next: page.LastEvaluatedKey };
-  });
+  return records(
+    prefetchedPages<Record<string, unknown>, Record<string, unknown>>(async (cursor) => {
+      const page = await documentClient.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :directory',
+          ExpressionAttributeValues: { ':directory': PROPERTY_DIRECTORY.gsi2pk },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      return { items: page.Items ?? [], next: page.LastEvaluatedKey };
+    }),
+  );
+}
+
+async function* records(items: AsyncIterable<Record<string, unknown>>): AsyncGenerator<PropertyRecord> {
   for await (const item of items) {
     const { pk: _pk, sk: _sk, gsi2pk: _gpk, gsi2sk: _gsk, ...property } = item;
-    const record = property as unknown as PropertyRecord;
+    yield property as unknown as PropertyRecord;
+  }
+}
+
+/** Every enabled property, for the scheduled jobs. */
+export async function* allProperties(): AsyncGenerator<{ propertyId: string; config: EffectiveConfig }> {
+  for await (const record of directoryRecords()) {
     if (record.disabled) continue;
     yield { propertyId: record.id, config: effectiveConfig(record) };
   }
+}
+
+/** The operator's list (admin key only): every property, disabled ones too, oldest first; nothing secret. */
+export async function listProperties(): Promise<PropertySummary[]> {
+  const list: PropertySummary[] = [];
+  for await (const record of directoryRecords()) {
+    list.push({
+      id: record.id,
+      name: record.name,
+      ...(record.domain ? { domain: record.domain } : {}),
+      plan: record.plan,
+      enabled: !record.disabled,
+      created: record.createdAt,
+    });
+  }
+  return list.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}
+
+export interface PropertySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly domain?: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+  readonly created: string;
 }
 
 /** Runs `work` for every property, one after another; one property's failure does not stop the others. */

@@ -38,6 +38,22 @@ export const PropertyCredentials = z
   })
   .meta({ id: 'PropertyCredentials' });
 
+/** GET /v1/properties (admin key only): the property directory, without any credential. */
+export const PropertyList = z
+  .object({
+    properties: z.array(
+      z.object({
+        id: PropertyId,
+        name: z.string(),
+        domain: z.string().optional(),
+        plan: z.string(),
+        enabled: z.boolean(),
+        created: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'PropertyList' });
+
 /** `all` = secret + webhook + read-only; `public` is rotated on its own, as it is in every landing page. */
 export const RotateKeysBody = z
   .object({ which: z.enum(['public', 'secret', 'webhook', 'readonly', 'all']) })

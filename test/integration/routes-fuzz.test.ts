@@ -15,6 +15,7 @@ import { handler as microsoftExclusions } from '../../functions/api/exclusions-m
 import { handler as exclusionsPlan } from '../../functions/api/exclusions-plan';
 import { handler as getConfig } from '../../functions/api/get-config';
 import { handler as health } from '../../functions/api/health';
+import { handler as listProperties } from '../../functions/api/list-properties';
 import { handler as openapi } from '../../functions/api/openapi';
 import { handler as plans } from '../../functions/api/plans';
 import { handler as propertyStats } from '../../functions/api/property-stats';
@@ -424,6 +425,7 @@ const specs: RouteSpec[] = [
       timezone: configFields.timezone!,
     },
   },
+  { id: 'listProperties', handler: listProperties, auth: adminAuth, query: { limit: fc.string() } },
   {
     id: 'rotateKeys',
     handler: rotateKeys,
@@ -704,6 +706,7 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
   { id: 'plans', path: '/v1/plans', headers: {} },
   { id: 'openapi', path: '/v1/openapi.json', headers: {} },
   { id: 'createProperty', path: '/v1/properties', headers: adminAuth() },
+  { id: 'listProperties', path: '/v1/properties', headers: adminAuth() },
   { id: 'rotateKeys', path: `/v1/properties/${owner('rotateKeys').id}/rotate-keys`, headers: adminAuth() },
   { id: 'getConfig', path: `/v1/properties/${owner('getConfig').id}/config`, headers: secretAuth('getConfig')() },
   { id: 'putConfig', path: `/v1/properties/${owner('putConfig').id}/config`, headers: secretAuth('putConfig')() },
@@ -781,6 +784,8 @@ describe('through the local gateway', () => {
       for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => m !== own)) {
         if (target.id === 'getConfig' && method === 'PUT') continue;
         if (target.id === 'putConfig' && method === 'GET') continue;
+        if (target.id === 'createProperty' && method === 'GET') continue;
+        if (target.id === 'listProperties' && method === 'POST') continue;
         const answer = await send(target.path, { method, headers: { ...target.headers, ...json }, body: '{}' });
         expect(answer.status).toBe(405);
         expect(String(answer.headers.allow)).toContain(own);

@@ -192,3 +192,35 @@ describe('GET /v1/property/{id}/sources', () => {
     expect(res.body).toMatchObject({ tracksConversions: false, propertyConversionRate: 0, sources: [] });
   });
 });
+
+describe('GET /v1/properties (the operator’s view)', () => {
+  it('lists every property to the admin key, oldest first, without any key', async () => {
+    const res = await stack.fetchJson('/v1/properties', { admin: true });
+    expect(res.status).toBe(200);
+    const mine = res.body.properties.find((p: { id: string }) => p.id === id());
+    expect(mine).toEqual({
+      id: id(),
+      name: 'Dashboard shop',
+      plan: expect.any(String),
+      enabled: true,
+      created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    const text = JSON.stringify(res.body);
+    for (const key of [seeded.property.secretKey, seeded.property.readonlyKey, seeded.property.publicKey]) {
+      expect(text).not.toContain(key);
+    }
+    expect(text).not.toMatch(/keyHash|usageKey|sk_|rk_|pk_/);
+    const created = res.body.properties.map((p: { created: string }) => p.created);
+    expect(created).toEqual([...created].sort());
+  });
+
+  it('is 403 for the secret, read-only and public keys, and 401 for a wrong admin key', async () => {
+    for (const apiKey of [seeded.property.secretKey, seeded.property.readonlyKey, seeded.property.publicKey]) {
+      const res = await stack.fetchJson('/v1/properties', { apiKey });
+      expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN']);
+    }
+    const wrong = await stack.fetchJson('/v1/properties', { headers: { 'x-admin-key': 'adm_wrong' } });
+    expect(wrong.status).toBe(401);
+    expect((await stack.fetchJson('/v1/properties')).status).toBe(401);
+  });
+});

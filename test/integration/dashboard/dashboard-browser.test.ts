@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { ENV } from '../../../shared/config/env';
+import { updateConfig } from '../../../shared/properties';
 import { startTestStack, type TestStack } from '../support';
 import { DESKTOP, launchChromium, openPage, PHONE, type WatchedPage } from './browser';
-import { type SeededTraffic, seedTraffic } from './seed';
+import { DATACENTER_IP, type SeededTraffic, seedTraffic } from './seed';
 
 /**
  * The dashboard in a real Chromium against the local stack seeded with known traffic: what it shows is
@@ -12,8 +14,8 @@ import { type SeededTraffic, seedTraffic } from './seed';
  */
 const SCREENSHOTS = path.resolve(__dirname, '../../../test-results/dashboard');
 const PAGES = ['overview', 'clicks', 'blocklist', 'settings'] as const;
-/** Answers the pages are expected to get: the exclusion routes are not on this deployment yet. */
-const EXPECTED_404 = /\/exclusions(\/plan)?\)$/;
+/** The Google Ads customer the seeded property is linked to (the stack's recorded Google Ads transport). */
+const CUSTOMER_ID = '4242424242';
 
 let stack: TestStack;
 let seeded: SeededTraffic;
@@ -29,8 +31,27 @@ const en = {
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
+  stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1', [ENV.googleAdsTransport]: 'recorded' } });
   seeded = await seedTraffic(stack, { clean: 6, fraud: 3, averageCpc: 0.8, firstHost: 160 });
+  // The operator's link (admin only), through the domain; then one push, so the log has real rows.
+  await updateConfig(
+    seeded.property.id,
+    { adAccount: { provider: 'google_ads', customerId: CUSTOMER_ID, enabled: true } },
+    'admin',
+  );
+  // The blocklist fills as the queue scorers catch up: push once the plan has something to add.
+  const planPath = `/v1/property/${seeded.property.id}/exclusions/plan`;
+  for (let tries = 0; tries < 100; tries++) {
+    const plan = await stack.fetchJson(planPath, { apiKey: seeded.property.secretKey });
+    if (plan.body.add?.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const push = await stack.fetchJson(`/v1/property/${seeded.property.id}/exclusions/apply`, {
+    method: 'POST',
+    apiKey: seeded.property.secretKey,
+  });
+  if (push.status !== 200 || push.body.added < 1)
+    throw new Error(`exclusions/apply answered ${push.status}: ${JSON.stringify(push.body)}`);
   browser = await launchChromium();
   desktop = await openPage(browser, DESKTOP);
 }, 120_000);
@@ -38,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+  delete process.env[ENV.googleAdsTransport];
 });
 
 const api = <T>(route: string, apiKey = seeded.property.readonlyKey) =>
@@ -63,9 +85,38 @@ const tableRows = async (page: Page, testId: string) =>
       rows.map((row) => [...row.querySelectorAll('td')].map((cell) => (cell.textContent ?? '').trim())),
     );
 
-function unexpected(watched: WatchedPage): string[] {
-  return watched.problems.filter((problem) => !(problem.includes('status of 404') && EXPECTED_404.test(problem)));
+const unexpected = (watched: WatchedPage): string[] => watched.problems;
+
+const enDateTime = (iso: string) =>
+  `${new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso))} UTC`;
+const where = (e: { level?: string; campaignId?: string }) =>
+  e.level === undefined ? '—' : e.level === 'account' ? 'Account' : `Campaign ${e.campaignId}`;
+
+interface ExclusionsAnswer {
+  accountState: string;
+  excluded: {
+    value: string;
+    level: string;
+    campaignId?: string;
+    kind?: string;
+    by: string;
+    reason?: string;
+    addedAt?: string;
+    runId?: string;
+  }[];
+  takenBack: string[];
+  changeLog: {
+    at: string;
+    runId: string;
+    action: string;
+    value?: string;
+    level?: string;
+    campaignId?: string;
+    reason: string;
+    error?: string;
+  }[];
 }
+const exclusionsPath = () => `/v1/property/${seeded.property.id}/exclusions`;
 
 describe('dashboard in Chromium', () => {
   it('refuses a wrong key clearly and keeps the page signed out', async () => {
@@ -152,7 +203,7 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'clicks-desktop.png'), fullPage: true });
   });
 
-  it('blocklist equals the API and the exclusion log says it is not available', async () => {
+  it('blocklist, exclusions, change log and next push equal the API; the read-only key cannot take one back', async () => {
     const { page } = desktop;
     await show(page, 'blocklist');
     const list = await api<{ blocklist: { ip: string; score: number; reason: string }[] }>(
@@ -161,8 +212,59 @@ describe('dashboard in Chromium', () => {
     expect(list.blocklist.length).toBeGreaterThan(0);
     const rows = await tableRows(page, 'blocklist-table');
     expect(rows.map((row) => row.slice(0, 3))).toEqual(list.blocklist.map((e) => [e.ip, String(e.score), e.reason]));
-    await expectText(page, '[data-testid="exclusions"]', /Not available on this deployment/);
-    await expectText(page, '[data-testid="exclusions-plan"]', /Not available on this deployment/);
+
+    const exclusions = await api<ExclusionsAnswer>(exclusionsPath());
+    expect(exclusions.accountState).toBe('known');
+    const ours = exclusions.excluded.filter((e) => e.by === 'clicksieve' && e.kind !== 'placement');
+    expect(ours.map((e) => e.value)).toContain(DATACENTER_IP);
+    expect(exclusions.excluded.some((e) => e.by === 'advertiser')).toBe(true);
+    const excludedRow = (e: ExclusionsAnswer['excluded'][number]) => [
+      e.value,
+      where(e),
+      e.by === 'clicksieve' ? 'clicksieve' : 'by hand',
+      e.reason ?? '—',
+      e.addedAt ? enDateTime(e.addedAt) : '—',
+      e.runId ?? '—',
+      e.by === 'clicksieve' ? 'Remove and don’t re-add' : '',
+    ];
+    expect(await tableRows(page, 'excluded-ips')).toEqual(
+      exclusions.excluded.filter((e) => e.kind !== 'placement').map(excludedRow),
+    );
+    const placements = exclusions.excluded.filter((e) => e.kind === 'placement');
+    if (placements.length) expect(await tableRows(page, 'excluded-placements')).toEqual(placements.map(excludedRow));
+    else expect(await page.locator('[data-testid="excluded-placements-empty"]').count()).toBe(1);
+    expect(exclusions.changeLog.length).toBeGreaterThan(0);
+    expect(await tableRows(page, 'change-log-table')).toEqual(
+      exclusions.changeLog.map((e) => [
+        enDateTime(e.at),
+        e.action.replace('_', ' '),
+        e.value ?? '—',
+        where(e),
+        e.error ? `${e.reason} — ${e.error}` : e.reason,
+        e.runId,
+      ]),
+    );
+    const plan = await api<{ mode: string; add: unknown[]; remove: unknown[]; unchanged: number }>(
+      `${exclusionsPath()}/plan`,
+    );
+    expect(plan.mode).toBe('apply');
+    await expectText(
+      page,
+      '[data-testid="plan-summary"]',
+      new RegExp(`^${plan.add.length} to add, ${plan.remove.length} to remove, ${plan.unchanged} unchanged`),
+    );
+    expect(await page.locator('[data-testid="plan-account-unknown"]').count()).toBe(0);
+
+    await page.locator('[data-testid="exclusions-readonly-note"]').waitFor();
+    const remove = page.getByRole('button', { name: `Remove ${DATACENTER_IP} and don't re-add it` });
+    expect(await remove.isDisabled()).toBe(true);
+    const status = await page.evaluate(
+      async ({ path, key }) => (await fetch(path, { method: 'DELETE', headers: { 'x-api-key': key } })).status,
+      { path: `${exclusionsPath()}?value=${DATACENTER_IP}`, key: seeded.property.readonlyKey },
+    );
+    expect(status).toBe(403);
+    expect((await api<ExclusionsAnswer>(exclusionsPath())).takenBack).toEqual([]);
+    desktop.problems.splice(0, desktop.problems.length, ...desktop.problems.filter((p) => !/status of 403/.test(p)));
   });
 
   it('read-only key: settings are shown disabled and the API refuses a change made anyway', async () => {
@@ -222,6 +324,25 @@ describe('dashboard in Chromium', () => {
     expect(off.status).toBe(200);
   });
 
+  it('secret key: "Remove and don’t re-add" takes an exclusion back, and "Allow again" lets it back in', async () => {
+    const { page } = desktop;
+    await show(page, 'blocklist');
+    await page.getByRole('button', { name: `Remove ${DATACENTER_IP} and don't re-add it` }).click();
+    await expectText(page, '#exclusions-status', new RegExp(`^${DATACENTER_IP.replaceAll('.', '\\.')} taken back`));
+    const after = await api<ExclusionsAnswer>(exclusionsPath());
+    expect(after.takenBack).toEqual([DATACENTER_IP]);
+    expect(after.excluded.some((e) => e.value === DATACENTER_IP)).toBe(false);
+    expect(after.changeLog.some((e) => e.action === 'removed' && e.value === DATACENTER_IP)).toBe(true);
+    expect(await tableRows(page, 'taken-back')).toEqual([[DATACENTER_IP, 'Allow again']]);
+    expect((await tableRows(page, 'excluded-ips')).map((row) => row[0])).not.toContain(DATACENTER_IP);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'blocklist-taken-back-desktop.png'), fullPage: true });
+
+    await page.getByRole('button', { name: `Allow ${DATACENTER_IP} again` }).click();
+    await expectText(page, '#exclusions-status', /may be pushed again/);
+    expect((await api<ExclusionsAnswer>(exclusionsPath())).takenBack).toEqual([]);
+    expect(await page.locator('[data-testid="taken-back-empty"]').count()).toBe(1);
+  });
+
   it('every page renders at desktop and phone widths without console errors (screenshots)', async () => {
     for (const [width, viewport] of [
       ['desktop', DESKTOP],
@@ -270,6 +391,50 @@ describe('dashboard in Chromium', () => {
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => document.activeElement?.tagName);
     expect(focused).toBeTruthy();
+  });
+});
+
+describe('operator view', () => {
+  it('the admin key lists the properties as the API does; property keys get 403 on that route', async () => {
+    const listed = await stack.fetchJson('/v1/properties', { admin: true });
+    expect(listed.status).toBe(200);
+    for (const [width, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const watched = await openPage(browser, viewport);
+      const { page } = watched;
+      await page.goto(`${stack.url}/dashboard/`);
+      await page.getByLabel('Dashboard key').fill(stack.adminKey);
+      await page.getByLabel(/Operator/).check();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForSelector('[data-page="properties"]');
+      expect(await tableRows(page, 'properties-table')).toEqual(
+        listed.body.properties.map(
+          (p: { id: string; name: string; domain?: string; plan: string; enabled: boolean; created: string }) => [
+            p.name,
+            p.id,
+            p.domain ?? '—',
+            p.plan,
+            p.enabled ? 'enabled' : 'disabled',
+            enDateTime(p.created),
+          ],
+        ),
+      );
+      expect((await tableRows(page, 'properties-table')).map((row) => row[1])).toContain(seeded.property.id);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `properties-${width}.png`), fullPage: true });
+      const statuses = await page.evaluate(
+        async (keys) =>
+          Promise.all(
+            keys.map(async (key) => (await fetch('/v1/properties', { headers: { 'x-api-key': key } })).status),
+          ),
+        [seeded.property.secretKey, seeded.property.readonlyKey],
+      );
+      expect(statuses).toEqual([403, 403]);
+      expect(page.url()).toBe(`${stack.url}/dashboard/`);
+      expect(watched.problems.filter((p) => !/status of 403/.test(p))).toEqual([]);
+      await watched.context.close();
+    }
   });
 });
 
