@@ -25,7 +25,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   );
   const waiting = new Set(result.waiting);
   for (const { id, message } of messages) if (waiting.has(message)) failures.push(id);
-  logger.info('counted', { counted: result.counted, waiting: waiting.size, dropped: result.dropped });
+  logger.debug('counted', { counted: result.counted, waiting: waiting.size, dropped: result.dropped });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 };
 
