@@ -31,7 +31,13 @@ async function main(): Promise<void> {
 
   const scale = Number(process.env.BENCH_BACKTEST_CLICKS ?? 1_000_000);
   section(`Backtest at scale: ${scale.toLocaleString('en-US')} clicks of a labelled log, own process`);
-  process.stdout.write(`${formatBacktestScale(backtestScale(scale))}\n`);
+  try {
+    process.stdout.write(`${formatBacktestScale(backtestScale(scale))}\n`);
+  } catch (error) {
+    // Issue 11 is open: at 1M clicks the backtest can exceed its heap cap. Report it and go on to the storage figures.
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+    process.stdout.write(`backtest at scale FAILED (${reason.slice(0, 160)})\n`);
+  }
 
   const clicks = Number(process.env.BENCH_EXPORT_CLICKS ?? 100_000);
   section('Storage paths (DynamoDB Local + S3 emulator; starting them…)');
