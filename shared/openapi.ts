@@ -39,11 +39,16 @@ export const DECISIONS = [
     'secret and read-only key: the public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
   'Time series: invalid clicks are those whose current verdict is FRAUD; estimated wasted spend = invalid clicks × the ' +
     'property setting `averageCpc`, rounded to cents, and null when it is not set (no made-up estimate).',
+  'Calibration (per-band conversion rates): each click counts once in the band, score decile and rules of its at-click ' +
+    'verdict (which never changes), and once more among the converted when a trusted conversion (webhook, or a ' +
+    'secret-key conversion event) is recorded for it, both in the local day of the click, from the daily rollups. ' +
+    'Conversions claimed with the public key are never counted. A rate is null when no click is in that row. Default ' +
+    'range 90 days (calibration needs volume); the bands are the verdicts given under the thresholds of the time.',
   'Click search is a POST so addresses, visitor ids and gclids stay out of URLs and access logs. A gclid, visitor or ' +
     'address search reads the last `days` (1–30) of clicks, at most 20,000 (`truncated` beyond), and returns the 50 newest ' +
     'matches; another property’s click id is simply not found.',
   'The read-only key `rk_…` (created with the property, for the dashboard) is accepted only by read routes: config, stats, ' +
-    'time series, blocklist, click search, sources, exports. Anything that changes state answers it 403 FORBIDDEN.',
+    'time series, calibration, blocklist, click search, sources, exports. Anything that changes state answers it 403 FORBIDDEN.',
   'PUT config: the fields given replace the stored ones (`botActions` level by level, `adAccount: null` unlinks); ' +
     'allowlist entries must be IP addresses or CIDR ranges (400 naming `allowlist.N`). It answers the effective config.',
   'The plan and the ad-account link (creating or removing it, `customerId`, `loginCustomerId`) are the operator’s: only ' +

@@ -472,6 +472,18 @@ export const routes = {
     tag: 'properties',
     success: { status: 200, schema: properties.PropertyList },
   },
+  calibration: {
+    method: 'GET',
+    path: '/v1/property/{id}/calibration',
+    auth: read,
+    handler: 'functions/api/calibration.ts',
+    summary:
+      'Per-band conversion rates: clicks and trusted conversions by at-click band, score decile and rule, read from daily rollups',
+    tag: 'reporting',
+    params: properties.PropertyIdPath,
+    query: dashboard.CalibrationQuery,
+    success: { status: 200, schema: dashboard.Calibration },
+  },
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteId = keyof typeof routes;

@@ -20,6 +20,8 @@ import { type MemoryRollupStore, randomShard, rollupDelta, rollupUpdate } from '
 export interface CountedOutcome {
   readonly version: number;
   readonly outcome: Outcome;
+  /** A trusted conversion of the click was counted (the calibration counters). */
+  readonly converted?: boolean;
 }
 
 export interface CountChange {
@@ -32,6 +34,8 @@ export interface CountChange {
   readonly counted?: CountedOutcome;
   /** The click as stored now. */
   readonly now: CountedOutcome;
+  /** The click's at-click outcome (the calibration counters' keys); without it they are not counted. */
+  readonly atClick?: Outcome;
   /** The click's TTL (epoch seconds): the marker lives as long as the click. */
   readonly expiresAt?: number;
 }
@@ -67,6 +71,8 @@ function deltasByDay(changes: readonly CountChange[]) {
       ...(change.counted ? { before: change.counted.outcome } : {}),
       after: change.now.outcome,
       isNewClick: change.counted === undefined,
+      atClick: change.atClick,
+      converts: change.now.converted === true && change.counted?.converted !== true,
     });
     for (const [name, amount] of delta) entry.delta.set(name, (entry.delta.get(name) ?? 0) + amount);
   }
@@ -95,6 +101,7 @@ export class DynamoCountLedger implements CountLedger {
         found.set(String(item.pk).slice('CNT#'.length), {
           version: Number(item.version),
           outcome: item.outcome as Outcome,
+          ...(item.converted === true ? { converted: true } : {}),
         });
       }
     }
@@ -111,6 +118,7 @@ export class DynamoCountLedger implements CountLedger {
             ...countKey(change.clickId),
             version: change.now.version,
             outcome: change.now.outcome,
+            ...(change.now.converted ? { converted: true } : {}),
             ...(change.expiresAt !== undefined ? { expiresAt: change.expiresAt } : {}),
           },
           ...(change.counted

@@ -15,6 +15,10 @@ import { dayInZone } from '../reporting/calendar';
  *
  * Counter names: `clicks` (scored clicks), `events` (/v1/events), `label:<LABEL>`, `action:<ACTION>`,
  * `level:<bot level>`, `botAction:<bot action>`, `rule:<rule id>` (clicks whose outcome fired that rule).
+ * The calibration counters (how each at-click verdict turned out, the per-band conversion rates):
+ * `atClick:band:<LABEL>`, `atClick:decile:<0-9>`, `atClick:rule:<rule id>` count each new click once by its
+ * at-click outcome (which never changes), and `converted:…` the same keys once when a trusted conversion is
+ * recorded for the click — counted in the day of the click, like everything else.
  * A re-score moves the click between buckets: the old outcome's counters go down, the new one's up,
  * in the day of the click (not of the re-score). A single shard may go negative; the sum never does.
  */
@@ -29,6 +33,10 @@ export interface OutcomeChange {
   readonly before?: Outcome;
   readonly after: Outcome;
   readonly isNewClick: boolean;
+  /** The click's at-click outcome: with it, a new click adds to the calibration counters. */
+  readonly atClick?: Outcome;
+  /** A trusted conversion of the click is counted with this change (it was not before). */
+  readonly converts?: boolean;
 }
 
 export interface RollupCounts {
@@ -39,6 +47,10 @@ export interface RollupCounts {
   levels: Record<BotLevel, number>;
   botActions: Record<BotAction, number>;
   rules: Record<string, number>;
+  /** New clicks by at-click outcome: keys `band:<LABEL>`, `decile:<0-9>` (score / 10), `rule:<rule id>`. */
+  atClick: Record<string, number>;
+  /** The same keys, for the clicks with a trusted conversion. */
+  converted: Record<string, number>;
 }
 
 export interface RollupStore {
@@ -61,11 +73,28 @@ const outcomeCounters = (outcome: Outcome): string[] => [
   ...[...new Set(outcome.rules)].map((rule) => `rule:${rule}`),
 ];
 
+/** The calibration keys of an at-click outcome: its band, its score decile and each rule it fired. */
+export const calibrationKeys = (atClick: Outcome): string[] => [
+  `band:${atClick.label}`,
+  `decile:${scoreDecile(atClick.score)}`,
+  ...[...new Set(atClick.rules)].map((rule) => `rule:${rule}`),
+];
+
+/** 0 for scores 0–9, …, 9 for 90–100 (the backtest's deciles). */
+export const scoreDecile = (score: number): number => Math.max(0, Math.min(9, Math.floor(score / 10)));
+
 /** The counter increments of one change, zeros dropped (an unchanged re-score changes nothing). */
-export function rollupDelta(change: Pick<OutcomeChange, 'before' | 'after' | 'isNewClick'>): Map<string, number> {
+export function rollupDelta(
+  change: Pick<OutcomeChange, 'before' | 'after' | 'isNewClick' | 'atClick' | 'converts'>,
+): Map<string, number> {
   const delta = new Map<string, number>();
   const add = (name: string, amount: number) => delta.set(name, (delta.get(name) ?? 0) + amount);
   if (change.isNewClick) add('clicks', 1);
+  if (change.atClick) {
+    const keys = calibrationKeys(change.atClick);
+    if (change.isNewClick) for (const key of keys) add(`atClick:${key}`, 1);
+    if (change.converts) for (const key of keys) add(`converted:${key}`, 1);
+  }
   if (change.before) for (const name of outcomeCounters(change.before)) add(name, -1);
   for (const name of outcomeCounters(change.after)) add(name, 1);
   for (const [name, amount] of delta) if (amount === 0) delta.delete(name);
@@ -103,6 +132,8 @@ export function emptyCounts(): RollupCounts {
     levels: { low: 0, medium: 0, high: 0, critical: 0 },
     botActions: { record_only: 0, flag: 0, challenge: 0, block: 0 },
     rules: {},
+    atClick: {},
+    converted: {},
   };
 }
 
@@ -123,6 +154,7 @@ export function addCounters(into: RollupCounts, counters: Iterable<[string, unkn
     const group = name.slice(0, colon);
     const key = name.slice(colon + 1);
     if (group === 'rule') into.rules[key] = (into.rules[key] ?? 0) + value;
+    else if (group === 'atClick' || group === 'converted') into[group][key] = (into[group][key] ?? 0) + value;
     else if (groups[group] && key in groups[group]) groups[group][key]! += value;
   }
   return into;
@@ -141,6 +173,8 @@ export function sumCounts(all: Iterable<RollupCounts>): RollupCounts {
     addInto(total.levels, counts.levels);
     addInto(total.botActions, counts.botActions);
     addInto(total.rules, counts.rules);
+    addInto(total.atClick, counts.atClick);
+    addInto(total.converted, counts.converted);
   }
   return total;
 }

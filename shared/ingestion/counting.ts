@@ -160,7 +160,12 @@ export async function countClicks(
         timezone: property.timezone,
         at: click.at,
         ...(before ? { counted: before } : {}),
-        now: { version: click.version, outcome: outcomeOf(click) },
+        now: {
+          version: click.version,
+          outcome: outcomeOf(click),
+          ...(click.convertedAt !== undefined ? { converted: true } : {}),
+        },
+        atClick: click.atClick,
         ...(click.expiresAt !== undefined ? { expiresAt: click.expiresAt } : {}),
       }),
     ),

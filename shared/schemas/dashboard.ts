@@ -135,3 +135,33 @@ export const TrafficSources = z
     ),
   })
   .meta({ id: 'TrafficSources' });
+
+/** Calibration needs volume: the default range is the longest. */
+export const CalibrationQuery = z.object({ range: z.enum(['7days', '30days', '90days']).default('90days') });
+
+const ConversionFigures = {
+  clicks: z.number().int(),
+  /** Of those clicks, the ones with a trusted conversion. */
+  conversions: z.number().int(),
+  /** conversions / clicks, 0–1 (four decimals); null without clicks. */
+  conversionRate: z.number().nullable(),
+};
+
+export const Calibration = z
+  .object({
+    range: z.string(),
+    from: z.string(),
+    to: z.string(),
+    timezone: z.string(),
+    /** The property's thresholds now (the bands below are the verdicts given at click time, under the thresholds then). */
+    thresholds: z.object({ suspicious: z.number(), fraud: z.number() }),
+    /** What is counted, in words. */
+    basis: z.string(),
+    total: z.object(ConversionFigures),
+    bands: z.array(z.object({ band: Label, ...ConversionFigures })),
+    /** Ten at-click score deciles: 0–9, 10–19, …, 90–100. */
+    deciles: z.array(z.object({ fromScore: z.number().int(), toScore: z.number().int(), ...ConversionFigures })),
+    /** Each rule that fired at click time, most clicks first. */
+    rules: z.array(z.object({ rule: z.string(), ...ConversionFigures })),
+  })
+  .meta({ id: 'Calibration' });

@@ -5,6 +5,7 @@ import { handler as blocklist } from '../../functions/api/blocklist';
 import { handler as botExport } from '../../functions/api/bot-export';
 import { handler as botExportStatus } from '../../functions/api/bot-export-status';
 import { handler as botStats } from '../../functions/api/bot-stats';
+import { handler as calibration } from '../../functions/api/calibration';
 import { handler as clickSearch } from '../../functions/api/click-search';
 import { handler as createProperty } from '../../functions/api/create-property';
 import { handler as exclusions } from '../../functions/api/exclusions';
@@ -519,6 +520,14 @@ const specs: RouteSpec[] = [
     path: propertyPath('trafficSources'),
     realPath: () => ({ id: owner('trafficSources').id }),
   },
+  {
+    id: 'calibration',
+    handler: calibration,
+    auth: () => ({ 'x-api-key': owner('calibration').readonlyKey }),
+    query: { range: fc.constantFrom('7days', '30days', '90days', 'today', '365days', '', '__proto__') },
+    path: propertyPath('calibration'),
+    realPath: () => ({ id: owner('calibration').id }),
+  },
   ...(['exclusionsPlan', 'applyExclusions'] as const).map((id) => ({
     id,
     handler: id === 'exclusionsPlan' ? exclusionsPlan : applyExclusions,
@@ -738,6 +747,11 @@ const targets = (): Array<{ id: RouteId; path: string; headers: Record<string, s
     id: 'trafficSources',
     path: `/v1/property/${owner('trafficSources').id}/sources`,
     headers: { 'x-api-key': owner('trafficSources').readonlyKey },
+  },
+  {
+    id: 'calibration',
+    path: `/v1/property/${owner('calibration').id}/calibration`,
+    headers: { 'x-api-key': owner('calibration').readonlyKey },
   },
   {
     id: 'microsoftExclusions',

@@ -6,7 +6,7 @@ let seeded: SeededTraffic;
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
-  seeded = await seedTraffic(stack, { clean: 4, fraud: 3, averageCpc: 1.25, firstHost: 120 });
+  seeded = await seedTraffic(stack, { clean: 4, fraud: 3, averageCpc: 1.25, firstHost: 120, conversions: 2 });
 });
 
 afterAll(async () => {
@@ -189,7 +189,128 @@ describe('GET /v1/property/{id}/sources', () => {
   it('ranks sources with enough clicks by clicks, with conversion rates', async () => {
     const res = await stack.fetchJson(`/v1/property/${id()}/sources`, { apiKey: rk() });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tracksConversions: false, propertyConversionRate: 0, sources: [] });
+    // Two of the four clean clicks converted (the learned statistics count clicks not FRAUD at click time).
+    expect(res.body).toMatchObject({ propertyConversionRate: 0.5, sources: [] });
+  });
+});
+
+describe('GET /v1/property/{id}/calibration', () => {
+  const calibration = (apiKey = rk(), query = '') =>
+    stack.fetchJson(`/v1/property/${id()}/calibration${query}`, { apiKey });
+
+  it('counts clicks by at-click band, decile and rule, and the trusted conversions among them', async () => {
+    const res = await calibration();
+    expect(res.status).toBe(200);
+    const body = res.body;
+    expect(body).toMatchObject({
+      range: '90days',
+      to: new Date().toISOString().slice(0, 10),
+      timezone: 'UTC',
+      thresholds: { suspicious: expect.any(Number), fraud: expect.any(Number) },
+      basis: expect.stringContaining('trusted'),
+      total: { clicks: 7, conversions: 2, conversionRate: 0.2857 },
+    });
+    // Every seeded click's at-click verdict, as the click explorer shows it, decides where it counts.
+    interface Explained {
+      clickId: string;
+      atClick: { label: string; score: number; rules: string[] };
+    }
+    const explained: Explained[] = [];
+    for (const clickId of [...seeded.cleanClickIds, ...seeded.fraudClickIds]) {
+      const one = await stack.fetchJson(`/v1/property/${id()}/clicks/search`, { apiKey: rk(), body: { clickId } });
+      explained.push(one.body.clicks[0] as Explained);
+    }
+    const converted = (clickId: string) => seeded.convertedClickIds.includes(clickId);
+    const expected = (keyOf: (c: Explained) => string[]) => {
+      const tally = new Map<string, { clicks: number; conversions: number }>();
+      for (const click of explained) {
+        for (const key of keyOf(click)) {
+          const row = tally.get(key) ?? { clicks: 0, conversions: 0 };
+          row.clicks++;
+          if (converted(click.clickId)) row.conversions++;
+          tally.set(key, row);
+        }
+      }
+      return tally;
+    };
+    const bands = expected((c) => [c.atClick.label]);
+    for (const band of body.bands as { band: string; clicks: number; conversions: number }[]) {
+      expect({ clicks: band.clicks, conversions: band.conversions }).toEqual(
+        bands.get(band.band) ?? { clicks: 0, conversions: 0 },
+      );
+    }
+    const deciles = expected((c) => [String(Math.min(9, Math.floor(c.atClick.score / 10)))]);
+    expect(body.deciles).toHaveLength(10);
+    body.deciles.forEach((d: { clicks: number; conversions: number }, i: number) => {
+      expect({ clicks: d.clicks, conversions: d.conversions }).toEqual(
+        deciles.get(String(i)) ?? { clicks: 0, conversions: 0 },
+      );
+    });
+    expect(body.deciles[0]).toMatchObject({ fromScore: 0, toScore: 9 });
+    expect(body.deciles[9]).toMatchObject({ fromScore: 90, toScore: 100 });
+    const rules = expected((c) => [...new Set(c.atClick.rules)]);
+    expect(
+      Object.fromEntries(
+        body.rules.map((r: { rule: string; clicks: number; conversions: number }) => [
+          r.rule,
+          { clicks: r.clicks, conversions: r.conversions },
+        ]),
+      ),
+    ).toEqual(Object.fromEntries(rules));
+    const fraud = body.bands.find((b: { band: string }) => b.band === 'FRAUD');
+    expect(fraud).toMatchObject({ conversions: 0, conversionRate: 0 });
+    expect(fraud.clicks).toBeGreaterThanOrEqual(1);
+    const clean = body.bands.find((b: { band: string }) => b.band === 'CLEAN');
+    expect(clean.conversions).toBe(2);
+    expect(clean.conversionRate).toBeCloseTo(2 / clean.clicks, 4);
+    // The secret key reads the same figures; a shorter range too (all seeded today).
+    expect((await calibration(seeded.property.secretKey)).body).toEqual(body);
+    const week = await calibration(rk(), '?range=7days');
+    expect(week.body.total).toEqual(body.total);
+  });
+
+  it("counts conversions claimed with the public key nowhere, and is not the public key's or another property's", async () => {
+    const own = await seedTraffic(stack, { clean: 2, fraud: 1, firstHost: 140, conversions: 0 });
+    const fraudVisitor = (
+      await stack.fetchJson(`/v1/property/${own.property.id}/clicks/search`, {
+        apiKey: own.property.secretKey,
+        body: { clickId: own.fraudClickIds[0] },
+      })
+    ).body.clicks[0].visitorId;
+    // The fraudster's view: the public key is in the landing page; claim conversions to look like a buyer.
+    for (const gclid of [own.fraudGclid, undefined]) {
+      const claim = await stack.fetchJson('/v1/events', {
+        body: {
+          tracking_key: own.property.publicKey,
+          type: 'conversion',
+          visitorId: fraudVisitor,
+          ...(gclid ? { gclid } : {}),
+        },
+        headers: { 'x-forwarded-for': DATACENTER_IP },
+      });
+      expect(claim.status).toBeLessThan(300);
+    }
+    // Then one real conversion; once it is counted, the claims (queued before it) were handled too.
+    const real = await stack.fetchJson('/v1/webhook/conversion', {
+      body: { click_id: own.cleanClickIds[0] },
+      headers: { authorization: `Bearer ${own.property.webhookSecret}` },
+    });
+    expect(real.status).toBe(200);
+    const read = () =>
+      stack.fetchJson(`/v1/property/${own.property.id}/calibration`, { apiKey: own.property.readonlyKey });
+    await stack.waitFor(async () => (await read()).body.total.conversions === 1, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = (await read()).body;
+    expect(after.total).toEqual({ clicks: 3, conversions: 1, conversionRate: 0.3333 });
+    expect(after.bands.find((b: { band: string }) => b.band === 'FRAUD').conversions).toBe(0);
+
+    const asPublic = await stack.fetchJson(`/v1/property/${own.property.id}/calibration`, {
+      apiKey: own.property.publicKey,
+    });
+    expect(asPublic.status).toBe(403);
+    const cross = await stack.fetchJson(`/v1/property/${own.property.id}/calibration`, { apiKey: rk() });
+    expect([cross.status, cross.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await calibration(rk(), '?range=today')).status).toBe(400);
   });
 });
 

@@ -13,16 +13,19 @@ export interface SeededTraffic {
   readonly fraudClickIds: string[];
   readonly fraudGclid: string;
   readonly homeIps: string[];
+  /** Clean clicks with a trusted (webhook) conversion, the first `conversions` of `cleanClickIds`. */
+  readonly convertedClickIds: string[];
 }
 
 /**
  * Known traffic for the dashboard: `clean` clicks from distinct home addresses (81.2.69.0/24, an ordinary
  * ISP range in the bundled intel) and `fraud` headless clicks from one datacenter address, the first
- * carrying a gclid; one clean click gets a beacon. Needs a stack started with CLICKSIEVE_TRUST_PROXY=1.
+ * carrying a gclid; the first `conversions` clean clicks convert (the webhook, by click id). Needs a stack
+ * started with CLICKSIEVE_TRUST_PROXY=1.
  */
 export async function seedTraffic(
   stack: TestStack,
-  options: { clean?: number; fraud?: number; averageCpc?: number; firstHost?: number } = {},
+  options: { clean?: number; fraud?: number; averageCpc?: number; firstHost?: number; conversions?: number } = {},
 ): Promise<SeededTraffic> {
   const property = await stack.createProperty({ name: 'Dashboard shop', currency: 'EUR' });
   const cleanCount = options.clean ?? 6;
@@ -81,5 +84,21 @@ export async function seedTraffic(
     });
     return stats.status === 200 && stats.body.totalDecisions === seeded;
   }, 60_000);
-  return { property, cleanClickIds, fraudClickIds, fraudGclid, homeIps };
+  const convertedClickIds = cleanClickIds.slice(0, options.conversions ?? 0);
+  for (const clickId of convertedClickIds) {
+    const res = await stack.fetchJson('/v1/webhook/conversion', {
+      body: { click_id: clickId, value: 49.9 },
+      headers: { authorization: `Bearer ${property.webhookSecret}` },
+    });
+    if (res.status !== 200) throw new Error(`POST /v1/webhook/conversion answered ${res.status}`);
+  }
+  if (convertedClickIds.length > 0) {
+    await stack.waitFor(async () => {
+      const calibration = await stack.fetchJson(`/v1/property/${property.id}/calibration`, {
+        apiKey: property.secretKey,
+      });
+      return calibration.status === 200 && calibration.body.total.conversions === convertedClickIds.length;
+    }, 60_000);
+  }
+  return { property, cleanClickIds, fraudClickIds, fraudGclid, homeIps, convertedClickIds };
 }

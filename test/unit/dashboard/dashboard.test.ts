@@ -1,8 +1,10 @@
+import { calibration } from '../../../shared/dashboard/calibration';
 import { explainClick } from '../../../shared/dashboard/clickExplorer';
 import { dayFigures, timeseriesDays } from '../../../shared/dashboard/timeseries';
 import { MIN_RANKED_CLICKS, trafficSources } from '../../../shared/dashboard/trafficSources';
-import { emptyCounts, type StoredClick } from '../../../shared/decisions';
+import { addCounters, emptyCounts, rollupDelta, type StoredClick } from '../../../shared/decisions';
 import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
+import type { Label, Outcome } from '../../../shared/model';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties';
 
 describe('timeseries', () => {
@@ -125,5 +127,73 @@ describe('explainClick', () => {
     expect(explained).not.toHaveProperty('version');
     expect(explained).not.toHaveProperty('propertyId');
     expect(explained.signals).toEqual({ click: [], behaviour: [] });
+  });
+});
+
+describe('calibration', () => {
+  const outcome = (score: number, label: Label, rules: string[]): Outcome => ({
+    score,
+    label,
+    action: label === 'FRAUD' ? 'BLOCK' : 'ALLOW',
+    botLevel: 'low',
+    botAction: 'record_only',
+    rules,
+  });
+
+  it('counts a new click once by its at-click outcome and its trusted conversion once', () => {
+    const atClick = outcome(87, 'FRAUD', ['datacenter_ip', 'headless', 'headless']);
+    const first = rollupDelta({ after: atClick, isNewClick: true, atClick });
+    expect(
+      Object.fromEntries([...first].filter(([name]) => name.startsWith('atClick:') || name.startsWith('converted:'))),
+    ).toEqual({
+      'atClick:band:FRAUD': 1,
+      'atClick:decile:8': 1,
+      'atClick:rule:datacenter_ip': 1,
+      'atClick:rule:headless': 1,
+    });
+    // The conversion re-scores the click to CLEAN: the current-verdict counters move, the at-click ones stay.
+    const converts = rollupDelta({
+      before: atClick,
+      after: outcome(12, 'CLEAN', ['converted']),
+      isNewClick: false,
+      atClick,
+      converts: true,
+    });
+    expect(converts.get('atClick:band:FRAUD')).toBeUndefined();
+    expect(converts.get('converted:band:FRAUD')).toBe(1);
+    expect(converts.get('converted:decile:8')).toBe(1);
+    expect(converts.get('converted:rule:headless')).toBe(1);
+    expect(converts.get('label:FRAUD')).toBe(-1);
+  });
+
+  it('turns summed counters into rates per band, decile and rule, null without clicks', () => {
+    const counts = emptyCounts();
+    addCounters(
+      counts,
+      Object.entries({
+        'atClick:band:CLEAN': 77,
+        'atClick:band:FRAUD': 812,
+        'converted:band:CLEAN': 3,
+        'atClick:decile:0': 77,
+        'converted:decile:0': 3,
+        'atClick:decile:9': 812,
+        'atClick:rule:datacenter_ip': 812,
+        'atClick:rule:velocity_ip': 40,
+        'converted:rule:velocity_ip': 1,
+      }),
+    );
+    const result = calibration(counts);
+    expect(result.total).toEqual({ clicks: 889, conversions: 3, conversionRate: 0.0034 });
+    expect(result.bands).toEqual([
+      { band: 'CLEAN', clicks: 77, conversions: 3, conversionRate: 0.039 },
+      { band: 'SUSPICIOUS', clicks: 0, conversions: 0, conversionRate: null },
+      { band: 'FRAUD', clicks: 812, conversions: 0, conversionRate: 0 },
+    ]);
+    expect(result.deciles[0]).toEqual({ fromScore: 0, toScore: 9, clicks: 77, conversions: 3, conversionRate: 0.039 });
+    expect(result.deciles[9]).toMatchObject({ fromScore: 90, toScore: 100, clicks: 812 });
+    expect(result.rules.map((r) => [r.rule, r.clicks, r.conversions])).toEqual([
+      ['datacenter_ip', 812, 0],
+      ['velocity_ip', 40, 1],
+    ]);
   });
 });
