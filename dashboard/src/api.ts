@@ -1,3 +1,5 @@
+import type { PropertySummary } from '../../shared/schemas/properties';
+
 /**
  * The dashboard's only way to the API. The key lives in this closure and nowhere else: never in
  * localStorage, sessionStorage, a cookie or a URL, so it is gone when the tab is closed or reloaded.
@@ -71,15 +73,6 @@ export async function signIn(key: string): Promise<Api> {
       return response.status === 204 ? undefined : response.json();
     },
   };
-}
-
-export interface PropertySummary {
-  readonly id: string;
-  readonly name: string;
-  readonly domain?: string;
-  readonly plan: string;
-  readonly enabled: boolean;
-  readonly created: string;
 }
 
 /**

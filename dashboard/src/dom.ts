@@ -25,25 +25,49 @@ export function append(el: Element, ...children: Child[]): void {
   }
 }
 
-/** A table: `columns` are [heading, numeric?]; cells are text or nodes. */
+/**
+ * A table: `columns` are [heading, numeric?]; cells are text or nodes. On a phone (app.css) each row becomes
+ * a card whose cells carry their column's name (`data-label`), so nothing scrolls sideways; the explicit
+ * roles keep it a table for screen readers once CSS changes its display.
+ */
 export function table(caption: string, columns: [string, boolean?][], rows: Child[][], testId?: string): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
-      { 'data-testid': testId },
-      h('caption', { class: 'note', style: undefined }, caption),
+      { 'data-testid': testId, role: 'table' },
+      h('caption', { class: 'note' }, caption),
       h(
         'thead',
-        {},
-        h('tr', {}, ...columns.map(([name, num]) => h('th', { scope: 'col', class: num ? 'num' : undefined }, name))),
+        { role: 'rowgroup' },
+        h(
+          'tr',
+          { role: 'row' },
+          ...columns.map(([name, num]) =>
+            h('th', { scope: 'col', role: 'columnheader', class: num ? 'num' : undefined }, name),
+          ),
+        ),
       ),
       h(
         'tbody',
-        {},
+        { role: 'rowgroup' },
         ...rows.map((row) =>
-          h('tr', {}, ...row.map((cell, i) => h('td', { class: columns[i]?.[1] ? 'num' : undefined }, cell))),
+          h(
+            'tr',
+            { role: 'row' },
+            ...row.map((cell, i) =>
+              h(
+                'td',
+                {
+                  role: 'cell',
+                  class: columns[i]?.[1] ? 'num' : undefined,
+                  'data-label': columns[i]?.[0] || undefined,
+                },
+                cell,
+              ),
+            ),
+          ),
         ),
       ),
     ),

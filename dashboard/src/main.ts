@@ -1,4 +1,5 @@
-import { type Api, describeError, type PropertySummary, signIn, signInAdmin } from './api';
+import type { PropertySummary } from '../../shared/schemas/properties';
+import { type Api, describeError, signIn, signInAdmin } from './api';
 import { h, table } from './dom';
 import { dateTime } from './format';
 import { blocklistPage } from './pages/blocklist';

@@ -4,6 +4,7 @@ import { prefetchedPages } from '../decisions/sortedMerge';
 import { logger } from '../observability';
 import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../properties';
 import { PROPERTY_DIRECTORY } from '../properties/dynamoStore';
+import type { PropertySummary } from '../schemas/properties';
 import { documentClient } from '../storage/clients';
 
 /** The property directory (the META items sit in GSI2 under one key, written once per property): a Query, no Scan. */
@@ -54,15 +55,6 @@ export async function listProperties(): Promise<PropertySummary[]> {
     });
   }
   return list.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
-}
-
-export interface PropertySummary {
-  readonly id: string;
-  readonly name: string;
-  readonly domain?: string;
-  readonly plan: string;
-  readonly enabled: boolean;
-  readonly created: string;
 }
 
 /** Runs `work` for every property, one after another; one property's failure does not stop the others. */

@@ -39,20 +39,19 @@ export const PropertyCredentials = z
   .meta({ id: 'PropertyCredentials' });
 
 /** GET /v1/properties (admin key only): the property directory, without any credential. */
-export const PropertyList = z
-  .object({
-    properties: z.array(
-      z.object({
-        id: PropertyId,
-        name: z.string(),
-        domain: z.string().optional(),
-        plan: z.string(),
-        enabled: z.boolean(),
-        created: z.string(),
-      }),
-    ),
-  })
-  .meta({ id: 'PropertyList' });
+/** One property in the operator's list: nothing secret. */
+export const PropertySummary = z.object({
+  id: PropertyId,
+  name: z.string(),
+  domain: z.string().optional(),
+  plan: z.string(),
+  enabled: z.boolean(),
+  created: z.string(),
+});
+/** The one definition: the API's schema, the domain's list and the dashboard (a type import) all use it. */
+export type PropertySummary = z.infer<typeof PropertySummary>;
+
+export const PropertyList = z.object({ properties: z.array(PropertySummary) }).meta({ id: 'PropertyList' });
 
 /** `all` = secret + webhook + read-only; `public` is rotated on its own, as it is in every landing page. */
 export const RotateKeysBody = z

@@ -1,14 +1,22 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, type BrowserContextOptions, chromium as playwright } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+  chromium as playwright,
+} from 'playwright-core';
 
 /**
- * A real Chromium for tests, from the npm package @sparticuz/chromium (its binary ships inside the
- * package, so `npm ci` alone brings it). One browser per test file: launch in beforeAll, close in
- * afterAll, and give each session its own context.
+ * The one way every browser test (the SDK's, the dashboard's) gets a real Chromium: the npm package
+ * @sparticuz/chromium (its binary ships inside the package, so `npm ci` alone brings it), driven by
+ * playwright-core. One browser per test file: launch in beforeAll, close in afterAll, and give each
+ * session its own context.
  *
  *   const browser = await launchBrowser();
- *   const context = await browser.newContext(desktopSession({ ip: '81.2.69.7' }));
+ *   const context = await browser.newContext(desktopSession());
+ *   const { page, problems } = await watchedPage(browser, mobileSession({ viewport: PHONE }));
  */
 
 /** Flags of the package that would make the browser less like a visitor's: it must enforce CORS and CSP. */
@@ -42,27 +50,58 @@ export const ANDROID_CHROME =
 /** A visitor's address is not the browser's business: put a proxy that adds X-Forwarded-For in front of the API. */
 export interface SessionOptions {
   readonly userAgent?: string;
+  readonly viewport?: { readonly width: number; readonly height: number };
+  /** Decides how numbers and dates are formatted (default en-GB). */
+  readonly locale?: string;
+  readonly timezoneId?: string;
 }
+
+/** The narrowest phone a page must fit without sideways scrolling (iPhone SE / mini, CSS pixels). */
+export const PHONE = { width: 375, height: 812 } as const;
+
+const common = (options: SessionOptions): BrowserContextOptions => ({
+  locale: options.locale ?? 'en-GB',
+  ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+});
 
 /** A desktop visitor: real Chrome user agent, 1366×768, mouse and wheel. */
 export function desktopSession(options: SessionOptions = {}): BrowserContextOptions {
   return {
+    ...common(options),
     userAgent: options.userAgent ?? DESKTOP_CHROME,
-    viewport: { width: 1366, height: 768 },
-    locale: 'en-GB',
+    viewport: options.viewport ?? { width: 1366, height: 768 },
   };
 }
 
 /** A phone: touch, no mouse, mobile viewport and user agent. */
 export function mobileSession(options: SessionOptions = {}): BrowserContextOptions {
   return {
+    ...common(options),
     userAgent: options.userAgent ?? ANDROID_CHROME,
-    viewport: { width: 412, height: 915 },
+    viewport: options.viewport ?? { width: 412, height: 915 },
     deviceScaleFactor: 2.6,
     isMobile: true,
     hasTouch: true,
-    locale: 'en-GB',
   };
+}
+
+export interface WatchedPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors and page errors seen so far (a test may drop the ones it caused on purpose). */
+  readonly problems: string[];
+}
+
+/** A page in its own context, recording every console error and uncaught page error. */
+export async function watchedPage(browser: Browser, session: BrowserContextOptions): Promise<WatchedPage> {
+  const context = await browser.newContext(session);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return { context, page, problems };
 }
 
 /** Closes a context, ignoring a browser that is already gone (a failed test must still report its own error). */

@@ -3,8 +3,15 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ENV } from '../../../shared/config/env';
 import { updateConfig } from '../../../shared/properties';
+import {
+  desktopSession,
+  launchBrowser,
+  mobileSession,
+  PHONE,
+  type WatchedPage,
+  watchedPage,
+} from '../../support/browser';
 import { startTestStack, type TestStack } from '../support';
-import { DESKTOP, launchChromium, openPage, PHONE, type WatchedPage } from './browser';
 import { DATACENTER_IP, type SeededTraffic, seedTraffic } from './seed';
 
 /**
@@ -21,6 +28,11 @@ let stack: TestStack;
 let seeded: SeededTraffic;
 let browser: Browser;
 let desktop: WatchedPage;
+
+/** en-US and UTC, so numbers and times are formatted the way the assertions below format them. */
+const DESKTOP = desktopSession({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+const PHONE_SESSION = mobileSession({ viewport: PHONE, locale: 'en-US', timezoneId: 'UTC' });
+const openPage = (session: typeof DESKTOP) => watchedPage(browser, session);
 
 const en = {
   count: (n: number) => new Intl.NumberFormat('en-US').format(n),
@@ -52,8 +64,8 @@ beforeAll(async () => {
   });
   if (push.status !== 200 || push.body.added < 1)
     throw new Error(`exclusions/apply answered ${push.status}: ${JSON.stringify(push.body)}`);
-  browser = await launchChromium();
-  desktop = await openPage(browser, DESKTOP);
+  browser = await launchBrowser();
+  desktop = await openPage(DESKTOP);
 }, 120_000);
 
 afterAll(async () => {
@@ -346,9 +358,9 @@ describe('dashboard in Chromium', () => {
   it('every page renders at desktop and phone widths without console errors (screenshots)', async () => {
     for (const [width, viewport] of [
       ['desktop', DESKTOP],
-      ['phone', PHONE],
+      ['phone', PHONE_SESSION],
     ] as const) {
-      const watched = width === 'desktop' ? desktop : await openPage(browser, viewport);
+      const watched = width === 'desktop' ? desktop : await openPage(viewport);
       const { page } = watched;
       await page.click('#signout').catch(() => undefined);
       await page.goto(`${stack.url}/dashboard/`);
@@ -400,9 +412,9 @@ describe('operator view', () => {
     expect(listed.status).toBe(200);
     for (const [width, viewport] of [
       ['desktop', DESKTOP],
-      ['phone', PHONE],
+      ['phone', PHONE_SESSION],
     ] as const) {
-      const watched = await openPage(browser, viewport);
+      const watched = await openPage(viewport);
       const { page } = watched;
       await page.goto(`${stack.url}/dashboard/`);
       await page.getByLabel('Dashboard key').fill(stack.adminKey);
