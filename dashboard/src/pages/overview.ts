@@ -179,11 +179,21 @@ export async function overviewPage(api: Api, main: HTMLElement): Promise<void> {
         : table(
             sources.tracksConversions
               ? `By clicks; the property converts ${percent(sources.propertyConversionRate)} of its clicks`
-              : 'By clicks; no conversions recorded yet',
-            [['Source'], ['Clicks', true], ['Conversions', true], ['Conversion rate', true], ['Learned evidence']],
+              : 'By clicks; too few trusted conversions yet to judge sources by their conversion rate',
+            [
+              ['Source'],
+              ['Clicks', true],
+              ['Invalid share', true],
+              ['Conversions', true],
+              ['Conversion rate', true],
+              ['Learned evidence'],
+            ],
             sources.sources.map((s) => [
               h('code', {}, s.source),
               count(s.clicks),
+              s.invalidShare === null
+                ? h('span', { title: 'Not counted for this source yet' }, '—')
+                : percent(s.invalidShare),
               count(s.conversions),
               percent(s.conversionRate),
               s.learned ?? '—',

@@ -1,6 +1,6 @@
 import { type Api, describeError } from '../api';
-import { append, field, h, statusRegion } from '../dom';
-import { dateTime } from '../format';
+import { append, field, h, statusRegion, table } from '../dom';
+import { count, dateTime, percent } from '../format';
 
 interface Config {
   thresholds: { suspicious: number; fraud: number };
@@ -10,6 +10,20 @@ interface Config {
   averageCpc?: number | null;
   currency: string;
 }
+interface Figures {
+  clicks: number;
+  conversions: number;
+  conversionRate: number | null;
+}
+interface Calibration {
+  from: string;
+  to: string;
+  basis: string;
+  total: Figures;
+  bands: (Figures & { band: 'CLEAN' | 'SUSPICIOUS' | 'FRAUD' })[];
+  deciles: (Figures & { fromScore: number; toScore: number })[];
+  rules: (Figures & { rule: string })[];
+}
 type ExportStatus =
   | { status: 'ready'; url: string; expires_at: string; rows: number }
   | { status: 'pending'; export_id: string }
@@ -17,9 +31,10 @@ type ExportStatus =
 
 export async function settingsPage(api: Api, main: HTMLElement): Promise<void> {
   const id = encodeURIComponent(api.session.propertyId);
-  const [config, stats] = await Promise.all([
+  const [config, stats, calibration] = await Promise.all([
     api.get<Config>(`/v1/properties/${id}/config`),
     api.get<{ topRules: { rule: string }[] }>(`/v1/property/${id}/stats?range=30days`),
+    api.get<Calibration>(`/v1/property/${id}/calibration?range=90days`),
   ]);
   const readOnly = api.session.kind === 'readonly';
   append(
@@ -37,6 +52,7 @@ export async function settingsPage(api: Api, main: HTMLElement): Promise<void> {
       id,
       config,
       stats.topRules.map((r) => r.rule),
+      calibration,
       readOnly,
     ),
     readOnly ? null : rotationSection(api, id),
@@ -44,7 +60,66 @@ export async function settingsPage(api: Api, main: HTMLElement): Promise<void> {
   );
 }
 
-function configForm(api: Api, id: string, config: Config, firedRules: string[], readOnly: boolean): HTMLElement {
+/** "0.0% convert (0 of 812)": the rate with the counts behind it, so a rate over a handful of clicks shows as such. */
+const conversionText = (f: Figures): string =>
+  f.conversionRate === null
+    ? 'no clicks'
+    : `${percent(f.conversionRate)} convert (${count(f.conversions)} of ${count(f.clicks)})`;
+
+const BAND_NAMES = { CLEAN: 'Clean', SUSPICIOUS: 'Suspicious', FRAUD: 'Fraud' } as const;
+
+/** The evidence to set thresholds by: how the clicks of each at-click band and score decile converted. */
+function calibrationGuide(calibration: Calibration): HTMLElement {
+  return h(
+    'div',
+    { class: 'guide', 'data-testid': 'calibration' },
+    h('h3', {}, 'How each band converted'),
+    h(
+      'p',
+      { class: 'note' },
+      `Your own traffic, ${calibration.from} to ${calibration.to}: ${calibration.basis} `,
+      'A band that converts like Clean is blocking real customers; a Fraud band that never converts is doing its job.',
+    ),
+    table(
+      `All clicks: ${conversionText(calibration.total)}`,
+      [['Band at the click'], ['Conversion rate'], ['Clicks', true], ['Converted', true]],
+      calibration.bands.map((b) => [
+        h('span', { class: b.band }, BAND_NAMES[b.band]),
+        b.conversionRate === null ? '—' : percent(b.conversionRate),
+        count(b.clicks),
+        count(b.conversions),
+      ]),
+      'calibration-bands',
+    ),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'By score decile'),
+      table(
+        'Clicks by their score at the click (scores no click had are left out)',
+        [['Score'], ['Conversion rate'], ['Clicks', true], ['Converted', true]],
+        calibration.deciles
+          .filter((d) => d.clicks > 0)
+          .map((d) => [
+            `${d.fromScore}–${d.toScore}`,
+            d.conversionRate === null ? '—' : percent(d.conversionRate),
+            count(d.clicks),
+            count(d.conversions),
+          ]),
+        'calibration-deciles',
+      ),
+    ),
+  );
+}
+
+function configForm(
+  api: Api,
+  id: string,
+  config: Config,
+  firedRules: string[],
+  calibration: Calibration,
+  readOnly: boolean,
+): HTMLElement {
   const number = (name: string, value: number | null | undefined, min: number, max: number, step = '1') =>
     h('input', { type: 'number', id: name, name, min, max, step, value: value ?? '' });
   const suspicious = number('suspicious', config.thresholds.suspicious, 1, 100);
@@ -53,7 +128,10 @@ function configForm(api: Api, id: string, config: Config, firedRules: string[], 
   const allowlist = h('textarea', { id: 'allowlist', rows: 4, spellcheck: 'false' });
   allowlist.value = config.allowlist.join('\n');
   const averageCpc = number('averageCpc', config.averageCpc, 0, 10_000, '0.01');
-  const rules = [...new Set([...Object.keys(config.ruleWeights), ...firedRules])].sort();
+  const ruleRates = new Map(calibration.rules.map((r) => [r.rule, r]));
+  const rules = [
+    ...new Set([...Object.keys(config.ruleWeights), ...firedRules, ...calibration.rules.map((r) => r.rule)]),
+  ].sort();
   const weights = rules.map((rule) => ({
     rule,
     input: Object.assign(number(`weight-${rule}`, config.ruleWeights[rule] ?? null, 0, 10, '0.05'), {
@@ -83,16 +161,33 @@ function configForm(api: Api, id: string, config: Config, firedRules: string[], 
       averageCpc,
       'Used only to estimate wasted spend. Empty = no estimate.',
     ),
+    calibrationGuide(calibration),
     h('h3', {}, 'Rule weights'),
     h(
       'p',
       { class: 'note' },
-      'Multiplier per rule (1 = as shipped, 0 = off). Empty keeps the default. Rules listed: those set and those that fired in 30 days. ',
-      'Run the backtest (README, “Backtest”) to see each band’s conversion rate before changing them.',
+      'Multiplier per rule (1 = as shipped, 0 = off). Empty keeps the default. Rules listed: those set and those that fired. ',
+      'Under each: how the clicks it fired on at the click converted — a rule whose clicks convert like your clean ',
+      'traffic deserves a lower weight.',
     ),
     weights.length === 0
       ? h('p', { class: 'note' }, 'No rule fired yet.')
-      : h('div', { class: 'inline' }, ...weights.map((w) => h('div', {}, field(w.rule, w.input)))),
+      : h(
+          'div',
+          { class: 'inline' },
+          ...weights.map((w) => {
+            const rate = ruleRates.get(w.rule);
+            return h(
+              'div',
+              { 'data-rule': w.rule },
+              field(
+                w.rule,
+                w.input,
+                rate ? `Fired at the click: ${conversionText(rate)}` : 'Did not fire at the click.',
+              ),
+            );
+          }),
+        ),
     h('button', { type: 'submit', class: 'primary' }, 'Save settings'),
   );
   const form = h('form', { 'aria-label': 'Settings', class: 'card' }, fieldset, status);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ENV } from '../../../shared/config/env';
+import { MIN_RANKED_CLICKS } from '../../../shared/dashboard/trafficSources';
 import { updateConfig } from '../../../shared/properties';
 import {
   desktopSession,
@@ -44,7 +45,14 @@ const en = {
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1', [ENV.googleAdsTransport]: 'recorded' } });
-  seeded = await seedTraffic(stack, { clean: 6, fraud: 3, averageCpc: 0.8, firstHost: 160 });
+  // Enough clean clicks of one campaign for it to be ranked as a traffic source; two of them convert.
+  seeded = await seedTraffic(stack, {
+    clean: MIN_RANKED_CLICKS + 1,
+    fraud: 3,
+    averageCpc: 0.8,
+    firstHost: 160,
+    conversions: 2,
+  });
   // The operator's link (admin only), through the domain; then one push, so the log has real rows.
   await updateConfig(
     seeded.property.id,
@@ -160,7 +168,7 @@ describe('dashboard in Chromium', () => {
     const stats = await api<Record<string, number> & { topRules: { rule: string; count: number }[] }>(
       `/v1/property/${id}/stats?range=30days`,
     );
-    expect(series.totals.clicks).toBe(9);
+    expect(series.totals.clicks).toBe(MIN_RANKED_CLICKS + 4);
     expect(await texts(page, '[data-testid="kpi-clicks"]')).toEqual([en.count(series.totals.clicks!)]);
     expect(await texts(page, '[data-testid="kpi-invalid"]')).toEqual([en.count(series.totals.invalid!)]);
     expect(await texts(page, '[data-testid="kpi-share"]')).toEqual([en.percent(series.totals.invalidShare!)]);
@@ -185,6 +193,31 @@ describe('dashboard in Chromium', () => {
     expect(await tableRows(page, 'days-table')).toEqual(days);
     expect(await page.locator('.chart canvas').count()).toBe(1);
     expect(await page.locator('[data-testid="monitor-banner"]').count()).toBe(0);
+  });
+
+  it('traffic sources show the API’s invalid share (a percentage, “—” only when null) and conversion rates', async () => {
+    const { page } = desktop;
+    const sources = await api<{
+      sources: {
+        source: string;
+        clicks: number;
+        conversions: number;
+        conversionRate: number;
+        invalidShare: number | null;
+        learned: string | null;
+      }[];
+    }>(`/v1/property/${seeded.property.id}/sources`);
+    expect(sources.sources.map((s) => s.source)).toContain('campaign:4242');
+    expect(await tableRows(page, 'sources-table')).toEqual(
+      sources.sources.map((s) => [
+        s.source,
+        en.count(s.clicks),
+        s.invalidShare === null ? '—' : en.percent(s.invalidShare),
+        en.count(s.conversions),
+        en.percent(s.conversionRate),
+        s.learned ?? '—',
+      ]),
+    );
   });
 
   it('click explorer explains a click as the API does, searching without putting it in the URL', async () => {
@@ -279,6 +312,44 @@ describe('dashboard in Chromium', () => {
     desktop.problems.splice(0, desktop.problems.length, ...desktop.problems.filter((p) => !/status of 403/.test(p)));
   });
 
+  it('settings show the per-band and per-rule conversion rates the calibration route answers', async () => {
+    const { page } = desktop;
+    await show(page, 'settings');
+    type Figures = { clicks: number; conversions: number; conversionRate: number | null };
+    const calibration = await api<{
+      total: Figures;
+      bands: (Figures & { band: string })[];
+      deciles: (Figures & { fromScore: number; toScore: number })[];
+      rules: (Figures & { rule: string })[];
+    }>(`/v1/property/${seeded.property.id}/calibration?range=90days`);
+    expect(calibration.total).toMatchObject({ clicks: MIN_RANKED_CLICKS + 4, conversions: 2 });
+    const names: Record<string, string> = { CLEAN: 'Clean', SUSPICIOUS: 'Suspicious', FRAUD: 'Fraud' };
+    const rate = (f: Figures) => (f.conversionRate === null ? '—' : en.percent(f.conversionRate));
+    expect(await tableRows(page, 'calibration-bands')).toEqual(
+      calibration.bands.map((b) => [names[b.band], rate(b), en.count(b.clicks), en.count(b.conversions)]),
+    );
+    const fraud = calibration.bands.find((b) => b.band === 'FRAUD')!;
+    expect(fraud.clicks).toBeGreaterThan(0);
+    expect(fraud.conversions).toBe(0);
+    const text = (f: Figures) =>
+      `${en.percent(f.conversionRate!)} convert (${en.count(f.conversions)} of ${en.count(f.clicks)})`;
+    expect(await page.locator('[data-testid="calibration-bands"] caption').textContent()).toBe(
+      `All clicks: ${text(calibration.total)}`,
+    );
+    await page.getByText('By score decile').click();
+    expect(await tableRows(page, 'calibration-deciles')).toEqual(
+      calibration.deciles
+        .filter((d) => d.clicks > 0)
+        .map((d) => [`${d.fromScore}–${d.toScore}`, rate(d), en.count(d.clicks), en.count(d.conversions)]),
+    );
+    expect(calibration.rules.length).toBeGreaterThan(0);
+    for (const rule of calibration.rules) {
+      expect(await page.locator(`[data-rule="${rule.rule}"] .note`).textContent()).toBe(
+        `Fired at the click: ${text(rule)}`,
+      );
+    }
+  });
+
   it('read-only key: settings are shown disabled and the API refuses a change made anyway', async () => {
     const { page } = desktop;
     await show(page, 'settings');
@@ -362,7 +433,7 @@ describe('dashboard in Chromium', () => {
     ] as const) {
       const watched = width === 'desktop' ? desktop : await openPage(viewport);
       const { page } = watched;
-      await page.click('#signout').catch(() => undefined);
+      if (watched === desktop) await page.click('#signout');
       await page.goto(`${stack.url}/dashboard/`);
       await page.screenshot({ path: path.join(SCREENSHOTS, `signin-${width}.png`), fullPage: true });
       await signIn(page, seeded.property.readonlyKey);
@@ -374,15 +445,15 @@ describe('dashboard in Chromium', () => {
           await page.getByRole('button', { name: 'Search' }).click();
           await page.locator('article[data-click-id]').first().waitFor();
         }
+        if (name === 'settings') await page.getByText('By score decile').click();
         await page.waitForTimeout(200);
         await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+        await expectNoSidewaysScroll(page, name, width === 'phone' ? PHONE.width : undefined);
       }
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow).toBeLessThanOrEqual(0);
       expect(unexpected(watched)).toEqual([]);
       if (watched !== desktop) await watched.context.close();
     }
-  });
+  }, 120_000);
 
   it('works from the keyboard alone: every control is labelled and reachable', async () => {
     const { page } = desktop;
@@ -435,6 +506,7 @@ describe('operator view', () => {
       );
       expect((await tableRows(page, 'properties-table')).map((row) => row[1])).toContain(seeded.property.id);
       await page.screenshot({ path: path.join(SCREENSHOTS, `properties-${width}.png`), fullPage: true });
+      await expectNoSidewaysScroll(page, 'properties', width === 'phone' ? PHONE.width : undefined);
       const statuses = await page.evaluate(
         async (keys) =>
           Promise.all(
@@ -449,6 +521,29 @@ describe('operator view', () => {
     }
   });
 });
+
+/**
+ * Nothing wider than the screen: the page does not scroll sideways (at a phone's width, not even inside a
+ * table — tables become cards there), and the layout viewport was not widened to fit something.
+ */
+async function expectNoSidewaysScroll(page: Page, name: string, phoneWidth?: number): Promise<void> {
+  const sizes = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    scrollingTables: [...document.querySelectorAll('.table-wrap')]
+      .filter((wrap) => wrap.scrollWidth > wrap.clientWidth + 1)
+      .map((wrap) => wrap.querySelector('table')?.getAttribute('data-testid') ?? 'table'),
+  }));
+  expect({ name, overflow: Math.max(0, sizes.scrollWidth - sizes.innerWidth) }).toEqual({ name, overflow: 0 });
+  if (phoneWidth !== undefined) {
+    expect({ name, innerWidth: sizes.innerWidth, scrollWidth: sizes.scrollWidth <= phoneWidth }).toEqual({
+      name,
+      innerWidth: phoneWidth,
+      scrollWidth: true,
+    });
+    expect({ name, scrollingTables: sizes.scrollingTables }).toEqual({ name, scrollingTables: [] });
+  }
+}
 
 async function expectText(page: Page, selector: string, pattern: RegExp): Promise<void> {
   await page.waitForFunction(
