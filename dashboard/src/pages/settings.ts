@@ -82,7 +82,7 @@ function calibrationGuide(calibration: Calibration): HTMLElement {
     ),
     table(
       `All clicks: ${conversionText(calibration.total)}`,
-      [['Band at the click'], ['Conversion rate'], ['Clicks', true], ['Converted', true]],
+      [['Band at the click'], ['Conversion rate', true], ['Clicks', true], ['Converted', true]],
       calibration.bands.map((b) => [
         h('span', { class: b.band }, BAND_NAMES[b.band]),
         b.conversionRate === null ? '—' : percent(b.conversionRate),
@@ -97,7 +97,7 @@ function calibrationGuide(calibration: Calibration): HTMLElement {
       h('summary', {}, 'By score decile'),
       table(
         'Clicks by their score at the click (scores no click had are left out)',
-        [['Score'], ['Conversion rate'], ['Clicks', true], ['Converted', true]],
+        [['Score'], ['Conversion rate', true], ['Clicks', true], ['Converted', true]],
         calibration.deciles
           .filter((d) => d.clicks > 0)
           .map((d) => [
