@@ -468,6 +468,31 @@ describe('click counter', () => {
     expect(await h.decisions.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
   });
 
+  it('counts each click once by its at-click verdict and its trusted conversion once (calibration)', async () => {
+    const h = harness();
+    const fraud = await recordClick(h.deps, browserClick({ userAgent: HEADLESS, sourceIp: AWS_IP }));
+    const clean = await recordClick(h.deps, browserClick({ gclid: 'gc-cal' }));
+    await h.count();
+    expect(fraud.status).toBe('fraud');
+    await acceptConversion(h.deps, { propertyId: 'prop_a', receivedAt: h.clock, clickId: clean.click_id });
+    const conversion = ConversionMessage.parse(h.sent.at(-1)?.message);
+    expect(await applyConversion(h.deps, conversion)).toBe('applied');
+    const conversionCounts = [...h.counts];
+    await h.count();
+    // A redelivered conversion and redelivered count messages change nothing.
+    expect(await applyConversion(h.deps, conversion)).toBe('duplicate');
+    h.counts.push(...conversionCounts);
+    await h.count();
+    const counts = await day(h);
+    expect(counts.atClick['band:FRAUD']).toBe(1);
+    expect(counts.atClick['band:CLEAN']).toBe(1);
+    expect(counts.converted).toMatchObject({ 'band:CLEAN': 1 });
+    expect(counts.converted['band:FRAUD']).toBeUndefined();
+    expect(Object.values(counts.converted).every((n) => n === 1)).toBe(true);
+    const deciles = Object.entries(counts.atClick).filter(([key]) => key.startsWith('decile:'));
+    expect(deciles.reduce((sum, [, n]) => sum + n, 0)).toBe(2);
+  });
+
   it('waits for a click not readable yet and drops one never stored once the grace has passed', async () => {
     const h = harness();
     const message = { kind: 'count' as const, propertyId: 'prop_a', clickId: 'clk_never', at: h.clock };
