@@ -2,12 +2,12 @@ import type { RollupCounts } from '../decisions/dailyRollup';
 import type { Label } from '../model';
 
 /** What the conversion side counts; also sent with every answer so the dashboard can say it. */
-export const CALIBRATION_BASIS =
+const CALIBRATION_BASIS =
   'clicks by their at-click verdict (band, score decile, each rule that fired), and of them those with a trusted ' +
   'conversion (the webhook, or a conversion event sent with the secret key), counted in the day of the click. ' +
   'Conversions claimed with the public key are not counted.';
 
-export interface ConversionFigures {
+interface ConversionFigures {
   readonly clicks: number;
   readonly conversions: number;
   /** conversions / clicks, 0–1 (four decimals); null without clicks. */

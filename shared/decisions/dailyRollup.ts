@@ -74,14 +74,14 @@ const outcomeCounters = (outcome: Outcome): string[] => [
 ];
 
 /** The calibration keys of an at-click outcome: its band, its score decile and each rule it fired. */
-export const calibrationKeys = (atClick: Outcome): string[] => [
+const calibrationKeys = (atClick: Outcome): string[] => [
   `band:${atClick.label}`,
   `decile:${scoreDecile(atClick.score)}`,
   ...[...new Set(atClick.rules)].map((rule) => `rule:${rule}`),
 ];
 
 /** 0 for scores 0–9, …, 9 for 90–100 (the backtest's deciles). */
-export const scoreDecile = (score: number): number => Math.max(0, Math.min(9, Math.floor(score / 10)));
+const scoreDecile = (score: number): number => Math.max(0, Math.min(9, Math.floor(score / 10)));
 
 /** The counter increments of one change, zeros dropped (an unchanged re-score changes nothing). */
 export function rollupDelta(
