@@ -17,6 +17,13 @@ const ExcludedValue = z
     }
     return canonical;
   });
+/** Why a linked ad account could not be used (shared/googleAds/accountAccess.ts). */
+const AccountProblem = z.enum([
+  'credentials_not_configured',
+  'credentials_unreadable',
+  'authentication_failed',
+  'unreachable',
+]);
 const RunId = z
   .string()
   .min(1)
@@ -42,6 +49,7 @@ export const ExclusionPlan = z
     mode: z.enum(['apply', 'monitor_only', 'dry_run', 'not_linked', 'link_disabled']),
     accountState: z.enum(['known', 'unknown']),
     accountStateNote: z.string().optional(),
+    accountProblem: AccountProblem.optional(),
     add: z.array(Change),
     remove: z.array(Change),
     unchanged: z.number().int(),
@@ -79,6 +87,8 @@ export const ExclusionsQuery = z.object({ limit: z.coerce.number().int().min(1).
 export const Exclusions = z
   .object({
     accountState: z.enum(['known', 'unknown']),
+    accountStateNote: z.string().optional(),
+    accountProblem: AccountProblem.optional(),
     excluded: z.array(
       z.object({
         value: z.string(),
@@ -108,6 +118,8 @@ export const ExclusionsTakenBack = z
     takenBack: z.array(z.string()),
     /** Removals the account refused or could not be reached for: the next push retries them. */
     pending: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional(), kind: Kind })),
+    /** Set when removals are pending because the account could not be used. */
+    accountProblem: AccountProblem.optional(),
   })
   .meta({ id: 'ExclusionsTakenBack' });
 

@@ -248,3 +248,119 @@ describe('the Microsoft Advertising file over the API', () => {
     expect((await stack.fetchJson(path, { apiKey: other.readonlyKey })).status).toBe(403);
   });
 });
+
+describe('when the ad account cannot be used', () => {
+  const apply = (property: Credentials) =>
+    stack.fetchJson(`/v1/property/${property.id}/exclusions/apply`, { method: 'POST', apiKey: property.secretKey });
+  /** The contract's error body and nothing else: no stack, no library message, no credential. */
+  const expectBareError = (body: Record<string, unknown>) => {
+    expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error']);
+    expect(JSON.stringify(body)).not.toMatch(
+      /OAUTH|Authentication of the request|UNAVAILABLE|recorded|at .*\.ts|stack/,
+    );
+  };
+
+  it('apply answers 409 when no link allows a push, and changes nothing', async () => {
+    const property = await stack.createProperty();
+    await seen(property.id, '198.51.100.1', 95);
+    const unlinked = await apply(property);
+    expect(unlinked.status).toBe(409);
+    expect(unlinked.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'not_linked' } });
+    expectBareError(unlinked.body);
+
+    const customerId = customer();
+    await updateConfig(property.id, { adAccount: { provider: 'google_ads', customerId, enabled: false } }, 'admin');
+    const disabled = await apply(property);
+    expect(disabled.status).toBe(409);
+    expect(disabled.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'link_disabled' } });
+    expect(recordedAccount(customerId).calls).toEqual([]);
+  });
+
+  it('apply answers 502 with the reason when the account refuses the credentials or cannot be reached; plan and list still answer', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    const account = recordedAccount(customerId);
+
+    account.refuse('authentication');
+    const refused = await apply(property);
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({
+      code: 'AD_ACCOUNT_UNREACHABLE',
+      details: { provider: 'google_ads', reason: 'authentication_failed', runId: expect.any(String) },
+    });
+    expect(refused.body.error).toMatch(/nothing was changed/);
+    expectBareError(refused.body);
+    expect(account.mutateCalls()).toEqual([]);
+
+    const plan = await stack.fetchJson(`/v1/property/${property.id}/exclusions/plan`, { apiKey: property.secretKey });
+    expect(plan.status).toBe(200);
+    expect(plan.body).toMatchObject({
+      mode: 'apply',
+      accountState: 'unknown',
+      accountProblem: 'authentication_failed',
+    });
+    expect(plan.body.add.map((a: { value: string }) => a.value)).toEqual(['198.51.100.1']);
+    const listed = await stack.fetchJson(`/v1/property/${property.id}/exclusions`, { apiKey: property.secretKey });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ accountState: 'unknown', accountProblem: 'authentication_failed' });
+
+    account.refuse('network');
+    const down = await apply(property);
+    expect(down.status).toBe(502);
+    expect(down.body.details.reason).toBe('unreachable');
+    expectBareError(down.body);
+
+    // Nothing of the refused runs was recorded: once reachable, the push adds the address as if first asked.
+    account.refuse(undefined);
+    const ok = await apply(property);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ added: 1, failed: [] });
+  });
+
+  it('DELETE while the account cannot be reached takes the entry back and leaves the removal pending for the next push', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    expect((await apply(property)).body.added).toBe(1);
+    const account = recordedAccount(customerId);
+
+    account.refuse('network');
+    const taken = await stack.fetchJson(`/v1/property/${property.id}/exclusions?value=198.51.100.1`, {
+      method: 'DELETE',
+      apiKey: property.secretKey,
+    });
+    expect(taken.status).toBe(200);
+    expect(taken.body).toEqual({
+      removed: [],
+      takenBack: ['198.51.100.1'],
+      pending: [{ value: '198.51.100.1', level: 'account' }],
+      accountProblem: 'unreachable',
+    });
+    expect(account.snapshot().account).toEqual(['198.51.100.1']);
+
+    account.refuse(undefined);
+    const next = await apply(property);
+    expect(next.body).toMatchObject({ added: 0, removed: 1 });
+    expect(account.snapshot().account).toBeUndefined();
+  });
+
+  it('apply answers 502 credentials_not_configured on a deployment without Google Ads credentials', async () => {
+    const property = await stack.createProperty();
+    await link(property, customer());
+    await seen(property.id, '198.51.100.1', 95);
+    delete process.env[ENV.googleAdsTransport];
+    try {
+      const response = await apply(property);
+      expect(response.status).toBe(502);
+      expect(response.body.details).toMatchObject({ reason: 'credentials_not_configured' });
+      expectBareError(response.body);
+      const plan = await stack.fetchJson(`/v1/property/${property.id}/exclusions/plan`, { apiKey: property.secretKey });
+      expect(plan.body).toMatchObject({ accountState: 'unknown', accountProblem: 'credentials_not_configured' });
+    } finally {
+      process.env[ENV.googleAdsTransport] = 'recorded';
+    }
+  });
+});
