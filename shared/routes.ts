@@ -417,8 +417,8 @@ export const routes = {
     auth: read,
     handler: 'functions/api/exclusions-microsoft.ts',
     summary:
-      'The same IP selection as a CSV to import into Microsoft Advertising (one address per row, campaign level; ' +
-      'its API has no IP exclusions)',
+      'The same IP selection as a CSV for Microsoft Advertising’s campaign IP exclusions (IPv4, a /24 as `a.b.c.*`, ' +
+      'at most 100 per campaign; its API has no IP exclusions)',
     tag: 'reporting',
     params: properties.PropertyIdPath,
     query: exclusions.MicrosoftExclusionsQuery,

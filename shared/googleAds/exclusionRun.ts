@@ -44,6 +44,8 @@ export interface PlannedChange {
   readonly score?: number;
   /** ISO time of the latest bad click. */
   readonly lastSeen?: string;
+  /** Clicks from the address (a range: its bad members' sum) since its record started. */
+  readonly clicks?: number;
   /** For a range: the addresses it replaces. */
   readonly collapsed?: readonly string[];
   /** Set on removals: the criterion clicksieve created. */
@@ -153,6 +155,7 @@ async function drawPlan(
     neighbours: risky.filter((r) => r.score < config.thresholds.fraud),
     allowlist: config.allowlist,
     suppressed,
+    now: deps.now,
     // Without the account's state the plan is drawn against an empty account with every campaign slot free.
     room: account ? room : { account: MAX_IP_EXCLUSIONS_PER_ACCOUNT, campaign: MAX_IP_EXCLUSIONS_PER_CAMPAIGN },
   });
@@ -170,6 +173,7 @@ async function drawPlan(
       reason: s.reason,
       score: s.score,
       lastSeen: new Date(s.lastSeen).toISOString(),
+      clicks: s.clicks,
       ...(s.collapsed ? { collapsed: s.collapsed } : {}),
     };
     if (s.level === 'account') wanted.set(slot('account', undefined, s.value), { ...base, level: 'account' });
@@ -186,6 +190,7 @@ async function drawPlan(
         reason: s.reason,
         score: s.score,
         lastSeen: new Date(s.lastSeen).toISOString(),
+        clicks: s.clicks,
         ...(s.collapsed ? { collapsed: s.collapsed } : {}),
       });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPlacementUrl } from '../googleAds/placements';
+import { MICROSOFT_MAX_IP_EXCLUSIONS } from '../googleAds/selection';
 import { parseRange } from '../properties/config';
 
 const Level = z.enum(['account', 'campaign']);
@@ -38,6 +39,8 @@ const Change = z.object({
   reason: z.string(),
   score: z.number().optional(),
   lastSeen: z.string().optional(),
+  /** Clicks from the address (a range: its bad members' sum) since its record started: the ranking's volume. */
+  clicks: z.number().int().optional(),
   collapsed: z.array(z.string()).optional(),
   resourceName: z.string().optional(),
 });
@@ -59,6 +62,7 @@ export const ExclusionPlan = z
         value: z.string(),
         score: z.number(),
         lastSeen: z.string(),
+        clicks: z.number().int(),
         reason: z.string(),
         why: z.literal('no room'),
         collapsed: z.array(z.string()).optional(),
@@ -142,11 +146,14 @@ export const ExclusionRunReport = z
   })
   .meta({ id: 'ExclusionRunReport' });
 
-/** `GET …/exclusions/microsoft.csv`: a Microsoft Advertising campaign id (a long) to fill the `Campaign Id` column. */
+/**
+ * `GET …/exclusions/microsoft.csv`: a Microsoft Advertising campaign id (a long) to fill the `Campaign Id` column;
+ * `limit` entries at most (Microsoft takes 100 IP exclusions per campaign, the advertiser's own included).
+ */
 export const MicrosoftExclusionsQuery = z.object({
   campaignId: z
     .string()
     .regex(/^[1-9][0-9]{0,18}$/, 'must be a Microsoft Advertising campaign id (digits)')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(500),
+  limit: z.coerce.number().int().min(1).max(MICROSOFT_MAX_IP_EXCLUSIONS).default(MICROSOFT_MAX_IP_EXCLUSIONS),
 });
