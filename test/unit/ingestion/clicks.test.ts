@@ -468,6 +468,32 @@ describe('click counter', () => {
     expect(await h.decisions.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
   });
 
+  it('counts the clicks of a risky address into its record once each, whatever the redelivery', async () => {
+    const h = harness();
+    const first = await recordClick(h.deps, browserClick({ visitorId: 'vis_v1' }));
+    await h.count();
+    await acceptBeacon(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock + 1,
+      clickId: first.click_id,
+      behaviour: { honeypot: true },
+    });
+    await applyBeacon(h.deps, BeaconMessage.parse(h.sent.at(-1)?.message));
+    await h.count(); // the re-score makes the address risky: its record starts, counting that click
+    const delivered: (typeof h.counts)[number][] = [];
+    for (const visitorId of ['vis_v2', 'vis_v3']) {
+      h.clock += 60_000;
+      await recordClick(h.deps, browserClick({ visitorId }));
+      delivered.push(...h.counts);
+      await h.count();
+    }
+    // Every message again, twice, in another order: nothing more is counted.
+    await countClicks(h.deps, [...delivered].reverse());
+    await countClicks(h.deps, delivered);
+    const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    expect(risky).toMatchObject({ ip: HOME_IP, clicks: 3 });
+  });
+
   it('waits for a click not readable yet and drops one never stored once the grace has passed', async () => {
     const h = harness();
     const message = { kind: 'count' as const, propertyId: 'prop_a', clickId: 'clk_never', at: h.clock };
