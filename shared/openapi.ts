@@ -70,6 +70,14 @@ export const DECISIONS = [
     '(it also reaches Performance Max), then every campaign that takes campaign IP exclusions. The plan route reads the ' +
     'account when it can and otherwise says `accountState: unknown`. DELETE takes an entry or a run back now and keeps ' +
     'it out of later plans until allowed again; it acts even in monitor-only/dry-run mode, being the advertiser’s own request.',
+  'Ranking of IP exclusions: priority = score/100 × (1 + log10(clicks)) × 0.5^(days since the last bad click / 14), where ' +
+    '`clicks` counts the address’s clicks since its first risky one; ties go to the higher score, then the more recent. ' +
+    'A collapsed range sums its members’ clicks. Every plan entry carries `clicks` and its reason ends with the count.',
+  'When the ad account cannot be used: POST …/exclusions/apply answers 409 CONFLICT (`details.reason` not_linked or ' +
+    'link_disabled) when no link allows a push, and 502 AD_ACCOUNT_UNREACHABLE (`details.reason` credentials_not_configured, ' +
+    'credentials_unreadable, authentication_failed or unreachable; nothing changed) when the linked account cannot be used. ' +
+    'The plan and the list answer 200 with `accountState: unknown` and `accountProblem`; DELETE records the take-back and ' +
+    'lists the removals still `pending` (the next push makes them). No cause, stack or credential is ever in the answer.',
 ];
 
 const SECURITY_SCHEMES = {
@@ -106,11 +114,14 @@ const ERROR_RESPONSES: Record<number, string> = {
   402: 'PAYMENT_REQUIRED: monthly allowance used up, or property disabled',
   403: 'FORBIDDEN: valid credential, but not for this route or this property',
   404: 'NOT_FOUND',
-  409: 'CONFLICT: duplicate',
+  409: 'CONFLICT: duplicate, or the resource is not in a state that allows it (`details.reason`)',
   413: `PAYLOAD_TOO_LARGE: body over ${MAX_BODY_BYTES} bytes`,
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED: see Retry-After',
   500: 'SERVER_ERROR: nothing about the cause is disclosed',
+  502:
+    'AD_ACCOUNT_UNREACHABLE: the linked ad account could not be used and nothing was changed; `details.reason` is ' +
+    'credentials_not_configured, credentials_unreadable, authentication_failed or unreachable',
 };
 
 const RATE_HEADERS = {
@@ -125,6 +136,7 @@ export function errorStatuses(route: RouteDef): number[] {
   if (route.body) statuses.push(413, 415);
   if (route.auth.length > 0) statuses.push(401, 402, 403, 429);
   if (route.method === 'POST') statuses.push(409);
+  for (const status of route.errors ?? []) if (!statuses.includes(status)) statuses.push(status);
   return statuses.sort((a, b) => a - b);
 }
 

@@ -68,6 +68,8 @@ export interface RouteDef extends FunctionNeeds {
   readonly textPlainBody?: boolean;
   /** Honours an `Idempotency-Key` header: retries carrying the same key are recorded once. */
   readonly idempotencyKey?: boolean;
+  /** Error statuses beyond those implied by what the route does (shared/openapi.ts errorStatuses). */
+  readonly errors?: readonly (409 | 502)[];
   /** Calls the API Gateway management API (API keys, usage plans). */
   readonly managesApiKeys?: boolean;
 }
@@ -406,6 +408,7 @@ export const routes = {
     tag: 'reporting',
     params: properties.PropertyIdPath,
     success: { status: 200, schema: exclusions.ExclusionRunReport },
+    errors: [409, 502],
     secrets: ['googleAds'],
   },
   microsoftExclusions: {
@@ -414,8 +417,8 @@ export const routes = {
     auth: read,
     handler: 'functions/api/exclusions-microsoft.ts',
     summary:
-      'The same IP selection as a CSV to import into Microsoft Advertising (one address per row, campaign level; ' +
-      'its API has no IP exclusions)',
+      'The same IP selection as a CSV for Microsoft Advertising’s campaign IP exclusions (IPv4, a /24 as `a.b.c.*`, ' +
+      'at most 100 per campaign; its API has no IP exclusions)',
     tag: 'reporting',
     params: properties.PropertyIdPath,
     query: exclusions.MicrosoftExclusionsQuery,

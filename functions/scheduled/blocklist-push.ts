@@ -1,4 +1,5 @@
 import { decisionStores } from '../../shared/decisions';
+import { AdAccountUnavailable } from '../../shared/googleAds/accountAccess';
 import { type AccountResolver, googleAdsAccounts, servicePlacementSource } from '../../shared/googleAds/accounts';
 import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { runExclusions } from '../../shared/googleAds/exclusionRun';
@@ -24,7 +25,16 @@ export function blocklistPushHandler(parts: {
     };
     const { done, failed } = await forEachProperty(async (property) => {
       if (!property.config.adAccount?.enabled) return;
-      const report = await runExclusions(deps, property);
+      const report = await runExclusions(deps, property).catch((error: unknown) => {
+        // The stack creates the Google Ads secret empty: until the operator fills it in, the push waits (not a
+        // failure of this property); every other reason the account cannot be used fails the property.
+        if (!(error instanceof AdAccountUnavailable) || error.problem !== 'credentials_not_configured') throw error;
+        logger.warn('exclusion push waiting: Google Ads credentials not configured', {
+          propertyId: property.propertyId,
+        });
+        return undefined;
+      });
+      if (!report) return;
       if (report.failed.length > 0) {
         logger.error('some exclusions not pushed', {
           propertyId: property.propertyId,

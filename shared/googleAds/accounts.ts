@@ -3,6 +3,7 @@ import { decisionStores } from '../decisions';
 import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
 import type { AdAccountLink } from '../properties/config';
 import { documentClient } from '../storage/clients';
+import { AdAccountUnavailable } from './accountAccess';
 import { type AdsAccount, customerFor, GoogleAdsAccount } from './adsAccount';
 import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
 import { exclusionLedger } from './exclusionLedger';
@@ -41,7 +42,8 @@ const RECORDED_CREDENTIALS: GoogleAdsCredentials = {
 /**
  * How the service reaches a property's ad account: google-ads-api with the deployment's credentials
  * (Secrets Manager, by reference), or the recorded transport on the local stack. Undefined while no
- * credentials are configured: plans then say the account's state is unknown and pushes change nothing.
+ * credentials are configured (plans then say the account's state is unknown, an apply answers 502);
+ * AdAccountUnavailable when the secret cannot be read.
  */
 export function googleAdsAccounts(
   credentials: () => Promise<GoogleAdsCredentials | undefined> = async () => {
@@ -57,7 +59,13 @@ export function googleAdsAccounts(
         link.customerId,
       );
     }
-    const loaded = await credentials();
+    let loaded: GoogleAdsCredentials | undefined;
+    try {
+      loaded = await credentials();
+    } catch {
+      // Secrets Manager unreachable, the secret missing or malformed: the cause may quote the secret's text.
+      throw new AdAccountUnavailable('credentials_unreadable');
+    }
     if (!loaded) return undefined;
     return new GoogleAdsAccount(
       customerFor(loaded, link, loaded.property_refresh_tokens?.[propertyId]),

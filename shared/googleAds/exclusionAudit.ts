@@ -1,8 +1,17 @@
 import { notFound } from '../http/errors';
+import { logger } from '../observability';
 import type { EffectiveConfig } from '../properties/config';
+import {
+  type AccountProblem,
+  AdAccountUnavailable,
+  accountProblemOf,
+  adAccountUnreachable,
+  describeAccountProblem,
+  noUsableLink,
+} from './accountAccess';
 import type { AdsAccount } from './adsAccount';
 import type { ChangeLogEntry, OwnedExclusion } from './exclusionLedger';
-import type { ExclusionDeps } from './exclusionRun';
+import { type ExclusionDeps, type RunReport, runExclusions } from './exclusionRun';
 import type { ExclusionLevel } from './selection';
 
 interface Property {
@@ -15,22 +24,40 @@ async function linkedAccount(deps: ExclusionDeps, property: Property): Promise<A
   return link ? deps.accountFor(property.propertyId, link) : undefined;
 }
 
+type AccountView = {
+  ips?: Awaited<ReturnType<AdsAccount['listIpExclusions']>>;
+  placements?: Awaited<ReturnType<AdsAccount['listPlacementExclusions']>>;
+  problem?: AccountProblem;
+};
+
+/** The account's exclusions, or why they could not be read (never thrown: the ledger's view still stands). */
+async function readAccount(deps: ExclusionDeps, property: Property): Promise<AccountView> {
+  if (!property.config.adAccount) return {};
+  try {
+    const account = await linkedAccount(deps, property);
+    if (!account) return { problem: 'credentials_not_configured' };
+    const [ips, placements] = await Promise.all([account.listIpExclusions(), account.listPlacementExclusions()]);
+    return { ips, placements };
+  } catch (error) {
+    const problem = accountProblemOf(error);
+    logger.warn('ad account not readable for the exclusions list', { propertyId: property.propertyId, problem });
+    return { problem };
+  }
+}
+
 /**
  * What is excluded now: clicksieve's own entries (from its ledger, checked against the account when it
  * can be read) and the advertiser's (in the account, not in the ledger), the taken-back addresses and
- * the change log, newest first.
+ * the change log, newest first. An account that cannot be read leaves `accountState: unknown` and says why.
  */
 export async function listExclusions(deps: ExclusionDeps, property: Property, limit: number) {
   const { propertyId } = property;
-  const [owned, takenBack, changeLog, account] = await Promise.all([
+  const [owned, takenBack, changeLog, { ips, placements, problem }] = await Promise.all([
     deps.ledger.owned(propertyId),
     deps.ledger.suppressed(propertyId),
     deps.ledger.changeLog(propertyId, limit),
-    linkedAccount(deps, property),
+    readAccount(deps, property),
   ]);
-  const [ips, placements] = account
-    ? await Promise.all([account.listIpExclusions(), account.listPlacementExclusions()])
-    : [undefined, undefined];
   const present =
     ips && placements
       ? [...ips, ...placements.map((p) => ({ ...p, level: 'account' as const, kind: 'placement' as const }))]
@@ -59,7 +86,13 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
       by: 'advertiser' as const,
     }));
   return {
-    accountState: account ? ('known' as const) : ('unknown' as const),
+    accountState: present ? ('known' as const) : ('unknown' as const),
+    ...(problem
+      ? {
+          accountStateNote: `the ad account could not be read (${describeAccountProblem(problem)}): only clicksieve's own record is shown`,
+          accountProblem: problem,
+        }
+      : {}),
     excluded: [...ours, ...theirs],
     takenBack: [...takenBack].sort(),
     changeLog: changeLog as ChangeLogEntry[],
@@ -94,17 +127,29 @@ export async function takeBack(
   const values = what.value !== undefined ? [what.value] : [...new Set(matching.map((o) => o.value))];
   for (const value of values) await deps.ledger.suppress(propertyId, value, at);
 
-  const account = matching.length > 0 ? await linkedAccount(deps, property) : undefined;
+  let account: AdsAccount | undefined;
+  let problem: AccountProblem | undefined;
+  if (matching.length > 0) {
+    try {
+      account = await linkedAccount(deps, property);
+      if (!account && property.config.adAccount) problem = 'credentials_not_configured';
+    } catch (error) {
+      problem = accountProblemOf(error);
+    }
+  }
   const removed: Target[] = [];
   const pending: Target[] = [];
   for (const level of ['account', 'campaign'] as const) {
     const batch = matching.filter((o) => o.level === level);
     if (batch.length === 0) continue;
-    if (!account) {
-      pending.push(...batch.map(target));
-      continue;
+    let outcomes: Awaited<ReturnType<AdsAccount['removeIpExclusions']>> = [];
+    if (account && !problem) {
+      try {
+        outcomes = await account.removeIpExclusions(level, batch);
+      } catch (error) {
+        problem = accountProblemOf(error);
+      }
     }
-    const outcomes = await account.removeIpExclusions(level, batch);
     for (const [i, entry] of batch.entries()) {
       const outcome = outcomes[i];
       if (outcome && (!outcome.error || outcome.error === 'RESOURCE_NOT_FOUND')) {
@@ -117,5 +162,28 @@ export async function takeBack(
     propertyId,
     removed.map((r) => ({ at, runId, action: 'removed' as const, ...r, reason: 'taken back by the advertiser' })),
   );
-  return { removed, takenBack: values, pending };
+  if (problem) logger.warn('take-back left removals pending: ad account not usable', { propertyId, problem });
+  return { removed, takenBack: values, pending, ...(problem && pending.length > 0 ? { accountProblem: problem } : {}) };
+}
+
+/**
+ * POST …/exclusions/apply: the push for one property now. Refused with 409 when no link allows a push,
+ * and with 502 (nothing changed, `details.reason` says why) when the linked account cannot be used;
+ * monitor-only and dry-run answer 200 with the plan they recorded, whatever the account's state.
+ */
+export async function applyExclusionsNow(deps: ExclusionDeps, property: Property, runId: string): Promise<RunReport> {
+  const link = property.config.adAccount;
+  if (!link) throw noUsableLink('not_linked');
+  if (!link.enabled) throw noUsableLink('link_disabled');
+  try {
+    return await runExclusions(deps, property, runId);
+  } catch (error) {
+    if (!(error instanceof AdAccountUnavailable)) throw error;
+    logger.warn('exclusion push refused: ad account not usable', {
+      propertyId: property.propertyId,
+      runId,
+      problem: error.problem,
+    });
+    throw adAccountUnreachable(error.problem, { runId });
+  }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IpReputationStore, RISKY_FLOOR } from '../decisions/ipReputation';
 import { logger } from '../observability';
 import type { AdAccountLink, EffectiveConfig } from '../properties/config';
+import { type AccountProblem, AdAccountUnavailable, accountProblemOf, describeAccountProblem } from './accountAccess';
 import {
   type AccountIpExclusion,
   type AdsAccount,
@@ -43,6 +44,8 @@ export interface PlannedChange {
   readonly score?: number;
   /** ISO time of the latest bad click. */
   readonly lastSeen?: string;
+  /** Clicks from the address (a range: its bad members' sum) since its record started. */
+  readonly clicks?: number;
   /** For a range: the addresses it replaces. */
   readonly collapsed?: readonly string[];
   /** Set on removals: the criterion clicksieve created. */
@@ -60,6 +63,8 @@ export interface ExclusionPlan {
   /** `known` when the account was read for this plan; otherwise the plan assumes only clicksieve's own record. */
   readonly accountState: 'known' | 'unknown';
   readonly accountStateNote?: string;
+  /** Set when a linked account could not be read: why (the apply route answers 502 with it). */
+  readonly accountProblem?: AccountProblem;
   readonly add: PlannedChange[];
   readonly remove: PlannedChange[];
   /** Clicksieve's exclusions that stay as they are. */
@@ -92,6 +97,14 @@ export async function planExclusions(
   deps: ExclusionDeps,
   property: { propertyId: string; config: EffectiveConfig },
 ): Promise<ExclusionPlan> {
+  return (await drawPlan(deps, property)).plan;
+}
+
+/** The plan and the account it was drawn against (undefined when none is linked or it could not be read). */
+async function drawPlan(
+  deps: ExclusionDeps,
+  property: { propertyId: string; config: EffectiveConfig },
+): Promise<{ plan: ExclusionPlan; account: AdsAccount | undefined }> {
   const { propertyId, config } = property;
   const sinceMs = deps.now - config.exclusionExpiryDays * DAY_MS;
   const link = config.adAccount;
@@ -105,11 +118,12 @@ export async function planExclusions(
   const ownedPlacements = allOwned.filter((o) => o.kind === 'placement');
   let presentPlacements: { value: string; resourceName: string }[] | undefined;
   let account: AdsAccount | undefined;
-  let unreadable: string | undefined;
+  let problem: AccountProblem | undefined;
   let campaigns: AdsCampaign[] = [];
   let present: AccountIpExclusion[] | undefined;
   try {
     account = link ? await deps.accountFor(propertyId, link) : undefined;
+    if (link && !account) problem = 'credentials_not_configured';
     if (account)
       [campaigns, present, presentPlacements] = await Promise.all([
         account.listCampaigns(),
@@ -118,8 +132,8 @@ export async function planExclusions(
       ]);
   } catch (error) {
     // The plan is still worth having: drawn as if the account held only what clicksieve recorded.
-    unreadable = error instanceof Error ? error.name : 'unknown error';
-    logger.warn('ad account not readable for the exclusion plan', { propertyId, error: unreadable });
+    problem = accountProblemOf(error);
+    logger.warn('ad account not readable for the exclusion plan', { propertyId, problem });
     account = undefined;
   }
   if (link?.campaignIds?.length) campaigns = campaigns.filter((c) => link.campaignIds!.includes(c.id));
@@ -141,6 +155,7 @@ export async function planExclusions(
     neighbours: risky.filter((r) => r.score < config.thresholds.fraud),
     allowlist: config.allowlist,
     suppressed,
+    now: deps.now,
     // Without the account's state the plan is drawn against an empty account with every campaign slot free.
     room: account ? room : { account: MAX_IP_EXCLUSIONS_PER_ACCOUNT, campaign: MAX_IP_EXCLUSIONS_PER_CAMPAIGN },
   });
@@ -158,6 +173,7 @@ export async function planExclusions(
       reason: s.reason,
       score: s.score,
       lastSeen: new Date(s.lastSeen).toISOString(),
+      clicks: s.clicks,
       ...(s.collapsed ? { collapsed: s.collapsed } : {}),
     };
     if (s.level === 'account') wanted.set(slot('account', undefined, s.value), { ...base, level: 'account' });
@@ -174,6 +190,7 @@ export async function planExclusions(
         reason: s.reason,
         score: s.score,
         lastSeen: new Date(s.lastSeen).toISOString(),
+        clicks: s.clicks,
         ...(s.collapsed ? { collapsed: s.collapsed } : {}),
       });
 
@@ -200,20 +217,19 @@ export async function planExclusions(
   const placements = planPlacements(lowPlacements, ownedPlacements, presentPlacements, suppressed);
   add.push(...placements.add);
   remove.push(...placements.remove);
-  return {
+  const plan: ExclusionPlan = {
     propertyId,
     generatedAt: new Date(deps.now).toISOString(),
     mode: modeOf(config),
     accountState: account ? 'known' : 'unknown',
     ...(account
       ? {}
-      : {
-          accountStateNote: unreadable
-            ? `the ad account could not be read (${unreadable}): the plan assumes it holds only what clicksieve recorded`
-            : link
-              ? 'the ad account could not be read (Google Ads credentials not configured): the plan assumes it holds only what clicksieve recorded'
-              : 'no ad account is linked: the plan shows what would be excluded once one is',
-        }),
+      : problem
+        ? {
+            accountStateNote: `the ad account could not be read (${describeAccountProblem(problem)}): the plan assumes it holds only what clicksieve recorded`,
+            accountProblem: problem,
+          }
+        : { accountStateNote: 'no ad account is linked: the plan shows what would be excluded once one is' }),
     add,
     remove,
     unchanged: ownedSlots.size + placements.kept - remove.length,
@@ -234,6 +250,7 @@ export async function planExclusions(
       takesIpExclusions: (CAMPAIGN_IP_CHANNELS as readonly string[]).includes(c.channelType),
     })),
   };
+  return { plan, account };
 }
 
 /**
@@ -295,14 +312,16 @@ export interface RunReport {
  * (which make room) before additions, each batch with partial failure, retried with exponential backoff
  * for the criteria that failed retryably. Every change lands in the ledger and the change log with the
  * run id; monitor-only and dry-run record one `dry_run` log line with the counts and change nothing.
+ * In `apply` mode a linked account that cannot be read (no or unreadable credentials, refused authentication,
+ * network) throws AdAccountUnavailable: nothing is changed, and the caller learns why instead of a silent no-op.
  */
 export async function runExclusions(
   deps: ExclusionDeps,
   property: { propertyId: string; config: EffectiveConfig },
   runId: string = randomUUID(),
 ): Promise<RunReport> {
-  const plan = await planExclusions(deps, property);
-  const { propertyId, config } = property;
+  const { plan, account } = await drawPlan(deps, property);
+  const { propertyId } = property;
   const at = new Date(deps.now).toISOString();
   const report = { runId, mode: plan.mode, plan };
   if (plan.mode === 'not_linked' || plan.mode === 'link_disabled')
@@ -325,8 +344,7 @@ export async function runExclusions(
     });
     return { ...report, added: 0, removed: 0, failed: [] };
   }
-  const account = config.adAccount ? await deps.accountFor(propertyId, config.adAccount) : undefined;
-  if (!account || plan.accountState === 'unknown') return { ...report, added: 0, removed: 0, failed: [] };
+  if (!account) throw new AdAccountUnavailable(plan.accountProblem ?? 'unreachable');
   const failed: FailedChange[] = [];
   let removed = 0;
   let added = 0;
@@ -443,8 +461,13 @@ async function withRetry(
     try {
       outcomes = await send(pending);
     } catch (error) {
-      const code = error instanceof Error ? error.name : 'UNKNOWN';
-      outcomes = pending.map((c) => ({ value: c.value, error: code, retryable: true }));
+      // The whole call failed outside Google Ads' own answer (network, refused credentials): say which, not how.
+      const problem = accountProblemOf(error);
+      outcomes = pending.map((c) => ({
+        value: c.value,
+        error: problem.toUpperCase(),
+        retryable: problem === 'unreachable',
+      }));
     }
     const again: PlannedChange[] = [];
     pending.forEach((change, i) => {

@@ -1,47 +1,60 @@
+import { isIPv4 } from 'node:net';
 import { RISKY_FLOOR } from '../decisions/ipReputation';
 import type { EffectiveConfig } from '../properties/config';
 import type { ExclusionDeps } from './exclusionRun';
-import { type Selection, selectExclusions } from './selection';
+import { MICROSOFT_MAX_IP_EXCLUSIONS, type Selection, selectExclusions } from './selection';
 
 /**
- * Microsoft Advertising: the same selection as the Google Ads push, as a file the advertiser imports.
+ * Microsoft Advertising: the same selection as the Google Ads push, as a file the advertiser pastes in.
  *
- * What its documentation says (MicrosoftDocs/Advertising, Bing Ads API v13, read 2026-11-30):
- * - neither the Bulk service (`bulk-service/*.md`: records such as `Campaign Negative Site`, `Campaign Negative
- *   Location Criterion`, each file opening with a `Format Version` row) nor the Campaign Management service has
- *   an IP-exclusion entity or criterion, so there is no bulk record to write and no API call to push them;
- * - the reporting service's change-history columns (`reporting-service/searchcampaignchangehistoryreportcolumn.md`)
- *   name "IP exclusion" as made "via the Microsoft Advertising web application", and its training material
- *   ("Campaign exclusions", about.ads.microsoft.com) sets IP exclusions at campaign or ad group level;
- * - none of these pages states a CIDR or wildcard syntax, or a per-campaign cap, for IP exclusions.
- * Hence: a plain CSV whose first column is one address per row, to paste into a campaign's (or ad group's)
- * IP exclusions in the web application or in Microsoft Advertising Editor; every row at campaign level (no
- * account-level list is documented); a range the Google selection collapsed is written as its bad member
- * addresses, since a range syntax Microsoft accepts is not documented; at most `limit` rows, best first.
+ * What Microsoft documents (MicrosoftDocs/Advertising, read 2026-11-30 at commit a21125df):
+ * - msa-help/hlp_BA_PROC_AddExclusions.md ("How to prevent your ads from showing to certain people",
+ *   https://github.com/MicrosoftDocs/Advertising/blob/main/advertising/msa-help/hlp_BA_PROC_AddExclusions.md):
+ *   IP exclusions are set at campaign level only (not ad group), at most 100 IP addresses or ranges per campaign,
+ *   IPv4 only, all four octets, and only the last octet may be the wildcard `*` (`127.0.0.*` = .0 to .255); they are
+ *   entered in the web application (Campaigns → select → Edit → Other changes → Campaign settings: IP address
+ *   exclusions), one per line;
+ * - msa-help/hlp_BA_CONC_AboutAccts.md: "100 IP exclusions" per campaign; hlp_BA_CONC_ImportWhatInfo.md: IP exclusions
+ *   are not taken over by the Google Ads import;
+ * - the Bing Ads API v13 (bingads-13/bulk-service, campaign-management-service) has no IP-exclusion record or
+ *   criterion; its change-history report names IP exclusions as made "via the Microsoft Advertising web application".
+ *   So there is no API to push them to, and no bulk record to write.
+ * Hence: the Google selection drawn again for Microsoft's rules (IPv4 only, MICROSOFT_MAX_IP_EXCLUSIONS per campaign,
+ * no account level), a collapsed /24 written as `a.b.c.*`, at most `limit` rows best first.
  */
-export const MICROSOFT_MAX_ROWS = 500;
-export const MICROSOFT_CSV_HEADER = ['IP address', 'Campaign Id', 'Score', 'Last seen (UTC)', 'Reason'] as const;
+export const MICROSOFT_CSV_HEADER = [
+  'IP address',
+  'Campaign Id',
+  'Score',
+  'Clicks',
+  'Last seen (UTC)',
+  'Reason',
+] as const;
 
 export interface MicrosoftExclusionRow {
+  /** An IPv4 address, or a /24 as `a.b.c.*` (Microsoft's only range syntax). */
   readonly ip: string;
   readonly score: number;
+  readonly clicks: number;
   /** Epoch ms of the latest bad click. */
   readonly lastSeen: number;
   readonly reason: string;
 }
 
-/** The selection's addresses, best first, ranges written as their bad member addresses, at most `limit`. */
+/** `192.0.2.0/24` → `192.0.2.*`; an address as it is. The selection collapses IPv4 only into /24s. */
+export function microsoftEntry(value: string): string {
+  return value.endsWith('.0/24') ? `${value.slice(0, -'.0/24'.length)}.*` : value;
+}
+
+/** The selection's entries, best first, in Microsoft's syntax, at most `limit`. */
 export function microsoftExclusionRows(selection: Selection, limit: number): MicrosoftExclusionRow[] {
-  const rows: MicrosoftExclusionRow[] = [];
-  const seen = new Set<string>();
-  for (const s of selection.selected) {
-    for (const ip of s.collapsed ?? [s.value]) {
-      if (rows.length >= limit || seen.has(ip)) continue;
-      seen.add(ip);
-      rows.push({ ip, score: s.score, lastSeen: s.lastSeen, reason: s.reason });
-    }
-  }
-  return rows;
+  return selection.selected.slice(0, limit).map((s) => ({
+    ip: microsoftEntry(s.value),
+    score: s.score,
+    clicks: s.clicks,
+    lastSeen: s.lastSeen,
+    reason: s.reason,
+  }));
 }
 
 /** One CSV cell: RFC 4180 quoting, and a leading formula character defused for spreadsheets. */
@@ -54,31 +67,45 @@ export function microsoftExclusionsCsv(rows: readonly MicrosoftExclusionRow[], c
   const lines = [MICROSOFT_CSV_HEADER.join(',')];
   for (const row of rows)
     lines.push(
-      [row.ip, campaignId ?? '', String(row.score), new Date(row.lastSeen).toISOString(), row.reason]
+      [
+        row.ip,
+        campaignId ?? '',
+        String(row.score),
+        String(row.clicks),
+        new Date(row.lastSeen).toISOString(),
+        row.reason,
+      ]
         .map(cell)
         .join(','),
     );
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** Reads the property's bad and suspicious addresses of the expiry window and what it took back, then writes the file. */
+/**
+ * Reads the property's bad and suspicious IPv4 addresses of the expiry window and what it took back, then
+ * writes the file for one campaign: at most `limit` (≤ MICROSOFT_MAX_IP_EXCLUSIONS) entries.
+ */
 export async function microsoftExclusionsFile(
   deps: Pick<ExclusionDeps, 'ipReputation' | 'ledger' | 'now'>,
   property: { propertyId: string; config: EffectiveConfig },
   options: { campaignId?: string; limit: number },
 ): Promise<{ csv: string; rows: number }> {
   const { propertyId, config } = property;
+  const limit = Math.min(options.limit, MICROSOFT_MAX_IP_EXCLUSIONS);
   const [risky, suppressed] = await Promise.all([
     deps.ipReputation.riskyIps(propertyId, deps.now - config.exclusionExpiryDays * 86_400_000, RISKY_FLOOR),
     deps.ledger.suppressed(propertyId),
   ]);
+  // Microsoft takes IPv4 only: IPv6 addresses are left out (the Google Ads push still covers them).
+  const ipv4 = risky.filter((r) => isIPv4(r.ip));
   const selection = selectExclusions({
-    bad: risky.filter((r) => r.score >= config.thresholds.fraud),
-    neighbours: risky.filter((r) => r.score < config.thresholds.fraud),
+    bad: ipv4.filter((r) => r.score >= config.thresholds.fraud),
+    neighbours: ipv4.filter((r) => r.score < config.thresholds.fraud),
     allowlist: config.allowlist,
     suppressed,
-    room: { account: 0, campaign: options.limit },
+    now: deps.now,
+    room: { account: 0, campaign: limit },
   });
-  const rows = microsoftExclusionRows(selection, options.limit);
+  const rows = microsoftExclusionRows(selection, limit);
   return { csv: microsoftExclusionsCsv(rows, options.campaignId), rows: rows.length };
 }

@@ -68,6 +68,7 @@ export class RecordedGoogleAds {
   private readonly campaigns = new Map<string, string>();
   private readonly criteria = new Map<string, Criterion>();
   private readonly faults: InjectedFault[] = [];
+  private refusal: 'authentication' | 'network' | undefined;
   private nextId = 1;
 
   constructor(readonly customerId: string) {}
@@ -92,6 +93,35 @@ export class RecordedGoogleAds {
     this.faults.push({ ...fault });
   }
 
+  /**
+   * From now on every query and mutate fails as the library fails when the account cannot be used:
+   * `authentication` as a GoogleAdsFailure with AuthenticationError OAUTH_TOKEN_REVOKED (a revoked refresh
+   * token), `network` as a gRPC UNAVAILABLE error; `undefined` lets calls through again.
+   */
+  refuse(kind: 'authentication' | 'network' | undefined): void {
+    this.refusal = kind;
+  }
+
+  private refused(): Error | undefined {
+    if (this.refusal === 'authentication')
+      return new errors.GoogleAdsFailure({
+        errors: [
+          {
+            error_code: {
+              authentication_error: errors.AuthenticationErrorEnum.AuthenticationError.OAUTH_TOKEN_REVOKED,
+            },
+            message: 'Authentication of the request failed.',
+          },
+        ],
+      }) as unknown as Error;
+    if (this.refusal === 'network')
+      return Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: 14,
+        details: 'No connection established',
+      });
+    return undefined;
+  }
+
   /** The account's current exclusions: `account`, `placements` or a campaign id → addresses/URLs. */
   snapshot(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
@@ -111,12 +141,16 @@ export class RecordedGoogleAds {
     return {
       onQueryStart: ({ query, cancel }) => {
         this.calls.push({ kind: 'query', query });
+        const refused = this.refused();
+        if (refused) throw refused;
         cancel(this.rows(query));
       },
       onMutationStart: (args) => {
         if (!args.isServiceCall) throw new Error('the recorded transport answers service mutates only');
         const request = args.mutation as RecordedMutateRequest;
         this.calls.push({ kind: 'mutate', method: args.method, request });
+        const refused = this.refused();
+        if (refused) throw refused;
         args.cancel(this.mutate(args.method, request));
       },
     };

@@ -4,6 +4,8 @@ import type { IpReputation } from '../decisions/ipReputation';
 /** Google Ads: at most 500 IP exclusions per campaign (IpBlockInfo) and 500 at account level (CustomerNegativeCriterion). */
 export const MAX_IP_EXCLUSIONS_PER_CAMPAIGN = 500;
 export const MAX_IP_EXCLUSIONS_PER_ACCOUNT = 500;
+/** Microsoft Advertising: at most 100 IP exclusions (addresses or `a.b.c.*` ranges) per campaign (see microsoftAds.ts). */
+export const MICROSOFT_MAX_IP_EXCLUSIONS = 100;
 /** Addresses of one /24 (IPv4) or /64 (IPv6) collapsed into the range once at least this many are bad. */
 export const COLLAPSE_MIN_ADDRESSES = 3;
 const COLLAPSE_BITS = { ipv4: 24, ipv6: 64 } as const;
@@ -17,6 +19,9 @@ export interface ExclusionCandidate {
   readonly score: number;
   /** Epoch ms of the latest click from it. */
   readonly lastSeen: number;
+  /** Clicks from it since its record started (a range: its members' sum). */
+  readonly clicks: number;
+  /** The rule behind the score, then the click count: `datacenter_ip (12 clicks)`. */
   readonly reason: string;
   /** For a range: the bad addresses it replaces. */
   readonly collapsed?: readonly string[];
@@ -45,6 +50,8 @@ export interface SelectionInput {
   readonly suppressed: ReadonlySet<string>;
   /** Free slots at each level for clicksieve: the cap minus the advertiser's own exclusions there. */
   readonly room: { readonly account: number; readonly campaign: number };
+  /** Epoch ms the ranking's recency is measured from. */
+  readonly now: number;
 }
 
 export interface Selection {
@@ -93,11 +100,39 @@ export function rangesOverlap(a: string, b: string): boolean {
   return narrower[0].match(wider as [never, number]);
 }
 
-const byRank = (a: ExclusionCandidate, b: ExclusionCandidate) =>
-  b.score - a.score || b.lastSeen - a.lastSeen || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+/** The recency weight halves every this many days without a bad click. */
+export const RECENCY_HALF_LIFE_DAYS = 14;
+const DAY_MS = 86_400_000;
 
 /**
- * What clicksieve should hold in the ad account: the bad addresses ranked by score, then recency,
+ * How much excluding an address (or range) is worth, for ranking within the caps:
+ *
+ *   priority = score/100 × (1 + log10(clicks)) × 0.5^(days since its last click / RECENCY_HALF_LIFE_DAYS)
+ *
+ * the score is how sure the engine is; the clicks are what it costs (logarithmic: 10 clicks weigh twice a
+ * single one, 100 three times, so a flood cannot outrank certainty by much); the recency decay spends slots
+ * on addresses still clicking rather than on ones that went quiet. At equal score and recency, volume decides.
+ */
+export function exclusionPriority(
+  candidate: Pick<ExclusionCandidate, 'score' | 'clicks' | 'lastSeen'>,
+  now: number,
+): number {
+  const days = Math.max(0, now - candidate.lastSeen) / DAY_MS;
+  const volume = 1 + Math.log10(Math.max(1, candidate.clicks));
+  return (candidate.score / 100) * volume * 0.5 ** (days / RECENCY_HALF_LIFE_DAYS);
+}
+
+const clickCount = (clicks: number) => `${clicks} click${clicks === 1 ? '' : 's'}`;
+
+const byRank = (now: number) => (a: ExclusionCandidate, b: ExclusionCandidate) =>
+  exclusionPriority(b, now) - exclusionPriority(a, now) ||
+  b.score - a.score ||
+  b.lastSeen - a.lastSeen ||
+  (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
+/**
+ * What clicksieve should hold in the ad account: the bad addresses ranked by exclusionPriority (score,
+ * volume, recency),
  * with several of one /24 (/64) collapsed into the range when that saves room and nothing allowlisted,
  * taken back by the advertiser or merely suspicious lies inside it; the account level filled first
  * (it also covers Performance Max), the campaign level (same list in every campaign) with the rest,
@@ -122,21 +157,30 @@ export function selectExclusions(input: SelectionInput): Selection {
       ![...input.suppressed].some((value) => rangesOverlap(value, range)) &&
       !input.neighbours.some((n) => rangesOverlap(n.ip, range));
     if (!collapsible) {
-      for (const r of members) candidates.push({ value: r.ip, score: r.score, lastSeen: r.lastSeen, reason: r.reason });
+      for (const r of members)
+        candidates.push({
+          value: r.ip,
+          score: r.score,
+          lastSeen: r.lastSeen,
+          clicks: r.clicks,
+          reason: `${r.reason} (${clickCount(r.clicks)})`,
+        });
       continue;
     }
     const addresses = members.map((r) => r.ip).sort();
     const top = [...members].sort((a, b) => b.score - a.score || b.lastSeen - a.lastSeen)[0]!;
+    const clicks = members.reduce((sum, r) => sum + r.clicks, 0);
     candidates.push({
       value: range,
       score: top.score,
       lastSeen: Math.max(...members.map((r) => r.lastSeen)),
-      reason: `${members.length} bad addresses in ${range}; top: ${top.reason}`,
+      clicks,
+      reason: `${members.length} bad addresses in ${range} (${clickCount(clicks)}); top: ${top.reason}`,
       collapsed: addresses,
     });
     collapsed.push({ range, addresses });
   }
-  candidates.sort(byRank);
+  candidates.sort(byRank(input.now));
   const accountRoom = Math.max(0, input.room.account);
   const campaignRoom = Math.max(0, input.room.campaign);
   const selected: SelectedExclusion[] = [];

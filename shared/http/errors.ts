@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'SERVER_ERROR'
-  | 'NOT_IMPLEMENTED';
+  | 'NOT_IMPLEMENTED'
+  /** 502: the linked ad account could not be used (shared/googleAds/accountAccess.ts). */
+  | 'AD_ACCOUNT_UNREACHABLE';
 
 export interface ErrorBody {
   error: string;

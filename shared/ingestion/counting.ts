@@ -47,7 +47,8 @@ export interface BatchAggregation {
 /**
  * The blocklist's input: each address's risk (shared/decisions/ipReputation.ts), one address at a time.
  * A clean click from an address without a record writes nothing (most traffic): the record starts with the
- * first risky click, and from then on every click of the address keeps its `lastSeen`.
+ * first risky click, and from then on every click of the address keeps its `lastSeen` and its click count
+ * (in the same update: still one write per click; the record ignores a click id it already counted).
  */
 const blocklistInputs: BatchAggregation = {
   name: 'blocklist inputs',
@@ -79,8 +80,9 @@ const blocklistInputs: BatchAggregation = {
             at: click.at,
             score: click.current.score,
             reason: click.reasons[0]?.rule ?? 'none',
-            // A re-score lowers the record only if one exists; otherwise it is the address's first risky click.
-            ...(counted && known.has(key) ? { previousScore: counted.outcome.score } : {}),
+            // A re-score lowers the record only if one exists; otherwise it is a click the record has not
+            // counted yet (a new one, or the re-score that makes an address risky): it adds to the volume.
+            ...(counted && known.has(key) ? { previousScore: counted.outcome.score } : { clickId: click.clickId }),
           });
           known.add(key);
         }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPlacementUrl } from '../googleAds/placements';
+import { MICROSOFT_MAX_IP_EXCLUSIONS } from '../googleAds/selection';
 import { parseRange } from '../properties/config';
 
 const Level = z.enum(['account', 'campaign']);
@@ -17,6 +18,13 @@ const ExcludedValue = z
     }
     return canonical;
   });
+/** Why a linked ad account could not be used (shared/googleAds/accountAccess.ts). */
+const AccountProblem = z.enum([
+  'credentials_not_configured',
+  'credentials_unreadable',
+  'authentication_failed',
+  'unreachable',
+]);
 const RunId = z
   .string()
   .min(1)
@@ -31,6 +39,8 @@ const Change = z.object({
   reason: z.string(),
   score: z.number().optional(),
   lastSeen: z.string().optional(),
+  /** Clicks from the address (a range: its bad members' sum) since its record started: the ranking's volume. */
+  clicks: z.number().int().optional(),
   collapsed: z.array(z.string()).optional(),
   resourceName: z.string().optional(),
 });
@@ -42,6 +52,7 @@ export const ExclusionPlan = z
     mode: z.enum(['apply', 'monitor_only', 'dry_run', 'not_linked', 'link_disabled']),
     accountState: z.enum(['known', 'unknown']),
     accountStateNote: z.string().optional(),
+    accountProblem: AccountProblem.optional(),
     add: z.array(Change),
     remove: z.array(Change),
     unchanged: z.number().int(),
@@ -51,6 +62,7 @@ export const ExclusionPlan = z
         value: z.string(),
         score: z.number(),
         lastSeen: z.string(),
+        clicks: z.number().int(),
         reason: z.string(),
         why: z.literal('no room'),
         collapsed: z.array(z.string()).optional(),
@@ -79,6 +91,8 @@ export const ExclusionsQuery = z.object({ limit: z.coerce.number().int().min(1).
 export const Exclusions = z
   .object({
     accountState: z.enum(['known', 'unknown']),
+    accountStateNote: z.string().optional(),
+    accountProblem: AccountProblem.optional(),
     excluded: z.array(
       z.object({
         value: z.string(),
@@ -108,6 +122,8 @@ export const ExclusionsTakenBack = z
     takenBack: z.array(z.string()),
     /** Removals the account refused or could not be reached for: the next push retries them. */
     pending: z.array(z.object({ value: z.string(), level: Level, campaignId: z.string().optional(), kind: Kind })),
+    /** Set when removals are pending because the account could not be used. */
+    accountProblem: AccountProblem.optional(),
   })
   .meta({ id: 'ExclusionsTakenBack' });
 
@@ -130,11 +146,14 @@ export const ExclusionRunReport = z
   })
   .meta({ id: 'ExclusionRunReport' });
 
-/** `GET …/exclusions/microsoft.csv`: a Microsoft Advertising campaign id (a long) to fill the `Campaign Id` column. */
+/**
+ * `GET …/exclusions/microsoft.csv`: a Microsoft Advertising campaign id (a long) to fill the `Campaign Id` column;
+ * `limit` entries at most (Microsoft takes 100 IP exclusions per campaign, the advertiser's own included).
+ */
 export const MicrosoftExclusionsQuery = z.object({
   campaignId: z
     .string()
     .regex(/^[1-9][0-9]{0,18}$/, 'must be a Microsoft Advertising campaign id (digits)')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(500),
+  limit: z.coerce.number().int().min(1).max(MICROSOFT_MAX_IP_EXCLUSIONS).default(MICROSOFT_MAX_IP_EXCLUSIONS),
 });

@@ -1,6 +1,13 @@
+import { ENV, requireEnv } from '../../shared/config/env';
 import { CountConflictError, clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
+import {
+  DynamoIpReputationStore,
+  type IpReputationStore,
+  MemoryIpReputationStore,
+} from '../../shared/decisions/ipReputation';
 import { newId } from '../../shared/ids';
 import { CLICK_DAY_SHARDS } from '../../shared/model';
+import { documentClient } from '../../shared/storage/clients';
 import { clickFixture, outcomeFor, recordCounted } from '../unit/reporting/fixtures';
 
 const stores = decisionStores();
@@ -133,7 +140,7 @@ describe('IP reputation on DynamoDB Local', () => {
     await ipReputation.recordIpOutcome({ propertyId, ip, at: now - 5000, score: 85, reason: 'datacenter_ip' });
     await ipReputation.recordIpOutcome({ propertyId, ip, at: now, score: 20, reason: 'none' });
     let [record] = await ipReputation.riskyIps(propertyId, now - HOUR, 70);
-    expect(record).toEqual({ ip, score: 85, reason: 'datacenter_ip', lastSeen: now });
+    expect(record).toEqual({ ip, score: 85, reason: 'datacenter_ip', lastSeen: now, clicks: 0 });
 
     await ipReputation.recordIpOutcome({
       propertyId,
@@ -147,7 +154,43 @@ describe('IP reputation on DynamoDB Local', () => {
 
     await ipReputation.recordIpOutcome({ propertyId, ip, at: now + 1000, score: 72, reason: 'rapid_clicks' });
     [record] = await ipReputation.riskyIps(propertyId, now - HOUR, 70);
-    expect(record).toEqual({ ip, score: 72, reason: 'rapid_clicks', lastSeen: now + 1000 });
+    expect(record).toEqual({ ip, score: 72, reason: 'rapid_clicks', lastSeen: now + 1000, clicks: 0 });
+  });
+
+  it('counts each click of an address once, redelivered or late, in the update it already made (DynamoDB and memory alike)', async () => {
+    let calls = 0;
+    const counting = new Proxy(documentClient, {
+      get: (target, name, receiver) =>
+        name === 'send'
+          ? (...args: Parameters<typeof documentClient.send>) => {
+              calls++;
+              return target.send(...args);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const stores: [string, IpReputationStore][] = [
+      ['dynamo', new DynamoIpReputationStore(counting, requireEnv(ENV.tableName))],
+      ['memory', new MemoryIpReputationStore()],
+    ];
+    for (const [name, store] of stores) {
+      const ip = name === 'dynamo' ? '203.0.113.50' : '203.0.113.51';
+      const writes: number[] = [];
+      const click = async (clickId: string | undefined, at: number, score: number) => {
+        const before = calls;
+        await store.recordIpOutcome({ propertyId, ip, at, score, reason: 'velocity', ...(clickId ? { clickId } : {}) });
+        writes.push(calls - before);
+      };
+      await click('clk_a', now, 85); // the first risky click starts the record
+      await click('clk_a', now, 85); // redelivered
+      await click('clk_b', now + 1000, 20); // lower score, later: lastSeen moves
+      await click('clk_c', now - 10_000, 30); // lower score, earlier: lastSeen stays
+      await click('clk_b', now + 1000, 20); // redelivered
+      await click(undefined, now + 2000, 90); // evidence that is no click (the honeypot): no count
+      const [record] = (await store.riskyIps(propertyId, now - HOUR, 70)).filter((r) => r.ip === ip);
+      expect({ name, ...record }).toEqual({ name, ip, score: 90, reason: 'velocity', lastSeen: now + 2000, clicks: 3 });
+      // Never more calls than before counting: one update, a second only when the first was refused.
+      if (name === 'dynamo') expect(writes).toEqual([1, 1, 2, 2, 1, 1]);
+    }
   });
 
   it('leaves clean addresses out of the index and old ones out of the window', async () => {

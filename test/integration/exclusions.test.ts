@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { ENV } from '../../shared/config/env';
 import { decisionStores } from '../../shared/decisions';
 import { recordedAccount } from '../../shared/googleAds/accounts';
+import { newId } from '../../shared/ids';
 import { updateConfig } from '../../shared/properties';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -24,8 +25,12 @@ afterAll(async () => {
   delete process.env[ENV.googleAdsTransport];
 });
 
-async function seen(propertyId: string, ip: string, score: number, reason = 'datacenter_ip'): Promise<void> {
-  await decisionStores().ipReputation.recordIpOutcome({ propertyId, ip, at: Date.now() - 60_000, score, reason });
+/** `clicks` clicks from the address, as the click counter records them (each once, by click id). */
+async function seen(propertyId: string, ip: string, score: number, reason = 'datacenter_ip', clicks = 1) {
+  for (let i = 0; i < clicks; i++) {
+    const at = Date.now() - 60_000 + i;
+    await decisionStores().ipReputation.recordIpOutcome({ propertyId, ip, at, score, reason, clickId: newId('clk_') });
+  }
 }
 
 const customer = () => String(randomInt(1_000_000_000, 9_999_999_999));
@@ -58,7 +63,13 @@ describe('exclusions over the API', () => {
     expect(plan.body).toMatchObject({ mode: 'not_linked', accountState: 'unknown', manual: [], remove: [] });
     expect(plan.body.accountStateNote).toMatch(/no ad account is linked/);
     expect(plan.body.add).toEqual([
-      expect.objectContaining({ value: '198.51.100.1', level: 'account', score: 95, reason: 'datacenter_ip' }),
+      expect.objectContaining({
+        value: '198.51.100.1',
+        level: 'account',
+        score: 95,
+        clicks: 1,
+        reason: 'datacenter_ip (1 click)',
+      }),
     ]);
 
     expect((await stack.fetchJson(planPath, { apiKey: property.publicKey })).status).toBe(403);
@@ -104,7 +115,12 @@ describe('exclusions over the API', () => {
     expect(listed.body.accountState).toBe('known');
     expect(listed.body.excluded).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ value: '198.51.100.1', level: 'account', by: 'clicksieve', reason: 'datacenter_ip' }),
+        expect.objectContaining({
+          value: '198.51.100.1',
+          level: 'account',
+          by: 'clicksieve',
+          reason: 'datacenter_ip (1 click)',
+        }),
         { value: '203.0.113.7', level: 'campaign', campaignId: '1001', by: 'advertiser' },
       ]),
     );
@@ -187,7 +203,7 @@ describe('exclusions over the API', () => {
 });
 
 describe('the Microsoft Advertising file over the API', () => {
-  it('downloads the same selection as an importable CSV: ranked, ranges as their addresses, allowlist and take-backs out', async () => {
+  it('downloads the same selection in Microsoft’s syntax: ranked, a /24 as a.b.c.*, IPv4 only, allowlist and take-backs out', async () => {
     const property = await stack.createProperty();
     await updateConfig(property.id, { allowlist: ['192.0.2.0/24'] }, 'admin');
     await seen(property.id, '198.51.100.7', 97, 'velocity, "burst"');
@@ -195,6 +211,7 @@ describe('the Microsoft Advertising file over the API', () => {
     await seen(property.id, '192.0.2.5', 99);
     await seen(property.id, '100.64.0.9', 95);
     await seen(property.id, '198.51.100.200', 40);
+    await seen(property.id, '2001:db8::7', 99);
     const taken = await stack.fetchJson(`/v1/property/${property.id}/exclusions?value=100.64.0.9`, {
       method: 'DELETE',
       apiKey: property.secretKey,
@@ -209,16 +226,16 @@ describe('the Microsoft Advertising file over the API', () => {
       `attachment; filename="microsoft-ip-exclusions-${property.id}.csv"`,
     );
     const lines = file.body.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('IP address,Campaign Id,Score,Last seen (UTC),Reason');
-    expect(lines[1]).toMatch(/^198\.51\.100\.7,812345678,97,[^,]+,"velocity, ""burst"""$/);
-    expect(lines.slice(2).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
-      '203.0.113.1,812345678,93',
-      '203.0.113.2,812345678,93',
-      '203.0.113.3,812345678,93',
-    ]);
-    expect(file.body).not.toMatch(/192\.0\.2\.5|100\.64\.0\.9|198\.51\.100\.200/);
+    expect(lines[0]).toBe('IP address,Campaign Id,Score,Clicks,Last seen (UTC),Reason');
+    // The range (three addresses, three clicks) outranks the single surer address: volume counts.
+    expect(lines[1]).toMatch(
+      /^203\.0\.113\.\*,812345678,93,3,[^,]+,3 bad addresses in 203\.0\.113\.0\/24 \(3 clicks\); top: datacenter_ip$/,
+    );
+    expect(lines[2]).toMatch(/^198\.51\.100\.7,812345678,97,1,[^,]+,"velocity, ""burst"" \(1 click\)"$/);
+    expect(lines).toHaveLength(3);
+    expect(file.body).not.toMatch(/192\.0\.2\.5|100\.64\.0\.9|198\.51\.100\.200|2001:db8/);
 
-    const limited = await stack.fetchJson<string>(`/v1/property/${property.id}/exclusions/microsoft.csv?limit=2`, {
+    const limited = await stack.fetchJson<string>(`/v1/property/${property.id}/exclusions/microsoft.csv?limit=1`, {
       apiKey: property.secretKey,
     });
     expect(limited.status).toBe(200);
@@ -228,12 +245,14 @@ describe('the Microsoft Advertising file over the API', () => {
         .split('\r\n')
         .slice(1)
         .map((l) => l.split(',')[0]),
-    ).toEqual(['198.51.100.7', '203.0.113.1']);
-    const bad = await stack.fetchJson(`/v1/property/${property.id}/exclusions/microsoft.csv?campaignId=abc`, {
-      apiKey: property.secretKey,
-    });
-    expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ code: expect.any(String), details: expect.any(Object) });
+    ).toEqual(['203.0.113.*']);
+    for (const query of ['campaignId=abc', 'limit=101', 'limit=0']) {
+      const bad = await stack.fetchJson(`/v1/property/${property.id}/exclusions/microsoft.csv?${query}`, {
+        apiKey: property.secretKey,
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ code: 'INVALID_REQUEST', details: expect.any(Object) });
+    }
   });
 
   it('is not for the public key nor for another tenant', async () => {
@@ -246,5 +265,121 @@ describe('the Microsoft Advertising file over the API', () => {
     expect(foreign.status).toBe(403);
     expect(JSON.stringify(foreign.body)).not.toContain('198.51.100.7');
     expect((await stack.fetchJson(path, { apiKey: other.readonlyKey })).status).toBe(403);
+  });
+});
+
+describe('when the ad account cannot be used', () => {
+  const apply = (property: Credentials) =>
+    stack.fetchJson(`/v1/property/${property.id}/exclusions/apply`, { method: 'POST', apiKey: property.secretKey });
+  /** The contract's error body and nothing else: no stack, no library message, no credential. */
+  const expectBareError = (body: Record<string, unknown>) => {
+    expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error']);
+    expect(JSON.stringify(body)).not.toMatch(
+      /OAUTH|Authentication of the request|UNAVAILABLE|recorded|at .*\.ts|stack/,
+    );
+  };
+
+  it('apply answers 409 when no link allows a push, and changes nothing', async () => {
+    const property = await stack.createProperty();
+    await seen(property.id, '198.51.100.1', 95);
+    const unlinked = await apply(property);
+    expect(unlinked.status).toBe(409);
+    expect(unlinked.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'not_linked' } });
+    expectBareError(unlinked.body);
+
+    const customerId = customer();
+    await updateConfig(property.id, { adAccount: { provider: 'google_ads', customerId, enabled: false } }, 'admin');
+    const disabled = await apply(property);
+    expect(disabled.status).toBe(409);
+    expect(disabled.body).toMatchObject({ code: 'CONFLICT', details: { reason: 'link_disabled' } });
+    expect(recordedAccount(customerId).calls).toEqual([]);
+  });
+
+  it('apply answers 502 with the reason when the account refuses the credentials or cannot be reached; plan and list still answer', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    const account = recordedAccount(customerId);
+
+    account.refuse('authentication');
+    const refused = await apply(property);
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({
+      code: 'AD_ACCOUNT_UNREACHABLE',
+      details: { provider: 'google_ads', reason: 'authentication_failed', runId: expect.any(String) },
+    });
+    expect(refused.body.error).toMatch(/nothing was changed/);
+    expectBareError(refused.body);
+    expect(account.mutateCalls()).toEqual([]);
+
+    const plan = await stack.fetchJson(`/v1/property/${property.id}/exclusions/plan`, { apiKey: property.secretKey });
+    expect(plan.status).toBe(200);
+    expect(plan.body).toMatchObject({
+      mode: 'apply',
+      accountState: 'unknown',
+      accountProblem: 'authentication_failed',
+    });
+    expect(plan.body.add.map((a: { value: string }) => a.value)).toEqual(['198.51.100.1']);
+    const listed = await stack.fetchJson(`/v1/property/${property.id}/exclusions`, { apiKey: property.secretKey });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ accountState: 'unknown', accountProblem: 'authentication_failed' });
+
+    account.refuse('network');
+    const down = await apply(property);
+    expect(down.status).toBe(502);
+    expect(down.body.details.reason).toBe('unreachable');
+    expectBareError(down.body);
+
+    // Nothing of the refused runs was recorded: once reachable, the push adds the address as if first asked.
+    account.refuse(undefined);
+    const ok = await apply(property);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ added: 1, failed: [] });
+  });
+
+  it('DELETE while the account cannot be reached takes the entry back and leaves the removal pending for the next push', async () => {
+    const property = await stack.createProperty();
+    const customerId = customer();
+    await link(property, customerId);
+    await seen(property.id, '198.51.100.1', 95);
+    expect((await apply(property)).body.added).toBe(1);
+    const account = recordedAccount(customerId);
+
+    account.refuse('network');
+    const taken = await stack.fetchJson(`/v1/property/${property.id}/exclusions?value=198.51.100.1`, {
+      method: 'DELETE',
+      apiKey: property.secretKey,
+    });
+    expect(taken.status).toBe(200);
+    expect(taken.body).toEqual({
+      removed: [],
+      takenBack: ['198.51.100.1'],
+      pending: [{ value: '198.51.100.1', level: 'account' }],
+      accountProblem: 'unreachable',
+    });
+    expect(account.snapshot().account).toEqual(['198.51.100.1']);
+
+    account.refuse(undefined);
+    const next = await apply(property);
+    expect(next.body).toMatchObject({ added: 0, removed: 1 });
+    expect(account.snapshot().account).toBeUndefined();
+  });
+
+  it('apply answers 502 credentials_not_configured on a deployment without Google Ads credentials', async () => {
+    const property = await stack.createProperty();
+    await link(property, customer());
+    await seen(property.id, '198.51.100.1', 95);
+    delete process.env[ENV.googleAdsTransport];
+    try {
+      const response = await apply(property);
+      expect(response.status).toBe(502);
+      expect(response.body.details).toMatchObject({ reason: 'credentials_not_configured' });
+      expectBareError(response.body);
+      const plan = await stack.fetchJson(`/v1/property/${property.id}/exclusions/plan`, { apiKey: property.secretKey });
+      expect(plan.body).toMatchObject({ accountState: 'unknown', accountProblem: 'credentials_not_configured' });
+    } finally {
+      process.env[ENV.googleAdsTransport] = 'recorded';
+    }
   });
 });

@@ -194,6 +194,13 @@ describe('blocklist push', () => {
     const before = accountOf(linkedCustomer).mutateCalls().length;
     expect((await push()).failed).toBe(0);
     expect(accountOf(linkedCustomer).mutateCalls()).toHaveLength(before);
+
+    // An account that refuses the credentials fails that property (logged with the reason), not the run.
+    await seen(linked!.id, '10.5.0.1', 96);
+    accountOf(linkedCustomer).refuse('authentication');
+    expect(await push()).toMatchObject({ failed: 1 });
+    expect(accountOf(linkedCustomer).mutateCalls()).toHaveLength(before);
+    accountOf(linkedCustomer).refuse(undefined);
   });
 
   it('changes nothing while the Google Ads secret is not set', async () => {

@@ -493,6 +493,48 @@ describe('click counter', () => {
     expect(deciles.reduce((sum, [, n]) => sum + n, 0)).toBe(2);
   });
 
+  it('counts the clicks of a risky address into its record once each, whatever the redelivery', async () => {
+    const h = harness();
+    const first = await recordClick(h.deps, browserClick({ visitorId: 'vis_v1' }));
+    await h.count();
+    await acceptBeacon(h.deps, {
+      propertyId: 'prop_a',
+      receivedAt: h.clock + 1,
+      clickId: first.click_id,
+      behaviour: { honeypot: true },
+    });
+    await applyBeacon(h.deps, BeaconMessage.parse(h.sent.at(-1)?.message));
+    await h.count(); // the re-score makes the address risky: its record starts, counting that click
+    const delivered: (typeof h.counts)[number][] = [];
+    for (const visitorId of ['vis_v2', 'vis_v3']) {
+      h.clock += 60_000;
+      await recordClick(h.deps, browserClick({ visitorId }));
+      delivered.push(...h.counts);
+      await h.count();
+    }
+    // Every message again, twice, in another order: nothing more is counted.
+    await countClicks(h.deps, [...delivered].reverse());
+    await countClicks(h.deps, delivered);
+    const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    expect(risky).toMatchObject({ ip: HOME_IP, clicks: 3 });
+  });
+
+  it('with the public key, naming another address in the body never adds to that address’s click volume', async () => {
+    const h = harness();
+    await recordClick(h.deps, browserClick({ kind: 'secret', sourceIp: '10.0.0.1', ip: AWS_IP }));
+    await h.count();
+    for (const visitorId of ['vis_f1', 'vis_f2', 'vis_f3', 'vis_f4']) {
+      h.clock += 1000;
+      await recordClick(h.deps, browserClick({ ip: AWS_IP, visitorId }));
+      await h.count();
+    }
+    const records = await h.decisions.ipReputation.riskyIps('prop_a', 0, 0);
+    // The claimed address keeps the one click made with the secret key; the flood counts against the caller's
+    // own address (which its rapid clicks made risky), from its first risky click on.
+    expect(records.find((r) => r.ip === AWS_IP)).toMatchObject({ clicks: 1 });
+    expect(records.find((r) => r.ip === HOME_IP)?.clicks).toBeGreaterThan(0);
+  });
+
   it('waits for a click not readable yet and drops one never stored once the grace has passed', async () => {
     const h = harness();
     const message = { kind: 'count' as const, propertyId: 'prop_a', clickId: 'clk_never', at: h.clock };

@@ -5,7 +5,13 @@ import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger
 import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
 import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
 import { RecordedGoogleAds } from '../../../shared/googleAds/recordedGoogleAds';
-import { collapseRangeOf, type SelectionInput, selectExclusions } from '../../../shared/googleAds/selection';
+import {
+  collapseRangeOf,
+  exclusionPriority,
+  RECENCY_HALF_LIFE_DAYS,
+  type SelectionInput,
+  selectExclusions,
+} from '../../../shared/googleAds/selection';
 import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties/config';
 
@@ -53,12 +59,13 @@ function setup(
 
 const property = (overrides: Partial<EffectiveConfig> = {}) => ({ propertyId: 'prop_1', config: config(overrides) });
 describe('selection within the caps', () => {
-  const bad = (ip: string, score = 90, lastSeen = NOW) => ({ ip, score, lastSeen, reason: 'r' });
+  const bad = (ip: string, score = 90, lastSeen = NOW, clicks = 1) => ({ ip, score, lastSeen, clicks, reason: 'r' });
   const base: Omit<SelectionInput, 'bad'> = {
     neighbours: [],
     allowlist: [],
     suppressed: new Set<string>(),
     room: { account: 500, campaign: 500 },
+    now: NOW,
   };
 
   it('collapses three bad addresses of one /24 (and /64) into the range', () => {
@@ -86,9 +93,9 @@ describe('selection within the caps', () => {
     const keepsAddresses = (input: Partial<typeof base>) =>
       selectExclusions({ ...base, ...input, bad: trio }).selected.map((s) => s.value);
     expect(keepsAddresses({ allowlist: ['192.0.2.128/25'] })).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
-    expect(keepsAddresses({ neighbours: [{ ip: '192.0.2.50', score: 45, lastSeen: NOW, reason: 'r' }] })).toHaveLength(
-      3,
-    );
+    expect(
+      keepsAddresses({ neighbours: [{ ip: '192.0.2.50', score: 45, lastSeen: NOW, clicks: 1, reason: 'r' }] }),
+    ).toHaveLength(3);
     expect(keepsAddresses({ suppressed: new Set(['192.0.2.2']) })).toEqual(['192.0.2.1', '192.0.2.3']);
     expect(keepsAddresses({ allowlist: ['192.0.2.2'] })).toEqual(['192.0.2.1', '192.0.2.3']);
   });
@@ -104,6 +111,44 @@ describe('selection within the caps', () => {
       ['10.0.1.1', 'campaign'],
     ]);
     expect(selection.leftOut.map((l) => [l.value, l.why])).toEqual([['10.0.3.1', 'no room']]);
+  });
+
+  it('ranks a high-volume address above a one-off at equal score and recency, and says the click count', () => {
+    const selection = selectExclusions({
+      ...base,
+      room: { account: 1, campaign: 0 },
+      bad: [bad('10.0.1.1', 90, NOW, 1), bad('10.0.2.1', 90, NOW, 40)],
+    });
+    expect(selection.selected).toEqual([
+      expect.objectContaining({ value: '10.0.2.1', level: 'account', clicks: 40, reason: 'r (40 clicks)' }),
+    ]);
+    expect(selection.leftOut).toEqual([
+      expect.objectContaining({ value: '10.0.1.1', clicks: 1, reason: 'r (1 click)', why: 'no room' }),
+    ]);
+  });
+
+  it('weighs score, volume and recency by the documented formula; a collapsed range sums its clicks', () => {
+    const priority = (score: number, clicks: number, daysAgo: number) =>
+      exclusionPriority({ score, clicks, lastSeen: NOW - daysAgo * DAY }, NOW);
+    expect(priority(100, 10, RECENCY_HALF_LIFE_DAYS)).toBeCloseTo(1 * 2 * 0.5, 10);
+    expect(priority(80, 100, 0)).toBeCloseTo(0.8 * 3, 10);
+    expect(priority(90, 0, 0)).toBeCloseTo(0.9, 10); // a record without clicks weighs as one
+    // Certainty is not drowned by a few clicks: a sure one-off beats a borderline address clicking three times.
+    expect(priority(95, 1, 0)).toBeGreaterThan(priority(60, 3, 0));
+    // A flood that went quiet a month ago yields to a sure address clicking today.
+    expect(priority(95, 1, 0)).toBeGreaterThan(priority(95, 30, 45));
+
+    const range = selectExclusions({
+      ...base,
+      bad: [bad('192.0.2.1', 90, NOW, 5), bad('192.0.2.2', 80, NOW, 7), bad('192.0.2.3', 85, NOW, 1)],
+    });
+    expect(range.selected).toEqual([
+      expect.objectContaining({
+        value: '192.0.2.0/24',
+        clicks: 13,
+        reason: '3 bad addresses in 192.0.2.0/24 (13 clicks); top: r',
+      }),
+    ]);
   });
 });
 

@@ -78,12 +78,12 @@ describe('stats figures', () => {
 
 describe('blocklist', () => {
   const records = [
-    { ip: '203.0.113.9', score: 80, reason: 'datacenter_ip', lastSeen: 5000 },
-    { ip: '198.51.100.4', score: 95, reason: 'tor_exit', lastSeen: 4000 },
-    { ip: '10.1.2.3', score: 99, reason: 'honeypot', lastSeen: 6000 },
-    { ip: '203.0.113.10', score: 80, reason: 'rapid_clicks', lastSeen: 7000 },
-    { ip: '192.0.2.1', score: 60, reason: 'rapid_clicks', lastSeen: 7000 },
-    { ip: '192.0.2.2', score: 90, reason: 'old', lastSeen: 500 },
+    { ip: '203.0.113.9', score: 80, reason: 'datacenter_ip', lastSeen: 5000, clicks: 1 },
+    { ip: '198.51.100.4', score: 95, reason: 'tor_exit', lastSeen: 4000, clicks: 1 },
+    { ip: '10.1.2.3', score: 99, reason: 'honeypot', lastSeen: 6000, clicks: 1 },
+    { ip: '203.0.113.10', score: 80, reason: 'rapid_clicks', lastSeen: 7000, clicks: 1 },
+    { ip: '192.0.2.1', score: 60, reason: 'rapid_clicks', lastSeen: 7000, clicks: 1 },
+    { ip: '192.0.2.2', score: 90, reason: 'old', lastSeen: 500, clicks: 1 },
   ];
 
   it('keeps addresses at or above the threshold in the window, highest first, never the allowlist', () => {
