@@ -45,8 +45,9 @@ function mix(h: number): number {
  * number one per click in a long backtest: a Map entry, key string and cell object each would be ~200
  * bytes a click. Here each is a 64-bit key hash, a count and an expiry in typed arrays (16 bytes a slot,
  * open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
- * store, and are dropped whenever the table is rebuilt: it is rebuilt when half full, to four times the
- * live entries, so memory stays within 64 bytes per live counter and each insert costs O(1) amortised.
+ * store, and are dropped whenever the table is rebuilt: it is rebuilt when half full, to the power of two
+ * at least four times the live entries, so it holds at most 8 slots (128 bytes) per live counter and each
+ * insert costs O(1) amortised.
  */
 class LongLivedCounters {
   private hi = new Uint32Array(0);
