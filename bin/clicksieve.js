@@ -5,7 +5,7 @@ require('tsx/cjs/api').register();
 
 const argv = process.argv.slice(2);
 // `clicksieve exclusions …` talks to the deployment's API; everything else is the offline backtest.
-const { main } = argv[0] === 'exclusions' ? require('../cli/exclusions.ts') : require('../shared/backtest/cli.ts');
+const { main } = argv[0] === 'exclusions' ? require('../cli/exclusions.ts') : require('../cli/backtest.ts');
 
 main(argv[0] === 'exclusions' ? argv.slice(1) : argv).then(
   (code) => {

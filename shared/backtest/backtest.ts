@@ -53,7 +53,16 @@ export interface BacktestOptions {
   readonly sourceQualityEveryMs?: number;
   /** The property's click-token signing key (shared/auth/signingKey); absent: tokens are not verified. */
   readonly tokenKeyFor?: (propertyId: string) => Buffer;
+  /**
+   * The velocity counters, given the log's clock: the bounded InMemoryVelocityStore by default (counters
+   * dropped once their TTL has passed, as the service's). Tests pass a store that never evicts to prove
+   * that eviction changes no verdict.
+   */
+  readonly counters?: (clock: () => number) => CounterStore;
 }
+
+/** What the backtest needs of a counter store: the values at click time and the cells to read final totals from. */
+export type CounterStore = Pick<InMemoryVelocityStore, 'incrementSync'>;
 
 export interface TokenSummary {
   /** Clicks that carried a `click_token`. */
@@ -135,7 +144,7 @@ export class Backtest {
     separation: new Separation(),
   };
   private clock = Number.NEGATIVE_INFINITY;
-  private readonly store = new InMemoryVelocityStore(() => this.clock);
+  private readonly store: CounterStore;
   private readonly queue: PendingClick[] = [];
   private head = 0;
   private readonly byClickId = new Map<string, PendingClick>();
@@ -151,6 +160,8 @@ export class Backtest {
     this.horizonMs = options.horizonMs ?? 24 * HOUR;
     this.sourceQualityEveryMs = options.sourceQualityEveryMs ?? SOURCE_QUALITY_CACHE_MS;
     this.summary.tokens.verified = options.tokenKeyFor !== undefined;
+    const clock = () => this.clock;
+    this.store = options.counters?.(clock) ?? new InMemoryVelocityStore(clock);
   }
 
   /** Clicks held back until nothing later can change them. */

@@ -9,12 +9,8 @@ export interface CounterCell {
 
 export const cellValue = (cell: CounterCell): number => cell.members?.size ?? cell.count;
 
-/**
- * Long keys (a gclid counter lives 90 days: one per click in a long backtest) are kept as a 64-bit hash,
- * two FNV-1a passes with different offsets: ~14 characters instead of ~100, collisions negligible.
- */
-function compactKey(key: string): string {
-  if (key.length <= 40) return key;
+/** Two FNV-1a passes with different multipliers: a 64-bit hash as two 32-bit halves. */
+function hashPair(key: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < key.length; i++) {
@@ -22,17 +18,122 @@ function compactKey(key: string): string {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
   }
-  return `#${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`;
+  return [a >>> 0, b >>> 0];
 }
 
 /**
- * Counters in a Map with the same semantics as the DynamoDB store (expired = absent), for unit tests
- * and the backtest. The clock is injected (event time in the backtest). Expired items are swept each
- * time the map has doubled since the last sweep: amortised O(1) per write, and memory stays within
- * twice the counters still inside their windows.
+ * Long window keys are kept as their 64-bit hash: ~14 characters instead of ~60, collisions negligible
+ * (the live windows of a backtest number a few hundred thousand).
+ */
+function compactKey(key: string): string {
+  if (key.length <= 40) return key;
+  const [a, b] = hashPair(key);
+  return `#${a.toString(36)}${b.toString(36)}`;
+}
+
+/** murmur3's finaliser: spreads the hash's bits over the table index. */
+function mix(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * Unbucketed plain counters — a gclid (live 90 days past its last click) and a click token's uses —
+ * number one per click in a long backtest: a Map entry, key string and cell object each would be ~200
+ * bytes a click. Here each is a 64-bit key hash, a count and an expiry in typed arrays (16 bytes a slot,
+ * open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
+ * store, and are dropped whenever the table is rebuilt: it is rebuilt when half full, to the power of two
+ * at least four times the live entries, so it holds at most 8 slots (128 bytes) per live counter and each
+ * insert costs O(1) amortised.
+ */
+class LongLivedCounters {
+  private hi = new Uint32Array(0);
+  private lo = new Uint32Array(0);
+  private counts = new Uint32Array(0);
+  /** Epoch seconds; 0 marks an empty slot. */
+  private expires = new Uint32Array(0);
+  private used = 0;
+
+  constructor(private readonly minCapacity: number) {
+    this.allocate(minCapacity);
+  }
+
+  /** Slots occupied (live or expired but not yet dropped). */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Adds one use of `key` at `nowSec` and returns its count; the counter then lives until `expiresAt`. */
+  increment(key: string, expiresAt: number, nowSec: number): number {
+    const [a, b] = hashPair(key);
+    let slot = this.find(a, b);
+    if (this.expires[slot] === 0) {
+      if (2 * (this.used + 1) > this.expires.length) {
+        this.rebuild(nowSec);
+        slot = this.find(a, b);
+      }
+      this.hi[slot] = a;
+      this.lo[slot] = b;
+      this.used++;
+    } else if ((this.expires[slot] as number) <= nowSec) this.counts[slot] = 0;
+    const count = (this.counts[slot] as number) + 1;
+    this.counts[slot] = count;
+    // Never 0 (the empty mark): an expiry at the epoch is already past anyway.
+    this.expires[slot] = Math.max(1, expiresAt);
+    return count;
+  }
+
+  /** The key's slot, or the empty slot where it would go. */
+  private find(a: number, b: number): number {
+    const mask = this.expires.length - 1;
+    let slot = mix(b) & mask;
+    while (this.expires[slot] !== 0 && (this.hi[slot] !== a || this.lo[slot] !== b)) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  private allocate(capacity: number): void {
+    this.hi = new Uint32Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.counts = new Uint32Array(capacity);
+    this.expires = new Uint32Array(capacity);
+    this.used = 0;
+  }
+
+  private rebuild(nowSec: number): void {
+    const { hi, lo, counts, expires } = this;
+    let live = 0;
+    for (let i = 0; i < expires.length; i++) if ((expires[i] as number) > nowSec) live++;
+    let capacity = this.minCapacity;
+    while (capacity < 4 * (live + 1)) capacity *= 2;
+    this.allocate(capacity);
+    for (let i = 0; i < expires.length; i++) {
+      const expiry = expires[i] as number;
+      if (expiry <= nowSec) continue;
+      const slot = this.find(hi[i] as number, lo[i] as number);
+      this.hi[slot] = hi[i] as number;
+      this.lo[slot] = lo[i] as number;
+      this.counts[slot] = counts[i] as number;
+      this.expires[slot] = expiry;
+      this.used++;
+    }
+  }
+}
+
+/**
+ * Counters with the same semantics as the DynamoDB store (expired = absent), for unit tests and the
+ * backtest. The clock is injected (event time in the backtest).
+ *
+ * Memory follows the live counters, never the log's length: windowed counters (a bucket number in the
+ * key, so a window's expiry never moves) sit in a Map swept of expired windows whenever it has grown by
+ * half since the last sweep (amortised O(1) a write, at most 1.5 × the live windows held); unbucketed
+ * plain counters (gclid, token uses) sit in LongLivedCounters.
  */
 export class InMemoryVelocityStore implements VelocityStore {
   private readonly cells = new Map<string, CounterCell>();
+  private readonly longLived: LongLivedCounters;
   private sweepAtSize: number;
 
   constructor(
@@ -40,10 +141,14 @@ export class InMemoryVelocityStore implements VelocityStore {
     private readonly minSweepSize = 4096,
   ) {
     this.sweepAtSize = minSweepSize;
+    let capacity = 16;
+    while (capacity < minSweepSize) capacity *= 2;
+    this.longLived = new LongLivedCounters(capacity);
   }
 
+  /** Counters held, live or expired but not yet dropped. */
   get size(): number {
-    return this.cells.size;
+    return this.cells.size + this.longLived.size;
   }
 
   async increment(specs: readonly CounterSpec[]): Promise<CounterValues> {
@@ -57,6 +162,13 @@ export class InMemoryVelocityStore implements VelocityStore {
     const cells: CounterCell[] = [];
     const results: number[] = [];
     for (const spec of specs) {
+      if (spec.previous === undefined && spec.member === undefined) {
+        // A copy: such a counter is read forwards only (the first click of a gclid stays the genuine one).
+        const count = this.longLived.increment(spec.key, spec.expiresAt, nowSec);
+        cells.push({ count, members: undefined, expiresAt: spec.expiresAt });
+        results.push(count);
+        continue;
+      }
       const key = compactKey(spec.key);
       let cell = this.cells.get(key);
       if (cell === undefined || cell.expiresAt <= nowSec) {
@@ -77,6 +189,6 @@ export class InMemoryVelocityStore implements VelocityStore {
   private sweep(nowSec: number): void {
     if (this.cells.size < this.sweepAtSize) return;
     for (const [key, cell] of this.cells) if (cell.expiresAt <= nowSec) this.cells.delete(key);
-    this.sweepAtSize = Math.max(this.minSweepSize, 2 * this.cells.size);
+    this.sweepAtSize = Math.max(this.minSweepSize, Math.ceil(1.5 * this.cells.size));
   }
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runBacktest } from '../../../shared/backtest/cli';
+import { runBacktest } from '../../../cli/backtest';
 import { engineConfigFrom } from '../../../shared/scoring';
 import { CHROME_DESKTOP, fakeIntel, SAFARI_IPHONE } from '../scoring/fixtures';
 

@@ -1,6 +1,6 @@
+import { formatSummary, main, tokenMasterFrom } from '../../../cli/backtest';
 import { deriveSigningKey } from '../../../shared/auth/signingKey';
 import { Backtest, type BacktestOptions } from '../../../shared/backtest/backtest';
-import { formatSummary, main, tokenMasterFrom } from '../../../shared/backtest/cli';
 import type { LogLine, ScoredClick } from '../../../shared/backtest/logLine';
 import { engineConfigFrom } from '../../../shared/scoring';
 import { issueClickToken } from '../../../shared/tokens';

@@ -74,6 +74,27 @@ describe('velocityCountersFor', () => {
     expect((await store.increment(velocityCountersFor(facts(), now))).gclid).toBe(1);
   });
 
+  it('holds the gclids of the last 90 days, not every gclid ever seen, and still counts a live one', async () => {
+    let now = BASE;
+    const store = new InMemoryVelocityStore(() => now);
+    const perDay = 100;
+    // A year of clicks, each with a new gclid (and new windows): one per click without eviction.
+    for (let day = 0; day < 365; day++) {
+      for (let i = 0; i < perDay; i++) {
+        now = BASE + day * 86_400_000 + i * 800_000;
+        await store.increment(
+          velocityCountersFor(facts({ gclid: `g${day}_${i}`, ip: `198.51.${day % 200}.${i % 250}` }), now),
+        );
+      }
+    }
+    // Live: the last 90 days' gclids (the table holds at most 4 slots per live one) and two days of windows.
+    const live = 90 * perDay;
+    expect(store.size).toBeLessThan(4 * live + 2 * perDay * 12);
+    // A gclid from 80 days ago is still counted; one from 100 days ago has expired and counts as new.
+    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g285_7' }), now))).gclid).toBe(2);
+    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g264_7' }), now))).gclid).toBe(1);
+  });
+
   it('counts click-token uses for replay and skips invalid tokens', async () => {
     const key = Buffer.alloc(32, 7);
     const { token } = issueClickToken(key, { propertyId: 'prop_p', provider: 'acme', ttlSeconds: 3600, nowMs: BASE });

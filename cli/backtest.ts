@@ -5,13 +5,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
-import { deriveSigningKey } from '../auth/signingKey';
-import { loadIntelSnapshot } from '../intel/lookup';
-import { PropertyConfig, type PropertyConfigInput } from '../schemas/properties';
-import { engineConfigFrom } from '../scoring';
-import { Backtest, type BacktestSummary, SKIPPED_LINES_KEPT, type TokenSummary } from './backtest';
-import { LogLine } from './logLine';
-import type { BandFigures, Separation } from './separation';
+import { deriveSigningKey } from '../shared/auth/signingKey';
+import { Backtest, type BacktestSummary, SKIPPED_LINES_KEPT, type TokenSummary } from '../shared/backtest/backtest';
+import { LogLine } from '../shared/backtest/logLine';
+import type { BandFigures, Separation } from '../shared/backtest/separation';
+import { loadIntelSnapshot } from '../shared/intel/lookup';
+import { PropertyConfig, type PropertyConfigInput } from '../shared/schemas/properties';
+import { engineConfigFrom } from '../shared/scoring';
 
 const USAGE = `usage: clicksieve backtest --input log.ndjson --output scores.ndjson [options]
 
@@ -44,7 +44,7 @@ is a terminal; the summary (lines, counts per band at click and final, top rules
 flagged) goes to stderr.
 Exit status: 0 done, 1 error or no readable line, 2 usage error.`;
 
-const DEFAULT_INTEL = path.join(__dirname, '..', 'intel', 'snapshot', 'ipintel.bin');
+const DEFAULT_INTEL = path.join(__dirname, '..', 'shared', 'intel', 'snapshot', 'ipintel.bin');
 export const TOKEN_SECRET_ENV = 'CLICKSIEVE_TOKEN_SECRET';
 
 class UsageError extends Error {}
