@@ -64,6 +64,8 @@ describe('hosting-ASN refresh from the upstream ASN database', () => {
       server = createServer((request, response) => {
         const body = bodies.get(request.url ?? '');
         response.statusCode = body === undefined ? 404 : 200;
+        // No keep-alive: a socket the server closes while idle would fail the next refresh's download.
+        response.setHeader('connection', 'close');
         response.end(body ?? '');
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -83,7 +85,13 @@ describe('hosting-ASN refresh from the upstream ASN database', () => {
       ];
       const sent: unknown[] = [];
       const s3 = { send: async (command: unknown) => sent.push(command) } as unknown as S3Client;
-      const report = await refreshIntel({ s3, bucket: 'b', upstream, previous: bundledIntel(), fetchTimeoutMs: 30_000 });
+      const report = await refreshIntel({
+        s3,
+        bucket: 'b',
+        upstream,
+        previous: bundledIntel(),
+        fetchTimeoutMs: 30_000,
+      });
       return { outcome: report.sources.find((s) => s.id === 'hosting-asn'), report, sent };
     }
 
@@ -93,20 +101,25 @@ describe('hosting-ASN refresh from the upstream ASN database', () => {
       expect(report.sources.filter((s) => s.status === 'refreshed')).toEqual([]);
     });
 
-    it('refreshes from the full upstream database, and keeps the ranges when it maps a /7 to a reviewed AS', async () => {
-      // The upstream database as the release saw it (the shipped ranges as `first,last,asn,org`), plus one new
-      // DigitalOcean range.
+    /** The upstream database as the release saw it (the shipped ranges as `first,last,asn,org`). */
+    const asReleased = () => {
       const lines = readFileSync(path.join(SHIPPED_DATA_DIR, 'asn', 'hosting-ranges.csv'), 'utf8')
         .split('\n')
         .filter((line) => line !== '' && !line.startsWith('#'))
         .map((line) => `${line},x`);
-      const v4 = lines.filter((l) => !l.includes(':'));
-      const v6 = lines.filter((l) => l.includes(':'));
+      return { v4: lines.filter((l) => !l.includes(':')), v6: lines.filter((l) => l.includes(':')) };
+    };
+
+    it('refreshes from the full upstream database (one new DigitalOcean range)', async () => {
+      const { v4, v6 } = asReleased();
       const grown = await refreshWith([...v4, '203.0.113.0,203.0.113.255,14061,x'].join('\n'), v6.join('\n'));
       expect(grown.outcome?.status).toBe('refreshed');
       expect(grown.outcome?.ranges).toBeGreaterThan(bundledIntel().rangesOf('hosting-asn').length * 0.9);
       expect(grown.sent.length).toBe(2);
+    });
 
+    it('keeps the previous ranges when the upstream maps a /7 to a reviewed AS', async () => {
+      const { v4, v6 } = asReleased();
       const poisoned = await refreshWith([...v4, '12.0.0.0,13.255.255.255,14061,x'].join('\n'), v6.join('\n'));
       expect(poisoned.outcome).toMatchObject({ status: 'kept', reason: 'implausible' });
     });
