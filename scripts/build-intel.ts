@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseHostingAsnList, selectHostingRanges } from '../shared/intel/hostingAsn';
+import { parseHostingAsnList, REVIEWED_HOSTING_ASNS_FILE, selectHostingRanges } from '../shared/intel/hostingAsn';
 import { readShippedSources, SHIPPED_DATA_DIR } from '../shared/intel/shipped';
 import { buildIntelSnapshot } from '../shared/intel/snapshot';
 
@@ -50,5 +50,7 @@ function writeHostingRanges(): void {
     ...[...asns.values()].map((a) => `# AS${a.asn} ${a.org}`),
   ];
   writeFileSync(path.join(SHIPPED_DATA_DIR, 'asn', 'hosting-ranges.csv'), `${[...header, ...lines].join('\n')}\n`);
+  // The reviewed list as the scheduled refresh reads it (bundled into the function with the snapshot).
+  writeFileSync(REVIEWED_HOSTING_ASNS_FILE, `${JSON.stringify([...asns.values()], null, 1)}\n`);
   console.log(`hosting ASNs: ${asns.size} networks, ${lines.length} ranges (@ip-location-db/asn ${version})`);
 }

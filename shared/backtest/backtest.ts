@@ -108,10 +108,11 @@ interface PendingClick {
   readonly atClickCounters: CounterValues;
   /** Only what the output needs of the at-click verdict: its reasons are rebuilt at the end anyway. */
   readonly atClick: Pick<ClickScore, 'score' | 'label'>;
-  /** The learned signal at click time: what the statistics said then, kept for the final verdict. */
+  /** The learned signals at click time (source, repeated actor): what the statistics said then, kept for the final verdict. */
   readonly learned: Signal | undefined;
-  /** Counted in the learned statistics (not FRAUD at click), so its conversion is counted too. */
-  readonly counted: boolean;
+  readonly actor: Signal | undefined;
+  /** The statistics keys its click taught (absent: FRAUD at click, taught nothing), where its conversion counts. */
+  readonly learnsFrom: readonly string[] | undefined;
   readonly finalAt: number;
   behaviour?: BehaviourInput;
   converted?: boolean;
@@ -214,13 +215,21 @@ export class Backtest {
     const { values, cells } = this.store.incrementSync(specs);
     const fb = this.feedbackOf(line.property);
     const atClick = scoreClick(this.options.configFor(line.property), facts, values, fb.snapshot);
-    // The learned signal as it counted (absent when the property weighs the rule 0).
+    // The learned signals as they counted (absent when the property weighs the rule 0).
     const learned = atClick.rules.includes('low_quality_source')
       ? atClick.signals.click.find((signal) => signal.rule === 'low_quality_source')
       : undefined;
-    // As the service: a click FRAUD at click time teaches nothing.
-    const counted = atClick.label !== 'FRAUD';
-    if (counted) fb.tally.apply([{ sources: facts.sources, clicks: 1, conversions: 0 }]);
+    const actor = atClick.rules.includes('repeat_actor')
+      ? atClick.signals.click.find((signal) => signal.rule === 'repeat_actor')
+      : undefined;
+    // As the service (shared/ingestion/engine recordSourceClick): a click FRAUD at click time teaches nothing
+    // and counts towards its sources' invalid share; any other teaches the keys fixed at click time.
+    const learnsFrom = atClick.label === 'FRAUD' ? undefined : (atClick.signals.learnsFrom ?? facts.sources);
+    fb.tally.apply([
+      learnsFrom === undefined
+        ? { sources: facts.sources, clicks: 0, conversions: 0, fraud: 1 }
+        : { sources: learnsFrom, clicks: 1, conversions: 0 },
+    ]);
     this.summary.atClick[atClick.label]++;
     if ((values.token_uses ?? 0) > 1) this.summary.tokens.replayed++;
     const pending: PendingClick = {
@@ -232,7 +241,8 @@ export class Backtest {
       atClickCounters: values,
       atClick: { score: atClick.score, label: atClick.label },
       learned,
-      counted,
+      actor,
+      learnsFrom,
       finalAt: this.clock + this.horizonMs,
     };
     this.queue.push(pending);
@@ -282,8 +292,8 @@ export class Backtest {
     }
     pending.converted = true;
     // A log's conversions are the advertiser's own records: trusted, as the webhook's.
-    if (pending.counted)
-      this.feedbackOf(pending.propertyId).tally.apply([{ sources: pending.facts.sources, clicks: 0, conversions: 1 }]);
+    if (pending.learnsFrom !== undefined)
+      this.feedbackOf(pending.propertyId).tally.apply([{ sources: pending.learnsFrom, clicks: 0, conversions: 1 }]);
   }
 
   private flush(until: number): void {
@@ -315,6 +325,7 @@ export class Backtest {
     });
     const clickLevel = clickSignals(click.facts, counters, EMPTY_SOURCE_QUALITY);
     if (click.learned !== undefined) clickLevel.push(click.learned);
+    if (click.actor !== undefined) clickLevel.push(click.actor);
     const final = verdictFrom(this.options.configFor(click.propertyId), {
       ip: click.facts.ip,
       mobile: click.facts.userAgent.mobile,

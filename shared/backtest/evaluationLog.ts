@@ -4,13 +4,16 @@ import type { LogLine } from './logLine';
  * The project's own labelled evaluation logs: backtest lines (clicks, beacons, delayed conversions) with
  * the truth about every click, generated deterministically from a seed so figures compare across runs.
  *
- * One property; placements of known quality (ordinary ones convert at `baseRate` × a per-placement factor
- * in [0.5, 1.5]; one made-for-advertising placement, `free-coins.example`, sends human-looking visits —
- * residential addresses, real browsers, 4–25 s dwell — that never convert); ordinary visitors on home
- * broadband (own address, a few clicks over days) or on mobile carriers (a few carrier-NAT addresses
- * shared by many visitors); conversions arrive 5 minutes to 20 hours after their click; and the fraud kinds
- * of the scoring issue: scripts from cloud ranges, browsers from cloud ranges, click spam from one home
- * address, replayed gclids. Lines come out in time order; memory is bounded by the conversion delay.
+ * One property; sources of known quality: a click converts at `baseRate` × its placement's factor (spread
+ * as display placements are, 0.25–2×) × its campaign's (0.6–1.4×) × its network's (search 1.4×, display
+ * 0.85×) × 0.8 on a phone; one made-for-advertising placement, `free-coins.example`, sends human-looking
+ * visits — residential addresses, real browsers, 4–25 s dwell — that never convert. Ordinary visitors on
+ * home broadband (own address; some come back, and a visitor's later clicks convert at a third of the rate,
+ * never again once they converted) or on mobile carriers (carrier-NAT addresses shared by many visitors);
+ * conversions arrive 5 minutes to 20 hours after their click; and the fraud kinds of the scoring issue:
+ * scripts from cloud ranges, browsers from cloud ranges, click spam from one home address, replayed gclids,
+ * and competitors clicking a few times a day from their office's address with a real browser and a real
+ * dwell. Lines come out in time order; memory is bounded by the conversion delay.
  */
 export type ClickKind =
   | 'ordinary'
@@ -19,7 +22,8 @@ export type ClickKind =
   | 'cloud_script'
   | 'cloud_browser'
   | 'click_spam'
-  | 'gclid_replay';
+  | 'gclid_replay'
+  | 'competitor';
 
 export interface LabelledLine {
   readonly line: LogLine;
@@ -73,6 +77,10 @@ const CLOUD_PREFIXES = ['3.5.140.', '52.95.1.', '34.102.5.', '159.89.1.', '45.33
 
 const PLACEMENTS = 24;
 const CAMPAIGNS = 6;
+/** Competitors' office addresses: each clicks a few times a day. */
+const COMPETITORS = 10;
+/** A returning visitor's later clicks convert at this share of the rate. */
+const RETURNING_FACTOR = 1 / 3;
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -139,17 +147,20 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
     cloud_browser: 0.02,
     click_spam: 0.01,
     gclid_replay: 0.005,
+    competitor: 0.01,
     ...options.mix,
   };
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
-  const quality = Array.from({ length: PLACEMENTS }, () => 0.5 + rand());
+  const quality = Array.from({ length: PLACEMENTS }, () => 0.25 * 8 ** rand());
+  const campaignQuality = Array.from({ length: CAMPAIGNS }, () => 0.6 + 0.8 * rand());
   const scheduled = new Scheduled();
   const iso = (at: number) => new Date(at).toISOString();
   let at = options.start ?? Date.UTC(2026, 0, 5);
   let gclids = 0;
   const recentGclids: string[] = [];
   let spammer: { ip: string; visitor: string; left: number } | undefined;
-  const homeVisitors: { ip: string; visitor: string; ua: string }[] = [];
+  const homeVisitors: { ip: string; visitor: string; ua: string; converted: boolean }[] = [];
+  const competitors: { ip: string; visitor: string; ua: string }[] = [];
 
   const homeAddress = (): string => {
     const [a, b, bits] = pick(HOME_PREFIXES);
@@ -177,7 +188,11 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
 
     const campaign = 1 + Math.floor(rand() * CAMPAIGNS);
     const placementIndex = Math.floor(rand() * PLACEMENTS);
-    let placement = `site${placementIndex}.example`;
+    let placement: string | undefined = `site${placementIndex}.example`;
+    const search = kind !== 'mfa_placement' && rand() < 0.3;
+    let rate = baseRate * (campaignQuality[campaign - 1] as number);
+    rate *= search ? 1.4 : 0.85 * (quality[placementIndex] as number);
+    let home: { converted: boolean } | undefined;
     let ip: string;
     let visitor: string;
     let ua: string;
@@ -188,7 +203,9 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
       case 'mfa_placement': {
         // A home visitor: a new one, or one who came before (same address and browser).
         const again = homeVisitors.length > 0 && rand() < 0.15 ? pick(homeVisitors) : undefined;
-        const v = again ?? { ip: homeAddress(), visitor: `vis_h${i}`, ua: pick(DESKTOP) };
+        const v = again ?? { ip: homeAddress(), visitor: `vis_h${i}`, ua: pick(DESKTOP), converted: false };
+        if (again !== undefined) rate = again.converted ? 0 : rate * RETURNING_FACTOR;
+        home = v;
         if (again === undefined) {
           if (homeVisitors.length < 5000) homeVisitors.push(v);
           else homeVisitors[Math.floor(rand() * homeVisitors.length)] = v;
@@ -202,7 +219,14 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
         visitor = `vis_m${i}`;
         ua = pick(MOBILE);
         mobile = true;
+        rate *= 0.8;
         break;
+      case 'competitor': {
+        if (competitors.length < COMPETITORS)
+          competitors.push({ ip: homeAddress(), visitor: `vis_o${i}`, ua: pick(DESKTOP) });
+        ({ ip, visitor, ua } = pick(competitors));
+        break;
+      }
       case 'cloud_script':
       case 'cloud_browser':
         ip = `${pick(CLOUD_PREFIXES)}${1 + Math.floor(rand() * 250)}`;
@@ -227,8 +251,9 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
       if (recentGclids.length > 200) recentGclids.shift();
     }
 
-    const converts =
-      (kind === 'ordinary' || kind === 'ordinary_mobile') && rand() < baseRate * (quality[placementIndex] as number);
+    if (search) placement = undefined;
+    const converts = (kind === 'ordinary' || kind === 'ordinary_mobile') && rand() < rate;
+    if (converts && home !== undefined) home.converted = true;
     const clickId = `clk_eval${i}`;
     const line: LogLine = {
       type: 'click',
@@ -239,12 +264,15 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
       gclid,
       click_id: clickId,
       visitor_id: visitor,
-      page_url: `https://shop.example/landing?gclid=${gclid}&campaignid=${campaign}&adgroupid=${campaign}0${placementIndex % 3}&network=d&placement=${placement}`,
+      page_url:
+        `https://shop.example/landing?gclid=${gclid}&campaignid=${campaign}&adgroupid=${campaign}0${placementIndex % 3}` +
+        (placement === undefined ? '&network=g' : `&network=d&placement=${placement}`),
     };
     yield { line, truth: { kind, converts } };
 
     if (kind !== 'cloud_script') {
-      const human = kind === 'ordinary' || kind === 'ordinary_mobile' || kind === 'mfa_placement';
+      const human =
+        kind === 'ordinary' || kind === 'ordinary_mobile' || kind === 'mfa_placement' || kind === 'competitor';
       const dwell = kind === 'mfa_placement' ? 4 + rand() * 21 : human ? 5 + rand() * 120 : rand() * 2;
       scheduled.push(at + Math.round(dwell * 1000), {
         type: 'beacon',

@@ -1,6 +1,12 @@
 import { ENV, requireEnv } from '../config/env';
 import { DynamoSourceStatsStore, type SourceStatsStore } from '../ingestion/sourceStats';
-import { learnedEvidence, learnedReason, type SourceQuality } from '../scoring/sourceQuality';
+import {
+  learnedEvidence,
+  learnedReason,
+  RANK_WEIGHT,
+  type SourceQuality,
+  type SourceStats,
+} from '../scoring/sourceQuality';
 import { documentClient } from '../storage/clients';
 
 export interface SourceCounts {
@@ -11,9 +17,15 @@ export interface SourceCounts {
 export interface TrafficSource extends SourceCounts {
   readonly source: string;
   readonly conversionRate: number;
-  /** Not counted per source by the learned statistics (they count clicks not FRAUD at click time); null. */
+  /**
+   * Share of the source's clicks judged FRAUD at click time: fraud ÷ (clicks + fraud). `clicks` and
+   * `conversions` are the learned statistics' (clicks not FRAUD at click time, under the per-address cap).
+   */
   readonly invalidShare: number | null;
-  /** The learned component's reason when this source alone counts against its clicks, else null. */
+  /**
+   * The learned component's reason when this source alone counts against its clicks (beyond the ranking term
+   * every source with history gets), else null.
+   */
   readonly learned: string | null;
 }
 
@@ -23,17 +35,20 @@ export const TOP_SOURCES = 20;
 
 const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 
+/** Every click of a source the statistics saw: counted ones and those FRAUD at click time. */
+const total = (stats: SourceStats): number => stats.clicks + (stats.fraud ?? 0);
+
 /**
- * Top traffic sources by clicks, with conversion rates and the learned evidence, from the property's learned
+ * Top traffic sources by clicks (FRAUD ones included), with conversion rates and the learned evidence, from the property's learned
  * statistics (slot → counts) and the names of their slots (slot → source key).
  */
 export function rankSources(quality: SourceQuality, names: ReadonlyMap<string, string>, limit = TOP_SOURCES) {
   const sources: TrafficSource[] = [...names]
     .flatMap(([slot, source]) => {
       const stats = quality.bySlot.get(slot);
-      return stats && stats.clicks >= MIN_RANKED_CLICKS ? [{ source, stats }] : [];
+      return stats && total(stats) >= MIN_RANKED_CLICKS ? [{ source, stats }] : [];
     })
-    .sort((a, b) => b.stats.clicks - a.stats.clicks || (a.source < b.source ? -1 : 1))
+    .sort((a, b) => total(b.stats) - total(a.stats) || (a.source < b.source ? -1 : 1))
     .slice(0, limit)
     .map(({ source, stats }) => {
       const evidence = learnedEvidence([source], quality);
@@ -42,8 +57,8 @@ export function rankSources(quality: SourceQuality, names: ReadonlyMap<string, s
         clicks: stats.clicks,
         conversions: stats.conversions,
         conversionRate: rate(stats.conversions, stats.clicks),
-        invalidShare: null,
-        learned: evidence ? learnedReason(evidence) : null,
+        invalidShare: rate(stats.fraud ?? 0, total(stats)),
+        learned: evidence !== undefined && evidence.weight > RANK_WEIGHT ? learnedReason(evidence) : null,
       };
     });
   return {

@@ -13,6 +13,9 @@ export interface EngineScoringDeps {
   readonly sources: SourceStatsStore;
 }
 
+/** The keys a stored click teaches; a click stored before learnsFrom existed teaches its sources. */
+const taughtBy = (click: ClickRecord): readonly string[] => click.signals?.learnsFrom ?? sourceKeys(click.valueTrack);
+
 /** Stands in when no snapshot can be loaded at all: every address unknown, verdicts marked degraded. */
 const NO_INTEL: IpIntelLookup = { lookup: () => undefined, version: 'none' };
 
@@ -82,19 +85,23 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
     },
 
     // Clicks already FRAUD at click time teach nothing (a flood of junk clicks must not make a real source
-    // look bad), and neither do their conversions: counts stay consistent (conversions ≤ clicks).
+    // look bad): they only count towards their sources' invalid share. A click teaches the keys fixed at
+    // click time (ClickSignals.learnsFrom: its sources under the per-address cap, its repeated-actor levels),
+    // and its trusted conversion counts in exactly those keys, so conversions ≤ clicks everywhere.
     recordSourceClick: (property, click: ClickRecord) =>
-      click.atClick.label === 'FRAUD'
-        ? Promise.resolve()
-        : deps.sources.apply(
-            [{ propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 1, conversions: 0 }],
-            click.at,
-          ),
+      deps.sources.apply(
+        [
+          click.atClick.label === 'FRAUD'
+            ? { propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 0, conversions: 0, fraud: 1 }
+            : { propertyId: property.id, sources: taughtBy(click), clicks: 1, conversions: 0 },
+        ],
+        click.at,
+      ),
     recordSourceConversion: (property, click: ClickRecord) =>
       click.atClick.label === 'FRAUD'
         ? Promise.resolve()
         : deps.sources.apply(
-            [{ propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 0, conversions: 1 }],
+            [{ propertyId: property.id, sources: taughtBy(click), clicks: 0, conversions: 1 }],
             click.at,
           ),
     valueTrack: parseValueTrack,

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  ACTOR_DIMENSIONS,
   PROPERTY_KEY,
   type SourceDelta,
   type SourceQuality,
@@ -25,6 +26,9 @@ import {
  * below ~300 KB even when every slot is in use (DynamoDB's item limit is 400 KB). Attacker-controlled
  * values (a 200-character placement) never reach a key or an attribute name.
  *
+ * Clicks FRAUD at click time (the invalid share) are counted apart, in `SRCF#<propertyId>#<shard>` / `SLOTS`
+ * (`f` + the key), written only for such clicks and read in the same BatchGet.
+ *
  * Kept as SOURCE_SHARDS items `SRCS#<propertyId>#<shard>` / `SLOTS`: `apply(batch)` groups a batch by
  * property and adds to one random shard per property in ONE UpdateItem, so a click's synchronous
  * statistics cost is one write, and an aggregating consumer can apply thousands of clicks in as many writes
@@ -37,7 +41,10 @@ export const SOURCE_QUALITY_CACHE_MS = 5 * 60_000;
 export const STATS_TTL_SECONDS = 180 * 86_400;
 const NAMED_CACHE_LIMIT = 10_000;
 
-/** Counts for one property: clicks (at-click label not FRAUD) and trusted conversions, per source set. */
+/**
+ * Counts for one property: clicks (at-click label not FRAUD), trusted conversions and clicks FRAUD at click
+ * time (for the invalid share only), per source set.
+ */
 export interface SourceStatsUpdate extends SourceDelta {
   readonly propertyId: string;
 }
@@ -65,6 +72,7 @@ export function sourcesNamed(batch: readonly SourceStatsUpdate[]): Map<string, M
     for (const source of update.sources) {
       const key = statsKey(source);
       if (key === undefined || source.length > MAX_SOURCE_NAME) continue;
+      if (ACTOR_DIMENSIONS.has(source.slice(0, source.indexOf(':')))) continue;
       let names = out.get(update.propertyId);
       if (names === undefined) {
         names = new Map();
@@ -86,26 +94,29 @@ function byProperty(batch: readonly SourceStatsUpdate[]): Map<string, SourceStat
   return out;
 }
 
-/** Folds counters `c<key>` / `v<key>` (key = statistics key or `*`) into the engine's input. */
+/** Folds counters `c<key>` / `v<key>` / `f<key>` (key = statistics key or `*`) into the engine's input. */
 export function qualityFromCounters(counters: Iterable<[string, number]>): SourceQuality {
-  const bySlot = new Map<string, { clicks: number; conversions: number }>();
-  const total = { clicks: 0, conversions: 0 };
+  const bySlot = new Map<string, { clicks: number; conversions: number; fraud: number }>();
+  const total = { clicks: 0, conversions: 0, fraud: 0 };
   for (const [name, value] of counters) {
     const kind = name.charCodeAt(0);
-    if ((kind !== 99 && kind !== 118) || name.length < 2) continue; // 'c' | 'v'
+    if ((kind !== 99 && kind !== 118 && kind !== 102) || name.length < 2) continue; // 'c' | 'v' | 'f'
     const key = name.slice(1);
     let stats = key === PROPERTY_KEY ? total : bySlot.get(key);
     if (stats === undefined) {
-      stats = { clicks: 0, conversions: 0 };
+      stats = { clicks: 0, conversions: 0, fraud: 0 };
       bySlot.set(key, stats);
     }
     if (kind === 99) stats.clicks += value;
-    else stats.conversions += value;
+    else if (kind === 118) stats.conversions += value;
+    else stats.fraud += value;
   }
   return sourceQualityOf(bySlot as ReadonlyMap<string, SourceStats>, total);
 }
 
 const shardKey = (propertyId: string, shard: number) => ({ pk: `SRCS#${propertyId}#${shard}`, sk: 'SLOTS' });
+/** Clicks FRAUD at click time per slot, apart so a shard item of counts keeps its size bound. */
+const fraudShardKey = (propertyId: string, shard: number) => ({ pk: `SRCF#${propertyId}#${shard}`, sk: 'SLOTS' });
 
 export class DynamoSourceStatsStore implements SourceStatsStore {
   private readonly cache = new Map<string, { until: number; value: Promise<SourceQuality> }>();
@@ -173,27 +184,33 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
   }
 
   private async add(propertyId: string, updates: readonly SourceDelta[], now: number): Promise<void> {
+    const counts: Array<[string, number]> = [];
+    const fraud: Array<[string, number]> = [];
+    for (const [key, add] of tallyDeltas(updates)) {
+      if (add.clicks !== 0) counts.push([`c${key}`, add.clicks]);
+      if (add.conversions !== 0) counts.push([`v${key}`, add.conversions]);
+      if (add.fraud !== 0) fraud.push([`f${key}`, add.fraud]);
+    }
+    const shard = Math.floor(Math.random() * SOURCE_SHARDS);
+    await Promise.all([
+      this.addTo(shardKey(propertyId, shard), counts, now),
+      this.addTo(fraudShardKey(propertyId, shard), fraud, now),
+    ]);
+  }
+
+  private async addTo(key: Record<string, string>, counters: Array<[string, number]>, now: number): Promise<void> {
+    if (counters.length === 0) return;
     const names: Record<string, string> = {};
     const values: Record<string, number> = { ':exp': Math.floor(now / 1000) + STATS_TTL_SECONDS };
-    const adds: string[] = [];
-    let i = 0;
-    for (const [key, add] of tallyDeltas(updates)) {
-      for (const [prefix, n] of [
-        ['c', add.clicks],
-        ['v', add.conversions],
-      ] as const) {
-        if (n === 0) continue;
-        names[`#k${i}`] = prefix + key;
-        values[`:n${i}`] = n;
-        adds.push(`#k${i} :n${i}`);
-        i++;
-      }
-    }
-    if (adds.length === 0) return;
+    const adds = counters.map(([name, n], i) => {
+      names[`#k${i}`] = name;
+      values[`:n${i}`] = n;
+      return `#k${i} :n${i}`;
+    });
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: shardKey(propertyId, Math.floor(Math.random() * SOURCE_SHARDS)),
+        Key: key,
         UpdateExpression: `ADD ${adds.join(', ')} SET expiresAt = :exp`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -213,7 +230,10 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
   }
 
   private async read(propertyId: string, now: number): Promise<SourceQuality> {
-    const keys = Array.from({ length: SOURCE_SHARDS }, (_, shard) => shardKey(propertyId, shard));
+    const keys = Array.from({ length: SOURCE_SHARDS }, (_, shard) => [
+      shardKey(propertyId, shard),
+      fraudShardKey(propertyId, shard),
+    ]).flat();
     const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
     const counters: Array<[string, number]> = [];
     const nowSec = Math.floor(now / 1000);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { ParsedDocument } from './parsers';
 import { addressToBigInt, type IntelRange } from './ranges';
+import reviewedList from './snapshot/hosting-asns.json';
 
 /**
  * Hosting networks by autonomous system: a reviewed list of hosting / cloud / colocation ASNs
@@ -63,6 +65,27 @@ export function selectHostingRanges(csv: string, asns: ReadonlyMap<number, Hosti
   }
   close();
   return out;
+}
+
+/**
+ * The reviewed list as the scheduled refresh reads it: shared/intel/snapshot/hosting-asns.json, written by
+ * `npm run intel:build` from data/ipintel/asn/hosting-asns.txt and bundled with the function, so the list
+ * changes only with a release (by review) while its ranges follow the daily upstream database.
+ */
+export const REVIEWED_HOSTING_ASNS_FILE = path.join(__dirname, 'snapshot', 'hosting-asns.json');
+
+export function reviewedHostingAsns(list: readonly HostingAsn[] = reviewedList): Map<number, HostingAsn> {
+  return new Map(list.map((entry) => [entry.asn, entry]));
+}
+
+/**
+ * One upstream `@ip-location-db/asn` CSV (https://cdn.jsdelivr.net/npm/@ip-location-db/asn/asn-ipv4.csv and
+ * asn-ipv6.csv, updated daily) with the reviewed ASNs applied: exactly what `npm run intel:build` ships.
+ */
+export function parseAsnDatabase(csv: string, asns: ReadonlyMap<number, HostingAsn>): ParsedDocument {
+  const headers = [...asns.values()].map((entry) => `# AS${entry.asn} ${entry.org}`);
+  const parsed = parseHostingRanges([...headers, ...selectHostingRanges(csv, asns)].join('\n'));
+  return { ...parsed, version: `sha256:${createHash('sha256').update(csv).digest('hex').slice(0, 12)}` };
 }
 
 /** data/ipintel/asn/hosting-ranges.csv: `# AS<n> <organisation>` headers, then `first,last,asn` lines. */

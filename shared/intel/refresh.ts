@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { logger } from '../observability';
 import { INTEL_POINTER_KEY, type IntelPointer, IntelSource, intelSnapshotKey } from './current';
+import { type HostingAsn, reviewedHostingAsns } from './hostingAsn';
 import type { IntelSnapshot } from './lookup';
 import { azureServiceTagsLink } from './parsers';
 import { coverage, type IntelRange, mergeIntervals } from './ranges';
@@ -78,7 +79,12 @@ async function download(url: string, timeoutMs: number): Promise<string> {
   }
 }
 
-async function fetchSource(source: SourceDef, documents: readonly SourceDocument[], timeoutMs: number) {
+async function fetchSource(
+  source: SourceDef,
+  documents: readonly SourceDocument[],
+  timeoutMs: number,
+  reviewed: ReadonlyMap<number, HostingAsn>,
+) {
   const ranges: IntelRange[] = [];
   const versions: string[] = [];
   for (const document of documents) {
@@ -91,7 +97,7 @@ async function fetchSource(source: SourceDef, documents: readonly SourceDocument
       format = 'azure-service-tags';
     }
     try {
-      const parsed = parseDocument(source, format, text);
+      const parsed = parseDocument(source, format, text, reviewed);
       ranges.push(...parsed.ranges);
       versions.push(parsed.version);
     } catch {
@@ -131,7 +137,12 @@ export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelR
         };
       };
       try {
-        const fresh = await fetchSource(source, options.upstream?.[source.id] ?? source.upstream, timeoutMs);
+        const fresh = await fetchSource(
+          source,
+          options.upstream?.[source.id] ?? source.upstream,
+          timeoutMs,
+          source.id === 'hosting-asn' ? reviewedHostingAsns() : new Map(),
+        );
         if (fresh.ranges.length === 0) return keep('empty');
         if (shrank(fresh.ranges, before)) return keep('shrank');
         const why = implausible(fresh.ranges);

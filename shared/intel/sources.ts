@@ -1,4 +1,4 @@
-import { parseHostingRanges } from './hostingAsn';
+import { type HostingAsn, parseAsnDatabase, parseHostingRanges } from './hostingAsn';
 import {
   azureServiceTagsLink,
   type ParsedDocument,
@@ -48,7 +48,9 @@ export type DocumentFormat =
   | 'tor-exit-relays'
   | 'tor-bulk-exit-list'
   /** data/ipintel/asn/hosting-ranges.csv, written by `npm run intel:build` (shared/intel/hostingAsn.ts). */
-  | 'hosting-asn-ranges';
+  | 'hosting-asn-ranges'
+  /** The upstream `@ip-location-db/asn` CSV (`first,last,asn,org`), filtered by the reviewed hosting ASNs. */
+  | 'ip-location-db-asn';
 
 export interface SourceDocument {
   readonly format: DocumentFormat;
@@ -66,6 +68,7 @@ export interface SourceDef {
 
 const lordAlfred = 'https://raw.githubusercontent.com/lord-alfred/ipranges/main';
 const x4b = 'https://raw.githubusercontent.com/X4BNet/lists_vpn/main/output';
+const ipLocationDb = 'https://cdn.jsdelivr.net/npm/@ip-location-db/asn';
 
 function crawler(id: SourceId, name: string, file: string, upstreamDir: string, ipv6 = false): SourceDef {
   return {
@@ -161,12 +164,15 @@ export const SOURCES: readonly SourceDef[] = [
   crawler('openai', 'OpenAI', 'openai-ipv4.txt', 'openai'),
   crawler('perplexity', 'PerplexityBot', 'perplexity-ipv4.txt', 'perplexity'),
   {
-    // Reviewed hosting ASNs applied to the ASN database at build time; shipped with each release (no
-    // upstream: the scheduled refresh keeps the shipped ranges).
+    // Reviewed hosting ASNs applied to the ASN database: at build time for the shipped ranges, and by the
+    // scheduled refresh to the daily upstream database (the reviewed list itself changes only with a release).
     id: 'hosting-asn',
     label: { category: 'cloud' },
     shipped: [{ format: 'hosting-asn-ranges', location: 'asn/hosting-ranges.csv' }],
-    upstream: [],
+    upstream: [
+      { format: 'ip-location-db-asn', location: `${ipLocationDb}/asn-ipv4.csv` },
+      { format: 'ip-location-db-asn', location: `${ipLocationDb}/asn-ipv6.csv` },
+    ],
   },
 ];
 
@@ -176,8 +182,16 @@ export function sourceDef(id: SourceId): SourceDef {
   return def;
 }
 
-/** Parses one document of a source. `azure-download-page` is not parseable on its own (see the refresh). */
-export function parseDocument(source: SourceDef, format: DocumentFormat, text: string): ParsedDocument {
+/**
+ * Parses one document of a source. `azure-download-page` is not parseable on its own (see the refresh);
+ * `ip-location-db-asn` needs the reviewed hosting ASNs (`reviewed`, see reviewedAsnsOf).
+ */
+export function parseDocument(
+  source: SourceDef,
+  format: DocumentFormat,
+  text: string,
+  reviewed?: ReadonlyMap<number, HostingAsn>,
+): ParsedDocument {
   switch (format) {
     case 'aws-ip-ranges':
       return parseAwsIpRanges(text);
@@ -202,5 +216,8 @@ export function parseDocument(source: SourceDef, format: DocumentFormat, text: s
       return parseTorBulkExitList(text);
     case 'hosting-asn-ranges':
       return parseHostingRanges(text);
+    case 'ip-location-db-asn':
+      if (reviewed === undefined || reviewed.size === 0) throw new Error('no reviewed hosting ASNs to apply');
+      return parseAsnDatabase(text, reviewed);
   }
 }

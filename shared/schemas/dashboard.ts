@@ -127,7 +127,7 @@ export const TrafficSources = z
         clicks: z.number().int(),
         conversions: z.number().int(),
         conversionRate: z.number(),
-        /** Share of the source's clicks judged invalid; null until the learned statistics record it. */
+        /** Share of the source's clicks judged FRAUD at click time: fraud ÷ (counted clicks + fraud). */
         invalidShare: z.number().nullable(),
         /** The learned component's reason when this source's clicks count against it, else null. */
         learned: z.string().nullable(),

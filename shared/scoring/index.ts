@@ -12,6 +12,8 @@
  * GET /v1/decision: scoreVisitor(config, recentClickSignals, visitorConverted).
  * Learned source statistics: SourceTally.apply(deltas) / sourceQualityOf(bySlot, totals) → learnedEvidence per click.
  */
+
+export { actorKeys, LEARNED_CLICKS_PER_ADDRESS_DAY, learningKeys } from './actors';
 export { type Allowlist, compileAllowlist } from './allowlist';
 export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 export { DEFAULT_BOT_ACTIONS, DEFAULT_THRESHOLDS, type EngineConfig, engineConfigFrom } from './config';
@@ -32,6 +34,7 @@ export {
   verdictFrom,
 } from './scoreClick';
 export {
+  ACTOR_DIMENSIONS,
   DIMENSIONS,
   EMPTY_SOURCE_QUALITY,
   type LearnedEvidence,

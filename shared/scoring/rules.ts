@@ -27,6 +27,7 @@ export const RULE_WEIGHTS = {
   click_token_expired: 0.35,
   click_token_replay: 0.5,
   low_quality_source: 0.2,
+  repeat_actor: 0.2,
   short_dwell: 0.35,
   no_scroll: 0.1,
   no_pointer: 0.15,

@@ -1,4 +1,5 @@
 import type { Outcome, ReasonEntry } from '../model';
+import { ACTOR_WEIGHT_SHARE, actorKeys, learningKeys } from './actors';
 import { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 import type { EngineConfig } from './config';
 import type { ClickFacts } from './facts';
@@ -23,6 +24,11 @@ export interface ClickSignals {
   /** Every beacon so far, merged (see mergeBehaviour): what `behaviour` was derived from. */
   readonly observed?: BehaviourInput;
   readonly converted?: boolean;
+  /**
+   * The learned-statistics keys this click teaches (its sources under the per-address cap, its repeated-actor
+   * levels), fixed at click time so its conversion counts where its click counted. Absent on older clicks.
+   */
+  readonly learnsFrom?: readonly string[];
 }
 
 export interface ClickScore extends Outcome {
@@ -128,6 +134,7 @@ export function clickSignals(
   facts: ClickFacts,
   counters: CounterValues,
   sources: SourceQuality = EMPTY_SOURCE_QUALITY,
+  actors: readonly string[] = actorKeys(facts, counters),
 ): Signal[] {
   const out: Signal[] = [];
   const intel = facts.intel;
@@ -201,8 +208,12 @@ export function clickSignals(
   const replay = stepWeight(uses, REPLAY, 1);
   if (replay > 0) out.push(sig('click_token_replay', `click token used ${uses} times`, replay));
 
-  const learned = learnedEvidence(facts.sources, sources);
-  if (learned !== undefined) out.push(sig('low_quality_source', learnedReason(learned), learned.weight));
+  if (sources.tracksConversions) {
+    const source = learnedEvidence(facts.sources, sources);
+    if (source !== undefined) out.push(sig('low_quality_source', learnedReason(source), source.weight));
+    const actor = learnedEvidence(actors, sources);
+    if (actor !== undefined) out.push(sig('repeat_actor', learnedReason(actor), actor.weight * ACTOR_WEIGHT_SHARE));
+  }
   return out;
 }
 
@@ -278,10 +289,12 @@ export function scoreClick(
   counters: CounterValues,
   sources?: SourceQuality,
 ): ClickScore {
+  const actors = actorKeys(facts, counters);
   return verdictFrom(config, {
     ip: facts.ip,
     mobile: facts.userAgent.mobile,
-    click: clickSignals(facts, counters, sources),
+    click: clickSignals(facts, counters, sources, actors),
+    learnsFrom: learningKeys(facts, counters, actors),
   });
 }
 

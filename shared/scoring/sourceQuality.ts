@@ -1,29 +1,37 @@
 /**
- * The learned component: what each property's own trusted outcomes say about its traffic sources.
+ * The learned component: what each property's own trusted outcomes say about its traffic sources and its
+ * repeated actors.
  *
- * Statistics are clicks and conversions per *statistics key*: a source dimension (campaign, ad group,
- * keyword, placement, network, device, campaign × placement) and a slot, the source's value hashed into
- * SLOTS_PER_DIMENSION buckets. The key space is therefore fixed (at most DIMENSIONS × SLOTS_PER_DIMENSION
- * keys per property) whatever values clicks carry: an attacker sending millions of distinct placements
- * fills slots, never grows an item. The reason names the click's own value, so no names are stored.
+ * Statistics are clicks and conversions per *statistics key*: a dimension (campaign, ad group, keyword,
+ * placement, network, device, campaign × placement, and the repeat level of the click's address, /24 or /64
+ * and visitor — see actorKeys) and a slot, the value hashed into SLOTS_PER_DIMENSION buckets. The key space
+ * is therefore fixed (at most DIMENSIONS × SLOTS_PER_DIMENSION keys per property) whatever values clicks
+ * carry: an attacker sending millions of distinct placements fills slots, never grows an item. The reason
+ * names the click's own value, so no names are stored.
  *
- * A source's rate is smoothed towards the property's rate (a Beta prior worth PRIOR_CLICKS clicks, the
+ * A key's rate is smoothed towards the property's rate (a Beta prior worth PRIOR_CLICKS clicks, the
  * empirical-Bayes shrinkage), and how surprising its conversions are is measured by the Poisson tail
  * bound: with λ = clicks × property rate expected conversions and k observed (k < λ), the chance of so few
- * is at most exp(−(λ − k + k ln(k/λ))). The weight is
- *     MAX_WEIGHT × (1 − smoothed rate / property rate) × min(1, surprise in decades / FULL_EVIDENCE_DECADES)
- * — 0 with no evidence, rising continuously and monotonically with clicks and falling with conversions.
- * 650 clicks without a conversion where the property converts at 3.8 % is surprise 10⁻¹⁰·⁷ and weight ≈ 0.56:
- * SUSPICIOUS on its own (never FRAUD on its own: the click may still be a human).
+ * is at most exp(−(λ − k + k ln(k/λ))). The weight is the larger of two terms, both monotone (up with
+ * clicks, down with conversions):
+ *  - evidence:  MAX_WEIGHT × (1 − smoothed/property) × min(1, surprise in decades / FULL_EVIDENCE_DECADES),
+ *    which lets overwhelming evidence decide: 650 clicks without a conversion where the property converts
+ *    at 3.8 % is surprise 10⁻¹⁰·⁷ and weight ≈ 0.56, SUSPICIOUS on its own (never FRAUD on its own);
+ *  - ranking:   RANK_WEIGHT × 1 / (1 + (smoothed/property ÷ RANK_RATIO)²) × clicks / (clicks + RANK_CLICKS),
+ *    at most 0.15 (never a flag by itself), so every key with some history places its clicks on a
+ *    continuous scale: a source at the property's rate scores ~3, one at half of it ~8, one at twice ~1.
  *
- * Pure and cheap: a decision hashes at most seven values and reads seven map entries.
+ * Pure and cheap: a snapshot precomputes every slot's weight once (sourceQualityOf); a decision hashes at
+ * most ten values and reads as many array cells.
  */
 export interface SourceStats {
   readonly clicks: number;
   readonly conversions: number;
+  /** Clicks judged FRAUD at click time (never in `clicks`: they teach nothing): the source's invalid share. */
+  readonly fraud?: number;
 }
 
-/** Source dimensions with the one-letter tag their statistics keys carry. */
+/** Dimensions with the one-letter tag their statistics keys carry. */
 export const DIMENSIONS = {
   campaign: 'c',
   adgroup: 'a',
@@ -32,9 +40,17 @@ export const DIMENSIONS = {
   network: 'n',
   device: 'd',
   'campaign+placement': 'x',
+  'address-repeat': 'r',
+  'subnet-repeat': 's',
+  'visitor-repeat': 'u',
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
+/** Repeated-actor dimensions: learned like sources, but never named or ranked as traffic sources. */
+export const ACTOR_DIMENSIONS: ReadonlySet<string> = new Set(['address-repeat', 'subnet-repeat', 'visitor-repeat']);
 export const SLOTS_PER_DIMENSION = 2048;
+const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
+const DIMENSION_INDEX = new Map<string, number>(DIMENSION_NAMES.map((name, i) => [name, i]));
+const TAG_INDEX = new Map<string, number>(DIMENSION_NAMES.map((name, i) => [DIMENSIONS[name], i]));
 
 /** The property's statistics as known at one moment (cached read in the service, snapshot in the backtest). */
 export interface SourceQuality {
@@ -44,6 +60,10 @@ export interface SourceQuality {
   readonly property: SourceStats;
   /** Statistics key (statsKey) → counts. */
   readonly bySlot: ReadonlyMap<string, SourceStats>;
+  /** learnedWeight of every slot, by slotIndex (0 where nothing is known): one array read per decision. */
+  readonly weights: Float64Array;
+  /** Smoothed rate ÷ property rate of every slot, by slotIndex (0 where nothing is known, read as 1). */
+  readonly ratios: Float64Array;
 }
 
 export interface LearnedEvidence {
@@ -64,22 +84,39 @@ export const MIN_PROPERTY_CONVERSIONS = 10;
 export const MAX_WEIGHT = 0.6;
 /** A one-in-a-million shortfall is full evidence. */
 export const FULL_EVIDENCE_DECADES = 6;
+/** The ranking term's ceiling: a continuous score for ordinary traffic, never a flag by itself. */
+export const RANK_WEIGHT = 0.15;
+/** The ranking term is half its ceiling at this share of the property's rate. */
+const RANK_RATIO = 0.5;
+/** The ranking term is half-trusted after this many clicks. */
+const RANK_CLICKS = 200;
 
 export const EMPTY_SOURCE_QUALITY: SourceQuality = {
   tracksConversions: false,
   propertyRate: 0,
   property: { clicks: 0, conversions: 0 },
   bySlot: new Map(),
+  weights: new Float64Array(0),
+  ratios: new Float64Array(0),
 };
 
 export const smoothedRate = (s: SourceStats, priorRate: number, priorClicks = PRIOR_CLICKS): number =>
   (s.conversions + priorRate * priorClicks) / (s.clicks + priorClicks);
 
-/** FNV-1a, 32 bit: cheap, stable across processes (service and backtest hash alike). */
-function fnv1a(value: string): number {
+/** FNV-1a, 32 bit, over value[from..]: cheap, stable across processes (service and backtest hash alike). */
+function fnv1a(value: string, from = 0): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  for (let i = from; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** The slot of a source key as one number (dimension × SLOTS_PER_DIMENSION + slot), or −1. */
+export function slotIndex(source: string): number {
+  const colon = source.indexOf(':');
+  if (colon < 0) return -1;
+  const dimension = DIMENSION_INDEX.get(source.slice(0, colon));
+  if (dimension === undefined) return -1;
+  return dimension * SLOTS_PER_DIMENSION + (fnv1a(source, colon + 1) % SLOTS_PER_DIMENSION);
 }
 
 /**
@@ -87,11 +124,18 @@ function fnv1a(value: string): number {
  * source of no known dimension.
  */
 export function statsKey(source: string): string | undefined {
-  const colon = source.indexOf(':');
-  if (colon < 0) return undefined;
-  const tag = (DIMENSIONS as Record<string, string>)[source.slice(0, colon)];
-  if (tag === undefined) return undefined;
-  return tag + (fnv1a(source.slice(colon + 1)) % SLOTS_PER_DIMENSION).toString(36);
+  const index = slotIndex(source);
+  if (index < 0) return undefined;
+  const dimension = DIMENSION_NAMES[Math.floor(index / SLOTS_PER_DIMENSION)] as Dimension;
+  return DIMENSIONS[dimension] + (index % SLOTS_PER_DIMENSION).toString(36);
+}
+
+/** statsKey back to slotIndex (−1 for a key of no known dimension). */
+function indexOfKey(key: string): number {
+  const dimension = TAG_INDEX.get(key.charAt(0));
+  const slot = Number.parseInt(key.slice(1), 36);
+  if (dimension === undefined || !(slot >= 0 && slot < SLOTS_PER_DIMENSION)) return -1;
+  return dimension * SLOTS_PER_DIMENSION + slot;
 }
 
 /** −log10 of the Poisson tail bound P(X ≤ k | λ); 0 when k ≥ λ. Monotone: up in λ, down in k. */
@@ -102,53 +146,82 @@ export function surpriseDecades(conversions: number, expected: number): number {
   return nats / Math.LN10;
 }
 
-/** The learned weight of one source's counts against the property's rate (0 when it converts as expected). */
+/** The ranking term's shape: 1 / (1 + (ratio ÷ RANK_RATIO)²) of RANK_WEIGHT. */
+function rankWeight(ratio: number): number {
+  const q = ratio / RANK_RATIO;
+  return RANK_WEIGHT / (1 + q * q);
+}
+
+/** The learned weight of one key's counts against the property's rate (see the module comment). */
 export function learnedWeight(stats: SourceStats, propertyRate: number): number {
   if (propertyRate <= 0 || stats.clicks <= 0) return 0;
   const conversions = Math.min(stats.conversions, stats.clicks);
   const ratio = smoothedRate({ clicks: stats.clicks, conversions }, propertyRate) / propertyRate;
-  if (ratio >= 1) return 0;
+  const rank = rankWeight(ratio) * (stats.clicks / (stats.clicks + RANK_CLICKS));
+  if (ratio >= 1) return rank;
   const surprise = surpriseDecades(conversions, stats.clicks * propertyRate);
-  return MAX_WEIGHT * (1 - ratio) * Math.min(1, surprise / FULL_EVIDENCE_DECADES);
+  const evidence = MAX_WEIGHT * (1 - ratio) * Math.min(1, surprise / FULL_EVIDENCE_DECADES);
+  return Math.max(evidence, rank);
 }
 
 export function sourceQualityOf(bySlot: ReadonlyMap<string, SourceStats>, property: SourceStats): SourceQuality {
   const tracksConversions = property.conversions >= MIN_PROPERTY_CONVERSIONS && property.clicks > 0;
-  return {
-    tracksConversions,
-    propertyRate: tracksConversions ? property.conversions / property.clicks : 0,
-    property,
-    bySlot,
-  };
+  const propertyRate = tracksConversions ? property.conversions / property.clicks : 0;
+  const size = tracksConversions ? DIMENSION_NAMES.length * SLOTS_PER_DIMENSION : 0;
+  const weights = new Float64Array(size);
+  const ratios = new Float64Array(size);
+  if (tracksConversions) {
+    for (const [key, stats] of bySlot) {
+      const index = indexOfKey(key);
+      if (index < 0) continue;
+      weights[index] = learnedWeight(stats, propertyRate);
+      ratios[index] = smoothedRate(stats, propertyRate) / propertyRate;
+    }
+  }
+  return { tracksConversions, propertyRate, property, bySlot, weights, ratios };
 }
 
-/** The strongest evidence among a click's sources, or undefined when none says anything. */
+/** The strongest evidence among a click's sources (and actor keys), or undefined when none says anything. */
 export function learnedEvidence(sources: readonly string[], quality: SourceQuality): LearnedEvidence | undefined {
   if (!quality.tracksConversions) return undefined;
-  let best: LearnedEvidence | undefined;
+  let best = -1;
+  let bestWeight = 0;
+  let ratio = 1;
   for (let i = 0; i < sources.length; i++) {
-    const source = sources[i] as string;
-    const key = statsKey(source);
-    const stats = key === undefined ? undefined : quality.bySlot.get(key);
-    if (stats === undefined) continue;
-    const weight = learnedWeight(stats, quality.propertyRate);
-    if (weight <= 0 || (best !== undefined && weight <= best.weight)) continue;
-    best = {
-      source,
-      weight,
-      clicks: stats.clicks,
-      conversions: stats.conversions,
-      smoothedRate: smoothedRate(stats, quality.propertyRate),
-      propertyRate: quality.propertyRate,
-      surpriseDecades: surpriseDecades(stats.conversions, stats.clicks * quality.propertyRate),
-    };
+    const index = slotIndex(sources[i] as string);
+    if (index < 0) continue;
+    const weight = quality.weights[index] as number;
+    if (weight > bestWeight) {
+      bestWeight = weight;
+      best = i;
+    }
+    const r = quality.ratios[index] as number;
+    if (r > 0) ratio *= r;
   }
-  return best;
+  if (best < 0) return undefined;
+  // Ranking: the sources' smoothed ratios taken together (naive Bayes), never above the ranking ceiling.
+  const together = rankWeight(ratio);
+  if (together > bestWeight) bestWeight = together;
+  const source = sources[best] as string;
+  const stats = quality.bySlot.get(statsKey(source) as string) as SourceStats;
+  return {
+    source,
+    weight: bestWeight,
+    clicks: stats.clicks,
+    conversions: stats.conversions,
+    smoothedRate: smoothedRate(stats, quality.propertyRate),
+    propertyRate: quality.propertyRate,
+    surpriseDecades: surpriseDecades(stats.conversions, stats.clicks * quality.propertyRate),
+  };
 }
 
 const percent = (rate: number): string => `${(100 * rate).toFixed(rate < 0.01 ? 2 : 1)} %`;
 
-/** "placement free-coins.example: 0 conversions in 650 clicks; property 3.8 %" */
+/**
+ * "placement free-coins.example: 0 conversions in 650 clicks; property 3.8 %", or for a repeated actor
+ * "address-repeat 4-5 clicks a day: 0 conversions in 320 clicks; property 3.8 %" (the statistics of every
+ * click at that repeat level, this property's).
+ */
 export function learnedReason(evidence: LearnedEvidence): string {
   const colon = evidence.source.indexOf(':');
   const dimension = evidence.source.slice(0, colon);
@@ -164,20 +237,30 @@ export interface SourceDelta {
   readonly sources: readonly string[];
   readonly clicks: number;
   readonly conversions: number;
+  /** Clicks judged FRAUD at click time: counted apart, for the source's invalid share only. */
+  readonly fraud?: number;
 }
 
 /** The property total's key next to the statistics keys. */
 export const PROPERTY_KEY = '*';
 
+interface Counts {
+  clicks: number;
+  conversions: number;
+  fraud: number;
+}
+
 /** Sums deltas per statistics key (PROPERTY_KEY for the property's totals): what one write adds. */
-export function tallyDeltas(deltas: readonly SourceDelta[]): Map<string, { clicks: number; conversions: number }> {
-  const out = new Map<string, { clicks: number; conversions: number }>();
+export function tallyDeltas(deltas: readonly SourceDelta[]): Map<string, Counts> {
+  const out = new Map<string, Counts>();
   const add = (key: string, delta: SourceDelta) => {
     const found = out.get(key);
-    if (found === undefined) out.set(key, { clicks: delta.clicks, conversions: delta.conversions });
+    if (found === undefined)
+      out.set(key, { clicks: delta.clicks, conversions: delta.conversions, fraud: delta.fraud ?? 0 });
     else {
       found.clicks += delta.clicks;
       found.conversions += delta.conversions;
+      found.fraud += delta.fraud ?? 0;
     }
   };
   for (const delta of deltas) {
@@ -195,21 +278,22 @@ export function tallyDeltas(deltas: readonly SourceDelta[]): Map<string, { click
 
 /** One property's statistics in memory (memory store, backtest): bounded by the statistics key space. */
 export class SourceTally {
-  private readonly bySlot = new Map<string, { clicks: number; conversions: number }>();
-  private readonly total = { clicks: 0, conversions: 0 };
+  private readonly bySlot = new Map<string, Counts>();
+  private readonly total: Counts = { clicks: 0, conversions: 0, fraud: 0 };
 
   apply(deltas: readonly SourceDelta[]): void {
     for (const [key, add] of tallyDeltas(deltas)) {
       const into = key === PROPERTY_KEY ? this.total : this.slot(key);
       into.clicks += add.clicks;
       into.conversions += add.conversions;
+      into.fraud += add.fraud;
     }
   }
 
-  private slot(key: string): { clicks: number; conversions: number } {
+  private slot(key: string): Counts {
     let found = this.bySlot.get(key);
     if (found === undefined) {
-      found = { clicks: 0, conversions: 0 };
+      found = { clicks: 0, conversions: 0, fraud: 0 };
       this.bySlot.set(key, found);
     }
     return found;
@@ -222,7 +306,7 @@ export class SourceTally {
   /** An immutable copy: what a reader would see now. */
   quality(): SourceQuality {
     const copy = new Map<string, SourceStats>();
-    for (const [key, stats] of this.bySlot) copy.set(key, { clicks: stats.clicks, conversions: stats.conversions });
+    for (const [key, stats] of this.bySlot) copy.set(key, { ...stats });
     return sourceQualityOf(copy, { ...this.total });
   }
 }

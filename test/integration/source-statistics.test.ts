@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
-import { SOURCE_SHARDS } from '../../shared/ingestion/sourceStats';
-import { DIMENSIONS, SLOTS_PER_DIMENSION } from '../../shared/scoring';
+import { DynamoSourceStatsStore, SOURCE_SHARDS } from '../../shared/ingestion/sourceStats';
+import { DIMENSIONS, SLOTS_PER_DIMENSION, statsKey } from '../../shared/scoring';
 import { documentClient } from '../../shared/storage/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -83,4 +83,36 @@ describe('bounded per-property state (only the public key in hand)', () => {
     }
     expect(items.length).toBeLessThanOrEqual(SOURCE_SHARDS);
   }, 600_000);
+});
+
+describe('a real source cannot be dragged down with the public key', () => {
+  it('one address teaches a placement at most three clicks a day; every click still counts (learned or invalid)', async () => {
+    const victim = await stack.createProperty({ plan: 'network' });
+    const page = 'https://shop.example/landing?campaignid=5&placement=real-news.example';
+    const send = (ip: string) =>
+      stack.fetchJson('/v1/click', {
+        body: { tracking_key: victim.publicKey, user_agent: CHROME, page_url: page },
+        headers: { 'x-forwarded-for': ip },
+      });
+    // The fraudster: 40 fake clicks tagged with the real placement from one address, none converting.
+    for (let i = 0; i < 40; i++) expect((await send('81.2.80.7')).status).toBe(200);
+    // Five real visitors from their own addresses.
+    for (let i = 0; i < 5; i++) expect((await send(`81.2.${90 + i}.20`)).status).toBe(200);
+
+    const slot = statsKey('placement:real-news.example') as string;
+    // Counted off the request path by the click counter; a fresh store each time (no cache).
+    const placement = await stack.waitFor(async () => {
+      const stats = (
+        await new DynamoSourceStatsStore(documentClient, process.env[ENV.tableName] as string).quality(
+          victim.id,
+          Date.now(),
+        )
+      ).bySlot.get(slot);
+      return stats !== undefined && stats.clicks + (stats.fraud ?? 0) >= 45 ? stats : undefined;
+    }, 120_000);
+    // Three of the fraudster's clicks and the five visitors' teach the placement; the rest count only as
+    // invalid (FRAUD at click time) or at their repeat level.
+    expect(placement.clicks).toBe(3 + 5);
+    expect(placement.clicks + (placement.fraud ?? 0)).toBe(45);
+  }, 300_000);
 });

@@ -45,7 +45,7 @@ describe('labelled evaluation logs (known source qualities, carrier NAT, delayed
   let handRulesOnly: BacktestSummary;
   beforeAll(() => {
     learned = evaluate(engineConfigFrom());
-    handRulesOnly = evaluate(engineConfigFrom({ ruleWeights: { low_quality_source: 0 } })).summary;
+    handRulesOnly = evaluate(engineConfigFrom({ ruleWeights: { low_quality_source: 0, repeat_actor: 0 } })).summary;
   });
 
   it('keeps false positives on ordinary visitors (home and shared carrier addresses) within 2 % SUSPICIOUS and 0.5 % FRAUD', () => {
@@ -72,6 +72,13 @@ describe('labelled evaluation logs (known source qualities, carrier NAT, delayed
     expect([...learned.summary.separation.flagged.keys()].filter((s) => /site\d+\.example/.test(s))).toEqual([]);
   });
 
+  it('scores on a continuous scale: ordinary traffic is not a plateau at 0 once the property has history', () => {
+    const ordinary = learned.scored.filter((s) => learned.truth.get(s.click_id)?.kind === 'ordinary');
+    const zero = ordinary.filter((s) => s.score_at_click === 0).length;
+    expect(share(zero, ordinary.length)).toBeLessThan(0.1);
+    expect(new Set(ordinary.map((s) => s.score_at_click)).size).toBeGreaterThan(15);
+  });
+
   it('flags the fraud kinds of the scoring issue', () => {
     const rate = (kind: ClickKind, what: 'suspicious' | 'fraud') =>
       share(learned.byKind.get(kind)?.[what] ?? 0, learned.byKind.get(kind)?.n ?? 0);
@@ -84,7 +91,10 @@ describe('labelled evaluation logs (known source qualities, carrier NAT, delayed
   it('ranks never-converting clicks above converting ones far better than the hand rules alone', () => {
     const auc = learned.summary.separation.auc() as number;
     const before = handRulesOnly.separation.auc() as number;
-    expect(auc).toBeGreaterThan(before + 0.015);
+    // Measured 0.637 against 0.525 for the hand rules alone (round 2's engine: 0.547 on the older log).
+    expect(before).toBeLessThan(0.55);
+    expect(auc).toBeGreaterThan(0.62);
+    expect(auc).toBeGreaterThan(before + 0.08);
     // Converting clicks are (almost) all CLEAN: the bands' conversion rates order as the bands do.
     expect(handRulesOnly.separation.flagged.size).toBe(0);
     const bands = learned.summary.separation.bands;

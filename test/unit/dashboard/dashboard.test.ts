@@ -48,6 +48,9 @@ describe('rankSources', () => {
       { propertyId: 'p', sources: ['campaign:1'], clicks: 200, conversions: 10 },
       { propertyId: 'p', sources: ['placement:spam.example'], clicks: 400, conversions: 0 },
       { propertyId: 'p', sources: ['network:d'], clicks: MIN_RANKED_CLICKS - 1, conversions: 2 },
+      // Clicks FRAUD at click time count only towards the invalid share (and the ranking by clicks).
+      { propertyId: 'p', sources: ['placement:spam.example'], clicks: 0, conversions: 0, fraud: 100 },
+      { propertyId: 'p', sources: ['network:x'], clicks: 0, conversions: 0, fraud: MIN_RANKED_CLICKS },
     ]);
     const ranked = await trafficSources('p', Date.now(), store);
     expect(ranked).toEqual({
@@ -59,10 +62,11 @@ describe('rankSources', () => {
           clicks: 400,
           conversions: 0,
           conversionRate: 0,
-          invalidShare: null,
+          invalidShare: 0.2,
           learned: 'placement spam.example: 0 conversions in 400 clicks; property 1.9 %',
         },
-        { source: 'campaign:1', clicks: 200, conversions: 10, conversionRate: 0.05, invalidShare: null, learned: null },
+        { source: 'campaign:1', clicks: 200, conversions: 10, conversionRate: 0.05, invalidShare: 0, learned: null },
+        { source: 'network:x', clicks: 0, conversions: 0, conversionRate: 0, invalidShare: 1, learned: null },
       ],
     });
   });

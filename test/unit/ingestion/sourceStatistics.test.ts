@@ -23,7 +23,7 @@ describe('learned source statistics on the ingestion path', () => {
     expect(h.counts).toEqual([]);
   });
 
-  it('writes no statistics on the request path; the click counter counts each click once, never a FRAUD one', async () => {
+  it('writes no statistics on the request path; the click counter counts each click once, a FRAUD one only as invalid', async () => {
     const h = harness();
     const apply = jest.spyOn(h.sources, 'apply');
     await recordClick(h.deps, click());
@@ -31,16 +31,37 @@ describe('learned source statistics on the ingestion path', () => {
     expect(apply).not.toHaveBeenCalled();
     await h.count();
     await h.count();
-    expect(apply).toHaveBeenCalledTimes(1);
-    expect(apply.mock.calls[0]?.[0]).toEqual([
-      {
-        propertyId: 'prop_a',
-        sources: ['campaign:9', 'placement:news.example', 'campaign+placement:9|news.example'],
-        clicks: 1,
-        conversions: 0,
-      },
+    expect(apply).toHaveBeenCalledTimes(2);
+    const sources = ['campaign:9', 'placement:news.example', 'campaign+placement:9|news.example'];
+    expect(apply.mock.calls.map((call) => call[0]).sort((a, b) => (a[0]?.clicks ?? 0) - (b[0]?.clicks ?? 0))).toEqual([
+      [{ propertyId: 'prop_a', sources, clicks: 0, conversions: 0, fraud: 1 }],
+      [
+        {
+          propertyId: 'prop_a',
+          // Its sources (the address is under the daily cap) and its repeat levels.
+          sources: [...sources, 'address-repeat:1/day', 'subnet-repeat:1/hour'],
+          clicks: 1,
+          conversions: 0,
+        },
+      ],
     ]);
-    expect((await h.sources.quality('prop_a')).property).toEqual({ clicks: 1, conversions: 0 });
+    expect((await h.sources.quality('prop_a')).property).toEqual({ clicks: 1, conversions: 0, fraud: 1 });
+  });
+
+  it('public key in hand: one address teaches a source at most three clicks a day, however many it sends', async () => {
+    const h = harness();
+    for (let i = 0; i < 12; i++) {
+      await recordClick(h.deps, click({ pageUrl: 'https://shop.example/?placement=rival.example' }));
+      h.clock += 60_000;
+      await h.count();
+    }
+    const quality = await h.sources.quality('prop_a');
+    const placement = [...quality.bySlot].find(([key]) => key.startsWith('p'))?.[1];
+    expect(placement?.clicks).toBe(3);
+    // Every click still counts: at its repeat level (that is what the repetition is evidence of), or, once the
+    // velocity rules make it FRAUD, towards the placement's invalid share.
+    expect(quality.property.clicks + (quality.property.fraud ?? 0)).toBe(12);
+    expect(placement?.fraud).toBeGreaterThan(0);
   });
 
   it('learns only from trusted conversions: a public-key conversion event moves no statistic', async () => {
@@ -70,6 +91,6 @@ describe('learned source statistics on the ingestion path', () => {
     const trusted = ConversionMessage.parse(h.sent.at(-1)?.message);
     expect(trusted.trusted).toBe(true);
     await applyConversion(h.deps, trusted);
-    expect((await h.sources.quality('prop_a')).property).toEqual({ clicks: 2, conversions: 1 });
+    expect((await h.sources.quality('prop_a')).property).toEqual({ clicks: 2, conversions: 1, fraud: 0 });
   });
 });

@@ -46,8 +46,11 @@ describe('the learned component', () => {
     expect(verdict.reasons[0]?.details).toBe(
       'placement free-coins.example: 0 conversions in 650 clicks; property 3.7 %',
     );
-    // A click from a converting placement is untouched.
-    expect(scoreClick(config, facts('placement=good.example'), none, q).score).toBe(0);
+    // A click from a placement converting at the property's rate only gets the ranking term: a few points.
+    const good = scoreClick(config, facts('placement=good.example'), none, q);
+    expect(good.label).toBe('CLEAN');
+    expect(good.score).toBeGreaterThan(0);
+    expect(good.score).toBeLessThanOrEqual(5);
   });
 
   it('says nothing while the property does not track conversions', () => {
@@ -108,12 +111,21 @@ describe('the learned component', () => {
     );
   });
 
-  it('stays within [0, 0.6]: the learned part alone is never FRAUD, and a source converting at the property rate weighs 0', () => {
+  it('stays within [0, 0.6]: the learned part alone is never FRAUD, and a source converting at the property rate only ranks (≤ 0.03)', () => {
     fc.assert(
       fc.property(rate, stats, (p, s) => {
         const w = learnedWeight(s, p);
         const atRate = learnedWeight({ clicks: s.clicks, conversions: Math.ceil(s.clicks * p) }, p);
-        return w >= 0 && w <= 0.6 && atRate === 0;
+        return w >= 0 && w <= 0.6 && atRate <= 0.03;
+      }),
+    );
+  });
+
+  it('is continuous: with history, a source below the property rate scores above one at it, which scores above one above it', () => {
+    fc.assert(
+      fc.property(rate, fc.integer({ min: 2_000, max: 100_000 }), (p, clicks) => {
+        const at = (factor: number) => learnedWeight({ clicks, conversions: Math.round(clicks * p * factor) }, p);
+        return at(0.5) > at(1) && at(1) > at(2) && at(2) > 0;
       }),
     );
   });
