@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -7,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import { parseValueTrack } from '../scoring/facts';
 import type { ClickSignals } from '../scoring/scoreClick';
 import { isExpired } from '../storage/table';
 import { batchGet } from './counts';
@@ -66,20 +68,42 @@ export interface ClickStore {
 
 const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
+/**
+ * The stored item is kept under 1 KB for an ordinary click (one write unit to put, one per re-score): what
+ * can be derived is left out and restored on read — `current` until a re-score changes it (it starts as
+ * `atClick`), `valueTrack` when it is what the landing URL says, and the signals' copy of the address.
+ */
 export function clickItem(record: ClickRecord, expiresAt?: number): Record<string, unknown> {
-  return {
+  const { current, valueTrack, signals, ...rest } = record;
+  const item: Record<string, unknown> = {
     ...clickKey(record.clickId),
     ...clickIndexKeys(record.propertyId, record.clickId, record.at),
-    ...record,
+    ...rest,
     version: 1,
-    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
+  if (!isDeepStrictEqual(current, record.atClick)) item.current = current;
+  if (!isDeepStrictEqual(valueTrack, parseValueTrack(record.pageUrl))) item.valueTrack = valueTrack;
+  if (signals !== undefined) item.signals = compactSignals(signals, record.ip);
+  if (expiresAt !== undefined) item.expiresAt = expiresAt;
+  return item;
 }
 
 export function clickFromItem(item: Record<string, unknown>): StoredClick {
   const record: Record<string, unknown> = { ...item };
   for (const name of INDEX_ATTRIBUTES) delete record[name];
+  record.current ??= record.atClick;
+  record.valueTrack ??= parseValueTrack(typeof item.pageUrl === 'string' ? item.pageUrl : undefined);
+  if (isRecord(item.signals) && item.signals.ip === undefined) record.signals = { ip: item.ip, ...item.signals };
   return record as unknown as StoredClick;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** The signals without their copy of the click's address. */
+function compactSignals(signals: ClickSignals, ip: string): Record<string, unknown> {
+  if (signals.ip !== ip) return { ...signals };
+  const { ip: _ip, ...rest } = signals;
+  return rest;
 }
 
 /** The UpdateItem of a re-score: one conditional write, the re-score's exactly-once guard. */

@@ -136,7 +136,6 @@ export async function applyBeacon(deps: IngestionDeps, message: BeaconMessage): 
       ? deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
           clickId: click.clickId,
           score: click.current.score,
-          reasons: click.reasons,
         })
       : undefined,
   ]);

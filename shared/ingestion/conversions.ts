@@ -196,7 +196,6 @@ async function rescore(
       ? deps.store.rescoreVisitor(click.visitorId, property.id, {
           clickId,
           score: result.click.current.score,
-          reasons: result.click.reasons,
         })
       : undefined,
     deps.scoring.recordSourceConversion(property, click),

@@ -2,12 +2,11 @@ import type { IpIntel, IpIntelLookup } from '../intel/types';
 import type { ClickRecord } from '../model';
 import { clickFacts, parseValueTrack, sourceKeys } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
-import { type VelocityStore, velocityCountersFor } from '../scoring/velocity';
+import { velocityCountersFor } from '../scoring/velocity';
 import type { IpOnlyScore, ScoringPort } from './ports';
 import type { SourceStatsStore } from './sourceStats';
 
 export interface EngineScoringDeps {
-  readonly velocity: VelocityStore;
   /** The IP-intelligence snapshot to use now (S3's newest, else the bundled one). */
   readonly intel: () => Promise<IpIntelLookup>;
   readonly sources: SourceStatsStore;
@@ -17,8 +16,8 @@ export interface EngineScoringDeps {
 const NO_INTEL: IpIntelLookup = { lookup: () => undefined, version: 'none' };
 
 /**
- * The ScoringPort on the engine (shared/scoring): facts, then the velocity counters and the source-quality
- * snapshot in one parallel round, then the pure verdict.
+ * The ScoringPort on the engine (shared/scoring): facts and the velocity windows they count; the caller
+ * counts them (the store's click round) while the source-quality snapshot is read; then the pure verdict.
  */
 export function engineScoring(deps: EngineScoringDeps): ScoringPort {
   let degraded = false;
@@ -34,7 +33,7 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
   };
 
   return {
-    async scoreClick(property, click) {
+    async prepareClick(property, click) {
       const facts = clickFacts(
         {
           propertyId: click.propertyId,
@@ -47,11 +46,13 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
         },
         await intel(),
       );
-      const [counters, quality] = await Promise.all([
-        deps.velocity.increment(velocityCountersFor(facts, click.at)),
-        deps.sources.quality(click.propertyId, click.at),
-      ]);
-      return scoreClick(property.engine, facts, counters, quality);
+      const quality = deps.sources.quality(click.propertyId, click.at);
+      // Awaited by judge; a click round that fails first must not leave this rejection unhandled.
+      quality.catch(() => undefined);
+      return {
+        counters: velocityCountersFor(facts, click.at),
+        judge: async (values) => scoreClick(property.engine, facts, values, await quality),
+      };
     },
 
     rescoreClick: (property, signals, update) => rescoreClick(property.engine, signals, update),

@@ -103,7 +103,7 @@ describe('recordClick', () => {
 
   it('fails (never answers) when a write of the round fails', async () => {
     const h = harness();
-    h.store.touchVisitor = async () => {
+    h.store.raiseWorst = async () => {
       throw new Error('throttled');
     };
     await expect(recordClick(h.deps, browserClick())).rejects.toThrow('throttled');
@@ -116,8 +116,8 @@ describe('recordClick with an Idempotency-Key', () => {
 
   it('stores a retried click once and answers it again without scoring or counting it twice', async () => {
     const h = harness();
-    const scored = jest.spyOn(h.deps.scoring, 'scoreClick');
-    const gclidIndexed = jest.spyOn(h.store, 'indexGclid');
+    const scored = jest.spyOn(h.deps.scoring, 'prepareClick');
+    const counted = jest.spyOn(h.store, 'countClick');
     const first = await recordClick(h.deps, keyed('order-1'));
     h.clock += 5_000;
     const retry = await recordClick(h.deps, keyed('order-1', { sourceIp: '81.2.69.161' }));
@@ -125,7 +125,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(retry).toEqual(first);
     expect(retry.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
     expect(scored).toHaveBeenCalledTimes(1);
-    expect(gclidIndexed).toHaveBeenCalledTimes(1);
+    expect(counted).toHaveBeenCalledTimes(1);
     await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
