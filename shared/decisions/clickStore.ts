@@ -167,8 +167,8 @@ export class DynamoClickStore implements ClickStore {
   async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
     const found = new Map<string, StoredClick>();
     const ids = [...new Set(clickIds)];
-    for (let i = 0; i < ids.length; i += 100) {
-      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + 100).map(clickKey))) {
+    for (let i = 0; i < ids.length; i += BATCH_READ) {
+      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + BATCH_READ).map(clickKey))) {
         if (isExpired(item, Date.now())) continue;
         const click = clickFromItem(item);
         found.set(click.clickId, click);
@@ -204,15 +204,36 @@ export class DynamoClickStore implements ClickStore {
     const low = new Date(fromMs).toISOString();
     // Inclusive upper bound of the half-open range: the last millisecond, any click id after it.
     const high = `${new Date(toMs - 1).toISOString()}#\uffff`;
-    // UTC days are disjoint and ascending, so merging the shards of each day in turn gives one time-ordered stream.
+    // UTC days are disjoint and ascending, so merging the shards of each day in turn gives one time-ordered
+    // stream of keys (the index holds keys only); the clicks are read by key, a batch ahead of the reader.
     for (const day of utcDaysBetween(fromMs, toMs - 1)) {
       const shards = Array.from({ length: CLICK_DAY_SHARDS }, (_, shard) =>
         this.partition(clickDayPartition(propertyId, day, shard), low, high),
       );
-      for await (const item of mergeSorted(shards, (i) => i.gsi1sk as string)) {
-        if (!isExpired(item, Date.now())) yield clickFromItem(item);
+      const keys = mergeSorted(shards, (i) => i.gsi1sk as string);
+      for await (const click of prefetchedPages((cursor: AsyncIterator<Record<string, unknown>> | undefined) =>
+        this.nextBatch(cursor ?? keys),
+      )) {
+        yield click;
       }
     }
+  }
+
+  /** The next ≤100 keys of the stream, read by BatchGetItem, in the stream's order. */
+  private async nextBatch(keys: AsyncIterator<Record<string, unknown>>) {
+    const ids: string[] = [];
+    let done = false;
+    while (ids.length < BATCH_READ) {
+      const next = await keys.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      ids.push(String(next.value.pk).slice('CLK#'.length));
+    }
+    const found = await this.getClicks(ids);
+    const items = ids.map((id) => found.get(id)).filter((click): click is StoredClick => click !== undefined);
+    return { items, next: done ? undefined : keys };
   }
 
   private partition(gsi1pk: string, low: string, high: string): AsyncGenerator<Record<string, unknown>> {
@@ -230,6 +251,9 @@ export class DynamoClickStore implements ClickStore {
     });
   }
 }
+
+/** BatchGetItem's limit. */
+const BATCH_READ = 100;
 
 /** Clicks in a Map: unit tests and the offline backtest. Same semantics as the DynamoDB store. */
 export class MemoryClickStore implements ClickStore {
