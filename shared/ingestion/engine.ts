@@ -84,13 +84,19 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
 
     // Clicks already FRAUD at click time teach nothing (a flood of junk clicks must not make a real source
     // look bad), and neither do their conversions: counts stay consistent (conversions ≤ clicks).
-    recordSourceClick: (property, click: ClickRecord) =>
-      click.atClick.label === 'FRAUD'
-        ? Promise.resolve()
-        : deps.sources.apply(
-            [{ propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 1, conversions: 0 }],
-            click.at,
-          ),
+    async recordSourceClicks(clicks) {
+      const counted = clicks.filter(({ click }) => click.atClick.label !== 'FRAUD');
+      if (counted.length === 0) return;
+      await deps.sources.apply(
+        counted.map(({ property, click }) => ({
+          propertyId: property.id,
+          sources: sourceKeys(click.valueTrack),
+          clicks: 1,
+          conversions: 0,
+        })),
+        Math.max(...counted.map(({ click }) => click.at)),
+      );
+    },
     recordSourceConversion: (property, click: ClickRecord) =>
       click.atClick.label === 'FRAUD'
         ? Promise.resolve()

@@ -83,9 +83,14 @@ export interface ScoringPort {
   scoreVisitor(property: PropertyView, clicks: readonly ClickSignals[], converted: boolean): ClickScore | undefined;
   /** An address (and user agent) alone, as `GET /v1/ip-check` answers; no state changes. */
   scoreIp(property: PropertyView, ip: string, userAgent: string | undefined): Promise<IpOnlyScore>;
-  /** Counts the click for each of its traffic sources (by the click counter, off the request path; a failure is
-   * logged, never fails the stored click). Clicks FRAUD at click time are not counted. */
-  recordSourceClick(property: PropertyView, click: ClickRecord): Promise<void>;
+  /**
+   * Counts a batch of new clicks for each of their traffic sources (by the click counter, off the request
+   * path: one write per property in the batch; a failure is logged, never fails the stored clicks). Clicks
+   * FRAUD at click time are not counted.
+   */
+  recordSourceClicks(
+    clicks: readonly { readonly property: PropertyView; readonly click: ClickRecord }[],
+  ): Promise<void>;
   /** Counts one TRUSTED conversion for each traffic source of the click (feeds the learned statistics). */
   recordSourceConversion(property: PropertyView, click: ClickRecord): Promise<void>;
   /** Google Ads ValueTrack / UTM parameters of a landing URL. */

@@ -11,6 +11,7 @@ import { recordClick } from '../../../shared/ingestion/clicks';
 import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/counting';
 import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/decisions';
 import { recordEvent } from '../../../shared/ingestion/events';
+import { MemoryIngestionStore } from '../../../shared/ingestion/memoryStore';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
 
 const browserClick = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
@@ -103,10 +104,16 @@ describe('recordClick', () => {
 
   it('fails (never answers) when a write of the round fails', async () => {
     const h = harness();
-    h.store.raiseWorst = async () => {
+    h.store.countClick = async () => {
       throw new Error('throttled');
     };
     await expect(recordClick(h.deps, browserClick())).rejects.toThrow('throttled');
+    const decisions = h.decisions;
+    decisions.ledger.recordClick = async () => {
+      throw new Error('click write throttled');
+    };
+    h.store.countClick = MemoryIngestionStore.prototype.countClick.bind(h.store);
+    await expect(recordClick(h.deps, browserClick())).rejects.toThrow('click write throttled');
   });
 });
 
