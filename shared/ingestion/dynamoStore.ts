@@ -8,6 +8,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { definedOnly } from '../optional';
 import { DynamoVelocityStore, type ItemAttributes } from '../scoring/dynamoVelocityStore';
 import { isExpired, ttlAt } from '../storage/table';
 import type { VisitorState } from './ports';
@@ -66,7 +67,10 @@ export class DynamoIngestionStore implements IngestionStore {
     ]);
     const item = visitorCounted ? [...counted.items.values()].find((i) => i.pk === visitor.key.pk) : state;
     const worstScore = item?.worstScore;
-    return { counters: counted.values, ...(typeof worstScore === 'number' ? { worstScore } : {}) };
+    return definedOnly({
+      counters: counted.values,
+      worstScore: typeof worstScore === 'number' ? worstScore : undefined,
+    });
   }
 
   /** The visitor item's key, and the visit's state when this round counts it (`countVisit`). */

@@ -1,5 +1,6 @@
 import type { IpIntel, IpIntelLookup } from '../intel/types';
 import type { ClickRecord } from '../model';
+import { definedOnly } from '../optional';
 import { clickFacts, parseValueTrack, sourceKeys } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
 import { velocityCountersFor } from '../scoring/velocity';
@@ -35,15 +36,15 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
   return {
     async prepareClick(property, click) {
       const facts = clickFacts(
-        {
+        definedOnly({
           propertyId: click.propertyId,
           ip: click.ip,
-          ...(click.userAgent !== undefined ? { userAgent: click.userAgent } : {}),
-          ...(click.gclid !== undefined ? { gclid: click.gclid } : {}),
-          ...(click.pageUrl !== undefined ? { pageUrl: click.pageUrl } : {}),
-          ...(click.clientVisitorId !== undefined ? { visitorId: click.clientVisitorId } : {}),
-          ...(click.token !== undefined ? { token: click.token } : {}),
-        },
+          userAgent: click.userAgent,
+          gclid: click.gclid,
+          pageUrl: click.pageUrl,
+          visitorId: click.clientVisitorId,
+          token: click.token,
+        }),
         await intel(),
       );
       const quality = deps.sources.quality(click.propertyId, click.at);
@@ -61,10 +62,10 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
 
     async scoreIp(property, ip, userAgent): Promise<IpOnlyScore> {
       const lookup: IpIntel | undefined = (await intel()).lookup(ip);
-      const facts = clickFacts(
-        { propertyId: property.id, ip, ...(userAgent !== undefined ? { userAgent } : {}) },
-        { lookup: () => lookup, version: 'ip-check' },
-      );
+      const facts = clickFacts(definedOnly({ propertyId: property.id, ip, userAgent }), {
+        lookup: () => lookup,
+        version: 'ip-check',
+      });
       // An IP check without a user agent says nothing about the agent: no missing_ua penalty.
       const engine =
         userAgent === undefined

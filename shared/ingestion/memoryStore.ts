@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { definedOnly } from '../optional';
 import { InMemoryVelocityStore } from '../scoring/inMemoryVelocityStore';
 import type { VisitorState } from './ports';
 import type {
@@ -53,7 +54,7 @@ export class MemoryIngestionStore implements IngestionStore {
         found ? { ...found, uses: found.uses + 1 } : { propertyId: round.propertyId, clickId: round.clickId, uses: 1 },
       );
     }
-    return { counters, ...(worstScore !== undefined ? { worstScore } : {}) };
+    return definedOnly({ counters, worstScore });
   }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {
@@ -77,7 +78,7 @@ export class MemoryIngestionStore implements IngestionStore {
       beacons: visitor.beacons + (touch.beacon ? 1 : 0),
       conversions: visitor.conversions + (touch.conversion ? 1 : 0),
       ...(touch.ip ? { lastIp: touch.ip } : {}),
-      ...(touch.clickId !== undefined ? { lastClickId: touch.clickId } : {}),
+      ...definedOnly({ lastClickId: touch.clickId }),
     };
     this.visitors.set(key, next);
   }
