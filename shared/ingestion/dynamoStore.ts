@@ -43,29 +43,34 @@ export class DynamoIngestionStore implements IngestionStore {
   async countClick(round: ClickRound): Promise<ClickRoundResult> {
     const alongside = new Map<string, ItemAttributes>();
     const visitor = this.visitAttributes(round);
-    let visitorCounted = false;
+    const gclid =
+      round.gclid === undefined
+        ? undefined
+        : this.firstClickAttributes(gclidKey(round.propertyId, round.gclid), round, round.retainUntil);
+    // Kept for the retention, and at least until the token itself expires (replays are still seen).
+    const token =
+      round.token === undefined
+        ? undefined
+        : this.firstClickAttributes(
+            tokenKey(round.token.tokenId),
+            round,
+            Math.max(round.retainUntil, Math.ceil(round.token.expiresAt / 1000)),
+          );
     for (const spec of round.counters) {
-      if (alongside.has(spec.item)) continue;
-      if (spec.counter === 'visitor_1h' || spec.counter === 'visitor_ips_1d') {
-        alongside.set(spec.item, visitor);
-        visitorCounted = true;
-      } else if (spec.counter === 'gclid' && round.gclid !== undefined) {
-        alongside.set(
-          spec.item,
-          this.firstClickAttributes(gclidKey(round.propertyId, round.gclid), round, round.retainUntil),
-        );
-      } else if (spec.counter === 'token_uses' && round.token !== undefined) {
-        // Kept for the retention, and at least until the token itself expires (replays are still seen).
-        const until = Math.max(round.retainUntil, Math.ceil(round.token.expiresAt / 1000));
-        alongside.set(spec.item, this.firstClickAttributes(tokenKey(round.token.tokenId), round, until));
-      }
+      if (spec.counter === 'visitor_1h' || spec.counter === 'visitor_ips_1d') alongside.set(spec.item, visitor);
+      else if (spec.counter === 'gclid' && gclid) alongside.set(spec.item, gclid);
+      else if (spec.counter === 'token_uses' && token) alongside.set(spec.item, token);
     }
-    // A visitor without velocity windows (an id the server assigned) still gets its state, in the same round.
-    const [counted, state] = await Promise.all([
+    const written = new Set(alongside.values());
+    // Records whose key counts no velocity window this time (a visitor id the server assigned) are written in
+    // the same round, on their own.
+    const [counted, visit] = await Promise.all([
       this.velocity.incrementWith(round.counters, alongside),
-      visitorCounted || !round.countVisit ? undefined : this.writeVisit(visitor),
+      round.countVisit && !written.has(visitor) ? this.update(visitor) : undefined,
+      gclid && !written.has(gclid) ? this.update(gclid, { uses: 1 }) : undefined,
+      token && !written.has(token) ? this.update(token, { uses: 1 }) : undefined,
     ]);
-    const item = visitorCounted ? [...counted.items.values()].find((i) => i.pk === visitor.key.pk) : state;
+    const item = written.has(visitor) ? [...counted.items.values()].find((i) => i.pk === visitor.key.pk) : visit;
     const worstScore = item?.worstScore;
     return definedOnly({
       counters: counted.values,
@@ -95,22 +100,33 @@ export class DynamoIngestionStore implements IngestionStore {
     };
   }
 
-  private async writeVisit(visit: ItemAttributes): Promise<Record<string, unknown>> {
+  /** One record's attributes on their own (`add` beside its own), returning the item as written. */
+  private async update(record: ItemAttributes, add: Record<string, number> = {}): Promise<Record<string, unknown>> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':exp': record.keepUntil };
+    const sets = ['expiresAt = :exp'];
+    const adds: string[] = [];
+    const each = (
+      prefix: string,
+      entries: Readonly<Record<string, unknown>> | undefined,
+      clause: (n: string, v: string) => string,
+    ) =>
+      Object.entries(entries ?? {}).forEach(([name, value], i) => {
+        names[`#${prefix}${i}`] = name;
+        values[`:${prefix}${i}`] = value;
+        (prefix === 'n' || prefix === 'm' ? adds : sets).push(clause(`#${prefix}${i}`, `:${prefix}${i}`));
+      });
+    each('x', record.setIfAbsent, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
+    each('s', record.set, (n, v) => `${n} = ${v}`);
+    each('n', record.add, (n, v) => `${n} ${v}`);
+    each('m', add, (n, v) => `${n} ${v}`);
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: visit.key,
-        UpdateExpression:
-          'SET propertyId = if_not_exists(propertyId, :p), firstSeen = if_not_exists(firstSeen, :at), ' +
-          'lastSeen = :at, lastIp = :ip, lastClickId = :clk, expiresAt = :exp ADD clicks :one',
-        ExpressionAttributeValues: {
-          ':p': visit.setIfAbsent?.propertyId,
-          ':at': visit.setIfAbsent?.firstSeen,
-          ':ip': visit.set?.lastIp,
-          ':clk': visit.set?.lastClickId,
-          ':exp': visit.keepUntil,
-          ':one': 1,
-        },
+        Key: record.key,
+        UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     );
