@@ -60,7 +60,7 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABL
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: index.projection },
         })),
       }),
     );

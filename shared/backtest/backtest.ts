@@ -222,7 +222,7 @@ export class Backtest {
     const actor = atClick.rules.includes('repeat_actor')
       ? atClick.signals.click.find((signal) => signal.rule === 'repeat_actor')
       : undefined;
-    // As the service (shared/ingestion/engine recordSourceClick): a click FRAUD at click time teaches nothing
+    // As the service (shared/ingestion/engine recordSourceClicks): a click FRAUD at click time teaches nothing
     // and counts towards its sources' invalid share; any other teaches the keys fixed at click time.
     const learnsFrom = atClick.label === 'FRAUD' ? undefined : (atClick.signals.learnsFrom ?? facts.sources);
     fb.tally.apply([

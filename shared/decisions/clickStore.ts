@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -7,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import { parseValueTrack } from '../scoring/facts';
 import type { ClickSignals } from '../scoring/scoreClick';
 import { isExpired } from '../storage/table';
 import { batchGet } from './counts';
@@ -66,20 +68,42 @@ export interface ClickStore {
 
 const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
 
+/**
+ * The stored item is kept under 1 KB for an ordinary click (one write unit to put, one per re-score): what
+ * can be derived is left out and restored on read — `current` until a re-score changes it (it starts as
+ * `atClick`), `valueTrack` when it is what the landing URL says, and the signals' copy of the address.
+ */
 export function clickItem(record: ClickRecord, expiresAt?: number): Record<string, unknown> {
-  return {
+  const { current, valueTrack, signals, ...rest } = record;
+  const item: Record<string, unknown> = {
     ...clickKey(record.clickId),
     ...clickIndexKeys(record.propertyId, record.clickId, record.at),
-    ...record,
+    ...rest,
     version: 1,
-    ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
+  if (!isDeepStrictEqual(current, record.atClick)) item.current = current;
+  if (!isDeepStrictEqual(valueTrack, parseValueTrack(record.pageUrl))) item.valueTrack = valueTrack;
+  if (signals !== undefined) item.signals = compactSignals(signals, record.ip);
+  if (expiresAt !== undefined) item.expiresAt = expiresAt;
+  return item;
 }
 
 export function clickFromItem(item: Record<string, unknown>): StoredClick {
   const record: Record<string, unknown> = { ...item };
   for (const name of INDEX_ATTRIBUTES) delete record[name];
+  record.current ??= record.atClick;
+  record.valueTrack ??= parseValueTrack(typeof item.pageUrl === 'string' ? item.pageUrl : undefined);
+  if (isRecord(item.signals) && item.signals.ip === undefined) record.signals = { ip: item.ip, ...item.signals };
   return record as unknown as StoredClick;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** The signals without their copy of the click's address. */
+function compactSignals(signals: ClickSignals, ip: string): Record<string, unknown> {
+  if (signals.ip !== ip) return { ...signals };
+  const { ip: _ip, ...rest } = signals;
+  return rest;
 }
 
 /** The UpdateItem of a re-score: one conditional write, the re-score's exactly-once guard. */
@@ -143,8 +167,8 @@ export class DynamoClickStore implements ClickStore {
   async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
     const found = new Map<string, StoredClick>();
     const ids = [...new Set(clickIds)];
-    for (let i = 0; i < ids.length; i += 100) {
-      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + 100).map(clickKey))) {
+    for (let i = 0; i < ids.length; i += BATCH_READ) {
+      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + BATCH_READ).map(clickKey))) {
         if (isExpired(item, Date.now())) continue;
         const click = clickFromItem(item);
         found.set(click.clickId, click);
@@ -180,15 +204,36 @@ export class DynamoClickStore implements ClickStore {
     const low = new Date(fromMs).toISOString();
     // Inclusive upper bound of the half-open range: the last millisecond, any click id after it.
     const high = `${new Date(toMs - 1).toISOString()}#\uffff`;
-    // UTC days are disjoint and ascending, so merging the shards of each day in turn gives one time-ordered stream.
+    // UTC days are disjoint and ascending, so merging the shards of each day in turn gives one time-ordered
+    // stream of keys (the index holds keys only); the clicks are read by key, a batch ahead of the reader.
     for (const day of utcDaysBetween(fromMs, toMs - 1)) {
       const shards = Array.from({ length: CLICK_DAY_SHARDS }, (_, shard) =>
         this.partition(clickDayPartition(propertyId, day, shard), low, high),
       );
-      for await (const item of mergeSorted(shards, (i) => i.gsi1sk as string)) {
-        if (!isExpired(item, Date.now())) yield clickFromItem(item);
+      const keys = mergeSorted(shards, (i) => i.gsi1sk as string);
+      for await (const click of prefetchedPages((cursor: AsyncIterator<Record<string, unknown>> | undefined) =>
+        this.nextBatch(cursor ?? keys),
+      )) {
+        yield click;
       }
     }
+  }
+
+  /** The next ≤100 keys of the stream, read by BatchGetItem, in the stream's order. */
+  private async nextBatch(keys: AsyncIterator<Record<string, unknown>>) {
+    const ids: string[] = [];
+    let done = false;
+    while (ids.length < BATCH_READ) {
+      const next = await keys.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      ids.push(String(next.value.pk).slice('CLK#'.length));
+    }
+    const found = await this.getClicks(ids);
+    const items = ids.map((id) => found.get(id)).filter((click): click is StoredClick => click !== undefined);
+    return { items, next: done ? undefined : keys };
   }
 
   private partition(gsi1pk: string, low: string, high: string): AsyncGenerator<Record<string, unknown>> {
@@ -206,6 +251,9 @@ export class DynamoClickStore implements ClickStore {
     });
   }
 }
+
+/** BatchGetItem's limit. */
+const BATCH_READ = 100;
 
 /** Clicks in a Map: unit tests and the offline backtest. Same semantics as the DynamoDB store. */
 export class MemoryClickStore implements ClickStore {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StoredClick } from '../decisions';
 import { logger } from '../observability';
+import { definedOnly } from '../optional';
 import type { BehaviourInput } from '../scoring/scoreClick';
 import { allWritten, sendCount } from './clicks';
 import { findClick } from './conversions';
@@ -37,16 +38,16 @@ export async function acceptBeacon(deps: IngestionDeps, request: BeaconRequest):
     .update(`${request.propertyId}\u0000${ref}\u0000${canonicalJson(request.behaviour)}`)
     .digest('base64url')
     .slice(0, 32);
-  const message: BeaconMessage = {
-    kind: 'beacon',
+  const message: BeaconMessage = definedOnly({
+    kind: 'beacon' as const,
     beaconId,
     propertyId: request.propertyId,
-    ...(request.clickId !== undefined ? { clickId: request.clickId } : {}),
-    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
-    ...(request.clickToken !== undefined ? { clickToken: request.clickToken } : {}),
+    clickId: request.clickId,
+    gclid: request.gclid,
+    clickToken: request.clickToken,
     receivedAt: request.receivedAt,
     behaviour: request.behaviour,
-  };
+  });
   await deps.queues.send(
     'beacons',
     message,
@@ -136,7 +137,6 @@ export async function applyBeacon(deps: IngestionDeps, message: BeaconMessage): 
       ? deps.store.rescoreVisitor(click.visitorId, click.propertyId, {
           clickId: click.clickId,
           score: click.current.score,
-          reasons: click.reasons,
         })
       : undefined,
   ]);

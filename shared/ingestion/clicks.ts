@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { conflict, invalidRequest, unauthorized } from '../http/errors';
 import { newId } from '../ids';
 import type { ClickRecord } from '../model';
+import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
 import { ttlAt } from '../storage/table';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
 import type { CountMessage } from './messages';
-import type { IngestionDeps, PropertyView } from './ports';
+import type { ClickSubmission, IngestionDeps, PropertyView } from './ports';
 
 export interface ClickRequest {
   readonly kind: CredentialKind;
@@ -52,18 +53,20 @@ export function sendCount(deps: IngestionDeps, click: { propertyId: string; clic
 }
 
 /**
- * POST /v1/click (and `click` events). The hot path: the property's cached config, ONE parallel round of
- * velocity UpdateItems (one per counted key, token uses and gclid repeats included) beside the click
- * counter's message, the pure engine, then ONE parallel round of writes — the click (one item, no
- * transaction), the visitor, and the gclid / token indexes. Rollups, the blocklist's address records and
+ * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round
+ * (the store's click round: one UpdateItem per counted key — address, /24 or /64, address × campaign,
+ * visitor, gclid, token — that counts the velocity windows and, in the same write, keeps the visitor's
+ * state and the gclid's and token's first click) beside the click counter's message, the pure engine,
+ * then ONE parallel round of writes: the click (one item, no transaction) and, only when this click is
+ * the visitor's worst so far, the visitor's worst score. Rollups, the blocklist's address records and
  * traffic-source counts are the click counter's, off the request path. Any failed write fails the request
  * (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored is
  * dropped by the counter, so stats count exactly the stored clicks.
  *
  * With an `Idempotency-Key` the click id is derived from it: a click already stored under it is answered
- * again (its at-click verdict) without scoring or writing anything, and the click itself is written first,
- * so the loser of two racing attempts writes nothing else. A retry after a failed later write therefore
- * answers the stored click without completing that write.
+ * again (its at-click verdict) without scoring or writing anything, and the click itself is written before
+ * the visit is counted on the visitor, so the loser of two racing attempts counts no visit. A retry after
+ * a failed later write therefore answers the stored click without completing that write.
  */
 export async function recordClick(
   deps: IngestionDeps,
@@ -76,7 +79,8 @@ export async function recordClick(
   const property = await loadProperty(deps, request.propertyId);
   const at = deps.now();
   const clickId = clickIdFor(property.id, request.kind, request.idempotencyKey);
-  if (request.idempotencyKey !== undefined) {
+  const keyed = request.idempotencyKey !== undefined;
+  if (keyed) {
     const earlier = await deps.decisions.clicks.getClick(clickId);
     if (earlier) return storedAnswer(earlier, property.id);
   }
@@ -84,68 +88,80 @@ export async function recordClick(
   const userAgent = request.userAgent ?? request.headerUserAgent;
   const token: ClickTokenCheck | undefined =
     request.clickToken !== undefined ? await deps.tokens.verify(property.id, request.clickToken, at) : undefined;
+  const tokenPayload = token !== undefined && token.status !== 'invalid' ? token.payload : undefined;
+  const submission: ClickSubmission = {
+    propertyId: property.id,
+    at,
+    ip: address.ip,
+    userAgent,
+    gclid: request.gclid,
+    pageUrl: request.pageUrl,
+    clientVisitorId: request.visitorId,
+    token,
+  };
+  const prepared = await deps.scoring.prepareClick(property, definedOnly(submission));
+  const expiresAt = ttlAt(at, property.retentionSeconds);
 
-  const [verdict] = await Promise.all([
-    deps.scoring.scoreClick(property, {
-      propertyId: property.id,
-      at,
-      ip: address.ip,
-      ...(userAgent !== undefined ? { userAgent } : {}),
-      ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
-      ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
-      ...(request.visitorId !== undefined ? { clientVisitorId: request.visitorId } : {}),
-      ...(token !== undefined ? { token } : {}),
-    }),
+  const [round] = await Promise.all([
+    deps.store.countClick(
+      definedOnly({
+        propertyId: property.id,
+        clickId,
+        visitorId,
+        at,
+        ip: address.ip,
+        retainUntil: expiresAt,
+        gclid: request.gclid,
+        token: tokenPayload && { tokenId: tokenPayload.tokenId, expiresAt: tokenPayload.expiresAt * 1000 },
+        counters: prepared.counters,
+        countVisit: !keyed,
+      }),
+    ),
     // Sent before the click is written: a click stored without its message could never be counted.
     sendCount(deps, { propertyId: property.id, clickId, at }),
   ]);
-  const { reasons, signals, ...outcome } = verdict;
-  const tokenPayload = token !== undefined && token.status !== 'invalid' ? token.payload : undefined;
-  const record: ClickRecord = {
+  const { reasons, signals, ...outcome } = await prepared.judge(round.counters);
+  const record: ClickRecord = definedOnly({
     clickId,
     propertyId: property.id,
     visitorId,
     at,
     ip: address.ip,
-    ...(address.claimedIp !== undefined ? { claimedIp: address.claimedIp } : {}),
-    ...(userAgent !== undefined ? { userAgent } : {}),
-    ...(request.gclid !== undefined ? { gclid: request.gclid } : {}),
-    ...(request.referrer !== undefined ? { referrer: request.referrer } : {}),
-    ...(request.pageUrl !== undefined ? { pageUrl: request.pageUrl } : {}),
+    claimedIp: address.claimedIp,
+    userAgent,
+    gclid: request.gclid,
+    referrer: request.referrer,
+    pageUrl: request.pageUrl,
     valueTrack: deps.scoring.valueTrack(request.pageUrl),
-    ...(request.clickToken !== undefined ? { clickToken: request.clickToken } : {}),
-    ...(tokenPayload !== undefined ? { tokenProvider: tokenPayload.provider } : {}),
-    ...(tokenPayload?.campaign !== undefined ? { tokenCampaign: tokenPayload.campaign } : {}),
+    clickToken: request.clickToken,
+    tokenProvider: tokenPayload?.provider,
+    tokenCampaign: tokenPayload?.campaign,
     atClick: outcome,
     current: outcome,
     reasons,
     signals,
-  };
-  const expiresAt = ttlAt(at, property.retentionSeconds);
+  });
+  const worst = { clickId, score: outcome.score };
 
-  const otherWrites = () => [
-    deps.store.touchVisitor({
-      visitorId,
-      propertyId: property.id,
-      at,
-      expiresAt,
-      ip: address.ip,
-      click: { clickId, score: outcome.score, reasons },
-    }),
-    request.gclid !== undefined ? deps.store.indexGclid(property.id, request.gclid, clickId, at, expiresAt) : undefined,
-    tokenPayload !== undefined
-      ? deps.store.indexToken(tokenPayload.tokenId, property.id, clickId, at, tokenPayload.expiresAt * 1000, expiresAt)
-      : undefined,
-    ...alsoWrite(),
-  ];
-  if (request.idempotencyKey === undefined) {
-    await allWritten([deps.decisions.ledger.recordClick(record, expiresAt), ...otherWrites()]);
+  // A visitor's clean clicks need no worst click: its last click stands for them (GET /v1/decision reads both).
+  const worse = outcome.score > (round.worstScore ?? 0);
+  if (!keyed) {
+    await allWritten([
+      deps.decisions.ledger.recordClick(record, expiresAt),
+      worse ? deps.store.raiseWorst(visitorId, property.id, worst) : undefined,
+      ...alsoWrite(),
+    ]);
   } else {
     // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
     // count it, and this one answers its verdict and writes nothing more.
     const stored = await deps.decisions.ledger.recordClick(record, expiresAt);
     if (stored === 'duplicate') return storedAnswer(await deps.decisions.clicks.getClick(clickId), property.id);
-    await allWritten(otherWrites());
+    await allWritten([
+      deps.store
+        .touchVisitor({ visitorId, propertyId: property.id, at, expiresAt, ip: address.ip, clickId })
+        .then(() => (worse ? deps.store.raiseWorst(visitorId, property.id, worst) : undefined)),
+      ...alsoWrite(),
+    ]);
   }
 
   return answerOf(record);

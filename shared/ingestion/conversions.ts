@@ -1,6 +1,7 @@
 import type { StoredClick } from '../decisions';
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
+import { definedOnly } from '../optional';
 import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
@@ -37,33 +38,33 @@ export async function acceptConversion(deps: IngestionDeps, request: ConversionR
   const property = await loadProperty(deps, request.propertyId);
   const clickId = await findClick(deps, property, request);
   if (!clickId) throw notFound(NO_CLICK);
-  const conversion: ConversionRecord = {
+  const conversion: ConversionRecord = definedOnly({
     clickId,
     propertyId: property.id,
     at: request.receivedAt,
     currency: request.currency ?? property.currency,
-    ...(request.orderId !== undefined ? { orderId: request.orderId } : {}),
-    ...(request.value !== undefined ? { value: request.value } : {}),
-    ...(request.eventName !== undefined ? { eventName: request.eventName } : {}),
-  };
+    orderId: request.orderId,
+    value: request.value,
+    eventName: request.eventName,
+  });
   const stored = await deps.store.recordConversion(conversion);
   if (!stored.stored) {
     throw stored.conflict === 'click'
       ? conflict('that click already has a conversion', { click_id: clickId })
       : conflict('that order_id was already recorded', { order_id: request.orderId });
   }
-  const message: ConversionMessage = {
-    kind: 'conversion',
-    source: 'webhook',
+  const message: ConversionMessage = definedOnly({
+    kind: 'conversion' as const,
+    source: 'webhook' as const,
     trusted: true,
     propertyId: property.id,
     receivedAt: request.receivedAt,
     clickId,
     currency: conversion.currency,
-    ...(request.value !== undefined ? { value: request.value } : {}),
-    ...(request.orderId !== undefined ? { orderId: request.orderId } : {}),
-    ...(request.eventName !== undefined ? { eventName: request.eventName } : {}),
-  };
+    value: request.value,
+    orderId: request.orderId,
+    eventName: request.eventName,
+  });
   try {
     await deps.queues.send('conversions', message);
   } catch (error) {
@@ -152,15 +153,17 @@ async function clickOfEvent(deps: IngestionDeps, property: PropertyView, message
     clickId = (await deps.store.getVisitor(property.id, message.visitorId, message.receivedAt))?.lastClickId;
   }
   if (!clickId) return undefined;
-  const stored = await deps.store.recordConversion({
-    clickId,
-    propertyId: property.id,
-    at: message.receivedAt,
-    currency: message.currency,
-    ...(message.orderId !== undefined ? { orderId: message.orderId } : {}),
-    ...(message.value !== undefined ? { value: message.value } : {}),
-    ...(message.eventName !== undefined ? { eventName: message.eventName } : {}),
-  });
+  const stored = await deps.store.recordConversion(
+    definedOnly({
+      clickId,
+      propertyId: property.id,
+      at: message.receivedAt,
+      currency: message.currency,
+      orderId: message.orderId,
+      value: message.value,
+      eventName: message.eventName,
+    }),
+  );
   // Already converted (by the webhook or an earlier delivery of this event): the claim below decides.
   if (!stored.stored && stored.conflict === 'order') return undefined;
   return clickId;
@@ -196,7 +199,6 @@ async function rescore(
       ? deps.store.rescoreVisitor(click.visitorId, property.id, {
           clickId,
           score: result.click.current.score,
-          reasons: result.click.reasons,
         })
       : undefined,
     deps.scoring.recordSourceConversion(property, click),

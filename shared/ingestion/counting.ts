@@ -91,16 +91,12 @@ const blocklistInputs: BatchAggregation = {
   },
 };
 
-/** Traffic-source click counts (the source-quality snapshot): new clicks only. */
+/** Traffic-source click counts (the source-quality snapshot): new clicks only, one write per property and batch. */
 const sourceClicks: BatchAggregation = {
   name: 'traffic-source clicks',
   kind: 'at-most-once',
   async apply(deps, changes) {
-    await Promise.all(
-      changes
-        .filter((change) => change.counted === undefined)
-        .map((change) => deps.scoring.recordSourceClick(change.property, change.click)),
-    );
+    await deps.scoring.recordSourceClicks(changes.filter((change) => change.counted === undefined));
   },
 };
 

@@ -1,5 +1,6 @@
 import { invalidRequest, notFound } from '../http/errors';
 import type { Action, BotAction, BotLevel, Label, ReasonEntry } from '../model';
+import { definedOnly } from '../optional';
 import type { ClickSignals } from '../scoring/scoreClick';
 import { canonicalIp } from './address';
 import { loadProperty } from './clicks';
@@ -12,11 +13,7 @@ export async function issueToken(
 ): Promise<{ click_token: string; expires_at: string }> {
   const issued = await deps.tokens.issue(
     request.propertyId,
-    {
-      provider: request.provider,
-      ttlSeconds: request.ttlSeconds,
-      ...(request.campaign !== undefined ? { campaign: request.campaign } : {}),
-    },
+    definedOnly({ provider: request.provider, ttlSeconds: request.ttlSeconds, campaign: request.campaign }),
     deps.now(),
   );
   return { click_token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() };

@@ -8,11 +8,14 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ReasonEntry } from '../model';
+import { definedOnly } from '../optional';
+import { DynamoVelocityStore, type ItemAttributes } from '../scoring/dynamoVelocityStore';
 import { isExpired, ttlAt } from '../storage/table';
 import type { VisitorState } from './ports';
 import {
   type ClaimResult,
+  type ClickRound,
+  type ClickRoundResult,
   type ConversionRecord,
   type IngestionStore,
   RETENTION_SECONDS,
@@ -27,10 +30,108 @@ const conversionKey = (clickId: string) => ({ pk: `CONV#${clickId}`, sk: 'CONV' 
 const claimKey = (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' });
 
 export class DynamoIngestionStore implements IngestionStore {
+  private readonly velocity: DynamoVelocityStore;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.velocity = new DynamoVelocityStore({ client, tableName, now });
+  }
+
+  async countClick(round: ClickRound): Promise<ClickRoundResult> {
+    const alongside = new Map<string, ItemAttributes>();
+    const visitor = this.visitAttributes(round);
+    const gclid =
+      round.gclid === undefined
+        ? undefined
+        : this.firstClickAttributes(gclidKey(round.propertyId, round.gclid), round, round.retainUntil);
+    // Kept for the retention, and at least until the token itself expires (replays are still seen).
+    const token =
+      round.token === undefined
+        ? undefined
+        : this.firstClickAttributes(
+            tokenKey(round.token.tokenId),
+            round,
+            Math.max(round.retainUntil, Math.ceil(round.token.expiresAt / 1000)),
+          );
+    for (const spec of round.counters) {
+      if (spec.counter === 'visitor_1h' || spec.counter === 'visitor_ips_1d') alongside.set(spec.item, visitor);
+      else if (spec.counter === 'gclid' && gclid) alongside.set(spec.item, gclid);
+      else if (spec.counter === 'token_uses' && token) alongside.set(spec.item, token);
+    }
+    const written = new Set(alongside.values());
+    // Records whose key counts no velocity window this time (a visitor id the server assigned) are written in
+    // the same round, on their own.
+    const [counted, visit] = await Promise.all([
+      this.velocity.incrementWith(round.counters, alongside),
+      round.countVisit && !written.has(visitor) ? this.update(visitor) : undefined,
+      gclid && !written.has(gclid) ? this.update(gclid, { uses: 1 }) : undefined,
+      token && !written.has(token) ? this.update(token, { uses: 1 }) : undefined,
+    ]);
+    const item = written.has(visitor) ? [...counted.items.values()].find((i) => i.pk === visitor.key.pk) : visit;
+    const worstScore = item?.worstScore;
+    return definedOnly({
+      counters: counted.values,
+      worstScore: typeof worstScore === 'number' ? worstScore : undefined,
+    });
+  }
+
+  /** The visitor item's key, and the visit's state when this round counts it (`countVisit`). */
+  private visitAttributes(round: ClickRound): ItemAttributes {
+    const key = visitorKey(round.propertyId, round.visitorId);
+    if (!round.countVisit) return { key, keepUntil: round.retainUntil };
+    return {
+      key,
+      setIfAbsent: { propertyId: round.propertyId, firstSeen: round.at },
+      set: { lastSeen: round.at, lastIp: round.ip, lastClickId: round.clickId },
+      add: { clicks: 1 },
+      keepUntil: round.retainUntil,
+    };
+  }
+
+  /** The first click stays (if_not_exists); every click counts `uses` (the velocity counter). */
+  private firstClickAttributes(key: { pk: string; sk: string }, round: ClickRound, keepUntil: number): ItemAttributes {
+    return {
+      key,
+      setIfAbsent: { propertyId: round.propertyId, clickId: round.clickId, at: round.at },
+      keepUntil,
+    };
+  }
+
+  /** One record's attributes on their own (`add` beside its own), returning the item as written. */
+  private async update(record: ItemAttributes, add: Record<string, number> = {}): Promise<Record<string, unknown>> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':exp': record.keepUntil };
+    const sets = ['expiresAt = :exp'];
+    const adds: string[] = [];
+    const each = (
+      prefix: string,
+      entries: Readonly<Record<string, unknown>> | undefined,
+      clause: (n: string, v: string) => string,
+    ) =>
+      Object.entries(entries ?? {}).forEach(([name, value], i) => {
+        names[`#${prefix}${i}`] = name;
+        values[`:${prefix}${i}`] = value;
+        (prefix === 'n' || prefix === 'm' ? adds : sets).push(clause(`#${prefix}${i}`, `:${prefix}${i}`));
+      });
+    each('x', record.setIfAbsent, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
+    each('s', record.set, (n, v) => `${n} = ${v}`);
+    each('n', record.add, (n, v) => `${n} ${v}`);
+    each('m', add, (n, v) => `${n} ${v}`);
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: record.key,
+        UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes ?? {};
+  }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {
     const sets = [
@@ -49,9 +150,9 @@ export class DynamoIngestionStore implements IngestionStore {
       sets.push('lastIp = :ip');
       values[':ip'] = touch.ip;
     }
-    if (touch.click) {
+    if (touch.clickId !== undefined) {
       sets.push('lastClickId = :clk');
-      values[':clk'] = touch.click.clickId;
+      values[':clk'] = touch.clickId;
       adds.push('clicks :one');
     }
     if (touch.pageView) adds.push('pageViews :one');
@@ -59,7 +160,7 @@ export class DynamoIngestionStore implements IngestionStore {
     if (touch.conversion) adds.push('conversions :one');
     // DynamoDB refuses a value no expression uses: a conversion event touches no counter (it was a 500).
     if (adds.length > 0) values[':one'] = 1;
-    const counters = this.client.send(
+    await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: visitorKey(touch.propertyId, touch.visitorId),
@@ -67,26 +168,24 @@ export class DynamoIngestionStore implements IngestionStore {
         ExpressionAttributeValues: values,
       }),
     );
-    const worst = touch.click
-      ? this.raiseWorst(touch.visitorId, touch.propertyId, touch.click, touch.at, false)
-      : Promise.resolve();
-    await Promise.all([counters, worst]);
   }
 
-  async rescoreVisitor(
-    visitorId: string,
-    propertyId: string,
-    click: { clickId: string; score: number; reasons: readonly ReasonEntry[] },
-  ): Promise<void> {
-    await this.raiseWorst(visitorId, propertyId, click, undefined, true);
+  async raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void> {
+    await this.setWorst(visitorId, propertyId, click, false);
   }
 
-  /** The visitor's worst click: raised when this click scores higher; on a re-score also rewritten when it is the worst one. */
-  private async raiseWorst(
+  async rescoreVisitor(visitorId: string, propertyId: string, click: { clickId: string; score: number }) {
+    await this.setWorst(visitorId, propertyId, click, true);
+  }
+
+  /**
+   * The visitor's worst click: set when this click scores higher; on a re-score also when it is the worst
+   * one (its score may have fallen). Only on an existing visitor: the click round created it.
+   */
+  private async setWorst(
     visitorId: string,
     propertyId: string,
-    click: { clickId: string; score: number; reasons: readonly ReasonEntry[] },
-    at: number | undefined,
+    click: { clickId: string; score: number },
     mayLower: boolean,
   ): Promise<void> {
     try {
@@ -94,19 +193,11 @@ export class DynamoIngestionStore implements IngestionStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: visitorKey(propertyId, visitorId),
-          UpdateExpression:
-            'SET propertyId = if_not_exists(propertyId, :p), worstScore = :s, worstReasons = :r, worstClickId = :c' +
-            (at !== undefined ? ', expiresAt = if_not_exists(expiresAt, :exp)' : ''),
+          UpdateExpression: 'SET worstScore = :s, worstClickId = :c',
           ConditionExpression: mayLower
-            ? 'attribute_exists(pk) AND (worstClickId = :c OR worstScore < :s)'
-            : 'attribute_not_exists(worstScore) OR worstScore < :s',
-          ExpressionAttributeValues: {
-            ':p': propertyId,
-            ':s': click.score,
-            ':r': click.reasons,
-            ':c': click.clickId,
-            ...(at !== undefined ? { ':exp': ttlAt(at, RETENTION_SECONDS) } : {}),
-          },
+            ? 'attribute_exists(pk) AND (worstClickId = :c OR attribute_not_exists(worstScore) OR worstScore < :s)'
+            : 'attribute_exists(pk) AND (attribute_not_exists(worstScore) OR worstScore < :s)',
+          ExpressionAttributeValues: { ':s': click.score, ':c': click.clickId },
         }),
       );
     } catch (error) {
@@ -135,18 +226,7 @@ export class DynamoIngestionStore implements IngestionStore {
       ...(typeof Item.lastClickId === 'string' ? { lastClickId: Item.lastClickId } : {}),
       ...(typeof Item.worstClickId === 'string' ? { worstClickId: Item.worstClickId } : {}),
       ...(typeof Item.worstScore === 'number' ? { worstScore: Item.worstScore } : {}),
-      ...(Array.isArray(Item.worstReasons) ? { worstReasons: Item.worstReasons as ReasonEntry[] } : {}),
     };
-  }
-
-  async indexGclid(propertyId: string, gclid: string, clickId: string, at: number, retainUntil?: number) {
-    await this.firstClick(
-      gclidKey(propertyId, gclid),
-      propertyId,
-      clickId,
-      at,
-      retainUntil ?? ttlAt(at, RETENTION_SECONDS),
-    );
   }
 
   async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
@@ -154,43 +234,10 @@ export class DynamoIngestionStore implements IngestionStore {
     return typeof item?.clickId === 'string' ? item.clickId : undefined;
   }
 
-  async indexToken(
-    tokenId: string,
-    propertyId: string,
-    clickId: string,
-    at: number,
-    expiresAt: number,
-    retainUntil?: number,
-  ): Promise<void> {
-    // Kept for the retention, and at least until the token itself expires (replays are still seen).
-    const until = Math.max(retainUntil ?? ttlAt(at, RETENTION_SECONDS), Math.ceil(expiresAt / 1000));
-    await this.firstClick(tokenKey(tokenId), propertyId, clickId, at, until);
-  }
-
   async findClickByToken(tokenId: string, now: number) {
     const item = await this.get(tokenKey(tokenId), now);
     if (typeof item?.clickId !== 'string' || typeof item.propertyId !== 'string') return undefined;
     return { propertyId: item.propertyId, clickId: item.clickId, uses: Number(item.uses ?? 1) };
-  }
-
-  /** The first click stays (if_not_exists), every click counts: one unconditional write, never a conflict. */
-  private async firstClick(
-    key: { pk: string; sk: string },
-    propertyId: string,
-    clickId: string,
-    at: number,
-    expiresAt: number,
-  ) {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression:
-          'SET propertyId = if_not_exists(propertyId, :p), clickId = if_not_exists(clickId, :c), #at = if_not_exists(#at, :at), expiresAt = :exp ADD uses :one',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':p': propertyId, ':c': clickId, ':at': at, ':exp': expiresAt, ':one': 1 },
-      }),
-    );
   }
 
   async recordConversion(conversion: ConversionRecord) {

@@ -1,13 +1,13 @@
 import type { IpIntel, IpIntelLookup } from '../intel/types';
 import type { ClickRecord } from '../model';
+import { definedOnly } from '../optional';
 import { clickFacts, parseValueTrack, sourceKeys } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
-import { type VelocityStore, velocityCountersFor } from '../scoring/velocity';
+import { velocityCountersFor } from '../scoring/velocity';
 import type { IpOnlyScore, ScoringPort } from './ports';
 import type { SourceStatsStore } from './sourceStats';
 
 export interface EngineScoringDeps {
-  readonly velocity: VelocityStore;
   /** The IP-intelligence snapshot to use now (S3's newest, else the bundled one). */
   readonly intel: () => Promise<IpIntelLookup>;
   readonly sources: SourceStatsStore;
@@ -20,8 +20,8 @@ const taughtBy = (click: ClickRecord): readonly string[] => click.signals?.learn
 const NO_INTEL: IpIntelLookup = { lookup: () => undefined, version: 'none' };
 
 /**
- * The ScoringPort on the engine (shared/scoring): facts, then the velocity counters and the source-quality
- * snapshot in one parallel round, then the pure verdict.
+ * The ScoringPort on the engine (shared/scoring): facts and the velocity windows they count; the caller
+ * counts them (the store's click round) while the source-quality snapshot is read; then the pure verdict.
  */
 export function engineScoring(deps: EngineScoringDeps): ScoringPort {
   let degraded = false;
@@ -37,24 +37,26 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
   };
 
   return {
-    async scoreClick(property, click) {
+    async prepareClick(property, click) {
       const facts = clickFacts(
-        {
+        definedOnly({
           propertyId: click.propertyId,
           ip: click.ip,
-          ...(click.userAgent !== undefined ? { userAgent: click.userAgent } : {}),
-          ...(click.gclid !== undefined ? { gclid: click.gclid } : {}),
-          ...(click.pageUrl !== undefined ? { pageUrl: click.pageUrl } : {}),
-          ...(click.clientVisitorId !== undefined ? { visitorId: click.clientVisitorId } : {}),
-          ...(click.token !== undefined ? { token: click.token } : {}),
-        },
+          userAgent: click.userAgent,
+          gclid: click.gclid,
+          pageUrl: click.pageUrl,
+          visitorId: click.clientVisitorId,
+          token: click.token,
+        }),
         await intel(),
       );
-      const [counters, quality] = await Promise.all([
-        deps.velocity.increment(velocityCountersFor(facts, click.at)),
-        deps.sources.quality(click.propertyId, click.at),
-      ]);
-      return scoreClick(property.engine, facts, counters, quality);
+      const quality = deps.sources.quality(click.propertyId, click.at);
+      // Awaited by judge; a click round that fails first must not leave this rejection unhandled.
+      quality.catch(() => undefined);
+      return {
+        counters: velocityCountersFor(facts, click.at),
+        judge: async (values) => scoreClick(property.engine, facts, values, await quality),
+      };
     },
 
     rescoreClick: (property, signals, update) => rescoreClick(property.engine, signals, update),
@@ -63,10 +65,10 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
 
     async scoreIp(property, ip, userAgent): Promise<IpOnlyScore> {
       const lookup: IpIntel | undefined = (await intel()).lookup(ip);
-      const facts = clickFacts(
-        { propertyId: property.id, ip, ...(userAgent !== undefined ? { userAgent } : {}) },
-        { lookup: () => lookup, version: 'ip-check' },
-      );
+      const facts = clickFacts(definedOnly({ propertyId: property.id, ip, userAgent }), {
+        lookup: () => lookup,
+        version: 'ip-check',
+      });
       // An IP check without a user agent says nothing about the agent: no missing_ua penalty.
       const engine =
         userAgent === undefined
@@ -88,15 +90,17 @@ export function engineScoring(deps: EngineScoringDeps): ScoringPort {
     // look bad): they only count towards their sources' invalid share. A click teaches the keys fixed at
     // click time (ClickSignals.learnsFrom: its sources under the per-address cap, its repeated-actor levels),
     // and its trusted conversion counts in exactly those keys, so conversions ≤ clicks everywhere.
-    recordSourceClick: (property, click: ClickRecord) =>
-      deps.sources.apply(
-        [
+    async recordSourceClicks(clicks) {
+      if (clicks.length === 0) return;
+      await deps.sources.apply(
+        clicks.map(({ property, click }) =>
           click.atClick.label === 'FRAUD'
             ? { propertyId: property.id, sources: sourceKeys(click.valueTrack), clicks: 0, conversions: 0, fraud: 1 }
             : { propertyId: property.id, sources: taughtBy(click), clicks: 1, conversions: 0 },
-        ],
-        click.at,
-      ),
+        ),
+        Math.max(...clicks.map(({ click }) => click.at)),
+      );
+    },
     recordSourceConversion: (property, click: ClickRecord) =>
       click.atClick.label === 'FRAUD'
         ? Promise.resolve()

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { conflict } from '../http/errors';
 import { newId } from '../ids';
 import { logger } from '../observability';
+import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
 import { clickAddress } from './address';
 import { acceptBeacon } from './beacons';
@@ -99,18 +100,18 @@ async function processEvent(
     // The event counter is written in the click's own write round, not in a round of its own.
     const answer = await recordClick(
       deps,
-      {
+      definedOnly({
         kind: request.kind,
         propertyId: request.propertyId,
         sourceIp: request.sourceIp,
-        ...(body.ip !== undefined ? { ip: body.ip } : {}),
-        ...(userAgent !== undefined ? { userAgent } : {}),
-        ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
-        ...(body.referrer !== undefined ? { referrer: body.referrer } : {}),
-        ...(body.url !== undefined ? { pageUrl: body.url } : {}),
-        ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
-        ...(body.visitorId !== undefined ? { visitorId: body.visitorId } : {}),
-      },
+        ip: body.ip,
+        userAgent,
+        gclid: body.gclid,
+        referrer: body.referrer,
+        pageUrl: body.url,
+        clickToken: body.click_token,
+        visitorId: body.visitorId,
+      }),
       () => [deps.decisions.rollups.recordEvent(property.id, property.timezone, request.receivedAt)],
     );
     return { visitorId: answer.visitor_id, extra: { clickId: answer.click_id } };
@@ -126,32 +127,35 @@ async function processEvent(
       deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip, pageView: true }),
       trapped ? honeypotEvidence(deps, property, address.ip, at) : undefined,
       trapped && (body.gclid !== undefined || body.click_token !== undefined)
-        ? acceptBeacon(deps, {
-            propertyId: property.id,
-            receivedAt: at,
-            ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
-            ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
-            behaviour: { honeypot: true },
-          })
+        ? acceptBeacon(
+            deps,
+            definedOnly({
+              propertyId: property.id,
+              receivedAt: at,
+              gclid: body.gclid,
+              clickToken: body.click_token,
+              behaviour: { honeypot: true },
+            }),
+          )
         : undefined,
     ]);
     return { visitorId, extra: {} };
   }
 
-  const message: ConversionMessage = {
-    kind: 'conversion',
-    source: 'event',
+  const message: ConversionMessage = definedOnly({
+    kind: 'conversion' as const,
+    source: 'event' as const,
     trusted: request.kind === 'secret',
     propertyId: property.id,
     receivedAt: at,
     visitorId,
     eventId,
     currency: typeof data.currency === 'string' && /^[A-Z]{3}$/.test(data.currency) ? data.currency : property.currency,
-    ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
-    ...(typeof data.value === 'number' ? { value: data.value } : {}),
-    ...(typeof data.order_id === 'string' ? { orderId: data.order_id } : {}),
+    gclid: body.gclid,
+    value: typeof data.value === 'number' ? data.value : undefined,
+    orderId: typeof data.order_id === 'string' ? data.order_id : undefined,
     ...(body.click_token !== undefined ? await tokenIdOf(deps, property.id, body.click_token, at) : {}),
-  };
+  });
   await allWritten([
     deps.queues.send('conversions', message),
     deps.decisions.rollups.recordEvent(property.id, property.timezone, at),

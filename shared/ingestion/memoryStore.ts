@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { ReasonEntry } from '../model';
+import { definedOnly } from '../optional';
+import { InMemoryVelocityStore } from '../scoring/inMemoryVelocityStore';
 import type { VisitorState } from './ports';
-import type { ClaimResult, ConversionRecord, IngestionStore, VisitorTouch } from './store';
+import type {
+  ClaimResult,
+  ClickRound,
+  ClickRoundResult,
+  ConversionRecord,
+  IngestionStore,
+  VisitorTouch,
+} from './store';
 
 type Visitor = VisitorState;
 
@@ -20,6 +28,34 @@ export class MemoryIngestionStore implements IngestionStore {
   readonly conversions = new Map<string, ConversionRecord>();
   private readonly orders = new Set<string>();
   private readonly claims = new Map<string, Claim>();
+  private readonly velocity: InMemoryVelocityStore;
+
+  /** `now`: the clock the velocity windows expire by (the harness's). */
+  constructor(now: () => number = Date.now) {
+    this.velocity = new InMemoryVelocityStore(now);
+  }
+
+  async countClick(round: ClickRound): Promise<ClickRoundResult> {
+    const counters = await this.velocity.increment(round.counters);
+    const worstScore = this.visitors.get(`${round.propertyId}#${round.visitorId}`)?.worstScore;
+    if (round.countVisit) {
+      const { visitorId, propertyId, at, ip, clickId, retainUntil: expiresAt } = round;
+      await this.touchVisitor({ visitorId, propertyId, at, ip, clickId, expiresAt });
+    }
+    if (round.gclid !== undefined) {
+      const key = `${round.propertyId}#${round.gclid}`;
+      if (!this.gclids.has(key)) this.gclids.set(key, round.clickId);
+    }
+    if (round.token !== undefined) {
+      const { tokenId } = round.token;
+      const found = this.tokens.get(tokenId);
+      this.tokens.set(
+        tokenId,
+        found ? { ...found, uses: found.uses + 1 } : { propertyId: round.propertyId, clickId: round.clickId, uses: 1 },
+      );
+    }
+    return definedOnly({ counters, worstScore });
+  }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {
     const key = `${touch.propertyId}#${touch.visitorId}`;
@@ -37,35 +73,33 @@ export class MemoryIngestionStore implements IngestionStore {
     const next: Visitor = {
       ...visitor,
       lastSeen: touch.at,
-      clicks: visitor.clicks + (touch.click ? 1 : 0),
+      clicks: visitor.clicks + (touch.clickId !== undefined ? 1 : 0),
       pageViews: visitor.pageViews + (touch.pageView ? 1 : 0),
       beacons: visitor.beacons + (touch.beacon ? 1 : 0),
       conversions: visitor.conversions + (touch.conversion ? 1 : 0),
       ...(touch.ip ? { lastIp: touch.ip } : {}),
-      ...(touch.click ? { lastClickId: touch.click.clickId } : {}),
+      ...definedOnly({ lastClickId: touch.clickId }),
     };
     this.visitors.set(key, next);
-    if (touch.click && (next.worstScore === undefined || next.worstScore < touch.click.score)) {
-      this.setWorst(next, touch.click);
-    }
   }
 
-  async rescoreVisitor(
-    visitorId: string,
-    propertyId: string,
-    click: { clickId: string; score: number; reasons: readonly ReasonEntry[] },
-  ): Promise<void> {
+  async raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void> {
+    const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
+    if (visitor && (visitor.worstScore === undefined || visitor.worstScore < click.score))
+      this.setWorst(visitor, click);
+  }
+
+  async rescoreVisitor(visitorId: string, propertyId: string, click: { clickId: string; score: number }) {
     const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
     if (!visitor) return;
     if (visitor.worstClickId === click.clickId || (visitor.worstScore ?? -1) < click.score)
       this.setWorst(visitor, click);
   }
 
-  private setWorst(visitor: Visitor, click: { clickId: string; score: number; reasons: readonly ReasonEntry[] }) {
+  private setWorst(visitor: Visitor, click: { clickId: string; score: number }) {
     this.visitors.set(`${visitor.propertyId}#${visitor.visitorId}`, {
       ...visitor,
       worstScore: click.score,
-      worstReasons: click.reasons,
       worstClickId: click.clickId,
     });
   }
@@ -75,18 +109,8 @@ export class MemoryIngestionStore implements IngestionStore {
     return visitor ? structuredClone(visitor) : undefined;
   }
 
-  async indexGclid(propertyId: string, gclid: string, clickId: string): Promise<void> {
-    const key = `${propertyId}#${gclid}`;
-    if (!this.gclids.has(key)) this.gclids.set(key, clickId);
-  }
-
   async findClickByGclid(propertyId: string, gclid: string, _now?: number): Promise<string | undefined> {
     return this.gclids.get(`${propertyId}#${gclid}`);
-  }
-
-  async indexToken(tokenId: string, propertyId: string, clickId: string): Promise<void> {
-    const found = this.tokens.get(tokenId);
-    this.tokens.set(tokenId, found ? { ...found, uses: found.uses + 1 } : { propertyId, clickId, uses: 1 });
   }
 
   async findClickByToken(tokenId: string, _now?: number) {

@@ -1,8 +1,9 @@
 import type { DecisionStores } from '../decisions';
-import type { ClickRecord, ReasonEntry, ValueTrack } from '../model';
+import type { ClickRecord, ValueTrack } from '../model';
 import type { QueueName } from '../routes';
 import type { EngineConfig } from '../scoring/config';
 import type { BehaviourInput, ClickScore, ClickSignals } from '../scoring/scoreClick';
+import type { CounterSpec, CounterValues } from '../scoring/velocity';
 import type { ClickTokenCheck } from '../tokens';
 import type { IngestionStore } from './store';
 
@@ -51,7 +52,6 @@ export interface VisitorState {
   /** The visitor's click with the highest current score (the one a decision re-reads). */
   readonly worstClickId?: string;
   readonly worstScore?: number;
-  readonly worstReasons?: readonly ReasonEntry[];
 }
 
 export interface IpOnlyScore {
@@ -63,9 +63,16 @@ export interface IpOnlyScore {
   readonly bot: boolean;
 }
 
+/** A click's facts, ready to be judged once its velocity windows are counted (by the store's click round). */
+export interface PreparedClick {
+  readonly counters: readonly CounterSpec[];
+  /** The pure engine's verdict from the counted values (and the source-quality snapshot read meanwhile). */
+  judge(values: CounterValues): Promise<ClickScore>;
+}
+
 export interface ScoringPort {
-  /** Velocity counters (one parallel round of ADDs, token-use and gclid counters included), then the pure engine. */
-  scoreClick(property: PropertyView, click: ClickSubmission): Promise<ClickScore>;
+  /** The click's facts and the velocity windows it counts (IP intelligence, the source-quality read started). */
+  prepareClick(property: PropertyView, click: ClickSubmission): Promise<PreparedClick>;
   /** Pure: a stored click's verdict with landing-page behaviour or a conversion added. */
   rescoreClick(
     property: PropertyView,
@@ -76,9 +83,14 @@ export interface ScoringPort {
   scoreVisitor(property: PropertyView, clicks: readonly ClickSignals[], converted: boolean): ClickScore | undefined;
   /** An address (and user agent) alone, as `GET /v1/ip-check` answers; no state changes. */
   scoreIp(property: PropertyView, ip: string, userAgent: string | undefined): Promise<IpOnlyScore>;
-  /** Counts the click for each of its traffic sources (by the click counter, off the request path; a failure is
-   * logged, never fails the stored click). Clicks FRAUD at click time are not counted. */
-  recordSourceClick(property: PropertyView, click: ClickRecord): Promise<void>;
+  /**
+   * Counts a batch of new clicks for each of their traffic sources (by the click counter, off the request
+   * path: one write per property in the batch; a failure is logged, never fails the stored clicks). Clicks
+   * FRAUD at click time are not counted.
+   */
+  recordSourceClicks(
+    clicks: readonly { readonly property: PropertyView; readonly click: ClickRecord }[],
+  ): Promise<void>;
   /** Counts one TRUSTED conversion for each traffic source of the click (feeds the learned statistics). */
   recordSourceConversion(property: PropertyView, click: ClickRecord): Promise<void>;
   /** Google Ads ValueTrack / UTM parameters of a landing URL. */

@@ -1,11 +1,14 @@
-import type { ReasonEntry } from '../model';
+import type { CounterSpec, CounterValues } from '../scoring/velocity';
 import type { VisitorState } from './ports';
 
 /**
  * Items the ingestion path owns in the single table (pk / sk):
- *   VIS#<propertyId>#<visitorId> / VIS            visitor state (another property's visitor id is simply unknown)
- *   GCLID#<propertyId>#<gclid> / GCLID            the first click that carried a gclid (conversions find it), `uses`
- *   TOKEN#<tokenId> / TOKEN                       the first click that carried a click token (bot verdict), `uses`
+ *   VIS#<propertyId>#<visitorId> / VIS            visitor state (another property's visitor id is simply unknown),
+ *                                                 and the visitor's velocity windows (`visitor_1h_…`, `visitor_ips_1d_…`)
+ *   GCLID#<propertyId>#<gclid> / GCLID            the first click that carried a gclid (conversions find it); `uses`
+ *                                                 is also the duplicate-gclid velocity counter
+ *   TOKEN#<tokenId> / TOKEN                       the first click that carried a click token (bot verdict); `uses`
+ *                                                 is also the token-replay velocity counter
  *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded (409 on a second one)
  *   CONV#<clickId> / CONV                         the click's conversion (409 on a second one)
  *   IDEM#<scope>#<key> / IDEM                     exactly-once claims for events and queue messages
@@ -19,7 +22,8 @@ export interface VisitorTouch {
   /** TTL (epoch seconds): the property's retention; default RETENTION_SECONDS from `at`. */
   readonly expiresAt?: number;
   readonly ip?: string;
-  readonly click?: { readonly clickId: string; readonly score: number; readonly reasons: readonly ReasonEntry[] };
+  /** A click of the visitor: counted, and it becomes the visitor's last click. */
+  readonly clickId?: string;
   readonly pageView?: boolean;
   readonly beacon?: boolean;
   readonly conversion?: boolean;
@@ -40,29 +44,49 @@ export type ClaimResult =
   | { readonly kind: 'done'; readonly result: Record<string, unknown> }
   | { readonly kind: 'busy' };
 
+/** The click path's first round: everything known before the verdict, one write per counted key. */
+export interface ClickRound {
+  readonly propertyId: string;
+  readonly clickId: string;
+  readonly visitorId: string;
+  readonly at: number;
+  readonly ip: string;
+  /** TTL (epoch seconds) of the visitor and the first-click indexes: the property's retention. */
+  readonly retainUntil: number;
+  readonly gclid?: string;
+  /** A valid click token's id and expiry (epoch ms): the token's first click is indexed. */
+  readonly token?: { readonly tokenId: string; readonly expiresAt: number };
+  /** The velocity windows to count (shared/scoring/velocity.ts). */
+  readonly counters: readonly CounterSpec[];
+  /**
+   * Counts the click on the visitor in the same writes. False for a click with an Idempotency-Key: its
+   * visitor is touched (touchVisitor) only once its click item is stored, so a racing retry counts nothing twice.
+   */
+  readonly countVisit: boolean;
+}
+
+export interface ClickRoundResult {
+  readonly counters: CounterValues;
+  /** The visitor's worst click score before this click (absent: none yet, or not read in this round). */
+  readonly worstScore?: number;
+}
+
 export interface IngestionStore {
-  /** Counts the visit on the visitor (creating it) and raises its worst score if this click is worse. */
+  /**
+   * The click path's one parallel round before the verdict: each counted key's velocity windows, with the
+   * visitor's state and the gclid's and token's first click written into those keys' own items.
+   */
+  countClick(round: ClickRound): Promise<ClickRoundResult>;
+  /** Counts the visit on the visitor (creating it). */
   touchVisitor(touch: VisitorTouch): Promise<void>;
+  /** Makes the click the visitor's worst one if it scored higher than the worst so far. */
+  raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void>;
   /** After a re-score: sets the visitor's worst score when the click was (or now is) its worst. */
-  rescoreVisitor(
-    visitorId: string,
-    propertyId: string,
-    click: { clickId: string; score: number; reasons: readonly ReasonEntry[] },
-  ): Promise<void>;
+  rescoreVisitor(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void>;
   getVisitor(propertyId: string, visitorId: string, now: number): Promise<VisitorState | undefined>;
 
-  /** The first click that carried the gclid stays indexed; later clicks only count (`uses`). */
-  indexGclid(propertyId: string, gclid: string, clickId: string, at: number, retainUntil?: number): Promise<void>;
+  /** The first click that carried the gclid (countClick indexes it; later clicks only count `uses`). */
   findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined>;
-  /** `expiresAt`: the token's own expiry (epoch ms); `retainUntil`: the property's retention (epoch s). */
-  indexToken(
-    tokenId: string,
-    propertyId: string,
-    clickId: string,
-    at: number,
-    expiresAt: number,
-    retainUntil?: number,
-  ): Promise<void>;
   findClickByToken(
     tokenId: string,
     now: number,

@@ -9,8 +9,6 @@ import { DEFAULT_CONFIG, getProperty } from '../properties';
 import type { PropertyRecord } from '../properties/model';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
-import { DynamoVelocityStore } from '../scoring/dynamoVelocityStore';
-import type { VelocityStore } from '../scoring/velocity';
 import { documentClient, sqs } from '../storage/clients';
 import { issueClickToken, verifyClickToken } from '../tokens';
 import { DynamoIngestionStore } from './dynamoStore';
@@ -85,7 +83,6 @@ export interface DynamoDepsOptions {
   readonly tokens?: TokenPort;
   readonly queues?: QueuePort;
   readonly intel?: () => Promise<IpIntelLookup>;
-  readonly velocity?: VelocityStore;
   readonly sources?: SourceStatsStore;
   readonly store?: IngestionStore;
   readonly now?: () => number;
@@ -99,13 +96,12 @@ export function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionD
   return {
     properties: options.properties ?? cachedProperties(),
     scoring: engineScoring({
-      velocity: options.velocity ?? new DynamoVelocityStore({ client, tableName, now }),
       intel: options.intel ?? currentIntel,
       sources: options.sources ?? new DynamoSourceStatsStore(client, tableName),
     }),
     tokens: options.tokens ?? signedTokens(),
     decisions: options.decisions ?? decisionStores(),
-    store: options.store ?? new DynamoIngestionStore(client, tableName),
+    store: options.store ?? new DynamoIngestionStore(client, tableName, now),
     queues: options.queues ?? sqsQueues(),
     now,
   };

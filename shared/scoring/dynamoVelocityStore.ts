@@ -1,6 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type CounterSpec, type CounterValues, counterValuesFrom, type VelocityStore } from './velocity';
+import {
+  type CounterSpec,
+  type CounterValues,
+  counterValuesFrom,
+  isWindowAttribute,
+  type VelocityStore,
+} from './velocity';
 
 /**
  * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`
@@ -14,6 +20,10 @@ import { type CounterSpec, type CounterValues, counterValuesFrom, type VelocityS
  * needed; buckets older than the previous one (a key quiet for a whole window) are removed by a second
  * write only once they pile up. An item whose TTL passed but which DynamoDB has not deleted yet fails the
  * condition and is replaced by a fresh one (only the unbucketed gclid and token items can meet one).
+ *
+ * A counted key may be another family's item (the visitor's `VIS#` item, the gclid's and token's first-click
+ * items): `alongside` names that item's key and the attributes the same UpdateItem writes beside the counters,
+ * so the click path spends one write per counted key, whatever else that key's item keeps.
  */
 export interface DynamoVelocityStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -22,6 +32,24 @@ export interface DynamoVelocityStoreOptions {
 }
 
 export const VELOCITY_SK = 'VEL';
+
+/** Another family's attributes written by a counted key's UpdateItem (see the class comment). */
+export interface ItemAttributes {
+  /** The item's table key (default `{ pk: <counted key>, sk: 'VEL' }`). */
+  readonly key: { readonly pk: string; readonly sk: string };
+  /** Written only when the item has none yet (first seen, first click). */
+  readonly setIfAbsent?: Readonly<Record<string, unknown>>;
+  readonly set?: Readonly<Record<string, unknown>>;
+  readonly add?: Readonly<Record<string, number>>;
+  /** The item lives at least this long (epoch seconds): its own retention, beyond the windows. */
+  readonly keepUntil: number;
+}
+
+export interface CountedItems {
+  readonly values: CounterValues;
+  /** Each counted key's item as written (ALL_NEW), by counted key. */
+  readonly items: ReadonlyMap<string, Record<string, unknown>>;
+}
 /** Leftover buckets an item may carry before a write removes them (they cost item size, never exactness). */
 const MAX_LEFTOVER_BUCKETS = 6;
 
@@ -33,6 +61,14 @@ export class DynamoVelocityStore implements VelocityStore {
   }
 
   async increment(specs: readonly CounterSpec[]): Promise<CounterValues> {
+    return (await this.incrementWith(specs, new Map())).values;
+  }
+
+  /** `increment`, writing `alongside[item]` into the counted key's item by the same UpdateItem. */
+  async incrementWith(
+    specs: readonly CounterSpec[],
+    alongside: ReadonlyMap<string, ItemAttributes>,
+  ): Promise<CountedItems> {
     const nowSec = Math.floor(this.now() / 1000);
     const byItem = new Map<string, CounterSpec[]>();
     for (const spec of specs) {
@@ -40,19 +76,23 @@ export class DynamoVelocityStore implements VelocityStore {
       if (group) group.push(spec);
       else byItem.set(spec.item, [spec]);
     }
-    const items = await Promise.all([...byItem].map(([item, group]) => this.add(item, group, nowSec)));
-    const values = new Map<string, unknown>();
-    for (const item of items) for (const [name, value] of Object.entries(item)) values.set(name, value);
-    return counterValuesFrom(
-      specs,
-      specs.map((spec) => counterValue(values.get(spec.attr))),
+    const written = await Promise.all(
+      [...byItem].map(async ([item, group]) => {
+        const write = new ItemWrite(item, group, alongside.get(item));
+        return [item, await this.add(write, nowSec)] as const;
+      }),
     );
+    const items = new Map(written);
+    const counters = specs.map((spec) => counterValue(items.get(spec.item)?.[spec.attr]));
+    return { values: counterValuesFrom(specs, counters), items };
   }
 
-  private async add(item: string, group: readonly CounterSpec[], nowSec: number): Promise<Record<string, unknown>> {
+  private async add(write: ItemWrite, nowSec: number): Promise<Record<string, unknown>> {
+    const { group, extra } = write;
     const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':now': nowSec, ':exp': expiryOf(group) };
+    const values: Record<string, unknown> = { ':now': nowSec, ':exp': write.expiresAt };
     const adds: string[] = [];
+    const sets = ['expiresAt = :exp'];
     const removes: string[] = [];
     group.forEach((spec, i) => {
       names[`#a${i}`] = spec.attr;
@@ -63,12 +103,22 @@ export class DynamoVelocityStore implements VelocityStore {
         removes.push(`#p${i}`);
       }
     });
+    const attribute = (prefix: string, entries: Readonly<Record<string, unknown>> | undefined) =>
+      Object.entries(entries ?? {}).map(([name, value], i) => {
+        names[`#${prefix}${i}`] = name;
+        values[`:${prefix}${i}`] = value;
+        return [`#${prefix}${i}`, `:${prefix}${i}`] as const;
+      });
+    for (const [name, value] of attribute('x', extra?.setIfAbsent))
+      sets.push(`${name} = if_not_exists(${name}, ${value})`);
+    for (const [name, value] of attribute('s', extra?.set)) sets.push(`${name} = ${value}`);
+    for (const [name, value] of attribute('n', extra?.add)) adds.push(`${name} ${value}`);
     try {
       const out = await this.options.client.send(
         new UpdateCommand({
           TableName: this.options.tableName,
-          Key: { pk: item, sk: VELOCITY_SK },
-          UpdateExpression: `ADD ${adds.join(', ')} SET expiresAt = :exp${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          Key: write.key,
+          UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt > :now',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -76,23 +126,30 @@ export class DynamoVelocityStore implements VelocityStore {
         }),
       );
       const attributes = out.Attributes ?? {};
-      await this.dropLeftovers(item, group, attributes);
+      await this.dropLeftovers(write, attributes);
       return attributes;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.restart(item, group, nowSec);
+      return this.restart(write, nowSec);
     }
   }
 
   /** Replaces an expired-but-undeleted item; if another writer restarted it first, count on top of theirs. */
-  private async restart(item: string, group: readonly CounterSpec[], nowSec: number): Promise<Record<string, unknown>> {
-    const fresh: Record<string, unknown> = {};
-    for (const spec of group) fresh[spec.attr] = increment(spec);
+  private async restart(write: ItemWrite, nowSec: number): Promise<Record<string, unknown>> {
+    const { extra } = write;
+    const fresh: Record<string, unknown> = {
+      ...write.key,
+      ...extra?.setIfAbsent,
+      ...extra?.set,
+      ...extra?.add,
+      expiresAt: write.expiresAt,
+    };
+    for (const spec of write.group) fresh[spec.attr] = increment(spec);
     try {
       await this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: { pk: item, sk: VELOCITY_SK, ...fresh, expiresAt: expiryOf(group) },
+          Item: fresh,
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
           ExpressionAttributeValues: { ':now': nowSec },
         }),
@@ -100,23 +157,21 @@ export class DynamoVelocityStore implements VelocityStore {
       return fresh;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.add(item, group, nowSec);
+      return this.add(write, nowSec);
     }
   }
 
   /** Removes buckets older than the previous one once enough have piled up (a key active now and then). */
-  private async dropLeftovers(item: string, group: readonly CounterSpec[], attributes: Record<string, unknown>) {
-    const live = new Set(group.map((spec) => spec.attr));
-    const leftovers = Object.keys(attributes).filter(
-      (name) => name !== 'pk' && name !== 'sk' && name !== 'expiresAt' && !live.has(name),
-    );
+  private async dropLeftovers(write: ItemWrite, attributes: Record<string, unknown>) {
+    const live = new Set(write.group.map((spec) => spec.attr));
+    const leftovers = Object.keys(attributes).filter((name) => isWindowAttribute(name) && !live.has(name));
     if (leftovers.length < MAX_LEFTOVER_BUCKETS) return;
     const names = Object.fromEntries(leftovers.map((name, i) => [`#l${i}`, name]));
     await this.options.client
       .send(
         new UpdateCommand({
           TableName: this.options.tableName,
-          Key: { pk: item, sk: VELOCITY_SK },
+          Key: write.key,
           UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: names,
@@ -128,7 +183,21 @@ export class DynamoVelocityStore implements VelocityStore {
   }
 }
 
-const expiryOf = (group: readonly CounterSpec[]): number => Math.max(...group.map((spec) => spec.expiresAt));
+/** One counted key's UpdateItem: its windows and whatever else its item keeps. */
+class ItemWrite {
+  readonly key: { readonly pk: string; readonly sk: string };
+  /** The TTL: the longest window's end, or the item's own retention when that is later. */
+  readonly expiresAt: number;
+
+  constructor(
+    item: string,
+    readonly group: readonly CounterSpec[],
+    readonly extra: ItemAttributes | undefined,
+  ) {
+    this.key = extra?.key ?? { pk: item, sk: VELOCITY_SK };
+    this.expiresAt = Math.max(extra?.keepUntil ?? 0, ...group.map((spec) => spec.expiresAt));
+  }
+}
 
 const increment = (spec: CounterSpec): number | Set<string> => (spec.member === undefined ? 1 : new Set([spec.member]));
 

@@ -22,6 +22,31 @@ export type CounterName =
   | 'ip_campaign_1d'
   | 'token_uses';
 
+/**
+ * The counters whose windows are bucketed attributes (`<counter>_<offset>_<bucket>` or `<counter>_<bucket>`):
+ * a store tells window attributes apart from whatever else the counted key's item holds (a visitor's state).
+ */
+const WINDOWED: readonly CounterName[] = [
+  'ip_1m',
+  'ip_1h',
+  'ip_1d',
+  'subnet_1h',
+  'visitor_1h',
+  'visitor_ips_1d',
+  'ip_visitors_1h',
+  'ip_campaign_1d',
+];
+const WINDOW_ATTRIBUTE = new RegExp(`^(${WINDOWED.join('|')})_\\d+(_\\d+)?$`);
+
+/** True for the name of a bucketed window attribute (never for an item's other attributes). */
+export const isWindowAttribute = (name: string): boolean => WINDOW_ATTRIBUTE.test(name);
+
+/**
+ * The attribute holding an unbucketed counter (a gclid's or a click token's uses): the same `uses` the
+ * gclid and token items keep, so one UpdateItem counts the use and keeps the index.
+ */
+export const USES_ATTRIBUTE = 'uses';
+
 export interface CounterSpec {
   readonly counter: CounterName;
   /** The window's unique name, `VEL#<propertyId>#<counter>#<subject>[#<bucket>]` (in-memory key, backtest). */
@@ -107,7 +132,7 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
   }
   if (facts.gclid !== undefined) {
     const key = `${base}gclid#${facts.gclid}`;
-    specs.push({ counter: 'gclid', key, item: key, attr: 'gclid', expiresAt: nowSec + GCLID_TTL_SECONDS });
+    specs.push({ counter: 'gclid', key, item: key, attr: USES_ATTRIBUTE, expiresAt: nowSec + GCLID_TTL_SECONDS });
   }
   const token = facts.token;
   if (token !== undefined && token.status !== 'invalid') {
@@ -116,7 +141,7 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
       counter: 'token_uses',
       key,
       item: key,
-      attr: 'token_uses',
+      attr: USES_ATTRIBUTE,
       expiresAt: token.payload.expiresAt + TOKEN_USE_GRACE_SECONDS,
     });
   }

@@ -6,24 +6,43 @@
  * Items expire through `expiresAt` (epoch seconds, the TTL attribute). DynamoDB deletes expired
  * items late (and the local emulators never do), so every read treats `expiresAt < now` as absent.
  *
- * Key families (pk / sk) — each module that owns a family documents its items next to its code:
- *   PROP#<propertyId> / META                      property, config, credential hashes
+ * Key families (pk / sk), every one the service writes (the module that owns a family documents its items):
+ *   PROP#<propertyId> / META                      property, config, credential hashes; gsi2 PROPS / <id> (directory)
+ *                                                 (shared/properties/dynamoStore.ts)
  *   KEY#<sha256 of credential> / KEY              credential -> property (lookup by hash)
- *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (see http/rateLimit.ts)
- *   CLK#<clickId> / CLK                           click record
- *   VIS#<visitorId> / VIS                         visitor state
- *   VEL#<propertyId>#<counter> / VEL              velocity counters (TTL)
- *   STAT#<propertyId>#<day>#<shard> / ...         daily rollups
- * GSI1 (gsi1pk, gsi1sk) and GSI2 (gsi2pk, gsi2sk) are sparse: only items that set those attributes
- * appear in them (e.g. clicks by property/day/shard for exports, IPs by property for blocklists).
+ *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (shared/http/rateLimit.ts)
+ *   CLK#<clickId> / CLK                           click record; gsi1 CLKDAY#<propertyId>#<UTC day>#<shard> /
+ *                                                 <ISO time>#<clickId>, keys only (shared/decisions/clickStore.ts)
+ *   CNT#<clickId> / CNT                           what the click counter counted of the click (shared/decisions/counts.ts)
+ *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/decisions/dailyRollup.ts)
+ *   IPREP#<propertyId>#<ip> / IPREP               an address's risk, the blocklist's input; gsi2 IPS#<propertyId>#<shard> /
+ *                                                 <lastSeen> while risky (shared/decisions/ipReputation.ts)
+ *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip, net (/24 or /64),
+ *                                                 ipc (address × campaign) (shared/scoring/dynamoVelocityStore.ts)
+ *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
+ *   GCLID#<propertyId>#<gclid> / GCLID            the gclid's first click; `uses` = the duplicate-gclid counter
+ *   TOKEN#<tokenId> / TOKEN                       the click token's first click; `uses` = the token-replay counter
+ *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded
+ *   CONV#<clickId> / CONV                         the click's conversion
+ *   IDEM#<scope>#<key> / IDEM                     exactly-once claims for events and queue messages
+ *                                                 (the last six: shared/ingestion/store.ts)
+ *   SRCS#<propertyId>#<shard> / SLOTS             traffic-source statistics (shared/ingestion/sourceStats.ts)
+ *   SRCN#<propertyId> / <slot key>                the source last seen in a statistics slot (same file)
+ *   EXPORT#<exportId> / EXPORT                    an asynchronous CSV export job (shared/reporting/exportJobs.ts)
+ *   GADS#<propertyId> / OWN#… | LOG#… | SUP#…     Google Ads exclusions clicksieve owns, its change log, and values
+ *                                                 the advertiser took back (shared/googleAds/exclusionLedger.ts)
+ * GSI1 (gsi1pk, gsi1sk) and GSI2 (gsi2pk, gsi2sk) are sparse: only items that set those attributes appear in them.
  */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
   indexes: [
-    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    // Clicks by property, day and shard: keys only, so a re-score (which changes no key) never writes the
+    // index; readers (exports, the click explorer, the rollup check) fetch the clicks by key in batches.
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'KEYS_ONLY' },
+    // The property directory and the addresses' records: read whole, written rarely.
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
   ],
 } as const;
 

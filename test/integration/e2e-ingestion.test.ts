@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
+import { DynamoClickStore } from '../../shared/decisions';
 import { documentClient } from '../../shared/storage/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -41,12 +41,9 @@ const decision = (visitorId: string) =>
 const webhook = (body: Record<string, unknown>, secret = property.webhookSecret) =>
   stack.fetchJson('/v1/webhook/conversion', { body, headers: { authorization: `Bearer ${secret}` } });
 
-const storedClick = async (clickId: string) =>
-  (
-    await documentClient.send(
-      new GetCommand({ TableName: process.env[ENV.tableName], Key: { pk: `CLK#${clickId}`, sk: 'CLK' } }),
-    )
-  ).Item;
+/** The click as the store reads it (the item leaves out what it can derive). */
+const storedClick = (clickId: string) =>
+  new DynamoClickStore(documentClient, process.env[ENV.tableName] as string).getClick(clickId);
 
 describe('POST /v1/click', () => {
   it('scores a browser click from a home address clean, with rate-limit headers', async () => {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DOMWindow } from 'jsdom';
 import { ENV } from '../../shared/config/env';
+import { DynamoClickStore } from '../../shared/decisions';
 import { documentClient } from '../../shared/storage/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -223,12 +223,9 @@ const botVerdict = (token: string) =>
 const decision = (visitorId: string) =>
   stack.fetchJson(`/v1/decision?visitorId=${visitorId}`, { apiKey: property.secretKey });
 
-const storedClick = async (clickId: string) =>
-  (
-    await documentClient.send(
-      new GetCommand({ TableName: process.env[ENV.tableName], Key: { pk: `CLK#${clickId}`, sk: 'CLK' } }),
-    )
-  ).Item;
+/** The click as the store reads it (the item leaves out what it can derive). */
+const storedClick = (clickId: string) =>
+  new DynamoClickStore(documentClient, process.env[ENV.tableName] as string).getClick(clickId);
 
 async function issueToken(campaign: string): Promise<string> {
   const issued = await stack.fetchJson('/v1/click-tokens', {

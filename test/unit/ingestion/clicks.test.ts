@@ -11,6 +11,7 @@ import { recordClick } from '../../../shared/ingestion/clicks';
 import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/counting';
 import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/decisions';
 import { recordEvent } from '../../../shared/ingestion/events';
+import { MemoryIngestionStore } from '../../../shared/ingestion/memoryStore';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
 
 const browserClick = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
@@ -103,10 +104,16 @@ describe('recordClick', () => {
 
   it('fails (never answers) when a write of the round fails', async () => {
     const h = harness();
-    h.store.touchVisitor = async () => {
+    h.store.countClick = async () => {
       throw new Error('throttled');
     };
     await expect(recordClick(h.deps, browserClick())).rejects.toThrow('throttled');
+    const decisions = h.decisions;
+    decisions.ledger.recordClick = async () => {
+      throw new Error('click write throttled');
+    };
+    h.store.countClick = MemoryIngestionStore.prototype.countClick.bind(h.store);
+    await expect(recordClick(h.deps, browserClick())).rejects.toThrow('click write throttled');
   });
 });
 
@@ -116,8 +123,8 @@ describe('recordClick with an Idempotency-Key', () => {
 
   it('stores a retried click once and answers it again without scoring or counting it twice', async () => {
     const h = harness();
-    const scored = jest.spyOn(h.deps.scoring, 'scoreClick');
-    const gclidIndexed = jest.spyOn(h.store, 'indexGclid');
+    const scored = jest.spyOn(h.deps.scoring, 'prepareClick');
+    const counted = jest.spyOn(h.store, 'countClick');
     const first = await recordClick(h.deps, keyed('order-1'));
     h.clock += 5_000;
     const retry = await recordClick(h.deps, keyed('order-1', { sourceIp: '81.2.69.161' }));
@@ -125,7 +132,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(retry).toEqual(first);
     expect(retry.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
     expect(scored).toHaveBeenCalledTimes(1);
-    expect(gclidIndexed).toHaveBeenCalledTimes(1);
+    expect(counted).toHaveBeenCalledTimes(1);
     await h.count();
     const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);

@@ -9,7 +9,6 @@ import { cachedProperties, signedTokens } from '../../../shared/ingestion/wiring
 import { bundledIntel } from '../../../shared/intel/current';
 import type { PropertyRecord } from '../../../shared/properties/model';
 import type { QueueName } from '../../../shared/routes';
-import { InMemoryVelocityStore } from '../../../shared/scoring/inMemoryVelocityStore';
 
 export const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -59,7 +58,7 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
     ['prop_a', propertyRecord('prop_a')],
     ['prop_b', propertyRecord('prop_b')],
   ]);
-  const store = new MemoryIngestionStore();
+  const store = new MemoryIngestionStore(() => h.clock);
   const decisions = memoryDecisionStores();
   const sources = new MemorySourceStatsStore();
   const key = Buffer.alloc(32, 7);
@@ -82,7 +81,7 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
   const now = () => h.clock;
   (h as { deps: IngestionDeps }).deps = {
     properties: cachedProperties(async (id) => properties.get(id)),
-    scoring: engineScoring({ velocity: new InMemoryVelocityStore(now), intel: async () => bundledIntel(), sources }),
+    scoring: engineScoring({ intel: async () => bundledIntel(), sources }),
     tokens: signedTokens(async (propertyId) => Buffer.concat([key, Buffer.from(propertyId)])),
     decisions,
     store,
