@@ -68,7 +68,7 @@ describe('REQUEST authorizer', () => {
     );
     // 402: a disabled property.
     await fixture.store.update(fixture.a.property.id, { disabled: true }, new Date().toISOString());
-    const uncached = propertyService({ store: fixture.store, registry: new LocalUsagePlanRegistry() });
+    const uncached = propertyService({ store: fixture.store });
     useAuthenticator(createAuthenticator({ lookup: uncached, adminKey: async () => false }));
     deferred(await handler(event(routes.decision, { 'x-api-key': fixture.a.secretKey })));
     // A storage blip.
