@@ -2,7 +2,6 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { handler } from '../../../functions/api/authorizer';
 import { createAuthenticator, DEFERRED_USAGE_KEY, useAuthenticator } from '../../../shared/auth/principal';
 import { propertyService, useProperties } from '../../../shared/properties/service';
-import { LocalUsagePlanRegistry } from '../../../shared/properties/usagePlans';
 import { type RouteDef, routes } from '../../../shared/routes';
 import { world } from './fixtures';
 
