@@ -11,6 +11,7 @@ import type { QueuePort } from '../shared/ingestion/ports';
 import { cachedProperties, dynamoIngestionDeps, signedTokens } from '../shared/ingestion/wiring';
 import { bundledIntel } from '../shared/intel/current';
 import type { PropertyRecord } from '../shared/properties/model';
+import { withoutSdkLogger } from '../shared/storage/clients';
 
 /** List prices, us-east-1 (the brief's figures). */
 const PRICES = {
@@ -59,7 +60,7 @@ interface Meter {
 
 /** A document client that asks for ConsumedCapacity on every call and adds it up, counting round trips. */
 function meteredClient(meter: Meter): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const client = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
   });
   client.middlewareStack.add(
@@ -301,7 +302,7 @@ function benchClick(propertyId: string, i: number) {
 export async function benchThroughput(target: { tableName: string; seconds?: number }): Promise<ThroughputFigures> {
   const seconds = target.seconds ?? 8;
   const concurrency = 32;
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3 }), {
+  const client = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({ maxAttempts: 3 })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const propertyId = `prop_tput${randomBytes(6).toString('hex')}`;

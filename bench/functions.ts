@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_BUNDLE_ALIAS } from '../infra/constructs/bundling';
 import { queueConsumers, routes, schedules } from '../shared/routes';
 
 export interface FunctionFigure {
@@ -14,7 +15,10 @@ export interface FunctionFigure {
 
 const repoRoot = path.resolve(__dirname, '..');
 
-/** Bundles every function as the CDK stack does (esbuild, CJS, minified, SDK included) and times its cold load. */
+/**
+ * Bundles every function as the CDK stack does (esbuild, CJS, minified, SDK included, the same aliases) and
+ * times its cold load.
+ */
 export async function measureFunctions(runs = 3): Promise<FunctionFigure[]> {
   const entries: Array<[string, string]> = [
     ['authorizer', 'functions/api/authorizer.ts'],
@@ -37,6 +41,7 @@ export async function measureFunctions(runs = 3): Promise<FunctionFigure[]> {
         outfile,
         logLevel: 'silent',
         mainFields: ['module', 'main'],
+        alias: { ...LAMBDA_BUNDLE_ALIAS },
       });
       figures.push({
         name,

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 
-/** One configured logger and metrics sink for every function. Log ids, never payloads or secrets. */
+/**
+ * One configured logger for every function; the API functions' middy chain adds the Lambda context (request
+ * id, cold start) to each line. Log ids, never payloads or secrets.
+ */
 export const logger = new Logger({ serviceName: 'clicksieve' });
-export const metrics = new Metrics({ namespace: 'clicksieve', serviceName: 'clicksieve' });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { version as packageVersion } from '../package.json';
 import { ENV, optionalEnv } from './config/env';
 import { MAX_BODY_BYTES } from './http/bodyLimit';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import planFile from './config/plans.json';
 
 /** Plans are configuration: `shared/config/plans.json` is read by the CDK stack and the local server alike. */

@@ -11,15 +11,15 @@ export const handler = apiHandler(routes.beacon, async (req) => {
   await acceptBeacon(ingestionDeps(), {
     propertyId: propertyOf(req.principal),
     receivedAt: req.receivedAt,
-    ...(body.click_id !== undefined ? { clickId: body.click_id } : {}),
-    ...(body.gclid !== undefined ? { gclid: body.gclid } : {}),
-    ...(body.click_token !== undefined ? { clickToken: body.click_token } : {}),
+    clickId: body.click_id,
+    gclid: body.gclid,
+    clickToken: body.click_token,
     behaviour: {
-      ...(body.time_on_page !== undefined ? { timeOnPageSeconds: body.time_on_page } : {}),
-      ...(body.scroll_depth !== undefined ? { scrollDepth: body.scroll_depth } : {}),
-      ...(body.mouse_entropy !== undefined ? { mouseEntropy: body.mouse_entropy } : {}),
-      ...(body.honeypot !== undefined ? { honeypot: body.honeypot } : {}),
-      ...(body.touch !== undefined ? { touch: body.touch } : {}),
+      timeOnPageSeconds: body.time_on_page,
+      scrollDepth: body.scroll_depth,
+      mouseEntropy: body.mouse_entropy,
+      honeypot: body.honeypot,
+      touch: body.touch,
     },
   });
   return { status: 204 };

@@ -8,7 +8,7 @@ export const handler = apiHandler(routes.clickTokens, async (req) => {
     propertyId: propertyOf(req.principal),
     provider: body.provider,
     ttlSeconds: body.ttl_seconds,
-    ...(body.campaign !== undefined ? { campaign: body.campaign } : {}),
+    campaign: body.campaign,
   });
   return { status: 201, body: issued };
 });

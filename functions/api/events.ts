@@ -12,8 +12,8 @@ export const handler = apiHandler(routes.events, async (req) => {
     sourceIp: req.sourceIp,
     receivedAt: req.receivedAt,
     body,
-    ...(req.userAgent !== undefined ? { headerUserAgent: req.userAgent } : {}),
-    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    headerUserAgent: req.userAgent,
+    idempotencyKey,
   });
   return { body: answer };
 });

@@ -7,6 +7,6 @@ export const handler = apiHandler(routes.ipCheck, async (req) => ({
   body: await checkIp(ingestionDeps(), {
     propertyId: propertyOf(req.principal),
     ip: req.query.ip,
-    ...(req.query.user_http_header !== undefined ? { userAgent: req.query.user_http_header } : {}),
+    userAgent: req.query.user_http_header,
   }),
 }));

@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLE_ALIAS } from './bundling';
 
 /** Repository root: entries in the route table are relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -88,6 +89,9 @@ export class ClicksieveFunction extends Construct {
         sourcesContent: false,
         logLevel: LogLevel.ERROR,
         forceDockerBundling: false,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(LAMBDA_BUNDLE_ALIAS).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         commandHooks: copySnapshot
           ? {
               beforeBundling: () => [],

@@ -46,12 +46,6 @@ export interface AdsAccount {
   addPlacementExclusions(values: readonly string[]): Promise<CriterionOutcome[]>;
 }
 
-/**
- * Campaign types that take campaign-level IP exclusions (IpBlockInfo as a negative CampaignCriterion).
- * Performance Max takes none: only the account-level list (CustomerNegativeCriterion.ip_block) reaches it.
- */
-export const CAMPAIGN_IP_CHANNELS = ['SEARCH', 'DISPLAY', 'SHOPPING', 'VIDEO'] as const;
-
 export const ENABLED_CAMPAIGNS_QUERY =
   'SELECT campaign.id, campaign.advertising_channel_type FROM campaign WHERE campaign.status = ENABLED';
 export const CAMPAIGN_IP_BLOCKS_QUERY =

@@ -3,16 +3,11 @@ import { type IpReputationStore, RISKY_FLOOR } from '../decisions/ipReputation';
 import { logger } from '../observability';
 import type { AdAccountLink, EffectiveConfig } from '../properties/config';
 import { type AccountProblem, AdAccountUnavailable, accountProblemOf, describeAccountProblem } from './accountAccess';
-import {
-  type AccountIpExclusion,
-  type AdsAccount,
-  type AdsCampaign,
-  CAMPAIGN_IP_CHANNELS,
-  type CriterionOutcome,
-} from './adsAccount';
+import type { AccountIpExclusion, AdsAccount, AdsCampaign, CriterionOutcome } from './adsAccount';
 import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from './exclusionLedger';
 import type { LowQualityPlacement, PlacementSource } from './placements';
 import {
+  CAMPAIGN_IP_CHANNELS,
   type CollapsedRange,
   type ExclusionLevel,
   type LeftOut,

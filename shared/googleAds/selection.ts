@@ -1,6 +1,12 @@
 import ipaddr from 'ipaddr.js';
 import type { IpReputation } from '../decisions/ipReputation';
 
+/**
+ * Campaign types that take campaign-level IP exclusions (IpBlockInfo as a negative CampaignCriterion).
+ * Performance Max takes none: only the account-level list (CustomerNegativeCriterion.ip_block) reaches it.
+ */
+export const CAMPAIGN_IP_CHANNELS = ['SEARCH', 'DISPLAY', 'SHOPPING', 'VIDEO'] as const;
+
 /** Google Ads: at most 500 IP exclusions per campaign (IpBlockInfo) and 500 at account level (CustomerNegativeCriterion). */
 export const MAX_IP_EXCLUSIONS_PER_CAMPAIGN = 500;
 export const MAX_IP_EXCLUSIONS_PER_ACCOUNT = 500;

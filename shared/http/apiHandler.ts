@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -131,6 +132,7 @@ export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRe
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger))
     .use(httpContract(route))
     .handler(core);
 }

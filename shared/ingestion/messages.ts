@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** SQS message bodies, validated by the consumers (a body that fails is a poison message: DLQ). */
 export const BeaconMessage = z

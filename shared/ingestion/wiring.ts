@@ -5,8 +5,9 @@ import { ENV, requireEnv } from '../config/env';
 import { type DecisionStores, decisionStores } from '../decisions';
 import { currentIntel } from '../intel/current';
 import type { IpIntelLookup } from '../intel/types';
-import { DEFAULT_CONFIG, getProperty } from '../properties';
+import { DEFAULT_CONFIG } from '../properties/config';
 import type { PropertyRecord } from '../properties/model';
+import { properties } from '../properties/service';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
 import { documentClient, sqs } from '../storage/clients';
@@ -37,7 +38,7 @@ export function propertyView(record: PropertyRecord): PropertyView {
 
 /** Properties through the property service's ~10 s cache; a disabled property is treated as absent. */
 export function cachedProperties(
-  get: (id: string) => Promise<PropertyRecord | undefined> = (id) => getProperty(id),
+  get: (id: string) => Promise<PropertyRecord | undefined> = (id) => properties().getProperty(id),
 ): PropertyPort {
   return {
     async get(propertyId) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, optionalEnv } from '../config/env';
 import { logger } from '../observability';
 import { type IntelSnapshot, loadIntelSnapshot } from './lookup';

@@ -1,6 +1,7 @@
 import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
 import { type CreatePropertyInput, properties, type RotateWhich } from './service';
+import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from './usagePlans';
 
 export { DEFAULT_CONFIG, type EffectiveConfig, effectiveConfig, parseRange } from './config';
 export { DynamoPropertyStore } from './dynamoStore';
@@ -18,7 +19,14 @@ export { LocalUsagePlanRegistry, type UsagePlanRegistry } from './usagePlans';
 
 /** A property, from memory for up to ~10 s (hot path); `{fresh: true}` reads the table. */
 export const getProperty = (id: string, options?: { fresh?: boolean }) => properties().getProperty(id, options);
-export const createProperty = (input: CreatePropertyInput) => properties().createProperty(input);
+let usagePlans: UsagePlanRegistry | undefined;
+/** API Gateway's usage plans (or the local no-op): only the functions that create or re-plan properties load it. */
+const usagePlanRegistry = () => {
+  usagePlans ??= usagePlanRegistryFromEnv();
+  return usagePlans;
+};
+
+export const createProperty = (input: CreatePropertyInput) => properties().createProperty(input, usagePlanRegistry());
 export const rotateKeys = (id: string, which: RotateWhich) => properties().rotateKeys(id, which);
 export const updateConfig = (id: string, input: PropertyConfigInput, by: CredentialKind) =>
-  properties().updateConfig(id, input, by);
+  properties().updateConfig(id, input, by, usagePlanRegistry());

@@ -9,7 +9,7 @@ import { documentClient } from '../storage/clients';
 import { configChanges, type EffectiveConfig, effectiveConfig, tenantConfigInput } from './config';
 import { DynamoPropertyStore } from './dynamoStore';
 import { type KeyHashes, PropertyMissingError, type PropertyRecord, type PropertyStore } from './model';
-import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from './usagePlans';
+import type { UsagePlanRegistry } from './usagePlans';
 
 export interface CreatePropertyInput {
   readonly name: string;
@@ -39,7 +39,6 @@ export interface RotatedCredentials {
 
 export interface PropertyServiceDeps {
   readonly store: PropertyStore;
-  readonly registry: UsagePlanRegistry;
   readonly now?: () => number;
   /** How long `getProperty` may answer from memory (the hot path reads a property on every call). */
   readonly cacheMs?: number;
@@ -67,7 +66,11 @@ export function propertyService(deps: PropertyServiceDeps) {
     return property;
   }
 
-  async function createProperty(input: CreatePropertyInput): Promise<{ property: PropertyRecord } & NewCredentials> {
+  /** `usagePlans` is passed by the functions that create or re-plan properties, so no other function carries it. */
+  async function createProperty(
+    input: CreatePropertyInput,
+    usagePlans: UsagePlanRegistry,
+  ): Promise<{ property: PropertyRecord } & NewCredentials> {
     const plan = input.plan === undefined ? defaultPlan() : knownPlan(input.plan);
     const id = newId('prop_');
     const credentials: NewCredentials = {
@@ -76,7 +79,7 @@ export function propertyService(deps: PropertyServiceDeps) {
       webhookSecret: newCredential('webhook'),
       readonlyKey: newCredential('readonly'),
     };
-    const usageKey = await deps.registry.register(id, plan.id);
+    const usageKey = await usagePlans.register(id, plan.id);
     const at = new Date(now()).toISOString();
     const property: PropertyRecord = {
       id,
@@ -101,7 +104,7 @@ export function propertyService(deps: PropertyServiceDeps) {
     try {
       await deps.store.create(property);
     } catch (error) {
-      await deps.registry.remove(usageKey).catch(() => undefined);
+      await usagePlans.remove(usageKey).catch(() => undefined);
       throw error;
     }
     return { property, ...credentials };
@@ -129,13 +132,18 @@ export function propertyService(deps: PropertyServiceDeps) {
   }
 
   /** `by`: who asks; only `admin` may change the operator's settings (see operatorFieldsChanged). */
-  async function updateConfig(id: string, given: PropertyConfigInput, by: CredentialKind): Promise<EffectiveConfig> {
+  async function updateConfig(
+    id: string,
+    given: PropertyConfigInput,
+    by: CredentialKind,
+    usagePlans: UsagePlanRegistry,
+  ): Promise<EffectiveConfig> {
     const property = await requireProperty(id);
     const input = by === 'admin' ? given : tenantConfigInput(property, given);
     const plan = input.plan === undefined ? undefined : knownPlan(input.plan);
     const config = configChanges(property.config, input);
     if (plan && plan.id !== property.plan) {
-      await deps.registry.changePlan({ keyId: property.usageKeyId, value: property.usageKey }, property.plan, plan.id);
+      await usagePlans.changePlan({ keyId: property.usageKeyId, value: property.usageKey }, property.plan, plan.id);
     }
     const fields = {
       ...(input.name !== undefined ? { name: input.name } : {}),
@@ -174,12 +182,9 @@ async function withMissingAsNotFound(write: () => Promise<void>): Promise<void> 
 
 let current: PropertyService | undefined;
 
-/** The service the Lambda functions use: DynamoDB (TABLE_NAME) and the usage-plan registry from the environment. */
+/** The service the Lambda functions use: DynamoDB (TABLE_NAME). */
 export function properties(): PropertyService {
-  current ??= propertyService({
-    store: new DynamoPropertyStore(documentClient, requireEnv(ENV.tableName)),
-    registry: usagePlanRegistryFromEnv(),
-  });
+  current ??= propertyService({ store: new DynamoPropertyStore(documentClient, requireEnv(ENV.tableName)) });
   return current;
 }
 

@@ -6,7 +6,7 @@ import {
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV, optionalEnv } from '../config/env';
 
 export interface UsageKey {

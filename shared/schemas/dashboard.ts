@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Action, ClickId, Label, Reason, VisitorId } from './common';
 import { BotAction, BotLevel } from './decisions';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Action, ClickToken, Label, Reason, VisitorId } from './common';
 
 export const DecisionQuery = z.object({ visitorId: VisitorId });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isPlacementUrl } from '../googleAds/placements';
 import { MICROSOFT_MAX_IP_EXCLUSIONS } from '../googleAds/selection';
 import { parseRange } from '../properties/config';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalIp } from '../ingestion/address';
 import { ClickId, ClickToken, Reason, storableNumber, VisitorId } from './common';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PropertyId, storableNumber } from './common';
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoDate, idWithPrefix } from './common';
 import { BotLevel } from './decisions';
 

@@ -2,7 +2,6 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { handler } from '../../../functions/api/authorizer';
 import { createAuthenticator, DEFERRED_USAGE_KEY, useAuthenticator } from '../../../shared/auth/principal';
 import { propertyService, useProperties } from '../../../shared/properties/service';
-import { LocalUsagePlanRegistry } from '../../../shared/properties/usagePlans';
 import { type RouteDef, routes } from '../../../shared/routes';
 import { world } from './fixtures';
 
@@ -68,7 +67,7 @@ describe('REQUEST authorizer', () => {
     );
     // 402: a disabled property.
     await fixture.store.update(fixture.a.property.id, { disabled: true }, new Date().toISOString());
-    const uncached = propertyService({ store: fixture.store, registry: new LocalUsagePlanRegistry() });
+    const uncached = propertyService({ store: fixture.store });
     useAuthenticator(createAuthenticator({ lookup: uncached, adminKey: async () => false }));
     deferred(await handler(event(routes.decision, { 'x-api-key': fixture.a.secretKey })));
     // A storage blip.

@@ -9,13 +9,14 @@ export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
 /** An in-memory property service, an authenticator over it, and two properties with their credentials. */
 export async function world() {
   const store = new MemoryPropertyStore();
-  const service: PropertyService = propertyService({ store, registry: new LocalUsagePlanRegistry() });
+  const usagePlans = new LocalUsagePlanRegistry();
+  const service: PropertyService = propertyService({ store });
   const adminHash = hashCredential(ADMIN_KEY);
   const auth = createAuthenticator({
     lookup: service,
     adminKey: async (presented) => hashCredential(presented) === adminHash,
   });
-  const a = await service.createProperty({ name: 'Shop A', plan: 'starter' });
-  const b = await service.createProperty({ name: 'Shop B', plan: 'growth' });
+  const a = await service.createProperty({ name: 'Shop A', plan: 'starter' }, usagePlans);
+  const b = await service.createProperty({ name: 'Shop B', plan: 'growth' }, usagePlans);
   return { store, service, auth, a, b };
 }
