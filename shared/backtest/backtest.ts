@@ -1,6 +1,7 @@
 import { SOURCE_QUALITY_CACHE_MS } from '../ingestion/sourceStats';
 import type { IpIntelLookup } from '../intel/types';
 import type { Label } from '../model';
+import { definedOnly } from '../optional';
 import {
   type BehaviourInput,
   behaviourSignals,
@@ -200,15 +201,15 @@ export class Backtest {
     const clickId = line.click_id ?? `clk_line${lineNumber}`;
     const token = line.click_token === undefined ? undefined : this.checkToken(line.property, line.click_token, at);
     const facts = clickFacts(
-      {
+      definedOnly({
         propertyId: line.property,
         ip: line.ip,
-        ...(line.user_agent !== undefined ? { userAgent: line.user_agent } : {}),
-        ...(line.gclid !== undefined ? { gclid: line.gclid } : {}),
-        ...(line.page_url !== undefined ? { pageUrl: line.page_url } : {}),
-        ...(line.visitor_id !== undefined ? { visitorId: line.visitor_id } : {}),
-        ...(token !== undefined ? { token } : {}),
-      },
+        userAgent: line.user_agent,
+        gclid: line.gclid,
+        pageUrl: line.page_url,
+        visitorId: line.visitor_id,
+        token,
+      }),
       this.options.intel,
     );
     const specs = velocityCountersFor(facts, this.clock);
@@ -272,13 +273,16 @@ export class Backtest {
       this.summary.unmatched++;
       return;
     }
-    pending.behaviour = mergeBehaviour(pending.behaviour, {
-      ...(line.time_on_page !== undefined ? { timeOnPageSeconds: line.time_on_page } : {}),
-      ...(line.scroll_depth !== undefined ? { scrollDepth: line.scroll_depth } : {}),
-      ...(line.mouse_entropy !== undefined ? { mouseEntropy: line.mouse_entropy } : {}),
-      ...(line.honeypot !== undefined ? { honeypot: line.honeypot } : {}),
-      ...(line.touch !== undefined ? { touch: line.touch } : {}),
-    });
+    pending.behaviour = mergeBehaviour(
+      pending.behaviour,
+      definedOnly({
+        timeOnPageSeconds: line.time_on_page,
+        scrollDepth: line.scroll_depth,
+        mouseEntropy: line.mouse_entropy,
+        honeypot: line.honeypot,
+        touch: line.touch,
+      }),
+    );
   }
 
   private conversion(line: Extract<LogLine, { type: 'conversion' }>): void {

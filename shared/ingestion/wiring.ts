@@ -69,7 +69,7 @@ export function sqsQueues(client: SQSClient = sqs): QueuePort {
         new SendMessageCommand({
           QueueUrl: requireEnv(ENV.queueUrl[queue]),
           MessageBody: JSON.stringify(message),
-          ...(options?.delaySeconds !== undefined ? { DelaySeconds: options.delaySeconds } : {}),
+          DelaySeconds: options?.delaySeconds,
         }),
       );
     },

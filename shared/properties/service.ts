@@ -2,6 +2,7 @@ import { hashCredential, newCredential, type PropertyCredentialKind } from '../a
 import { ENV, requireEnv } from '../config/env';
 import { invalidRequest, notFound } from '../http/errors';
 import { newId } from '../ids';
+import { definedOnly } from '../optional';
 import { defaultPlan, findPlan } from '../plans';
 import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
@@ -122,13 +123,13 @@ export function propertyService(deps: PropertyServiceDeps) {
     const rotatedAt = new Date(now()).toISOString();
     await withMissingAsNotFound(() => deps.store.replaceKeys(id, hashes, rotatedAt));
     cache.delete(id);
-    return {
-      ...(fresh.public !== undefined ? { publicKey: fresh.public } : {}),
-      ...(fresh.secret !== undefined ? { secretKey: fresh.secret } : {}),
-      ...(fresh.webhook !== undefined ? { webhookSecret: fresh.webhook } : {}),
-      ...(fresh.readonly !== undefined ? { readonlyKey: fresh.readonly } : {}),
+    return definedOnly({
+      publicKey: fresh.public,
+      secretKey: fresh.secret,
+      webhookSecret: fresh.webhook,
+      readonlyKey: fresh.readonly,
       rotatedAt,
-    };
+    });
   }
 
   /** `by`: who asks; only `admin` may change the operator's settings (see operatorFieldsChanged). */
@@ -145,13 +146,13 @@ export function propertyService(deps: PropertyServiceDeps) {
     if (plan && plan.id !== property.plan) {
       await usagePlans.changePlan({ keyId: property.usageKeyId, value: property.usageKey }, property.plan, plan.id);
     }
-    const fields = {
-      ...(input.name !== undefined ? { name: input.name } : {}),
-      ...(input.domain !== undefined ? { domain: input.domain } : {}),
-      ...(input.currency !== undefined ? { currency: input.currency } : {}),
-      ...(input.timezone !== undefined ? { timezone: input.timezone } : {}),
-      ...(plan ? { plan: plan.id } : {}),
-    };
+    const fields = definedOnly({
+      name: input.name,
+      domain: input.domain,
+      currency: input.currency,
+      timezone: input.timezone,
+      plan: plan?.id,
+    });
     await withMissingAsNotFound(() => deps.store.update(id, { ...fields, config }, new Date(now()).toISOString()));
     cache.delete(id);
     return effectiveConfig(await requireProperty(id));
