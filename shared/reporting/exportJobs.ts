@@ -84,27 +84,3 @@ export class DynamoExportJobStore implements ExportJobStore {
     }
   }
 }
-
-export class MemoryExportJobStore implements ExportJobStore {
-  private readonly jobs = new Map<string, ExportJob>();
-
-  async create(job: ExportJob): Promise<void> {
-    if (this.jobs.has(job.exportId)) throw new Error(`export ${job.exportId} exists`);
-    this.jobs.set(job.exportId, job);
-  }
-
-  async get(exportId: string, nowMs: number): Promise<ExportJob | undefined> {
-    const job = this.jobs.get(exportId);
-    return job && job.createdAt + JOB_LIFETIME_SECONDS * 1000 > nowMs ? job : undefined;
-  }
-
-  async finish(
-    exportId: string,
-    outcome: { status: 'ready'; rows: number } | { status: 'failed'; error: string },
-  ): Promise<boolean> {
-    const job = this.jobs.get(exportId);
-    if (job?.status !== 'pending') return false;
-    this.jobs.set(exportId, { ...job, ...outcome });
-    return true;
-  }
-}

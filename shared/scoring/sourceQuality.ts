@@ -44,7 +44,7 @@ export const DIMENSIONS = {
   'subnet-repeat': 's',
   'visitor-repeat': 'u',
 } as const;
-export type Dimension = keyof typeof DIMENSIONS;
+type Dimension = keyof typeof DIMENSIONS;
 /** Repeated-actor dimensions: learned like sources, but never named or ranked as traffic sources. */
 export const ACTOR_DIMENSIONS: ReadonlySet<string> = new Set(['address-repeat', 'subnet-repeat', 'visitor-repeat']);
 export const SLOTS_PER_DIMENSION = 2048;
