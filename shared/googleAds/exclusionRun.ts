@@ -7,6 +7,7 @@ import type { AccountIpExclusion, AdsAccount, AdsCampaign, CriterionOutcome } fr
 import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from './exclusionLedger';
 import type { LowQualityPlacement, PlacementSource } from './placements';
 import {
+  bySeverity,
   CAMPAIGN_IP_CHANNELS,
   type CollapsedRange,
   type ExclusionLevel,
@@ -146,8 +147,7 @@ async function drawPlan(
         : Math.min(...ipCampaigns.map((c) => MAX_IP_EXCLUSIONS_PER_CAMPAIGN - manualCount('campaign', c.id))),
   };
   const selection = selectExclusions({
-    bad: risky.filter((r) => r.score >= config.thresholds.fraud),
-    neighbours: risky.filter((r) => r.score < config.thresholds.fraud),
+    ...bySeverity(risky, config.thresholds.fraud),
     allowlist: config.allowlist,
     suppressed,
     now: deps.now,

@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import { RISKY_FLOOR } from '../decisions/ipReputation';
 import type { EffectiveConfig } from '../properties/config';
 import type { ExclusionDeps } from './exclusionRun';
-import { MICROSOFT_MAX_IP_EXCLUSIONS, type Selection, selectExclusions } from './selection';
+import { bySeverity, MICROSOFT_MAX_IP_EXCLUSIONS, type Selection, selectExclusions } from './selection';
 
 /**
  * Microsoft Advertising: the same selection as the Google Ads push, as a file the advertiser pastes in.
@@ -99,8 +99,7 @@ export async function microsoftExclusionsFile(
   // Microsoft takes IPv4 only: IPv6 addresses are left out (the Google Ads push still covers them).
   const ipv4 = risky.filter((r) => isIPv4(r.ip));
   const selection = selectExclusions({
-    bad: ipv4.filter((r) => r.score >= config.thresholds.fraud),
-    neighbours: ipv4.filter((r) => r.score < config.thresholds.fraud),
+    ...bySeverity(ipv4, config.thresholds.fraud),
     allowlist: config.allowlist,
     suppressed,
     now: deps.now,

@@ -144,6 +144,17 @@ const byRank = (now: number) => (a: ExclusionCandidate, b: ExclusionCandidate) =
  * (it also covers Performance Max), the campaign level (same list in every campaign) with the rest,
  * and what fits nowhere reported as left out.
  */
+/** The selection's two inputs from one list of address records: at or above the fraud threshold, and below it. */
+export function bySeverity(
+  risky: readonly IpReputation[],
+  fraudThreshold: number,
+): Pick<SelectionInput, 'bad' | 'neighbours'> {
+  return {
+    bad: risky.filter((r) => r.score >= fraudThreshold),
+    neighbours: risky.filter((r) => r.score < fraudThreshold),
+  };
+}
+
 export function selectExclusions(input: SelectionInput): Selection {
   const allowed = (value: string) => !input.allowlist.some((entry) => rangesOverlap(entry, value));
   const eligible = input.bad.filter((r) => !input.suppressed.has(r.ip) && allowed(r.ip));

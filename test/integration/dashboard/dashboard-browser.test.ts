@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import type * as z from 'zod';
 import { ENV } from '../../../shared/config/env';
 import { MIN_RANKED_CLICKS } from '../../../shared/dashboard/trafficSources';
 import { updateConfig } from '../../../shared/properties';
+import type { TrafficSources } from '../../../shared/schemas/dashboard';
 import {
   desktopSession,
   launchBrowser,
@@ -197,16 +199,7 @@ describe('dashboard in Chromium', () => {
 
   it('traffic sources show the API’s invalid share (a percentage, “—” only when null) and conversion rates', async () => {
     const { page } = desktop;
-    const sources = await api<{
-      sources: {
-        source: string;
-        clicks: number;
-        conversions: number;
-        conversionRate: number;
-        invalidShare: number | null;
-        learned: string | null;
-      }[];
-    }>(`/v1/property/${seeded.property.id}/sources`);
+    const sources = await api<z.infer<typeof TrafficSources>>(`/v1/property/${seeded.property.id}/sources`);
     expect(sources.sources.map((s) => s.source)).toContain('campaign:4242');
     expect(await tableRows(page, 'sources-table')).toEqual(
       sources.sources.map((s) => [
