@@ -54,7 +54,7 @@ export function sendCount(deps: IngestionDeps, click: { propertyId: string; clic
 
 /**
  * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round
- * (the store's click round: one UpdateItem per counted key — address, /24 or /64, address × campaign,
+ * (the store's click round: one UpdateItem per counted key — address (with its campaigns), /24 or /64,
  * visitor, gclid, token — that counts the velocity windows and, in the same write, keeps the visitor's
  * state and the gclid's and token's first click) beside the click counter's message, the pure engine,
  * then ONE parallel round of writes: the click (one item, no transaction) and, only when this click is
