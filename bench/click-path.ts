@@ -99,7 +99,11 @@ function meteredClient(meter: Meter): DynamoDBDocumentClient {
 }
 
 function keyFamily(input: Record<string, unknown>): string {
-  const pkOf = (o: unknown) => String((o as { pk?: unknown } | undefined)?.pk ?? '').split('#')[0];
+  // Velocity items by counted key (`VEL ip`, `VEL net`): each is one UpdateItem of the click round.
+  const pkOf = (o: unknown) => {
+    const [family, , counted] = String((o as { pk?: unknown } | undefined)?.pk ?? '').split('#');
+    return family === 'VEL' ? `VEL ${counted}` : family;
+  };
   if (Array.isArray(input.TransactItems)) {
     return input.TransactItems.map((t: Record<string, { Key?: unknown; Item?: unknown }>) => {
       const op = Object.values(t)[0];

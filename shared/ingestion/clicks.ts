@@ -54,12 +54,12 @@ export function sendCount(deps: IngestionDeps, click: { propertyId: string; clic
 
 /**
  * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round
- * (the store's click round: one UpdateItem per counted key — address, /24 or /64, address × campaign,
+ * (the store's click round: one UpdateItem per counted key — address (with its campaigns), /24 or /64,
  * visitor, gclid, token — that counts the velocity windows and, in the same write, keeps the visitor's
  * state and the gclid's and token's first click) beside the click counter's message, the pure engine,
  * then ONE parallel round of writes: the click (one item, no transaction) and, only when this click is
- * the visitor's worst so far, the visitor's worst score. Rollups, the blocklist's address records and
- * traffic-source counts are the click counter's, off the request path. Any failed write fails the request
+ * FRAUD and the visitor's worst so far, the visitor's worst score. Rollups, the blocklist's address records,
+ * the visitor's other worst clicks and traffic-source counts are the click counter's, off the request path. Any failed write fails the request
  * (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored is
  * dropped by the counter, so stats count exactly the stored clicks.
  *
@@ -143,8 +143,10 @@ export async function recordClick(
   });
   const worst = { clickId, score: outcome.score };
 
-  // A visitor's clean clicks need no worst click: its last click stands for them (GET /v1/decision reads both).
-  const worse = outcome.score > (round.worstScore ?? 0);
+  // GET /v1/decision judges a visitor by its last and its worst click. The click counter raises the worst
+  // one off the request path, seconds later (counting.ts); a FRAUD click raises it here, so a fraudster's
+  // next, clean click cannot hide it for those seconds. Clean clicks need no worst click: the last stands for them.
+  const worse = outcome.label === 'FRAUD' && outcome.score > (round.worstScore ?? 0);
   if (!keyed) {
     await allWritten([
       deps.clickStores.ledger.recordClick(record, expiresAt),

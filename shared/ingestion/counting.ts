@@ -11,7 +11,7 @@ import type { IngestionDeps, PropertyView } from './ports';
  *
  *  1. the clicks as stored now and what was counted of them (two strongly consistent BatchGetItems);
  *  2. the changes (new clicks, changed verdicts) go through the idempotent aggregations (the blocklist's
- *     address records) — applying one twice is harmless, so a redelivery may;
+ *     address records, the visitor's worst click) — applying one twice is harmless, so a redelivery may;
  *  3. ONE transaction per 40 clicks moves each click's counted marker (conditional on what was read) and
  *     adds the daily rollup deltas, grouped by property and day: exactly once, whatever the redelivery;
  *  4. then the at-most-once aggregations, on the clicks this batch counted first (a failure is logged,
@@ -100,7 +100,31 @@ const sourceClicks: BatchAggregation = {
   },
 };
 
-export const aggregations: readonly BatchAggregation[] = [blocklistInputs, sourceClicks];
+/**
+ * The visitor's worst click (GET /v1/decision reads it beside the last one), raised for each new click that
+ * scored above zero: a conditional write that only ever raises, so a redelivery may apply it again. Its score
+ * as stored now: a re-score that came first has set it already (the scorers' rescoreVisitor). A FRAUD click
+ * raised it on the request path (recordClick).
+ */
+const visitorWorst: BatchAggregation = {
+  name: 'visitor worst click',
+  kind: 'idempotent',
+  async apply(deps, changes) {
+    await Promise.all(
+      changes
+        .filter(({ click, counted }) => counted === undefined && click.current.score > 0)
+        .filter(({ click }) => click.atClick.label !== 'FRAUD')
+        .map(({ click }) =>
+          deps.store.raiseWorst(click.visitorId, click.propertyId, {
+            clickId: click.clickId,
+            score: click.current.score,
+          }),
+        ),
+    );
+  },
+};
+
+export const aggregations: readonly BatchAggregation[] = [blocklistInputs, visitorWorst, sourceClicks];
 
 export interface CountResult {
   /** Clicks whose count moved in this batch. */

@@ -4,7 +4,11 @@ import { Action, ClickToken, Label, Reason, VisitorId } from './common';
 export const DecisionQuery = z.object({ visitorId: VisitorId });
 export const Decision = z
   .object({ score: z.number().int().min(0).max(100), label: Label, action: Action, reasons: z.array(Reason) })
-  .meta({ id: 'Decision' });
+  .meta({
+    id: 'Decision',
+    description:
+      "The visitor judged by its latest and its worst click. A FRAUD click is the visitor's worst before its answer is sent; a worse SUSPICIOUS one is recorded by the click counter within seconds.",
+  });
 
 export const IpCheckQuery = z.object({
   token: z.string().max(256).optional(),

@@ -67,7 +67,11 @@ export const ClickVerdict = z
     visitor_id: VisitorId.optional(),
     reasons: z.array(Reason),
   })
-  .meta({ id: 'ClickVerdict' });
+  .meta({
+    id: 'ClickVerdict',
+    description:
+      'The click scored at once. `repeat_campaign_click` counts per address, campaign and UTC day: an address keeps 8 campaigns a day with their own count, and its further campaigns that day share one overflow count (at least what each alone would count).',
+  });
 
 export const BeaconBody = z
   .object({

@@ -36,7 +36,8 @@ const WINDOWED: readonly CounterName[] = [
   'ip_visitors_1h',
   'ip_campaign_1d',
 ];
-const WINDOW_ATTRIBUTE = new RegExp(`^(${WINDOWED.join('|')})_\\d+(_\\d+)?$`);
+// The suffix after the bucket: a stagger offset (`ip_1h_0_…` has it before), a campaign slot (`_c<hash>`) or `_overflow`.
+const WINDOW_ATTRIBUTE = new RegExp(`^(${WINDOWED.join('|')})_\\d+(_[0-9a-z]+)?$`);
 
 /** True for the name of a bucketed window attribute (never for an item's other attributes). */
 export const isWindowAttribute = (name: string): boolean => WINDOW_ATTRIBUTE.test(name);
@@ -65,6 +66,39 @@ export interface CounterSpec {
   readonly member?: string;
   /** Epoch seconds at which the item stops counting (the TTL attribute). */
   readonly expiresAt: number;
+  /** A window whose subject is the caller's input, kept in one of the item's bounded slots (address × campaign). */
+  readonly slot?: CampaignSlot;
+}
+
+/**
+ * How many campaigns of one address get their own `ip_campaign_1d` window per day. The campaign comes from
+ * the caller (a landing page's `campaignid`, a public key's click): without a bound, one address sending a
+ * new value per click would grow its item without limit.
+ */
+export const CAMPAIGN_SLOTS = 8;
+
+/**
+ * The day's campaign slots of one address, in the address's own item: a string set of the campaigns holding
+ * a slot (`ip_campaign_1d_<day>`), one window per slotted campaign (`ip_campaign_1d_<day>_c<hash>`) and one
+ * overflow window (`ip_campaign_1d_<day>_overflow`). A campaign takes a free slot on its first click of the
+ * day; once all are taken, every further campaign of that address counts in the shared overflow window for
+ * the rest of the day. That is conservative: the overflow holds the clicks of several campaigns, so it reads
+ * at least what each of them alone would, and an address that spreads clicks over many campaigns reaches the
+ * repeat-campaign threshold sooner, never later. The next day's slots are a new set (the day is in the name):
+ * expired slots are freed by the bucket change.
+ */
+export interface CampaignSlot {
+  /** The day's set of slotted campaigns: its unique name (in-memory) and its attribute in the item. */
+  readonly slotsKey: string;
+  readonly slotsAttr: string;
+  /** The previous day's set: removed by the same UpdateItem. */
+  readonly previousSlotsAttr: string;
+  /** This campaign's member of the set (a short hash: the caller's value never becomes an attribute name). */
+  readonly campaign: string;
+  /** The day's overflow window, shared by the campaigns past the slots. */
+  readonly overflowKey: string;
+  readonly overflowAttr: string;
+  readonly previousOverflowAttr: string;
 }
 
 /** The largest new value per counter name over one click's specs. */
@@ -107,11 +141,7 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
     if (facts.subnet !== undefined) {
       pushStaggered(specs, base, `${base}net#${facts.subnet}`, 'subnet_1h', facts.subnet, HOUR, nowSec);
     }
-    if (facts.campaign !== undefined) {
-      // The campaign is the caller's input: its own item, so it cannot grow the address's item.
-      const subject = `${facts.ip}#${facts.campaign}`;
-      pushSingle(specs, base, `${base}ipc#${subject}`, 'ip_campaign_1d', subject, DAY, nowSec, undefined);
-    }
+    if (facts.campaign !== undefined) specs.push(campaignWindow(base, ipItem, facts.ip, facts.campaign, nowSec));
   }
   if (facts.visitorId !== undefined) {
     const visitorItem = `${base}vis#${facts.visitorId}`;
@@ -177,6 +207,32 @@ function pushStaggered(
     previous: `${counter}_${span}_${second - 1}`,
     expiresAt: (second + 1) * length - span + GRACE_SECONDS,
   });
+}
+
+/** The address × campaign day window, in one of the address item's campaign slots (see CampaignSlot). */
+function campaignWindow(base: string, item: string, ip: string, campaign: string, nowSec: number): CounterSpec {
+  const counter: CounterName = 'ip_campaign_1d';
+  const bucket = Math.floor(nowSec / DAY);
+  const member = `c${setMember(campaign)}`;
+  const name = (day: number, suffix?: string) => `${counter}_${day}${suffix === undefined ? '' : `_${suffix}`}`;
+  const key = (subject: string) => `${base}${counter}#${ip}#${subject}#${DAY}:${bucket}`;
+  return {
+    counter,
+    key: key(member),
+    item,
+    attr: name(bucket, member),
+    previous: name(bucket - 1, member),
+    expiresAt: (bucket + 1) * DAY + GRACE_SECONDS,
+    slot: {
+      slotsKey: key('slots'),
+      slotsAttr: name(bucket),
+      previousSlotsAttr: name(bucket - 1),
+      campaign: member,
+      overflowKey: key('overflow'),
+      overflowAttr: name(bucket, 'overflow'),
+      previousOverflowAttr: name(bucket - 1, 'overflow'),
+    },
+  };
 }
 
 function pushSingle(

@@ -18,8 +18,8 @@
  *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/store/dailyRollup.ts)
  *   IPREP#<propertyId>#<ip> / IPREP               an address's risk, the blocklist's input; gsi2 IPS#<propertyId>#<shard> /
  *                                                 <lastSeen> while risky (shared/store/ipReputation.ts)
- *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip, net (/24 or /64),
- *                                                 ipc (address × campaign) (shared/store/velocity/dynamo.ts)
+ *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip (with its campaigns in
+ *                                                 8 slots), net (/24 or /64) (shared/store/velocity/dynamo.ts)
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
  *   GCLID#<propertyId>#<gclid> / GCLID            the gclid's first click; `uses` = the duplicate-gclid counter
  *   TOKEN#<tokenId> / TOKEN                       the click token's first click; `uses` = the token-replay counter

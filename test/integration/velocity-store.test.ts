@@ -4,10 +4,22 @@ import { clickFacts, velocityCountersFor } from '../../shared/scoring';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoVelocityStore, VELOCITY_SK } from '../../shared/store/velocity/dynamo';
 import { InMemoryVelocityStore } from '../../shared/store/velocity/memory';
+import { CAMPAIGN_SLOTS } from '../../shared/scoring/velocity';
 
 const tableName = process.env[ENV.tableName] as string;
 const noIntel = { version: 'none', lookup: () => undefined };
 const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
+
+/** An item's size as DynamoDB bills it (attribute names + values; numbers and set members approximated). */
+function itemBytes(item: Record<string, unknown>): number {
+  const valueBytes = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (typeof value === 'number') return 21;
+    if (value instanceof Set) return [...value].reduce((sum: number, member) => sum + valueBytes(member), 0);
+    return 1;
+  };
+  return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value), 0);
+}
 
 /** A fresh property per test keeps counters apart in the shared table. */
 let seq = 0;
@@ -44,8 +56,8 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
       T0,
     );
     const items = [...new Set(specs.map((s) => s.item))];
-    // address, its /24, address × campaign, visitor, gclid: five UpdateItems for ten windows.
-    expect(items).toHaveLength(5);
+    // address (with its campaign slots), its /24, visitor, gclid: four UpdateItems for ten windows.
+    expect(items).toHaveLength(4);
     expect(specs.length).toBeGreaterThan(items.length);
     await new DynamoVelocityStore({ client: documentClient, tableName, now: () => T0 }).increment(specs);
     const ipSpecs = specs.filter((s) => s.item === `VEL#${propertyId}#ip#203.0.113.5`);
@@ -92,7 +104,8 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
             ip: `198.51.100.${rand(3)}`,
             visitorId: `vis_${rand(4)}`,
             gclid: `g-${rand(5)}`,
-            pageUrl: `/?campaignid=${rand(2)}`,
+            // More campaigns than an address has slots: the overflow counts identically too.
+            pageUrl: `/?campaignid=${rand(CAMPAIGN_SLOTS + 4)}`,
           },
           noIntel,
         ),
@@ -100,6 +113,62 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
       );
       expect(await dynamo.increment(specs)).toEqual(await memory.increment(specs));
     }
+  });
+
+  it("bounds an address's campaigns: 1,000 campaign values from one address leave a small item", async () => {
+    const propertyId = property();
+    let now = T0;
+    const dynamo = new DynamoVelocityStore({ client: documentClient, tableName, now: () => now });
+    const memory = new InMemoryVelocityStore(() => now);
+    const specsFor = (campaign: string) =>
+      velocityCountersFor(
+        clickFacts(
+          { propertyId, ip: '203.0.113.66', visitorId: 'vis_c', pageUrl: `/?campaignid=${campaign}` },
+          noIntel,
+        ),
+        now,
+      );
+    const sizeOf = async () => {
+      const { Item } = await documentClient.send(
+        new GetCommand({ TableName: tableName, Key: { pk: `VEL#${propertyId}#ip#203.0.113.66`, sk: VELOCITY_SK } }),
+      );
+      return { attributes: Object.keys(Item ?? {}).length, bytes: itemBytes(Item ?? {}) };
+    };
+    // Two campaigns clicked again and again: exact counts, as when each had its own item.
+    for (let i = 1; i <= 3; i++) {
+      expect((await dynamo.increment(specsFor('summer'))).ip_campaign_1d).toBe(2 * i - 1);
+      expect((await dynamo.increment(specsFor('summer'))).ip_campaign_1d).toBe(2 * i);
+      expect((await dynamo.increment(specsFor('winter'))).ip_campaign_1d).toBe(i);
+    }
+    for (let i = 0; i < 3; i++)
+      await memory.increment(specsFor('summer')).then(() => memory.increment(specsFor('summer')));
+    for (let i = 0; i < 3; i++) await memory.increment(specsFor('winter'));
+    const small = await sizeOf();
+
+    // The attack: a new campaign value on every click, 1,000 of them within the day.
+    let last = {};
+    for (let i = 0; i < 1000; i++) {
+      now += 1_000;
+      const specs = specsFor(`spray-${i}`);
+      const [d, m] = [await dynamo.increment(specs), await memory.increment(specs)];
+      expect(d).toEqual(m);
+      last = d;
+    }
+    const big = await sizeOf();
+    // Slots: the set of at most 8 campaigns, their windows and one overflow window.
+    expect(big.attributes - small.attributes).toBeLessThanOrEqual(CAMPAIGN_SLOTS - 2 + 1);
+    expect(big.bytes).toBeLessThan(1500);
+    // The sprayed campaigns past the slots share the overflow: at least as many as any one of them alone.
+    expect(last).toMatchObject({ ip_campaign_1d: 1000 - (CAMPAIGN_SLOTS - 2), ip_1d: 1009 });
+    // The slotted campaigns keep their exact counts.
+    expect((await dynamo.increment(specsFor('summer'))).ip_campaign_1d).toBe(7);
+    expect((await memory.increment(specsFor('summer'))).ip_campaign_1d).toBe(7);
+
+    // Next day the slots are free again: a new campaign counts on its own, and the item stays as small.
+    now += 86_400_000;
+    expect((await dynamo.increment(specsFor('autumn'))).ip_campaign_1d).toBe(1);
+    expect((await memory.increment(specsFor('autumn'))).ip_campaign_1d).toBe(1);
+    expect((await sizeOf()).bytes).toBeLessThan(1500);
   });
 
   it('treats an expired item DynamoDB has not deleted yet as absent', async () => {
@@ -115,6 +184,31 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     const store = new DynamoVelocityStore({ client: documentClient, tableName, now: () => T0 });
     expect((await store.increment([gclidSpec])).gclid).toBe(1);
     expect((await store.increment([gclidSpec])).gclid).toBe(2);
+  });
+
+  it('restarts an expired address item whose campaign slots were all taken: the campaign gets its own slot', async () => {
+    const propertyId = property();
+    const specs = velocityCountersFor(
+      clickFacts({ propertyId, ip: '203.0.113.88', pageUrl: '/?campaignid=fresh' }, noIntel),
+      T0,
+    );
+    const campaign = specs.find((s) => s.slot !== undefined);
+    if (campaign?.slot === undefined) throw new Error('no campaign spec');
+    await documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: campaign.item,
+          sk: VELOCITY_SK,
+          [campaign.slot.slotsAttr]: new Set(Array.from({ length: CAMPAIGN_SLOTS }, (_, i) => `cold${i}`)),
+          [campaign.slot.overflowAttr]: 40,
+          expiresAt: Math.floor(T0 / 1000) - 10,
+        },
+      }),
+    );
+    const store = new DynamoVelocityStore({ client: documentClient, tableName, now: () => T0 });
+    expect(await store.increment(specs)).toMatchObject({ ip_campaign_1d: 1, ip_1m: 1 });
+    expect(await store.increment(specs)).toMatchObject({ ip_campaign_1d: 2, ip_1m: 2 });
   });
 
   it('stays exact under concurrent clicks on one counter', async () => {

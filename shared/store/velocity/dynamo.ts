@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  CAMPAIGN_SLOTS,
   type CounterSpec,
   type CounterValues,
   counterValuesFrom,
@@ -10,10 +11,11 @@ import {
 
 /**
  * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`
- * (families: `ip` — the address's 1-minute, 1-hour and 1-day windows and its distinct visitors; `net` — the
- * /24 or /64; `vis` — the visitor's clicks and distinct addresses; `ipc` — address × campaign; `gclid`;
- * `token_uses`). Each window is one attribute whose name carries its bucket number (`ip_1h_0_246810`), so a
- * window that ended is never read again, whatever DynamoDB has not deleted yet.
+ * (families: `ip` — the address's 1-minute, 1-hour and 1-day windows, its distinct visitors and its
+ * campaigns' day windows in a bounded set of slots (CampaignSlot in ./velocity); `net` — the /24 or /64;
+ * `vis` — the visitor's clicks and distinct addresses; `gclid`; `token_uses`). Each window is one attribute
+ * whose name carries its bucket number (`ip_1h_0_246810`), so a window that ended is never read again,
+ * whatever DynamoDB has not deleted yet.
  *
  * One UpdateItem per counted key, all issued together: `ADD` to the current buckets, `REMOVE` the previous
  * buckets, `SET expiresAt` (the TTL: the longest window's end). ALL_NEW returns the item, so no read is
@@ -83,25 +85,38 @@ export class DynamoVelocityStore implements VelocityStore {
       }),
     );
     const items = new Map(written);
-    const counters = specs.map((spec) => counterValue(items.get(spec.item)?.[spec.attr]));
+    const counters = specs.map((spec) => {
+      const item = items.get(spec.item);
+      return counterValue(item?.[countedAttr(spec, item)]);
+    });
     return { values: counterValuesFrom(specs, counters), items };
   }
 
-  private async add(write: ItemWrite, nowSec: number): Promise<Record<string, unknown>> {
-    const { group, extra } = write;
+  /**
+   * The counted key's UpdateItem. A campaign slot adds a condition (the campaign holds a slot, or one is
+   * free); when it fails, the same write counts the campaign in the overflow window instead. A write that
+   * fails even so found an expired item: `original` (its campaign slotted) restarts it.
+   */
+  private async add(write: ItemWrite, nowSec: number, original = write): Promise<Record<string, unknown>> {
+    const { extra } = write;
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':now': nowSec, ':exp': write.expiresAt };
     const adds: string[] = [];
     const sets = ['expiresAt = :exp'];
     const removes: string[] = [];
-    group.forEach((spec, i) => {
-      names[`#a${i}`] = spec.attr;
-      values[`:a${i}`] = increment(spec);
+    const conditions = ['(attribute_not_exists(pk) OR expiresAt > :now)'];
+    write.windows().forEach((window, i) => {
+      names[`#a${i}`] = window.attr;
+      values[`:a${i}`] = window.value;
       adds.push(`#a${i} :a${i}`);
-      if (spec.previous !== undefined) {
-        names[`#p${i}`] = spec.previous;
-        removes.push(`#p${i}`);
-      }
+      window.previous.forEach((previous, j) => {
+        names[`#p${i}_${j}`] = previous;
+        removes.push(`#p${i}_${j}`);
+      });
+      if (window.slotOf === undefined) return;
+      values[`:c${i}`] = window.slotOf;
+      values[`:slots${i}`] = CAMPAIGN_SLOTS;
+      conditions.push(`(attribute_not_exists(#a${i}) OR contains(#a${i}, :c${i}) OR size(#a${i}) < :slots${i})`);
     });
     const attribute = (prefix: string, entries: Readonly<Record<string, unknown>> | undefined) =>
       Object.entries(entries ?? {}).map(([name, value], i) => {
@@ -119,7 +134,7 @@ export class DynamoVelocityStore implements VelocityStore {
           TableName: this.options.tableName,
           Key: write.key,
           UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt > :now',
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -130,7 +145,8 @@ export class DynamoVelocityStore implements VelocityStore {
       return attributes;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.restart(write, nowSec);
+      if (!write.overflow && write.slotted) return this.add(write.overflowing(), nowSec, original);
+      return this.restart(original, nowSec);
     }
   }
 
@@ -144,7 +160,7 @@ export class DynamoVelocityStore implements VelocityStore {
       ...extra?.add,
       expiresAt: write.expiresAt,
     };
-    for (const spec of write.group) fresh[spec.attr] = increment(spec);
+    for (const window of write.windows()) fresh[window.attr] = window.value;
     try {
       await this.options.client.send(
         new PutCommand({
@@ -164,7 +180,10 @@ export class DynamoVelocityStore implements VelocityStore {
   /** Removes buckets older than the previous one once enough have piled up (a key active now and then). */
   private async dropLeftovers(write: ItemWrite, attributes: Record<string, unknown>) {
     const live = new Set(write.group.map((spec) => spec.attr));
-    const leftovers = Object.keys(attributes).filter((name) => isWindowAttribute(name) && !live.has(name));
+    // Today's campaign slots are live whichever campaigns this click counted.
+    const slots = write.group.flatMap((spec) => (spec.slot ? [spec.slot.slotsAttr] : []));
+    const isLive = (name: string) => live.has(name) || slots.some((set) => name === set || name.startsWith(`${set}_`));
+    const leftovers = Object.keys(attributes).filter((name) => isWindowAttribute(name) && !isLive(name));
     if (leftovers.length < MAX_LEFTOVER_BUCKETS) return;
     const names = Object.fromEntries(leftovers.map((name, i) => [`#l${i}`, name]));
     await this.options.client
@@ -183,6 +202,16 @@ export class DynamoVelocityStore implements VelocityStore {
   }
 }
 
+/** One attribute an UpdateItem adds to: a window, or the set of campaigns holding a slot. */
+interface WindowAdd {
+  readonly attr: string;
+  readonly value: number | Set<string>;
+  /** The same window's previous bucket(s), removed by the same write. */
+  readonly previous: readonly string[];
+  /** The set of campaign slots: the member this write may add only while a slot is free or already its own. */
+  readonly slotOf?: string;
+}
+
 /** One counted key's UpdateItem: its windows and whatever else its item keeps. */
 class ItemWrite {
   readonly key: { readonly pk: string; readonly sk: string };
@@ -193,13 +222,49 @@ class ItemWrite {
     item: string,
     readonly group: readonly CounterSpec[],
     readonly extra: ItemAttributes | undefined,
+    /** Campaigns count in the overflow window (all slots are taken by others). */
+    readonly overflow = false,
   ) {
     this.key = extra?.key ?? { pk: item, sk: VELOCITY_SK };
     this.expiresAt = Math.max(extra?.keepUntil ?? 0, ...group.map((spec) => spec.expiresAt));
   }
+
+  get slotted(): boolean {
+    return this.group.some((spec) => spec.slot !== undefined);
+  }
+
+  overflowing(): ItemWrite {
+    return new ItemWrite(this.key.pk, this.group, this.extra, true);
+  }
+
+  windows(): WindowAdd[] {
+    return this.group.flatMap((spec): WindowAdd[] => {
+      const previous = spec.previous === undefined ? [] : [spec.previous];
+      const { slot } = spec;
+      if (slot === undefined) return [{ attr: spec.attr, value: increment(spec), previous }];
+      if (this.overflow) return [{ attr: slot.overflowAttr, value: 1, previous: [slot.previousOverflowAttr] }];
+      return [
+        { attr: spec.attr, value: 1, previous },
+        {
+          attr: slot.slotsAttr,
+          value: new Set([slot.campaign]),
+          previous: [slot.previousSlotsAttr],
+          slotOf: slot.campaign,
+        },
+      ];
+    });
+  }
 }
 
 const increment = (spec: CounterSpec): number | Set<string> => (spec.member === undefined ? 1 : new Set([spec.member]));
+
+/** The window a spec counted in, as the item reads after the write: a campaign without a slot is the overflow's. */
+function countedAttr(spec: CounterSpec, item: Record<string, unknown> | undefined): string {
+  const { slot } = spec;
+  if (slot === undefined) return spec.attr;
+  const slots = item?.[slot.slotsAttr];
+  return slots instanceof Set && slots.has(slot.campaign) ? spec.attr : slot.overflowAttr;
+}
 
 function counterValue(v: unknown): number {
   if (typeof v === 'number') return v;

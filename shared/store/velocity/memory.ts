@@ -1,4 +1,10 @@
-import { type CounterSpec, type CounterValues, counterValuesFrom, type VelocityStore } from '../../scoring/velocity';
+import {
+  CAMPAIGN_SLOTS,
+  type CounterSpec,
+  type CounterValues,
+  counterValuesFrom,
+  type VelocityStore,
+} from '../../scoring/velocity';
 
 /** One counter item; the backtest keeps references to read a window's final total later. */
 export interface CounterCell {
@@ -169,12 +175,7 @@ export class InMemoryVelocityStore implements VelocityStore {
         results.push(count);
         continue;
       }
-      const key = compactKey(spec.key);
-      let cell = this.cells.get(key);
-      if (cell === undefined || cell.expiresAt <= nowSec) {
-        cell = { count: 0, members: spec.member === undefined ? undefined : new Set(), expiresAt: spec.expiresAt };
-        this.cells.set(key, cell);
-      }
+      const cell = this.live(this.slotKey(spec, nowSec), spec.member !== undefined, spec.expiresAt, nowSec);
       if (spec.member !== undefined) {
         cell.members ??= new Set();
         cell.members.add(spec.member);
@@ -184,6 +185,28 @@ export class InMemoryVelocityStore implements VelocityStore {
       results.push(cellValue(cell));
     }
     return { values: counterValuesFrom(specs, results), cells };
+  }
+
+  /** The window a spec counts in: its own, or for a campaign past the address's slots the overflow (CampaignSlot). */
+  private slotKey(spec: CounterSpec, nowSec: number): string {
+    const { slot } = spec;
+    if (slot === undefined) return spec.key;
+    const slots = this.live(slot.slotsKey, true, spec.expiresAt, nowSec);
+    slots.members ??= new Set();
+    if (!slots.members.has(slot.campaign) && slots.members.size >= CAMPAIGN_SLOTS) return slot.overflowKey;
+    slots.members.add(slot.campaign);
+    return spec.key;
+  }
+
+  /** The live window under `windowKey`; an expired one is replaced by an empty one. */
+  private live(windowKey: string, withMembers: boolean, expiresAt: number, nowSec: number): CounterCell {
+    const key = compactKey(windowKey);
+    let cell = this.cells.get(key);
+    if (cell === undefined || cell.expiresAt <= nowSec) {
+      cell = { count: 0, members: withMembers ? new Set() : undefined, expiresAt };
+      this.cells.set(key, cell);
+    }
+    return cell;
   }
 
   private sweep(nowSec: number): void {

@@ -444,6 +444,43 @@ describe('decisions and ip-check', () => {
   });
 });
 
+describe("the visitor's worst click", () => {
+  const label = async (h: ReturnType<typeof harness>, visitorId: string) =>
+    (await decideVisitor(h.deps, { propertyId: 'prop_a', visitorId })).label;
+
+  it('is raised by the click counter, off the request path, for a suspicious click followed by a clean one', async () => {
+    const h = harness();
+    const suspicious = await recordClick(h.deps, browserClick({ sourceIp: AWS_IP, visitorId: 'vis_w1' }));
+    expect(suspicious.status).toBe('suspicious');
+    // The request path wrote no worst click: a clean click that follows is the visitor's last click.
+    expect((await h.store.getVisitor('prop_a', 'vis_w1'))?.worstClickId).toBeUndefined();
+    h.clock += 1_000;
+    expect((await recordClick(h.deps, browserClick({ visitorId: 'vis_w1' }))).status).toBe('clean');
+    await h.count();
+    expect(await h.store.getVisitor('prop_a', 'vis_w1')).toMatchObject({
+      worstClickId: suspicious.click_id,
+      worstScore: suspicious.score,
+    });
+    expect(await label(h, 'vis_w1')).toBe('SUSPICIOUS');
+    // A redelivery of the same messages raises nothing twice and lowers nothing.
+    await countClicks(h.deps, [{ kind: 'count', propertyId: 'prop_a', clickId: suspicious.click_id, at: h.clock }]);
+    expect((await h.store.getVisitor('prop_a', 'vis_w1'))?.worstScore).toBe(suspicious.score);
+  });
+
+  it('is raised on the request path for a FRAUD click: a clean click right after cannot hide it', async () => {
+    const h = harness();
+    const fraud = await recordClick(
+      h.deps,
+      browserClick({ sourceIp: AWS_IP, userAgent: HEADLESS, visitorId: 'vis_w2' }),
+    );
+    expect(fraud.status).toBe('fraud');
+    h.clock += 1_000;
+    expect((await recordClick(h.deps, browserClick({ visitorId: 'vis_w2' }))).status).toBe('clean');
+    expect(h.counts.length).toBe(2);
+    expect(await label(h, 'vis_w2')).toBe('FRAUD');
+  });
+});
+
 describe('click counter', () => {
   const day = async (h: ReturnType<typeof harness>) =>
     (await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')!;
