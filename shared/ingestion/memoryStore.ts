@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { definedOnly } from '../optional';
 import { InMemoryVelocityStore } from '../scoring/inMemoryVelocityStore';
+import type { CounterSpec } from '../scoring/velocity';
 import type { VisitorState } from './ports';
 import type {
   ClaimResult,
@@ -55,6 +56,10 @@ export class MemoryIngestionStore implements IngestionStore {
       );
     }
     return definedOnly({ counters, worstScore });
+  }
+
+  countActorConversion(actors: readonly CounterSpec[]): Promise<void> {
+    return this.velocity.addConversion(actors);
   }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {
