@@ -37,7 +37,14 @@ export class MemoryIngestionStore implements IngestionStore {
   }
 
   async countClick(round: ClickRound): Promise<ClickRoundResult> {
-    const counters = await this.velocity.increment(round.counters);
+    // The visitor's lifetime clicks live in its item, kept for the property's retention (as DynamoIngestionStore's).
+    const counters = await this.velocity.increment(
+      round.counters.map((spec) =>
+        spec.counter === 'visitor_clicks' && spec.expiresAt < round.retainUntil
+          ? { ...spec, expiresAt: round.retainUntil }
+          : spec,
+      ),
+    );
     const worstScore = this.visitors.get(`${round.propertyId}#${round.visitorId}`)?.worstScore;
     if (round.countVisit) {
       const { visitorId, propertyId, at, ip, clickId, retainUntil: expiresAt } = round;
