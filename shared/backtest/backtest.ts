@@ -2,6 +2,7 @@ import type { IpIntelLookup } from '../intel/types';
 import type { Label } from '../model';
 import { definedOnly } from '../optional';
 import {
+  actorCountersFor,
   type BehaviourInput,
   behaviourSignals,
   type ClickFacts,
@@ -61,7 +62,7 @@ export interface BacktestOptions {
 }
 
 /** What the backtest needs of a counter store: the values at click time and the cells to read final totals from. */
-export type CounterStore = Pick<InMemoryVelocityStore, 'incrementSync'>;
+export type CounterStore = Pick<InMemoryVelocityStore, 'incrementSync' | 'addConversionSync'>;
 
 export interface TokenSummary {
   /** Clicks that carried a `click_token`. */
@@ -123,8 +124,14 @@ interface PropertyFeedback {
   snapshotAt: number;
 }
 
-/** Counters whose later growth must not reach back to earlier clicks. */
-const FORWARD_ONLY: ReadonlySet<CounterName> = new Set(['gclid', 'token_uses']);
+/** Counters whose later growth must not reach back to earlier clicks (an actor's statistics: only what was known then). */
+const FORWARD_ONLY: ReadonlySet<CounterName> = new Set([
+  'gclid',
+  'token_uses',
+  'ip_clicks',
+  'subnet_clicks',
+  'visitor_clicks',
+]);
 const HOUR = 3_600_000;
 export const SKIPPED_LINES_KEPT = 10;
 
@@ -293,7 +300,10 @@ export class Backtest {
       return;
     }
     pending.converted = true;
-    // A log's conversions are the advertiser's own records: trusted, as the webhook's.
+    // A log's conversions are the advertiser's own records: trusted, as the webhook's. The click's actors learn
+    // it as the conversion scorer counts it (shared/ingestion/conversions).
+    const facts = pending.facts;
+    this.store.addConversionSync(actorCountersFor(pending.propertyId, facts.ip, facts.visitorId, this.clock));
     if (pending.learnsFrom !== undefined)
       this.feedbackOf(pending.propertyId).tally.apply([{ sources: pending.learnsFrom, clicks: 0, conversions: 1 }]);
   }

@@ -292,3 +292,188 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
   }
   while (scheduled.size > 0) yield { line: scheduled.pop() };
 }
+
+/**
+ * A traffic network's paid mobile log, the shape of the issue's outside figures: several advertisers, each with
+ * a few campaigns shown across a shared pool of app and site placements. Click volume per placement is
+ * long-tailed, and conversion quality is concentrated by campaign × placement: a combination's factor is
+ * lognormal with a wide spread (most combinations convert at a fraction of their advertiser's rate, a few at
+ * many times it). Visitors are on carrier-NAT addresses shared by many (half of them) or on home Wi-Fi (their own
+ * address); some come back; a share are accidental tappers (a game's banner next to a thumb) who click again and
+ * again from their own address and almost never convert. Conversions arrive 10 minutes to 22 hours after the
+ * click (6 hours on average), ~0.2 % of clicks in all. `propertyPer`: the whole network as one property (`network`) or one property
+ * per advertiser (`advertiser`, `prop_adv<n>`), as a backtest of either deployment would see it.
+ */
+export interface NetworkLogOptions {
+  readonly clicks: number;
+  readonly seed?: number;
+  readonly propertyPer?: 'network' | 'advertiser';
+  readonly start?: number;
+  readonly gapMs?: number;
+  /** Mean conversion rate of an ordinary click (before the combination's factor). */
+  readonly baseRate?: number;
+}
+
+export type NetworkClickKind = 'mobile_carrier' | 'mobile_wifi' | 'tapper';
+
+export interface NetworkLine {
+  readonly line: LogLine;
+  readonly truth?: {
+    readonly kind: NetworkClickKind;
+    readonly converts: boolean;
+    readonly advertiser: number;
+    readonly campaign: string;
+    readonly placement: string;
+  };
+}
+
+const ADVERTISERS = 8;
+const NETWORK_PLACEMENTS = 60;
+/** Carrier-NAT egress addresses (T-Mobile US, Vodafone DE): thousands of visitors behind each. */
+const NETWORK_CARRIER_ADDRESSES = Array.from(
+  { length: 4096 },
+  (_, i) => `${i < 2048 ? '172.56' : '109.42'}.${16 + ((i & 2047) >> 6)}.${10 + (i & 63) * 3}`,
+);
+
+export function* networkLog(options: NetworkLogOptions): Generator<NetworkLine> {
+  const rand = rng(options.seed ?? 11);
+  const gapMs = options.gapMs ?? 6_000;
+  const baseRate = options.baseRate ?? 0.0025;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const advertisers = Array.from({ length: ADVERTISERS }, (_, a) => ({
+    share: 0.3 + rand(),
+    rate: 0.5 + rand(),
+    campaigns: Array.from({ length: 2 + Math.floor(rand() * 3) }, (_, c) => ({
+      id: `${(a + 1) * 100 + c + 1}`,
+      rate: Math.exp(0.5 * normal()),
+    })),
+  }));
+  const advertiserTotal = advertisers.reduce((sum, a) => sum + a.share, 0);
+  // Long-tailed placement volume: placement p gets weight (p + 2)^-1.5.
+  const placementWeight = Array.from({ length: NETWORK_PLACEMENTS }, (_, p) => (p + 2) ** -1.5);
+  const placementTotal = placementWeight.reduce((sum, w) => sum + w, 0);
+  const placementRate = Array.from({ length: NETWORK_PLACEMENTS }, () => Math.exp(0.8 * normal()));
+  const combination = new Map<string, number>();
+  // Concentrated: about one combination in seven converts at several times its advertiser's rate, the rest barely.
+  const combinationRate = (key: string): number => {
+    let f = combination.get(key);
+    if (f === undefined) {
+      f = rand() < 0.15 ? 6 * Math.exp(0.7 * normal()) : 0.03;
+      combination.set(key, f);
+    }
+    return f;
+  };
+  const scheduled = new Scheduled();
+  const iso = (at: number) => new Date(at).toISOString();
+  let at = options.start ?? Date.UTC(2026, 2, 2);
+  const wifiUsers: { ip: string; visitor: string; ua: string; converted: boolean }[] = [];
+  const tappers: { ip: string; visitor: string; ua: string; left: number }[] = [];
+  const wifiAddress = (): string => {
+    const [a, b, bits] = pick(HOME_PREFIXES);
+    const span = 2 ** (32 - bits);
+    const n = (a * 2 ** 24 + b * 2 ** 16 + Math.floor(rand() * span)) >>> 0;
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${1 + Math.floor(rand() * 253)}`;
+  };
+
+  for (let i = 0; i < options.clicks; i++) {
+    at += Math.max(1, Math.round(-Math.log(1 - rand()) * gapMs));
+    while (scheduled.peek() <= at) yield { line: scheduled.pop() };
+
+    let r = rand() * advertiserTotal;
+    let advertiser = 0;
+    while (advertiser < ADVERTISERS - 1 && r >= (advertisers[advertiser]?.share ?? 0)) {
+      r -= advertisers[advertiser]?.share ?? 0;
+      advertiser++;
+    }
+    const adv = advertisers[advertiser] as (typeof advertisers)[number];
+    const campaign = pick(adv.campaigns);
+    let w = rand() * placementTotal;
+    let placementIndex = 0;
+    while (placementIndex < NETWORK_PLACEMENTS - 1 && w >= (placementWeight[placementIndex] as number)) {
+      w -= placementWeight[placementIndex] as number;
+      placementIndex++;
+    }
+    const placement = `app${placementIndex}.example`;
+    let rate =
+      baseRate *
+      adv.rate *
+      campaign.rate *
+      (placementRate[placementIndex] as number) *
+      combinationRate(`${campaign.id}|${placementIndex}`);
+
+    let kind: NetworkClickKind;
+    let ip: string;
+    let visitor: string;
+    let ua: string;
+    let user: { converted: boolean } | undefined;
+    const k = rand();
+    if (k < 0.2) {
+      kind = 'tapper';
+      const again = tappers.length > 0 && rand() < 0.85 ? pick(tappers) : undefined;
+      const t = again ?? {
+        ip: wifiAddress(),
+        visitor: `vis_t${i}`,
+        ua: pick(MOBILE),
+        left: 5 + Math.floor(rand() * 60),
+      };
+      if (again === undefined) {
+        if (tappers.length < 400) tappers.push(t);
+        else tappers[Math.floor(rand() * tappers.length)] = t;
+      }
+      t.left--;
+      if (t.left <= 0) tappers.splice(tappers.indexOf(t), 1);
+      ({ ip, visitor, ua } = t);
+      rate *= 0.03;
+    } else if (k < 0.5) {
+      kind = 'mobile_wifi';
+      const again = wifiUsers.length > 0 && rand() < 0.2 ? pick(wifiUsers) : undefined;
+      const v = again ?? { ip: wifiAddress(), visitor: `vis_w${i}`, ua: pick(MOBILE), converted: false };
+      if (again !== undefined) rate = again.converted ? 0 : rate * RETURNING_FACTOR;
+      else if (wifiUsers.length < 5000) wifiUsers.push(v);
+      else wifiUsers[Math.floor(rand() * wifiUsers.length)] = v;
+      user = v;
+      ({ ip, visitor, ua } = v);
+    } else {
+      kind = 'mobile_carrier';
+      ip = pick(NETWORK_CARRIER_ADDRESSES);
+      visitor = `vis_m${i}`;
+      ua = pick(MOBILE);
+    }
+    const converts = rand() < rate;
+    if (converts && user !== undefined) user.converted = true;
+    const property = options.propertyPer === 'advertiser' ? `prop_adv${advertiser + 1}` : 'prop_network';
+    const clickId = `clk_net${i}`;
+    const gclid = `EAIaIQob${i.toString(36).padStart(8, '0')}`;
+    yield {
+      line: {
+        type: 'click',
+        timestamp: iso(at),
+        property,
+        ip,
+        user_agent: ua,
+        gclid,
+        click_id: clickId,
+        visitor_id: visitor,
+        page_url: `https://adv${advertiser + 1}.example/offer?gclid=${gclid}&campaignid=${campaign.id}&network=d&placement=${placement}&device=m`,
+      },
+      truth: { kind, converts, advertiser: advertiser + 1, campaign: campaign.id, placement },
+    };
+    const dwell = kind === 'tapper' ? rand() * 4 : 3 + rand() * 90;
+    scheduled.push(at + Math.round(dwell * 1000), {
+      type: 'beacon',
+      timestamp: iso(at + Math.round(dwell * 1000)),
+      property,
+      click_id: clickId,
+      time_on_page: Math.round(dwell * 10) / 10,
+      scroll_depth: kind === 'tapper' ? Math.floor(rand() * 20) : 10 + Math.floor(rand() * 90),
+      mouse_entropy: 0,
+      touch: true,
+    });
+    if (converts) {
+      const delay = Math.min(22 * 3_600_000, 10 * 60_000 + Math.floor(-Math.log(1 - rand()) * 6 * 3_600_000));
+      scheduled.push(at + delay, { type: 'conversion', timestamp: iso(at + delay), property, click_id: clickId });
+    }
+  }
+  while (scheduled.size > 0) yield { line: scheduled.pop() };
+}

@@ -3,6 +3,7 @@ import { logger } from '../observability';
 import { definedOnly } from '../optional';
 import type { StoredClick } from '../store';
 import type { ConversionRecord } from '../store/ingestion/store';
+import { actorCountersFor } from '../scoring/velocity';
 import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
@@ -202,6 +203,10 @@ async function rescore(
         })
       : undefined,
     deps.scoring.recordSourceConversion(property, click),
+    // The click's address, /24 or /64 and visitor learn it (trusted conversions only: see the top of applyConversion).
+    deps.store.countActorConversion(
+      actorCountersFor(property.id, click.ip, click.signals?.visitorCounted ? click.visitorId : undefined, deps.now()),
+    ),
     // The click counter moves the click between rollup bands and updates the address's record.
     sendCount(deps, click),
   ]);

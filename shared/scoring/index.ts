@@ -53,6 +53,8 @@ export {
 } from './sourceQuality';
 export { classifyUserAgent, type UserAgentVerdict } from './userAgent';
 export {
+  ACTOR_TTL_SECONDS,
+  actorCountersFor,
   type CounterName,
   type CounterSpec,
   type CounterValues,

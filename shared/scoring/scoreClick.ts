@@ -1,10 +1,19 @@
 import type { Outcome, ReasonEntry } from '../model';
-import { ACTOR_WEIGHT_SHARE, actorKeys, learningKeys } from './actors';
+import { ACTOR_WEIGHT_SHARE, actorKeys, learningKeys, visitorsSharing } from './actors';
 import { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 import type { EngineConfig } from './config';
 import type { ClickFacts } from './facts';
 import { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
-import { EMPTY_SOURCE_QUALITY, learnedEvidence, learnedReason, type SourceQuality } from './sourceQuality';
+import {
+  actorEvidence,
+  EMPTY_SOURCE_QUALITY,
+  type LearnedEvidence,
+  learnedEvidence,
+  learnedReason,
+  learnedWeight,
+  RANK_WEIGHT,
+  type SourceQuality,
+} from './sourceQuality';
 import type { CounterValues } from './velocity';
 
 /** One fired rule with its base weight (before the property's multiplier, so re-scoring honours a new config). */
@@ -29,6 +38,8 @@ export interface ClickSignals {
    * levels), fixed at click time so its conversion counts where its click counted. Absent on older clicks.
    */
   readonly learnsFrom?: readonly string[];
+  /** The client sent a visitor id: the click counted on its visitor's actor statistics (actorCountersFor). */
+  readonly visitorCounted?: true;
 }
 
 export interface ClickScore extends Outcome {
@@ -211,10 +222,57 @@ export function clickSignals(
   if (sources.tracksConversions) {
     const source = learnedEvidence(facts.sources, sources);
     if (source !== undefined) out.push(sig('low_quality_source', learnedReason(source), source.weight));
-    const actor = learnedEvidence(actors, sources);
-    if (actor !== undefined) out.push(sig('repeat_actor', learnedReason(actor), actor.weight * ACTOR_WEIGHT_SHARE));
+    const level = learnedEvidence(actors, sources);
+    const own = individualEvidence(facts, counters, sources);
+    const levelWeight = level === undefined ? 0 : level.weight * ACTOR_WEIGHT_SHARE;
+    if (own !== undefined && own.weight > levelWeight) out.push(sig('repeat_actor', learnedReason(own), own.weight));
+    else if (level !== undefined) out.push(sig('repeat_actor', learnedReason(level), levelWeight));
   }
   return out;
+}
+
+/**
+ * The strongest evidence about this very address, /24 or /64 and visitor (their lifetime clicks before this
+ * one and trusted conversions, read with this click's counters). A carrier address shared by real mobile
+ * browsers says nothing about one of them and is left out; the /24 or /64 only ranks (at most RANK_WEIGHT):
+ * clicks sent from one address, with the public key, can weigh against that address and its visitor, never
+ * flag its neighbours.
+ */
+function individualEvidence(
+  facts: ClickFacts,
+  counters: CounterValues,
+  sources: SourceQuality,
+): LearnedEvidence | undefined {
+  const rate = sources.propertyRate;
+  let best = -1;
+  let bestWeight = 0;
+  // Clicks before this one (the counters include it); the reason's string is built for the winner only.
+  const address = visitorsSharing(facts, counters) === 1 ? (counters.ip_clicks ?? 1) - 1 : 0;
+  const subnet = (counters.subnet_clicks ?? 1) - 1;
+  const visitor = (counters.visitor_clicks ?? 1) - 1;
+  if (address > 0) {
+    bestWeight = learnedWeight({ clicks: address, conversions: counters.ip_conversions ?? 0 }, rate);
+    best = 0;
+  }
+  if (subnet > 0) {
+    const w = Math.min(
+      RANK_WEIGHT,
+      learnedWeight({ clicks: subnet, conversions: counters.subnet_conversions ?? 0 }, rate),
+    );
+    if (w > bestWeight) [best, bestWeight] = [1, w];
+  }
+  if (visitor > 0) {
+    const w = learnedWeight({ clicks: visitor, conversions: counters.visitor_conversions ?? 0 }, rate);
+    if (w > bestWeight) [best, bestWeight] = [2, w];
+  }
+  if (bestWeight <= 0) return undefined;
+  const evidence =
+    best === 0
+      ? actorEvidence(`address:${facts.ip}`, address, counters.ip_conversions ?? 0, sources)
+      : best === 1
+        ? actorEvidence(`subnet:${facts.subnet}`, subnet, counters.subnet_conversions ?? 0, sources)
+        : actorEvidence(`visitor:${facts.visitorId}`, visitor, counters.visitor_conversions ?? 0, sources);
+  return evidence === undefined ? undefined : { ...evidence, weight: bestWeight };
 }
 
 /** Beacon evidence. Touch devices are not expected to move a pointer. */
@@ -290,12 +348,13 @@ export function scoreClick(
   sources?: SourceQuality,
 ): ClickScore {
   const actors = actorKeys(facts, counters);
-  return verdictFrom(config, {
+  const signals: ClickSignals = {
     ip: facts.ip,
     mobile: facts.userAgent.mobile,
     click: clickSignals(facts, counters, sources, actors),
     learnsFrom: learningKeys(facts, counters, actors),
-  });
+  };
+  return verdictFrom(config, facts.visitorId === undefined ? signals : { ...signals, visitorCounted: true });
 }
 
 /** A beacon adds behaviour (merged with the earlier beacons'), a conversion adds trust; same combiner. */

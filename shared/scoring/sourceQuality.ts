@@ -215,6 +215,31 @@ export function learnedEvidence(sources: readonly string[], quality: SourceQuali
   };
 }
 
+/**
+ * One individual actor's evidence (`address:203.0.113.7`, `subnet:203.0.113.0/24`, `visitor:vis_…`) from the
+ * counts its own item keeps: clicks before this one and trusted conversions, smoothed towards the property's
+ * rate exactly as a source's. Undefined while the property tracks no conversions or the actor has no history.
+ */
+export function actorEvidence(
+  actor: string,
+  clicks: number,
+  conversions: number,
+  quality: SourceQuality,
+): LearnedEvidence | undefined {
+  if (!quality.tracksConversions || clicks <= 0) return undefined;
+  const stats = { clicks, conversions: Math.min(conversions, clicks) };
+  const rate = quality.propertyRate;
+  return {
+    source: actor,
+    weight: learnedWeight(stats, rate),
+    clicks,
+    conversions: stats.conversions,
+    smoothedRate: smoothedRate(stats, rate),
+    propertyRate: rate,
+    surpriseDecades: surpriseDecades(stats.conversions, clicks * rate),
+  };
+}
+
 const percent = (rate: number): string => `${(100 * rate).toFixed(rate < 0.01 ? 2 : 1)} %`;
 
 /**

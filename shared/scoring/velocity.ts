@@ -1,4 +1,4 @@
-import type { ClickFacts } from './facts';
+import { type ClickFacts, subnetOf } from './facts';
 
 /**
  * Velocity counters. Fixed windows miss bursts that straddle a boundary, so every "within T" counter
@@ -20,7 +20,21 @@ export type CounterName =
   | 'ip_visitors_1h'
   | 'gclid'
   | 'ip_campaign_1d'
-  | 'token_uses';
+  | 'token_uses'
+  | ActorClicks
+  | ActorConversions;
+
+/**
+ * Lifetime statistics of one actor (the address, its /24 or /64, the visitor), kept in the actor's own item
+ * while it stays active (ACTOR_TTL_SECONDS past its last click): `n`, its clicks, ADDed by the click path's
+ * existing UpdateItem and returned with it; `conv`, its trusted conversions, ADDed by the conversion scorer.
+ */
+export type ActorClicks = 'ip_clicks' | 'subnet_clicks' | 'visitor_clicks';
+export type ActorConversions = 'ip_conversions' | 'subnet_conversions' | 'visitor_conversions';
+export const ACTOR_CLICKS_ATTRIBUTE = 'n';
+export const ACTOR_CONVERSIONS_ATTRIBUTE = 'conv';
+/** An actor's statistics live this long past its last click (the item's TTL is at least this). */
+export const ACTOR_TTL_SECONDS = 30 * 86_400;
 
 /**
  * The counters whose windows are bucketed attributes (`<counter>_<offset>_<bucket>` or `<counter>_<bucket>`):
@@ -64,6 +78,8 @@ export interface CounterSpec {
   readonly previous?: string;
   /** Set-add counters: the member added; the value is the set's size. Absent: a plain +1 counter. */
   readonly member?: string;
+  /** An actor's lifetime clicks (`n`): the value its item's trusted conversions (`conv`) are read into. */
+  readonly conversions?: ActorConversions;
   /** Epoch seconds at which the item stops counting (the TTL attribute). */
   readonly expiresAt: number;
   /** A window whose subject is the caller's input, kept in one of the item's bounded slots (address × campaign). */
@@ -107,6 +123,11 @@ export type CounterValues = Readonly<Partial<Record<CounterName, number>>>;
 export interface VelocityStore {
   /** Applies every spec in one parallel round and returns the new values. */
   increment(specs: readonly CounterSpec[]): Promise<CounterValues>;
+  /**
+   * One trusted conversion on each actor counter of `specs` (actorCountersFor) whose item is still live: one
+   * write per actor item; an expired or absent actor is not created.
+   */
+  addConversion(specs: readonly CounterSpec[]): Promise<void>;
 }
 
 const MINUTE = 60;
@@ -135,16 +156,19 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
   const specs: CounterSpec[] = [];
   if (facts.ipVersion !== 0) {
     const ipItem = `${base}ip#${facts.ip}`;
+    pushActor(specs, base, ipItem, 'ip_clicks', facts.ip, nowSec);
     pushStaggered(specs, base, ipItem, 'ip_1m', facts.ip, MINUTE, nowSec);
     pushStaggered(specs, base, ipItem, 'ip_1h', facts.ip, HOUR, nowSec);
     pushStaggered(specs, base, ipItem, 'ip_1d', facts.ip, DAY, nowSec);
     if (facts.subnet !== undefined) {
+      pushActor(specs, base, `${base}net#${facts.subnet}`, 'subnet_clicks', facts.subnet, nowSec);
       pushStaggered(specs, base, `${base}net#${facts.subnet}`, 'subnet_1h', facts.subnet, HOUR, nowSec);
     }
     if (facts.campaign !== undefined) specs.push(campaignWindow(base, ipItem, facts.ip, facts.campaign, nowSec));
   }
   if (facts.visitorId !== undefined) {
     const visitorItem = `${base}vis#${facts.visitorId}`;
+    pushActor(specs, base, visitorItem, 'visitor_clicks', facts.visitorId, nowSec);
     pushStaggered(specs, base, visitorItem, 'visitor_1h', facts.visitorId, HOUR, nowSec);
     if (facts.ipVersion !== 0) {
       pushSingle(specs, base, visitorItem, 'visitor_ips_1d', facts.visitorId, DAY, nowSec, facts.ip);
@@ -175,6 +199,53 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
       expiresAt: token.payload.expiresAt + TOKEN_USE_GRACE_SECONDS,
     });
   }
+  return specs;
+}
+
+const ACTOR_CONVERSIONS: Readonly<Record<ActorClicks, ActorConversions>> = {
+  ip_clicks: 'ip_conversions',
+  subnet_clicks: 'subnet_conversions',
+  visitor_clicks: 'visitor_conversions',
+};
+
+/** An actor's lifetime click counter (`n` in its item), whose item also reports its conversions. */
+function pushActor(
+  specs: CounterSpec[],
+  base: string,
+  item: string,
+  counter: ActorClicks,
+  subject: string,
+  nowSec: number,
+): void {
+  specs.push({
+    counter,
+    key: `${base}${counter}#${subject}`,
+    item,
+    attr: ACTOR_CLICKS_ATTRIBUTE,
+    conversions: ACTOR_CONVERSIONS[counter],
+    expiresAt: nowSec + ACTOR_TTL_SECONDS,
+  });
+}
+
+/**
+ * The actor counters a click counted (its address and /24 or /64 when the address parses, its visitor when
+ * the client sent a visitor id): where its trusted conversion is counted. Same keys as velocityCountersFor.
+ */
+export function actorCountersFor(
+  propertyId: string,
+  ip: string,
+  visitorId: string | undefined,
+  nowMs: number,
+): CounterSpec[] {
+  const { version, subnet } = subnetOf(ip);
+  const nowSec = Math.floor(nowMs / 1000);
+  const base = `VEL#${propertyId}#`;
+  const specs: CounterSpec[] = [];
+  if (version !== 0) {
+    pushActor(specs, base, `${base}ip#${ip}`, 'ip_clicks', ip, nowSec);
+    if (subnet !== undefined) pushActor(specs, base, `${base}net#${subnet}`, 'subnet_clicks', subnet, nowSec);
+  }
+  if (visitorId !== undefined) pushActor(specs, base, `${base}vis#${visitorId}`, 'visitor_clicks', visitorId, nowSec);
   return specs;
 }
 
@@ -257,14 +328,23 @@ function pushSingle(
   specs.push(member === undefined ? window : { ...window, member });
 }
 
-/** Folds per-spec results (same order as the specs) into the per-counter maximum. */
-export function counterValuesFrom(specs: readonly CounterSpec[], results: readonly number[]): CounterValues {
+/**
+ * Folds per-spec results (same order as the specs) into the per-counter maximum; `conversions[i]`, the
+ * actor item's `conv`, is reported under the actor spec's `conversions` name.
+ */
+export function counterValuesFrom(
+  specs: readonly CounterSpec[],
+  results: readonly number[],
+  conversions?: readonly number[],
+): CounterValues {
   const values: Partial<Record<CounterName, number>> = {};
   for (let i = 0; i < specs.length; i++) {
     const name = (specs[i] as CounterSpec).counter;
     const value = results[i] ?? 0;
     const prior = values[name];
     if (prior === undefined || value > prior) values[name] = value;
+    const actor = (specs[i] as CounterSpec).conversions;
+    if (actor !== undefined) values[actor] = conversions?.[i] ?? 0;
   }
   return values;
 }

@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../../shared/config/env';
 import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
@@ -262,5 +262,59 @@ describe('refused requests cannot switch the property off', () => {
     // Another visitor's browser, from another address, is unaffected too.
     expect((await publicCall(property, '/v1/click', { user_agent: CHROME }, '81.2.69.242')).status).toBe(200);
     expect(await admitted(property)).toBe(2);
+  });
+});
+
+describe("an actor's statistics learn only from the advertiser, and only about that actor", () => {
+  /** The actor item's lifetime clicks (`n`) and trusted conversions (`conv`), as the service keeps them. */
+  const actor = async (property: Credentials, family: 'ip' | 'net', subject: string) => {
+    const { Item } = await documentClient.send(
+      new GetCommand({
+        TableName: requireEnv(ENV.tableName),
+        Key: { pk: `VEL#${property.id}#${family}#${subject}`, sk: 'VEL' },
+      }),
+    );
+    return { n: Number(Item?.n ?? 0), conv: Number(Item?.conv ?? 0) };
+  };
+
+  it('public-key conversions teach nothing; public-key clicks count on their own address, never on a neighbour', async () => {
+    const property = await stack.createProperty();
+    const attacker = '81.2.70.7';
+    const neighbour = '81.2.70.8';
+    for (let i = 0; i < 5; i++) {
+      const click = await publicCall(
+        property,
+        '/v1/click',
+        { user_agent: CHROME, gclid: `adv-actor-${i}`, visitor_id: 'vis_actor_attacker' },
+        attacker,
+      );
+      expect(click.status).toBe(200);
+    }
+    // "Conversions" claimed with the public key, for the attacker's own clicks.
+    for (let i = 0; i < 5; i++) {
+      const claim = await publicCall(
+        property,
+        '/v1/events',
+        { type: 'conversion', visitorId: 'vis_actor_attacker', gclid: `adv-actor-${i}` },
+        attacker,
+      );
+      expect(claim.status).toBe(200);
+    }
+    // The advertiser's own conversion of the neighbour's click, queued after them: once it is applied, the
+    // claims queued before it have been consumed as well.
+    const real = await publicCall(property, '/v1/click', { user_agent: CHROME, gclid: 'adv-actor-real' }, neighbour);
+    const webhook = await stack.fetchJson('/v1/webhook/conversion', {
+      body: { gclid: 'adv-actor-real', order_id: 'actor-real-1' },
+      headers: { authorization: `Bearer ${property.webhookSecret}` },
+    });
+    expect(webhook.status).toBe(200);
+    await stack.waitFor(async () => (await actor(property, 'ip', neighbour)).conv === 1, 60_000);
+
+    expect(await actor(property, 'ip', attacker)).toEqual({ n: 5, conv: 0 });
+    expect(await actor(property, 'ip', neighbour)).toEqual({ n: 1, conv: 1 });
+    expect(await actor(property, 'net', '81.2.70.0/24')).toEqual({ n: 6, conv: 1 });
+    // The neighbour's click was judged on its own address: none of the attacker's clicks counted against it.
+    expect(real.body).toMatchObject({ status: 'clean' });
+    expect((real.body.reasons as { details: string }[]).some((r) => r.details.includes(attacker))).toBe(false);
   });
 });

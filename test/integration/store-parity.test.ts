@@ -1,5 +1,5 @@
 import { ENV } from '../../shared/config/env';
-import { clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { ACTOR_TTL_SECONDS, actorCountersFor, clickFacts, velocityCountersFor } from '../../shared/scoring';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoIngestionStore } from '../../shared/store/ingestion/dynamo';
 import { MemoryIngestionStore } from '../../shared/store/ingestion/memory';
@@ -23,6 +23,7 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
       new DynamoIngestionStore(documentClient, tableName, () => now),
     ];
     let seed = 11;
+    let conversionsSeen = 0;
     const rand = (n: number) => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed % n;
@@ -59,6 +60,12 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
       };
       const [memory, dynamo] = await Promise.all(stores.map((store) => store.countClick(round)));
       expect(dynamo?.counters).toEqual(memory?.counters);
+      conversionsSeen = Math.max(conversionsSeen, memory?.counters.ip_conversions ?? 0);
+      // Some clicks convert (trusted): their address, /24 and client visitor count it, read back by later clicks.
+      if (rand(3) === 0) {
+        const actors = actorCountersFor(propertyId, ip, clientVisitor ? visitorId : undefined, now);
+        await Promise.all(stores.map((store) => store.countActorConversion(actors)));
+      }
       if (round.countVisit) expect(dynamo?.worstScore).toEqual(memory?.worstScore);
       const score = rand(100);
       await Promise.all(
@@ -78,5 +85,63 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
         expect(d).toEqual(m);
       }
     }
+    expect(conversionsSeen).toBeGreaterThan(0);
+  });
+
+  it("keeps an actor's lifetime clicks and conversions alike, and never revives an expired actor", async () => {
+    let now = T0;
+    const propertyId = `prop_actor${Date.now().toString(36)}`;
+    const stores: IngestionStore[] = [
+      new MemoryIngestionStore(() => now),
+      new DynamoIngestionStore(documentClient, tableName, () => now),
+    ];
+    const ip = '203.0.113.7';
+    const click = async (i: number) => {
+      const facts = clickFacts({ propertyId, ip, visitorId: 'vis_actor' }, noIntel);
+      const round: ClickRound = {
+        propertyId,
+        clickId: `clk_a${i}`,
+        visitorId: 'vis_actor',
+        at: now,
+        ip,
+        retainUntil: Math.floor(now / 1000) + 90 * 86_400,
+        counters: velocityCountersFor(facts, now),
+        countVisit: true,
+      };
+      const [memory, dynamo] = await Promise.all(stores.map((store) => store.countClick(round)));
+      expect(dynamo?.counters).toEqual(memory?.counters);
+      return memory?.counters ?? {};
+    };
+    const convert = () =>
+      Promise.all(
+        stores.map((store) => store.countActorConversion(actorCountersFor(propertyId, ip, 'vis_actor', now))),
+      );
+    for (let i = 0; i < 3; i++) {
+      await click(i);
+      now += 6 * 3_600_000;
+    }
+    await convert();
+    const later = await click(3);
+    expect(later).toMatchObject({
+      ip_clicks: 4,
+      ip_conversions: 1,
+      subnet_clicks: 4,
+      subnet_conversions: 1,
+      visitor_clicks: 4,
+      visitor_conversions: 1,
+    });
+    // Past the actor's TTL: a conversion does not re-create the address or /24, and counting restarts; the
+    // visitor's statistics live in its item, kept for the property's retention (90 days here), in both stores.
+    now += (ACTOR_TTL_SECONDS + 120) * 1000;
+    await convert();
+    const fresh = await click(4);
+    expect(fresh).toMatchObject({
+      ip_clicks: 1,
+      ip_conversions: 0,
+      subnet_clicks: 1,
+      subnet_conversions: 0,
+      visitor_clicks: 5,
+      visitor_conversions: 2,
+    });
   });
 });

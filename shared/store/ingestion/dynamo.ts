@@ -12,6 +12,7 @@ import type { VisitorState } from '../../ingestion/ports';
 import { definedOnly } from '../../optional';
 import { isExpired, ttlAt } from '../table';
 import { DynamoVelocityStore, type ItemAttributes } from '../velocity/dynamo';
+import type { CounterSpec } from '../../scoring/velocity';
 import {
   type ClaimResult,
   type ClickRound,
@@ -22,6 +23,8 @@ import {
   type VisitorTouch,
 } from './store';
 
+/** `VEL#<propertyId>#vis#<visitorId>` (property ids carry no `#`). */
+const VISITOR_ITEM = /^VEL#([^#]+)#vis#(.+)$/;
 const visitorKey = (propertyId: string, visitorId: string) => ({ pk: `VIS#${propertyId}#${visitorId}`, sk: 'VIS' });
 const gclidKey = (propertyId: string, gclid: string) => ({ pk: `GCLID#${propertyId}#${gclid}`, sk: 'GCLID' });
 const tokenKey = (tokenId: string) => ({ pk: `TOKEN#${tokenId}`, sk: 'TOKEN' });
@@ -131,6 +134,16 @@ export class DynamoIngestionStore implements IngestionStore {
       }),
     );
     return Attributes ?? {};
+  }
+
+  /** The visitor's actor counter lives in its `VIS#` item, as the click round wrote it. */
+  countActorConversion(actors: readonly CounterSpec[]): Promise<void> {
+    const keys = new Map<string, { pk: string; sk: string }>();
+    for (const spec of actors) {
+      const visitor = spec.counter === 'visitor_clicks' ? VISITOR_ITEM.exec(spec.item) : null;
+      if (visitor !== null) keys.set(spec.item, visitorKey(visitor[1] as string, visitor[2] as string));
+    }
+    return this.velocity.addConversion(actors, keys);
   }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {

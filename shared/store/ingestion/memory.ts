@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { VisitorState } from '../../ingestion/ports';
 import { definedOnly } from '../../optional';
 import { InMemoryVelocityStore } from '../velocity/memory';
+import type { CounterSpec } from '../../scoring/velocity';
 import type {
   ClaimResult,
   ClickRound,
@@ -36,7 +37,14 @@ export class MemoryIngestionStore implements IngestionStore {
   }
 
   async countClick(round: ClickRound): Promise<ClickRoundResult> {
-    const counters = await this.velocity.increment(round.counters);
+    // The visitor's lifetime clicks live in its item, kept for the property's retention (as DynamoIngestionStore's).
+    const counters = await this.velocity.increment(
+      round.counters.map((spec) =>
+        spec.counter === 'visitor_clicks' && spec.expiresAt < round.retainUntil
+          ? { ...spec, expiresAt: round.retainUntil }
+          : spec,
+      ),
+    );
     const worstScore = this.visitors.get(`${round.propertyId}#${round.visitorId}`)?.worstScore;
     if (round.countVisit) {
       const { visitorId, propertyId, at, ip, clickId, retainUntil: expiresAt } = round;
@@ -55,6 +63,10 @@ export class MemoryIngestionStore implements IngestionStore {
       );
     }
     return definedOnly({ counters, worstScore });
+  }
+
+  countActorConversion(actors: readonly CounterSpec[]): Promise<void> {
+    return this.velocity.addConversion(actors);
   }
 
   async touchVisitor(touch: VisitorTouch): Promise<void> {

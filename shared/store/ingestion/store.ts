@@ -77,6 +77,11 @@ export interface IngestionStore {
    * visitor's state and the gclid's and token's first click written into those keys' own items.
    */
   countClick(round: ClickRound): Promise<ClickRoundResult>;
+  /**
+   * One trusted conversion on the converted click's actors (its address, /24 or /64 and, when the client sent
+   * it, its visitor; shared/scoring/velocity actorCountersFor): `conv` + 1 on each actor item still live.
+   */
+  countActorConversion(actors: readonly CounterSpec[]): Promise<void>;
   /** Counts the visit on the visitor (creating it). */
   touchVisitor(touch: VisitorTouch): Promise<void>;
   /** Makes the click the visitor's worst one if it scored higher than the worst so far. */

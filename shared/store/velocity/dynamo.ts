@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CAMPAIGN_SLOTS,
+  ACTOR_CONVERSIONS_ATTRIBUTE,
   type CounterSpec,
   type CounterValues,
   counterValuesFrom,
@@ -89,7 +90,42 @@ export class DynamoVelocityStore implements VelocityStore {
       const item = items.get(spec.item);
       return counterValue(item?.[countedAttr(spec, item)]);
     });
-    return { values: counterValuesFrom(specs, counters), items };
+    const conversions = specs.map((spec) =>
+      spec.conversions === undefined ? 0 : counterValue(items.get(spec.item)?.[ACTOR_CONVERSIONS_ATTRIBUTE]),
+    );
+    return { values: counterValuesFrom(specs, counters, conversions), items };
+  }
+
+  /**
+   * `conv` + 1 on each actor item of `specs` (actorCountersFor) that is still live: one UpdateItem per item,
+   * conditional so an expired or deleted actor is never re-created as an item without a TTL. `keys` maps a
+   * counted key to another family's item (the visitor's `VIS#` item), as `alongside` does for a click.
+   */
+  async addConversion(
+    specs: readonly CounterSpec[],
+    keys: ReadonlyMap<string, { readonly pk: string; readonly sk: string }> = new Map(),
+  ): Promise<void> {
+    const nowSec = Math.floor(this.now() / 1000);
+    await Promise.all(
+      specs
+        .filter((spec) => spec.conversions !== undefined)
+        .map((spec) =>
+          this.options.client
+            .send(
+              new UpdateCommand({
+                TableName: this.options.tableName,
+                Key: keys.get(spec.item) ?? { pk: spec.item, sk: VELOCITY_SK },
+                UpdateExpression: 'ADD #conv :one',
+                ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+                ExpressionAttributeNames: { '#conv': ACTOR_CONVERSIONS_ATTRIBUTE },
+                ExpressionAttributeValues: { ':one': 1, ':now': nowSec },
+              }),
+            )
+            .catch((error) => {
+              if (!(error instanceof ConditionalCheckFailedException)) throw error;
+            }),
+        ),
+    );
   }
 
   /**

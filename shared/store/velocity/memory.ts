@@ -49,16 +49,18 @@ function mix(h: number): number {
 /**
  * Unbucketed plain counters — a gclid (live 90 days past its last click) and a click token's uses —
  * number one per click in a long backtest: a Map entry, key string and cell object each would be ~200
- * bytes a click. Here each is a 64-bit key hash, a count and an expiry in typed arrays (16 bytes a slot,
+ * bytes a click. Here each is a 64-bit key hash, a count, an actor's conversions and an expiry in typed arrays (20 bytes a slot,
  * open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
  * store, and are dropped whenever the table is rebuilt: it is rebuilt when half full, to the power of two
- * at least four times the live entries, so it holds at most 8 slots (128 bytes) per live counter and each
+ * at least four times the live entries, so it holds at most 8 slots (160 bytes) per live counter and each
  * insert costs O(1) amortised.
  */
 class LongLivedCounters {
   private hi = new Uint32Array(0);
   private lo = new Uint32Array(0);
   private counts = new Uint32Array(0);
+  /** An actor's trusted conversions (`conv`), beside its clicks. */
+  private conversions = new Uint32Array(0);
   /** Epoch seconds; 0 marks an empty slot. */
   private expires = new Uint32Array(0);
   private used = 0;
@@ -84,12 +86,29 @@ class LongLivedCounters {
       this.hi[slot] = a;
       this.lo[slot] = b;
       this.used++;
-    } else if ((this.expires[slot] as number) <= nowSec) this.counts[slot] = 0;
+    } else if ((this.expires[slot] as number) <= nowSec) {
+      this.counts[slot] = 0;
+      this.conversions[slot] = 0;
+    }
     const count = (this.counts[slot] as number) + 1;
     this.counts[slot] = count;
     // Never 0 (the empty mark): an expiry at the epoch is already past anyway.
     this.expires[slot] = Math.max(1, expiresAt);
     return count;
+  }
+
+  /** The key's conversions (0 when absent or expired). */
+  conversionsOf(key: string, nowSec: number): number {
+    const [a, b] = hashPair(key);
+    const slot = this.find(a, b);
+    return (this.expires[slot] as number) > nowSec ? (this.conversions[slot] as number) : 0;
+  }
+
+  /** One more conversion on a live key; an absent or expired key stays absent (as DynamoDB's condition). */
+  addConversion(key: string, nowSec: number): void {
+    const [a, b] = hashPair(key);
+    const slot = this.find(a, b);
+    if ((this.expires[slot] as number) > nowSec) this.conversions[slot] = (this.conversions[slot] as number) + 1;
   }
 
   /** The key's slot, or the empty slot where it would go. */
@@ -104,12 +123,13 @@ class LongLivedCounters {
     this.hi = new Uint32Array(capacity);
     this.lo = new Uint32Array(capacity);
     this.counts = new Uint32Array(capacity);
+    this.conversions = new Uint32Array(capacity);
     this.expires = new Uint32Array(capacity);
     this.used = 0;
   }
 
   private rebuild(nowSec: number): void {
-    const { hi, lo, counts, expires } = this;
+    const { hi, lo, counts, conversions, expires } = this;
     let live = 0;
     for (let i = 0; i < expires.length; i++) if ((expires[i] as number) > nowSec) live++;
     let capacity = this.minCapacity;
@@ -122,6 +142,7 @@ class LongLivedCounters {
       this.hi[slot] = hi[i] as number;
       this.lo[slot] = lo[i] as number;
       this.counts[slot] = counts[i] as number;
+      this.conversions[slot] = conversions[i] as number;
       this.expires[slot] = expiry;
       this.used++;
     }
@@ -135,7 +156,7 @@ class LongLivedCounters {
  * Memory follows the live counters, never the log's length: windowed counters (a bucket number in the
  * key, so a window's expiry never moves) sit in a Map swept of expired windows whenever it has grown by
  * half since the last sweep (amortised O(1) a write, at most 1.5 × the live windows held); unbucketed
- * plain counters (gclid, token uses) sit in LongLivedCounters.
+ * plain counters (gclid, token uses, an actor's lifetime clicks and conversions) sit in LongLivedCounters.
  */
 export class InMemoryVelocityStore implements VelocityStore {
   private readonly cells = new Map<string, CounterCell>();
@@ -167,12 +188,14 @@ export class InMemoryVelocityStore implements VelocityStore {
     this.sweep(nowSec);
     const cells: CounterCell[] = [];
     const results: number[] = [];
+    const conversions: number[] = [];
     for (const spec of specs) {
       if (spec.previous === undefined && spec.member === undefined) {
         // A copy: such a counter is read forwards only (the first click of a gclid stays the genuine one).
         const count = this.longLived.increment(spec.key, spec.expiresAt, nowSec);
         cells.push({ count, members: undefined, expiresAt: spec.expiresAt });
         results.push(count);
+        conversions.push(spec.conversions === undefined ? 0 : this.longLived.conversionsOf(spec.key, nowSec));
         continue;
       }
       const cell = this.live(this.slotKey(spec, nowSec), spec.member !== undefined, spec.expiresAt, nowSec);
@@ -183,8 +206,19 @@ export class InMemoryVelocityStore implements VelocityStore {
       cell.expiresAt = spec.expiresAt;
       cells.push(cell);
       results.push(cellValue(cell));
+      conversions.push(0);
     }
-    return { values: counterValuesFrom(specs, results), cells };
+    return { values: counterValuesFrom(specs, results, conversions), cells };
+  }
+
+  /** A trusted conversion on each live actor counter of `specs` (actorCountersFor): its `conv`. */
+  async addConversion(specs: readonly CounterSpec[]): Promise<void> {
+    this.addConversionSync(specs);
+  }
+
+  addConversionSync(specs: readonly CounterSpec[]): void {
+    const nowSec = Math.floor(this.now() / 1000);
+    for (const spec of specs) if (spec.conversions !== undefined) this.longLived.addConversion(spec.key, nowSec);
   }
 
   /** The window a spec counts in: its own, or for a campaign past the address's slots the overflow (CampaignSlot). */

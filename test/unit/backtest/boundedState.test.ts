@@ -11,6 +11,7 @@ import { type CounterCell, cellValue, InMemoryVelocityStore } from '../../../sha
  */
 class UnboundedCounters implements CounterStore {
   private readonly cells = new Map<string, CounterCell>();
+  private readonly conversions = new Map<string, number>();
   constructor(private readonly now: () => number) {}
 
   get size(): number {
@@ -25,13 +26,26 @@ class UnboundedCounters implements CounterStore {
       if (cell === undefined || cell.expiresAt <= nowSec) {
         cell = { count: 0, members: spec.member === undefined ? undefined : new Set(), expiresAt: spec.expiresAt };
         this.cells.set(spec.key, cell);
+        this.conversions.delete(spec.key);
       }
       if (spec.member !== undefined) cell.members?.add(spec.member);
       else cell.count++;
       cell.expiresAt = spec.expiresAt;
       cells.push(cell);
     }
-    return { values: counterValuesFrom(specs, cells.map(cellValue)), cells };
+    const conversions = specs.map((spec) =>
+      spec.conversions === undefined ? 0 : (this.conversions.get(spec.key) ?? 0),
+    );
+    return { values: counterValuesFrom(specs, cells.map(cellValue), conversions), cells };
+  }
+
+  addConversionSync(specs: readonly CounterSpec[]) {
+    const nowSec = Math.floor(this.now() / 1000);
+    for (const spec of specs) {
+      const cell = this.cells.get(spec.key);
+      if (spec.conversions !== undefined && cell !== undefined && cell.expiresAt > nowSec)
+        this.conversions.set(spec.key, (this.conversions.get(spec.key) ?? 0) + 1);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import {
   statsKey,
   surpriseDecades,
 } from '../../../shared/scoring';
-import { CHROME_DESKTOP, fakeIntel } from './fixtures';
+import { CHROME_DESKTOP, fakeIntel, SAFARI_IPHONE } from './fixtures';
 
 const facts = (query: string) =>
   clickFacts(
@@ -150,6 +150,47 @@ describe('the learned component', () => {
         return r >= Math.min(observed, prior) - 1e-12 && r <= Math.max(observed, prior) + 1e-12;
       }),
     );
+  });
+
+  describe('per individual actor (this address, this /24 or /64, this visitor)', () => {
+    const q = property(0.038, 20_000);
+    const reasonOf = (verdict: ReturnType<typeof scoreClick>) =>
+      verdict.reasons.find((r) => r.rule === 'repeat_actor')?.details;
+
+    it('an address with hundreds of clicks and no conversion is SUSPICIOUS, with its own numbers', () => {
+      const verdict = scoreClick(config, facts(''), { ip_clicks: 601, ip_conversions: 0, ip_1d: 1 }, q);
+      expect(verdict.label).toBe('SUSPICIOUS');
+      expect(reasonOf(verdict)).toBe('address 203.0.113.1: 0 conversions in 600 clicks; property 3.8 %');
+    });
+
+    it('little evidence ranks but never flags; an address converting at the property rate only ranks', () => {
+      const few = scoreClick(config, facts(''), { ip_clicks: 39, ip_conversions: 0 }, q);
+      expect(few.label).toBe('CLEAN');
+      expect(reasonOf(few)).toBe('address 203.0.113.1: 0 conversions in 38 clicks; property 3.8 %');
+      const converting = scoreClick(config, facts(''), { ip_clicks: 1001, ip_conversions: 40 }, q);
+      expect(converting.score).toBeLessThanOrEqual(few.score);
+      expect(converting.score).toBeLessThanOrEqual(5);
+    });
+
+    it('a carrier address shared by real mobile browsers says nothing about one of them', () => {
+      const mobile = clickFacts({ propertyId: 'prop_p', ip: '172.56.16.10', userAgent: SAFARI_IPHONE }, fakeIntel());
+      const verdict = scoreClick(config, mobile, { ip_clicks: 5_001, ip_conversions: 0, ip_visitors_1h: 40 }, q);
+      expect(verdict.label).toBe('CLEAN');
+      expect(reasonOf(verdict) ?? '').not.toMatch(/^address/);
+    });
+
+    it("a /24's clicks only rank (one address's clicks cannot flag its neighbours); a visitor's can decide", () => {
+      const subnet = scoreClick(config, facts(''), { subnet_clicks: 50_001, subnet_conversions: 0 }, q);
+      expect(subnet.label).toBe('CLEAN');
+      expect(reasonOf(subnet)).toBe('subnet 203.0.113.0/24: 0 conversions in 50000 clicks; property 3.8 %');
+      const visitor = clickFacts(
+        { propertyId: 'prop_p', ip: '203.0.113.1', userAgent: CHROME_DESKTOP, visitorId: 'vis_1' },
+        fakeIntel(),
+      );
+      const verdict = scoreClick(config, visitor, { visitor_clicks: 701, visitor_conversions: 0 }, q);
+      expect(verdict.label).toBe('SUSPICIOUS');
+      expect(reasonOf(verdict)).toBe('visitor vis_1: 0 conversions in 700 clicks; property 3.8 %');
+    });
   });
 
   it('measures surprise with the Poisson tail bound', () => {
