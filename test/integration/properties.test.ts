@@ -2,10 +2,11 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { handler as getConfigHandler } from '../../functions/api/get-config';
 import { hashCredential } from '../../shared/auth/credentials';
 import { ENV, requireEnv } from '../../shared/config/env';
-import { createRateMeter, DynamoMeterStore, useRateMeter } from '../../shared/http/rateLimit';
+import { createRateMeter, useRateMeter } from '../../shared/http/rateLimit';
 import { DynamoPropertyStore } from '../../shared/properties/dynamoStore';
 import { PropertyExistsError } from '../../shared/properties/model';
 import { documentClient } from '../../shared/storage/clients';
+import { DynamoMeterStore } from '../../shared/store/meter';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 let stack: TestStack;
