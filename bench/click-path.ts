@@ -320,10 +320,14 @@ interface Service {
   stop(): void;
 }
 
-/** The service's secrets in the environment (the functions read them), and an admin key to create properties. */
+/** The admin key of this process's service; its hash and the token signing key go into the functions' environment once. */
+let adminKey: string | undefined;
+
 function benchService(): Service {
-  const adminKey = newAdminKey();
-  Object.assign(process.env, secretsEnv(adminKey, process.env[ENV.tokenSigningKey] ?? newTokenSigningKey()));
+  if (adminKey === undefined) {
+    adminKey = newAdminKey();
+    Object.assign(process.env, secretsEnv(adminKey, process.env[ENV.tokenSigningKey] ?? newTokenSigningKey()));
+  }
   const sqs = withoutSdkLogger(new SQSClient({}));
   return {
     sqs,
