@@ -421,6 +421,7 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
     const sync = take(meter);
 
     // One beacon per click from the visitor's browser, a conversion webhook for every 20th; the scorers drain.
+    const followUpCpuBefore = process.cpuUsage();
     for (const [i, answer] of answers.entries()) {
       await expectOk(
         callApi('beacon', {
@@ -446,6 +447,8 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
         'POST /v1/webhook/conversion',
       );
     }
+    const followUpCpu = process.cpuUsage(followUpCpuBefore);
+    const followUpRounds = meter.rounds;
     await drainQueue(service.sqs, 'beaconScorer');
     await drainQueue(service.sqs, 'conversionScorer');
     const rescore = take(meter);
@@ -454,23 +457,30 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
     const countedClicks = (await service.countedClicks(property)) - WARM_UP;
     take(meter);
 
-    const requests = clicks + answers.length + Math.ceil(answers.length / 20);
+    const followUps = answers.length + Math.ceil(answers.length / 20);
+    const requests = clicks + followUps;
     const meterUnits = (pass: Pass) =>
       [...pass.byFamily].filter(([family]) => family.endsWith(' METER')).reduce((sum, [, units]) => sum + units, 0);
     const per = (n: number) => n / clicks;
     const cpuMs = (cpu.user + cpu.system) / 1000 / clicks;
     const rounds = per(sync.rounds);
-    const awsDurationMs = Math.ceil(cpuMs + rounds * AWS_ROUND_TRIP_MS);
+    // Lambda: the click function's duration (CPU + round trips on AWS) for each click, the beacon's and the
+    // conversion webhook's for each of theirs, and every API request's invocation charge.
+    const billedMs = (cpuMicros: number, roundTrips: number, n: number) =>
+      n * Math.ceil(cpuMicros / 1000 / n + (roundTrips / n) * AWS_ROUND_TRIP_MS);
+    const lambdaMs =
+      billedMs(cpu.user + cpu.system, sync.rounds, clicks) +
+      billedMs(followUpCpu.user + followUpCpu.system, followUpRounds, followUps);
     const lambda =
-      (awsDurationMs / 1000) * (LAMBDA_MEMORY_MB / 1024) * PRICES.lambdaPerGbSecond * 1e6 +
-      PRICES.lambdaPerMillionRequests;
+      per(lambdaMs / 1000) * (LAMBDA_MEMORY_MB / 1024) * PRICES.lambdaPerGbSecond * 1e6 +
+      per(requests) * PRICES.lambdaPerMillionRequests;
     const allInWrite = per(sync.write + rescore.write + counter.write);
     const allInRead = per(sync.read + rescore.read + counter.read);
     const passes = [sync, rescore, counter];
     const allInWriteOnAws =
       allInWrite + per(passes.reduce((sum, pass) => sum + 2 * pass.transactItems - pass.transactUnits, 0));
     const cost = {
-      apiGateway: PRICES.apiGatewayPerMillion,
+      apiGateway: per(requests) * PRICES.apiGatewayPerMillion,
       lambda,
       dynamoWrites: allInWriteOnAws * PRICES.dynamoPerMillionWru,
       dynamoReads: allInRead * PRICES.dynamoPerMillionRru,
@@ -504,7 +514,8 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
       },
       assumptions: [
         'us-east-1 list prices: API Gateway REST $3.50/M, Lambda arm64 $0.0000133334/GB-s + $0.20/M, DynamoDB on-demand $0.625/M WRU and $0.125/M RRU, SQS $0.40/M requests',
-        `Lambda ${LAMBDA_MEMORY_MB} MB; AWS duration = measured CPU per click + ${AWS_ROUND_TRIP_MS} ms per sequential DynamoDB round trip, rounded up to 1 ms (the scorers' and the counter's own Lambda time not included)`,
+        `API Gateway and Lambda requests: ${round2(per(requests))} per click (the click, its beacon, a twentieth of a conversion)`,
+        `Lambda ${LAMBDA_MEMORY_MB} MB; AWS duration = measured CPU + ${AWS_ROUND_TRIP_MS} ms per sequential DynamoDB round trip, per request, rounded up to 1 ms (the scorers' and the counter's own Lambda time, batched, not included)`,
         'capacity units as DynamoDB Local reports them with ReturnConsumedCapacity TOTAL; it under-reports transactions, which AWS bills 2 units per item per KB: the AWS figure and the cost count every transactional item at 2 units',
         `all-in = synchronous path + one public-key beacon per click + a conversion webhook for every 20th click (their requests, the rate meter included, and their scorers) + the click counter (batches of 100); SQS: ${SQS_REQUESTS_PER_CLICK} requests per click (count message, beacon, their batched receive/delete)`,
         'the handlers as deployed, one warm container each: the rate meter (per-container batching), key lookups and the property cache (one GetItem per container per 10 s) are in the figures; the authorizer runs before the conversion webhook, as on AWS',
