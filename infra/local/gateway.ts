@@ -187,7 +187,7 @@ interface AuthorizerResult {
 }
 
 /** Runs the stack's REQUEST authorizer; Unauthorized → 401, Deny (or no Allow) → 403, anything else broken → 500. */
-async function authorize(event: APIGatewayProxyEvent): Promise<Authorization | ApiError> {
+export async function authorize(event: APIGatewayProxyEvent): Promise<Authorization | ApiError> {
   const ctx = event.requestContext;
   const methodArn = `arn:aws:execute-api:us-east-1:${ACCOUNT}:${API_ID}/${STAGE}/${event.httpMethod}${event.path}`;
   const authorizerEvent: APIGatewayRequestAuthorizerEvent = {

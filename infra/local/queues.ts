@@ -75,7 +75,7 @@ export function pollQueue(options: QueuePollerOptions): Poller {
   };
 }
 
-async function deliver(sqs: SQSClient, options: QueuePollerOptions, messages: Message[], queueArn: string) {
+export async function deliver(sqs: SQSClient, options: QueuePollerOptions, messages: Message[], queueArn: string) {
   const event: SQSEvent = { Records: messages.map((message) => sqsRecord(message, queueArn)) };
   let failed: Set<string>;
   try {

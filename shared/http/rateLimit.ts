@@ -1,26 +1,27 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from '../auth/principal';
 import { ENV, requireEnv } from '../config/env';
+import { logger } from '../observability';
 import { findPlan, type Plan } from '../plans';
 import type { RouteDef } from '../routes';
 import { documentClient } from '../store/clients';
+import { DynamoMeterStore, type MeterStore } from '../store/meter';
 import { paymentRequired, rateLimited } from './errors';
 
 /**
- * The request meter. Refuse before you count: a public-key call over its source address's limit is
- * refused from memory (no I/O at all), a malformed request is refused by validation (apiHandler), and
- * only then is the request counted — in ONE small conditional write that also enforces the plan's
- * minute rate, the monthly allowance and per-property limits (the webhook's 100/min). A request that
- * write refuses adds nothing, so refused requests never spend the minute budget or the allowance.
- * Admin calls are not metered.
+ * The request meter's policy. Refuse before you count: a public-key call over its source address's
+ * limit is refused from memory (no I/O at all), a malformed request is refused by validation
+ * (apiHandler), and only then is the request counted against the plan's minute rate, the monthly
+ * allowance and per-property limits (the webhook's 100/min), all kept in one item per property, shard
+ * and UTC hour (shared/store/meter.ts).
  *
- * Item (TTL `expiresAt`): `METER#<propertyId>#<shard>` / `<YYYY-MM-DDTHH>` (UTC hour) with
- *   `t`            requests admitted in that hour (the month's allowance is the sum over its hours)
- *   `m<MM>`        requests admitted in minute MM of that hour (plan rate, X-RateLimit-*)
- *   `<limit><MM>`  per-property limits by minute (e.g. `webhook07`)
- * At most 1 + 60 × (1 + limits) small numbers: well under 1 KB, so one write unit per request.
- * The sum of the month's earlier hours is a read, done once an hour per property by each container.
+ * Counting is batched per container (`MeterBatching`): far from every cap a container admits from its
+ * own view and writes its pending count every N requests or T ms in one small write; near a cap (and
+ * for the first request of each minute it sees) it writes on every request, one conditional write that
+ * admits or refuses exactly; a counter the table showed at its cap refuses from memory until its window
+ * ends. Refused requests add nothing, so they never spend the minute budget or the allowance. Worst case
+ * a container admits N requests from a stale view before its write shows it the shared count: a cap is
+ * overshot by at most containers × N (one container alone is exact). Admin calls are not metered. The sum
+ * of the month's earlier hours is a read, done once an hour per property by each container.
  */
 export interface RateLimitState {
   readonly limit: number;
@@ -61,120 +62,6 @@ export const defaultLimits: LimitsHook = (principal, route) => ({
   ...(principal.kind === 'public' && route.browser ? { address: { limit: 50, windowSeconds: 5 } } : {}),
   perProperty: route.auth.includes('webhook') ? [{ name: 'webhook', perMinute: 100 }] : [],
 });
-
-/** One request's conditional increment of a property's hour item. */
-export interface MeterIncrement {
-  readonly pk: string;
-  readonly sk: string;
-  /** Attribute → the most it may hold before this request (the request is refused at the cap). */
-  readonly caps: Readonly<Record<string, number>>;
-  readonly expiresAt: number;
-}
-
-/** The item's counters after the increment (admitted) or as they stood (refused). */
-export interface MeterOutcome {
-  readonly admitted: boolean;
-  readonly counts: Readonly<Record<string, number>>;
-}
-
-/** The meter's storage: DynamoDB in the service, a Map in tests. */
-export interface MeterStore {
-  /** Adds one to every attribute of `caps` unless one of them is at its cap: one write. */
-  increment(input: MeterIncrement): Promise<MeterOutcome>;
-  /** Sum of `t` over the items of `pk` whose sort key starts with `prefix` and is below `before` (a read). */
-  sumBefore(pk: string, prefix: string, before: string): Promise<number>;
-}
-
-export class DynamoMeterStore implements MeterStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async increment(input: MeterIncrement): Promise<MeterOutcome> {
-    const attributes = Object.keys(input.caps);
-    const names = Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name]));
-    const values: Record<string, unknown> = { ':one': 1, ':exp': input.expiresAt };
-    attributes.forEach((name, i) => {
-      values[`:c${i}`] = input.caps[name];
-    });
-    const key = { pk: input.pk, sk: input.sk };
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: `ADD ${attributes.map((_, i) => `#a${i} :one`).join(', ')} SET #exp = if_not_exists(#exp, :exp)`,
-          ConditionExpression: attributes
-            .map((_, i) => `(attribute_not_exists(#a${i}) OR #a${i} < :c${i})`)
-            .join(' AND '),
-          ExpressionAttributeNames: { ...names, '#exp': 'expiresAt' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { admitted: true, counts: countsOf(Attributes, attributes) };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The item as it stood; an emulator that does not return it costs one read instead.
-      const old = error.Item
-        ? Object.fromEntries(Object.entries(error.Item).map(([name, value]) => [name, value.N]))
-        : (await this.client.send(new GetCommand({ TableName: this.tableName, Key: key }))).Item;
-      return { admitted: false, counts: countsOf(old, attributes) };
-    }
-  }
-
-  async sumBefore(pk: string, prefix: string, before: string): Promise<number> {
-    let total = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ProjectionExpression: 'sk, t',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) if (String(item.sk) < before) total += Number(item.t ?? 0);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return total;
-  }
-}
-
-function countsOf(item: Record<string, unknown> | undefined, attributes: readonly string[]): Record<string, number> {
-  return Object.fromEntries(attributes.map((name) => [name, Number(item?.[name] ?? 0)]));
-}
-
-export class MemoryMeterStore implements MeterStore {
-  readonly items = new Map<string, Record<string, number>>();
-  /** Writes attempted (admitted or not): what a request costs. */
-  writes = 0;
-
-  async increment(input: MeterIncrement): Promise<MeterOutcome> {
-    this.writes += 1;
-    const key = `${input.pk}\u0000${input.sk}`;
-    const item = this.items.get(key) ?? {};
-    const attributes = Object.keys(input.caps);
-    const counts = countsOf(item, attributes);
-    if (attributes.some((name) => (counts[name] ?? 0) >= (input.caps[name] ?? 0))) return { admitted: false, counts };
-    for (const name of attributes) item[name] = (item[name] ?? 0) + 1;
-    this.items.set(key, item);
-    return { admitted: true, counts: countsOf(item, attributes) };
-  }
-
-  async sumBefore(pk: string, prefix: string, before: string): Promise<number> {
-    let total = 0;
-    for (const [key, item] of this.items) {
-      const [itemPk, sk = ''] = key.split('\u0000');
-      if (itemPk === pk && sk.startsWith(prefix) && sk < before) total += item.t ?? 0;
-    }
-    return total;
-  }
-}
 
 /**
  * Per source address, per function instance: a fixed window of attempts in memory. No I/O, so a flood
@@ -224,6 +111,29 @@ export function rateState(limit: number, used: number, resetEpochSeconds: number
 export const retryAfterSeconds = (resetEpochSeconds: number, nowMs: number): number =>
   Math.max(1, Math.ceil(resetEpochSeconds - nowMs / 1000));
 
+/**
+ * Per-container batching. A container counts the requests it admits in memory and writes them to the
+ * property's meter item in one `UpdateItem` (ADD, returning the shared counts) every `requests`
+ * admitted requests or once the oldest is `maxAgeMs` old, whichever comes first — checked inside a
+ * request, since a Lambda container is frozen between invocations. Close to a cap it writes on every
+ * request, conditionally (see `exactZone`).
+ */
+export interface MeterBatching {
+  readonly requests: number;
+  readonly maxAgeMs: number;
+}
+
+/** N = 20 requests, T = 10 s: at steady traffic one small write per 20 requests and per container. */
+export const DEFAULT_BATCHING: MeterBatching = { requests: 20, maxAgeMs: 10_000 };
+
+/**
+ * A container writes on every request (one conditional write that admits or refuses exactly) while a
+ * counter, as it last saw it plus what it holds, is within this many requests of its cap: the larger
+ * of 4 × N and a tenth of the cap. Caps up to 4 × N (the webhook's 100/min, tiny plans) are always exact.
+ */
+export const exactZone = (cap: number, batching: MeterBatching): number =>
+  Math.max(4 * batching.requests, Math.ceil(cap / 10));
+
 export interface RateMeterDeps {
   readonly store: MeterStore;
   /** Plan lookup (tests inject tiny plans). */
@@ -233,12 +143,13 @@ export interface RateMeterDeps {
   readonly pickShard?: (shards: number) => number;
   /** How many source addresses each instance tracks (oldest forgotten first). */
   readonly maxTrackedAddresses?: number;
+  readonly batching?: MeterBatching;
 }
 
 export interface RateMeter {
   /** Before validation: 429 for a source address over its limit, from memory. Never writes. */
   refuseAddress(principal: Principal, route: RouteDef, sourceIp: string, nowMs: number): void;
-  /** Counts an accepted request (one write): 402/429 when the plan or a property limit refuses it. */
+  /** Counts an accepted request (a write every N requests, every request near a cap): 402/429 when refused. */
   meter(principal: Principal, route: RouteDef, nowMs: number): Promise<RateLimitState | undefined>;
   /** The property's last metered state in this instance, for answers refused before metering. */
   lastState(principal: Principal, nowMs: number): RateLimitState | undefined;
@@ -249,13 +160,34 @@ export type MeteredError = Error & { rate?: RateLimitState };
 
 const two = (n: number) => String(n).padStart(2, '0');
 
+/** This container's view of one meter item (one property's shard, one UTC hour). */
+interface ItemView {
+  readonly pk: string;
+  readonly hour: string;
+  readonly expiresAt: number;
+  /** The item's counts as the table returned them at this container's latest write (they only grow). */
+  known: Record<string, number>;
+  /** Requests admitted here and not written yet, by attribute. */
+  pending: Record<string, number>;
+  pendingRequests: number;
+  pendingSince: number;
+}
+
+type Counts = Readonly<Record<string, number>>;
+
+function addCounts(into: Record<string, number>, counts: Counts): void {
+  for (const [name, n] of Object.entries(counts)) into[name] = (into[name] ?? 0) + n;
+}
+
 export function createRateMeter(deps: RateMeterDeps): RateMeter {
   const planOf = deps.plan ?? findPlan;
   const limitsOf = deps.limits ?? defaultLimits;
   const pickShard = deps.pickShard ?? ((shards: number) => Math.floor(Math.random() * shards));
+  const batching = deps.batching ?? DEFAULT_BATCHING;
   const addresses = new AddressWindows(deps.maxTrackedAddresses);
   /** Admitted requests of the month before the current hour, per meter item key and hour. */
   const monthBefore = new Map<string, { hour: string; total: number }>();
+  const views = new Map<string, ItemView>();
   const last = new Map<string, RateLimitState>();
 
   const planFor = (principal: Principal) => {
@@ -270,6 +202,53 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
     const total = await deps.store.sumBefore(pk, month, hour);
     monthBefore.set(pk, { hour, total });
     return total;
+  }
+
+  const learn = (view: ItemView, counts: Counts) => {
+    for (const [name, n] of Object.entries(counts)) view.known[name] = Math.max(view.known[name] ?? 0, n);
+  };
+
+  /** Takes the pending counts out of the view (requests arriving meanwhile start a new batch). */
+  const takePending = (view: ItemView) => {
+    const pending = view.pending;
+    view.pending = {};
+    view.pendingRequests = 0;
+    return pending;
+  };
+
+  /** Writes what this container admitted, unconditionally: those requests were answered already. */
+  async function flush(view: ItemView): Promise<void> {
+    if (view.pendingRequests === 0) return;
+    const requests = view.pendingRequests;
+    const pending = takePending(view);
+    try {
+      learn(
+        view,
+        (await deps.store.add({ pk: view.pk, sk: view.hour, add: pending, expiresAt: view.expiresAt })).counts,
+      );
+    } catch (error) {
+      addCounts(view.pending, pending);
+      view.pendingRequests += requests;
+      throw error;
+    }
+  }
+
+  /** The view of this hour's item; an earlier hour's pending counts are written first. */
+  async function viewOf(pk: string, hour: string, nowMs: number): Promise<ItemView> {
+    const current = views.get(pk);
+    if (current?.hour === hour) return current;
+    const view: ItemView = {
+      pk,
+      hour,
+      expiresAt: Math.floor(nowMs / 1000) + METER_LIFETIME_SECONDS,
+      known: {},
+      pending: {},
+      pendingRequests: 0,
+      pendingSince: nowMs,
+    };
+    views.set(pk, view);
+    if (current) await flush(current);
+    return view;
   }
 
   function lastState(principal: Principal, nowMs: number): RateLimitState | undefined {
@@ -301,22 +280,16 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
 
     async meter(principal, route, nowMs) {
       if (principal.kind === 'admin' || !principal.propertyId) return undefined;
+      const propertyId = principal.propertyId;
       const plan = planFor(principal);
       const shards = shardCount(plan.ratePerMinute);
       const iso = new Date(nowMs).toISOString();
-      const month = iso.slice(0, 7);
       const hour = iso.slice(0, 13);
       const minute = two(new Date(nowMs).getUTCMinutes());
       const reset = windowStart(nowMs, 60) + 60;
-      const pk = `METER#${principal.propertyId}#${pickShard(shards)}`;
-      const monthCap = Math.ceil(plan.monthlyAllowance / shards) - (await earlierInMonth(pk, month, hour));
-      const fail = (error: MeteredError, used: number) => {
-        const state = rateState(plan.ratePerMinute, estimateTotal(used, shards), reset);
-        last.set(principal.propertyId!, state);
-        return Object.assign(error, { rate: state });
-      };
-      if (monthCap <= 0) throw fail(paymentRequired('monthly allowance used up'), 0);
-
+      const pk = `METER#${propertyId}#${pickShard(shards)}`;
+      const view = await viewOf(pk, hour, nowMs);
+      const monthCap = Math.ceil(plan.monthlyAllowance / shards) - (await earlierInMonth(pk, iso.slice(0, 7), hour));
       const extras = limitsOf(principal, route).perProperty;
       const minuteAttr = `m${minute}`;
       const caps: Record<string, number> = {
@@ -324,36 +297,70 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
         [minuteAttr]: Math.ceil(plan.ratePerMinute / shards),
         ...Object.fromEntries(extras.map((extra) => [`${extra.name}${minute}`, Math.ceil(extra.perMinute / shards)])),
       };
-      const outcome = await deps.store.increment({
-        pk,
-        sk: hour,
-        caps,
-        expiresAt: Math.floor(nowMs / 1000) + METER_LIFETIME_SECONDS,
-      });
-      const used = outcome.counts[minuteAttr] ?? 0;
-      if (outcome.admitted) {
-        const state = rateState(plan.ratePerMinute, estimateTotal(used, shards), reset);
-        last.set(principal.propertyId, state);
+      const attributes = Object.keys(caps);
+      const seen = (name: string) => (view.known[name] ?? 0) + (view.pending[name] ?? 0);
+      const remember = (state: RateLimitState) => {
+        last.set(propertyId, state);
+        return state;
+      };
+      const stateNow = () => remember(rateState(plan.ratePerMinute, estimateTotal(seen(minuteAttr), shards), reset));
+      const atCap = (name: string) => (view.known[name] ?? 0) >= (caps[name] ?? 0);
+      /** The refusal for the first counter the table showed at its cap: month (402), plan rate, property limit. */
+      const refusal = (): MeteredError => {
+        const rate = stateNow();
+        if (monthCap <= 0 || atCap('t')) return Object.assign(paymentRequired('monthly allowance used up'), { rate });
+        const extra = extras.find((candidate) => atCap(`${candidate.name}${minute}`));
+        const details =
+          atCap(minuteAttr) || !extra
+            ? { limit: 'plan', ratePerMinute: plan.ratePerMinute }
+            : { limit: extra.name, max: extra.perMinute, windowSeconds: 60 };
+        return Object.assign(rateLimited(retryAfterSeconds(reset, nowMs), details), { rate });
+      };
+
+      // Counts only grow within their window: one the table showed at its cap refuses from memory.
+      if (monthCap <= 0 || attributes.some(atCap)) throw refusal();
+
+      const batched = attributes.every(
+        (name) => name in view.known && seen(name) + 1 <= caps[name]! - exactZone(caps[name]!, batching),
+      );
+      if (batched) {
+        if (view.pendingRequests === 0) view.pendingSince = nowMs;
+        addCounts(view.pending, Object.fromEntries(attributes.map((name) => [name, 1])));
+        view.pendingRequests += 1;
+        const state = stateNow();
+        if (view.pendingRequests >= batching.requests || nowMs - view.pendingSince >= batching.maxAgeMs) {
+          // This request is admitted already: a failed write keeps the counts for the next one.
+          await flush(view).catch((error: unknown) =>
+            logger.warn('meter write failed; kept for the next one', { error: (error as Error)?.name }),
+          );
+        }
         return state;
       }
-      if ((outcome.counts.t ?? 0) >= monthCap) throw fail(paymentRequired('monthly allowance used up'), used);
-      if (used >= (caps[minuteAttr] ?? 0)) {
-        throw fail(
-          rateLimited(retryAfterSeconds(reset, nowMs), { limit: 'plan', ratePerMinute: plan.ratePerMinute }),
-          used,
-        );
+
+      // Near a cap, or a counter this container has not seen yet: this request and the pending ones in one
+      // conditional write that admits or refuses it exactly. A refused request adds nothing.
+      const requests = view.pendingRequests;
+      const pending = takePending(view);
+      const add = { ...pending };
+      addCounts(add, Object.fromEntries(attributes.map((name) => [name, 1])));
+      let outcome: Awaited<ReturnType<MeterStore['add']>>;
+      try {
+        outcome = await deps.store.add({ pk, sk: hour, add, caps, expiresAt: view.expiresAt });
+      } catch (error) {
+        addCounts(view.pending, pending);
+        view.pendingRequests += requests;
+        throw error;
       }
-      const extra = extras.find(
-        (candidate) => (outcome.counts[`${candidate.name}${minute}`] ?? 0) >= (caps[`${candidate.name}${minute}`] ?? 0),
-      );
-      throw fail(
-        rateLimited(retryAfterSeconds(reset, nowMs), {
-          limit: extra?.name ?? 'plan',
-          max: extra?.perMinute,
-          windowSeconds: 60,
-        }),
-        used,
-      );
+      if (outcome.applied) {
+        learn(view, outcome.counts);
+        return stateNow();
+      }
+      // Refused: the requests admitted here before were answered and still count.
+      learn(view, outcome.counts);
+      addCounts(view.pending, pending);
+      view.pendingRequests += requests;
+      await flush(view);
+      throw refusal();
     },
   };
 }

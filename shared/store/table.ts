@@ -11,7 +11,7 @@
  *   PROP#<propertyId> / META                      property, config, credential hashes; gsi2 PROPS / <id> (directory)
  *                                                 (shared/store/properties/dynamo.ts)
  *   KEY#<sha256 of credential> / KEY              credential -> property (lookup by hash)
- *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (shared/http/rateLimit.ts)
+ *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (shared/store/meter.ts)
  *   CLK#<clickId> / CLK                           click record; gsi1 CLKDAY#<propertyId>#<UTC day>#<shard> /
  *                                                 <ISO time>#<clickId>, keys only (shared/store/clicks.ts)
  *   CNT#<clickId> / CNT                           what the click counter counted of the click (shared/store/counts.ts)

@@ -260,8 +260,12 @@ describe('refused requests cannot switch the property off', () => {
     expect(server.headers.get('x-ratelimit-limit')).toBe('1000');
     expect(Number(server.headers.get('x-ratelimit-remaining'))).toBe(999);
     // Another visitor's browser, from another address, is unaffected too.
-    expect((await publicCall(property, '/v1/click', { user_agent: CHROME }, '81.2.69.242')).status).toBe(200);
-    expect(await admitted(property)).toBe(2);
+    const browser = await publicCall(property, '/v1/click', { user_agent: CHROME }, '81.2.69.242');
+    expect(browser.status).toBe(200);
+    expect(Number(browser.headers.get('x-ratelimit-remaining'))).toBe(998);
+    // The minute's first request was written at once; the second waits in the container's batch (N = 20).
+    expect(await admitted(property)).toBeGreaterThanOrEqual(1);
+    expect(await admitted(property)).toBeLessThanOrEqual(2);
   });
 });
 

@@ -2,9 +2,10 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { handler as getConfigHandler } from '../../functions/api/get-config';
 import { hashCredential } from '../../shared/auth/credentials';
 import { ENV, requireEnv } from '../../shared/config/env';
-import { createRateMeter, DynamoMeterStore, useRateMeter } from '../../shared/http/rateLimit';
+import { createRateMeter, useRateMeter } from '../../shared/http/rateLimit';
 import { PropertyExistsError } from '../../shared/properties/model';
 import { documentClient } from '../../shared/store/clients';
+import { DynamoMeterStore } from '../../shared/store/meter';
 import { DynamoPropertyStore } from '../../shared/store/properties/dynamo';
 import { type Credentials, startTestStack, type TestStack } from './support';
 

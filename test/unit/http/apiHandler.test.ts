@@ -9,9 +9,10 @@ import { handler as rotateKeys } from '../../../functions/api/rotate-keys';
 import { createAuthenticator, useAuthenticator } from '../../../shared/auth/principal';
 import { apiHandler, MAX_BODY_BYTES } from '../../../shared/http/apiHandler';
 import { conflict } from '../../../shared/http/errors';
-import { createRateMeter, MemoryMeterStore, useRateMeter } from '../../../shared/http/rateLimit';
+import { createRateMeter, useRateMeter } from '../../../shared/http/rateLimit';
 import { useProperties } from '../../../shared/properties/service';
 import { type RouteDef, routes } from '../../../shared/routes';
+import { MemoryMeterStore } from '../../../shared/store/meter';
 import { ADMIN_KEY, world } from '../auth/fixtures';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -3,8 +3,9 @@ import type { ApiError } from '../../../shared/http/errors';
 import {
   AddressWindows,
   createRateMeter,
+  DEFAULT_BATCHING,
   estimateTotal,
-  MemoryMeterStore,
+  exactZone,
   type MeteredError,
   rateLimitHeaders,
   rateState,
@@ -14,6 +15,7 @@ import {
 } from '../../../shared/http/rateLimit';
 import type { Plan } from '../../../shared/plans';
 import { routes } from '../../../shared/routes';
+import { MemoryMeterStore } from '../../../shared/store/meter';
 
 const tiny: Plan = { id: 'tiny', name: 'Tiny', ratePerMinute: 3, burst: 3, monthlyAllowance: 5 };
 const secret = { kind: 'secret' as const, propertyId: 'prop_a', planId: 'tiny' };
@@ -97,7 +99,8 @@ describe('createRateMeter', () => {
     expect(error?.statusCode).toBe(429);
     expect(error?.headers['Retry-After']).toBe('49');
     expect(error?.rate).toMatchObject({ limit: 3, remaining: 0 });
-    expect(store.writes).toBe(4);
+    // The table showed the minute at its cap: refused from memory, no write.
+    expect(store.writes).toBe(3);
     // The next minute starts afresh.
     expect(await meter.meter(secret, routes.decision, T0 + 60_000)).toMatchObject({ remaining: 2 });
   });
@@ -167,6 +170,94 @@ describe('createRateMeter', () => {
     const { error } = await attempt(meter.meter(webhook, routes.conversion, T0));
     expect(error?.statusCode).toBe(429);
     expect(error?.details).toMatchObject({ limit: 'webhook' });
-    expect(store.writes).toBe(101);
+    // Request 1 writes (a minute not seen yet); 2–20 are held in memory; within 80 of the cap each request is
+    // one conditional write (the 21st carries 2–20 with it). The 101st is refused from memory: 1 + 80 writes.
+    expect(exactZone(100, DEFAULT_BATCHING)).toBe(80);
+    expect(store.writes).toBe(81);
+  });
+
+  describe('per-container batching', () => {
+    const roomy: Plan = { ...tiny, id: 'roomy', ratePerMinute: 1000, monthlyAllowance: 1_000_000 };
+    const caller = { ...secret, planId: 'roomy' };
+    const total = (store: MemoryMeterStore, attribute: string) =>
+      [...store.items.values()].reduce((sum, item) => sum + (item[attribute] ?? 0), 0);
+
+    it('writes once per N requests far from the caps, and every admitted request reaches the table', async () => {
+      const store = new MemoryMeterStore();
+      const meter = meterWith(store, roomy);
+      const states = [];
+      for (let i = 0; i < 201; i++) states.push(await meter.meter(caller, routes.decision, T0 + i * 10));
+      // The first request of the minute writes; then one write per 20 requests.
+      expect(store.writes).toBe(1 + 200 / DEFAULT_BATCHING.requests);
+      expect(total(store, 't')).toBe(201);
+      // The headers count what this container admitted, written or not.
+      expect(states.at(-1)).toMatchObject({ limit: 1000, remaining: 1000 - 201 });
+    });
+
+    it('writes what it holds once the oldest is T old, at the next request', async () => {
+      const store = new MemoryMeterStore();
+      const meter = meterWith(store, roomy);
+      for (let i = 0; i < 3; i++) await meter.meter(caller, routes.decision, T0 + i);
+      expect(store.writes).toBe(1);
+      await meter.meter(caller, routes.decision, T0 + 1 + DEFAULT_BATCHING.maxAgeMs);
+      expect(store.writes).toBe(2);
+      expect(total(store, 't')).toBe(4);
+    });
+
+    it("writes the previous hour's pending requests to that hour's item when the hour turns", async () => {
+      const store = new MemoryMeterStore();
+      const meter = meterWith(store, roomy);
+      for (let i = 0; i < 5; i++) await meter.meter(caller, routes.decision, T0 + i);
+      const nextHour = Date.UTC(2026, 5, 10, 13, 0, 1);
+      await meter.meter(caller, routes.decision, nextHour);
+      expect(store.items.get('METER#prop_a#0\u00002026-06-10T12')?.t).toBe(5);
+      expect(store.items.get('METER#prop_a#0\u00002026-06-10T13')?.t).toBe(1);
+    });
+
+    it('keeps what it holds when its write fails (the request is still answered), and writes it with the next one', async () => {
+      const store = new MemoryMeterStore();
+      const meter = meterWith(store, roomy);
+      for (let i = 0; i < 20; i++) await meter.meter(caller, routes.decision, T0 + i);
+      const add = store.add.bind(store);
+      store.add = async () => {
+        throw new Error('throttled');
+      };
+      // The 21st fills the batch; its write fails, it is admitted all the same.
+      expect(await meter.meter(caller, routes.decision, T0 + 20)).toMatchObject({ remaining: 1000 - 21 });
+      store.add = add;
+      expect(total(store, 't')).toBe(1);
+      await meter.meter(caller, routes.decision, T0 + 21);
+      expect(total(store, 't')).toBe(22);
+    });
+
+    it('overshoots a cap by at most containers × N, and one container alone is exact', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 6 }),
+          fc.integer({ min: 50, max: 900 }),
+          fc.array(fc.nat(), { minLength: 1200, maxLength: 1200 }),
+          async (containers, rate, order) => {
+            const plan: Plan = { ...tiny, ratePerMinute: rate, monthlyAllowance: 1_000_000 };
+            const store = new MemoryMeterStore();
+            const fleet = Array.from({ length: containers }, () => meterWith(store, plan));
+            let admitted = 0;
+            for (const [i, pick] of order.entries()) {
+              const outcome = await attempt(fleet[pick % containers]!.meter(secret, routes.decision, T0 + i));
+              if (!outcome.error) admitted++;
+              else expect(outcome.error.statusCode).toBe(429);
+            }
+            if (containers === 1) expect(admitted).toBe(rate);
+            expect(admitted).toBeGreaterThanOrEqual(rate);
+            expect(admitted).toBeLessThanOrEqual(rate + containers * DEFAULT_BATCHING.requests);
+            // Everything admitted is in the table once every container has written what it holds.
+            for (const container of fleet) await attempt(container.meter(secret, routes.decision, T0 + 60_000));
+            expect(total(store, `m${two(new Date(T0).getUTCMinutes())}`)).toBe(admitted);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
   });
 });
+
+const two = (n: number) => String(n).padStart(2, '0');
