@@ -8,6 +8,7 @@ const ENDPOINT_VARIABLES = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   sqs: 'AWS_ENDPOINT_URL_SQS',
   s3: 'AWS_ENDPOINT_URL_S3',
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 } as const;
 export type AwsService = keyof typeof ENDPOINT_VARIABLES;
 

@@ -283,3 +283,28 @@ it('reads an S3 object with a signed GET (path style) and maps a missing key to 
   expect(error).toBeInstanceOf(S3ServiceException);
   expect(error).toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
 });
+
+it('reads a Secrets Manager string secret once per max age, and does not cache a failure', async () => {
+  const { getSecret, SecretsManagerClient, SecretsManagerServiceException } = await import(
+    '../../../shared/store/aws/secrets'
+  );
+  const secrets = new SecretsManagerClient(options());
+  let now = 1_000_000;
+  const arn = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-${Date.now()}`;
+  script = [
+    json(400, { __type: 'ResourceNotFoundException', message: 'not yet' }),
+    json(200, { ARN: arn, SecretString: 'first-master-key' }),
+    json(200, { ARN: arn, SecretString: 'rotated-master-key' }),
+  ];
+  const read = () => getSecret(arn, { maxAge: 300, client: secrets, now: () => now });
+  await expect(read()).rejects.toBeInstanceOf(SecretsManagerServiceException);
+  expect(await Promise.all([read(), read()])).toEqual(['first-master-key', 'first-master-key']);
+  now += 299_000;
+  expect(await read()).toBe('first-master-key');
+  now += 2_000;
+  expect(await read()).toBe('rotated-master-key');
+  expect(seen.map((request) => request.target)).toEqual(Array(3).fill('secretsmanager.GetSecretValue'));
+  expect(seen[0]!.headers['content-type']).toBe('application/x-amz-json-1.1');
+  expect(JSON.parse(seen[0]!.body)).toEqual({ SecretId: arn });
+  expect(seen[0]!.headers.authorization).toContain('/eu-west-1/secretsmanager/aws4_request');
+});
