@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDecisionStores } from '../shared/decisions';
 import { acceptBeacon, applyBeacon } from '../shared/ingestion/beacons';
 import { recordClick } from '../shared/ingestion/clicks';
 import { acceptConversion, applyConversion } from '../shared/ingestion/conversions';
@@ -11,7 +10,8 @@ import type { QueuePort } from '../shared/ingestion/ports';
 import { cachedProperties, dynamoIngestionDeps, signedTokens } from '../shared/ingestion/wiring';
 import { bundledIntel } from '../shared/intel/current';
 import type { PropertyRecord } from '../shared/properties/model';
-import { withoutSdkLogger } from '../shared/storage/clients';
+import { dynamoClickStores } from '../shared/store';
+import { withoutSdkLogger } from '../shared/store/clients';
 
 /** List prices, us-east-1 (the brief's figures). */
 const PRICES = {
@@ -193,7 +193,7 @@ export async function benchClickPath(target: { tableName: string; clicks?: numbe
   const rescore = take(meter);
   for (let i = 0; i < counts.length; i += 100) await countClicks(deps, counts.slice(i, i + 100));
   const counter = take(meter);
-  const stats = await deps.decisions.rollups.readDays(propertyId, [new Date().toISOString().slice(0, 10)]);
+  const stats = await deps.clickStores.rollups.readDays(propertyId, [new Date().toISOString().slice(0, 10)]);
   take(meter);
   client.destroy();
 
@@ -270,7 +270,7 @@ function benchDeps(client: DynamoDBDocumentClient, tableName: string, propertyId
     tokens: signedTokens(async () => Buffer.alloc(32, 1)),
     queues,
     intel: async () => bundledIntel(),
-    decisions: dynamoDecisionStores(client, tableName),
+    clickStores: dynamoClickStores(client, tableName),
   });
 }
 
@@ -354,7 +354,7 @@ export async function benchThroughput(target: { tableName: string; seconds?: num
   );
   const updateSeconds = (performance.now() - updateStart) / 1000;
   for (let i = 0; i < counts.length; i += 100) await countClicks(deps, counts.slice(i, i + 100));
-  const stats = await deps.decisions.rollups.readDays(propertyId, [new Date().toISOString().slice(0, 10)]);
+  const stats = await deps.clickStores.rollups.readDays(propertyId, [new Date().toISOString().slice(0, 10)]);
   client.destroy();
   latencies.sort((a, b) => a - b);
   const clicksPerSecond = latencies.length / clickSeconds;

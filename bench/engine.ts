@@ -8,11 +8,11 @@ import {
   type CounterValues,
   clickFacts,
   engineConfigFrom,
-  InMemoryVelocityStore,
   SourceTally,
   scoreClick,
   velocityCountersFor,
 } from '../shared/scoring';
+import { InMemoryVelocityStore } from '../shared/store/velocity/memory';
 
 /**
  * Engine speed on a realistic mix: mostly real browsers on residential addresses, some mobile

@@ -1,4 +1,9 @@
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { newId } from '../shared/ids';
+import type { ClickRecord } from '../shared/model';
+import { dayInZone, rangeDays } from '../shared/reporting/calendar';
+import { writeClickCsv } from '../shared/reporting/clickCsv';
+import { propertyStats } from '../shared/reporting/summaries';
 import {
   clickItem,
   DynamoClickStore,
@@ -7,13 +12,8 @@ import {
   rollupDelta,
   rollupUpdate,
   sumCounts,
-} from '../shared/decisions';
-import { newId } from '../shared/ids';
-import type { ClickRecord } from '../shared/model';
-import { dayInZone, rangeDays } from '../shared/reporting/calendar';
-import { writeClickCsv } from '../shared/reporting/clickCsv';
-import { propertyStats } from '../shared/reporting/summaries';
-import { documentClient, s3 } from '../shared/storage/clients';
+} from '../shared/store';
+import { documentClient, s3 } from '../shared/store/clients';
 import { clickFixture } from '../test/unit/reporting/fixtures';
 
 export interface ReportingFigures {

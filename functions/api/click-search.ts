@@ -1,8 +1,8 @@
 import { type ClickQuery, findClicks } from '../../shared/dashboard/clickExplorer';
-import { decisionStores } from '../../shared/decisions';
 import { apiHandler } from '../../shared/http/apiHandler';
 import { callerConfig } from '../../shared/reporting/callerProperty';
 import { routes } from '../../shared/routes';
+import { clickStores } from '../../shared/store';
 
 export const handler = apiHandler(routes.clickSearch, async (req) => {
   const { propertyId, config } = await callerConfig(req.principal, req.params.id);
@@ -15,7 +15,7 @@ export const handler = apiHandler(routes.clickSearch, async (req) => {
         : visitorId !== undefined
           ? { visitorId, days }
           : { ip: ip!, days };
-  const stores = decisionStores();
+  const stores = clickStores();
   const result = await findClicks(stores, propertyId, config, query, req.receivedAt);
   return { body: result, headers: { 'Cache-Control': 'no-store' } };
 });

@@ -1,7 +1,7 @@
-import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { apiHandler } from '../../shared/http/apiHandler';
 import { callerConfig } from '../../shared/reporting/callerProperty';
 import { routes } from '../../shared/routes';
+import { exclusionLedger } from '../../shared/store';
 
 export const handler = apiHandler(routes.allowExclusion, async (req) => {
   const { propertyId } = await callerConfig(req.principal, req.params.id);

@@ -1,14 +1,13 @@
-import { decisionStores } from '../../shared/decisions';
-import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { microsoftExclusionsFile } from '../../shared/googleAds/microsoftAds';
 import { apiHandler } from '../../shared/http/apiHandler';
 import { callerConfig } from '../../shared/reporting/callerProperty';
 import { routes } from '../../shared/routes';
+import { clickStores, exclusionLedger } from '../../shared/store';
 
 export const handler = apiHandler(routes.microsoftExclusions, async (req) => {
   const property = await callerConfig(req.principal, req.params.id);
   const file = await microsoftExclusionsFile(
-    { ipReputation: decisionStores().ipReputation, ledger: exclusionLedger(), now: req.receivedAt },
+    { ipReputation: clickStores().ipReputation, ledger: exclusionLedger(), now: req.receivedAt },
     property,
     { ...(req.query.campaignId ? { campaignId: req.query.campaignId } : {}), limit: req.query.limit },
   );

@@ -1,6 +1,6 @@
 import { apiHandler } from '../../shared/http/apiHandler';
-import { listProperties } from '../../shared/reporting/propertyDirectory';
 import { routes } from '../../shared/routes';
+import { listProperties } from '../../shared/store/propertyDirectory';
 
 export const handler = apiHandler(routes.listProperties, async () => ({
   body: { properties: await listProperties() },

@@ -1,14 +1,14 @@
 import { dayFigures, SPEND_ESTIMATE, timeseriesDays } from '../../shared/dashboard/timeseries';
-import { decisionStores, sumCounts } from '../../shared/decisions';
 import { apiHandler } from '../../shared/http/apiHandler';
 import { callerConfig } from '../../shared/reporting/callerProperty';
 import { routes } from '../../shared/routes';
+import { clickStores, sumCounts } from '../../shared/store';
 
 /** Reads day × shard rollup items only: the cost depends on the range, never on the number of clicks. */
 export const handler = apiHandler(routes.timeseries, async (req) => {
   const { propertyId, config } = await callerConfig(req.principal, req.params.id);
   const days = timeseriesDays(req.query.range, req.receivedAt, config.timezone);
-  const counts = await decisionStores().rollups.readDays(propertyId, days);
+  const counts = await clickStores().rollups.readDays(propertyId, days);
   const averageCpc = config.averageCpc ?? null;
   return {
     body: {

@@ -1,11 +1,10 @@
-import { decisionStores } from '../../shared/decisions';
 import { AdAccountUnavailable } from '../../shared/googleAds/accountAccess';
 import { type AccountResolver, googleAdsAccounts, servicePlacementSource } from '../../shared/googleAds/accounts';
-import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { runExclusions } from '../../shared/googleAds/exclusionRun';
 import type { PlacementSource } from '../../shared/googleAds/placements';
 import { logger } from '../../shared/observability';
-import { forEachProperty } from '../../shared/reporting/propertyDirectory';
+import { clickStores, exclusionLedger } from '../../shared/store';
+import { forEachProperty } from '../../shared/store/propertyDirectory';
 
 export type BlocklistPushReport = { done: number; failed: number };
 
@@ -17,7 +16,7 @@ export function blocklistPushHandler(parts: {
 }) {
   return async (): Promise<BlocklistPushReport> => {
     const deps = {
-      ipReputation: decisionStores().ipReputation,
+      ipReputation: clickStores().ipReputation,
       ledger: exclusionLedger(),
       accountFor: parts.accountFor,
       ...(parts.placements ? { placements: parts.placements } : {}),

@@ -1,7 +1,7 @@
 import { logger } from '../../shared/observability';
 import { addDays, dayInZone } from '../../shared/reporting/calendar';
 import { defaultExportService } from '../../shared/reporting/exports';
-import { forEachProperty } from '../../shared/reporting/propertyDirectory';
+import { forEachProperty } from '../../shared/store/propertyDirectory';
 
 /**
  * Each property's settlement CSV of yesterday (its own time zone) to `exports/daily/<propertyId>/<date>.csv`.

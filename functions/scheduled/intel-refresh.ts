@@ -1,7 +1,7 @@
 import { ENV, requireEnv } from '../../shared/config/env';
 import { type IntelRefreshReport, refreshIntel } from '../../shared/intel/refresh';
 import type { SourceDocument, SourceId } from '../../shared/intel/sources';
-import { s3 } from '../../shared/storage/clients';
+import { s3 } from '../../shared/store/clients';
 
 const bucket = requireEnv(ENV.bucketName);
 

@@ -1,10 +1,10 @@
 import { ENV, requireEnv } from '../../shared/config/env';
-import { decisionStores } from '../../shared/decisions';
 import { logger } from '../../shared/observability';
 import { addDays, dayInZone } from '../../shared/reporting/calendar';
-import { forEachProperty } from '../../shared/reporting/propertyDirectory';
 import { checkDays, writeRollupSummary } from '../../shared/reporting/rollupCheck';
-import { s3 } from '../../shared/storage/clients';
+import { clickStores } from '../../shared/store';
+import { s3 } from '../../shared/store/clients';
+import { forEachProperty } from '../../shared/store/propertyDirectory';
 
 /** The rollup check: today's and yesterday's rollups against a recount, summarised to `rollups/<id>/<date>.json`. */
 export const handler = async (): Promise<{ done: number; failed: number }> => {
@@ -12,7 +12,7 @@ export const handler = async (): Promise<{ done: number; failed: number }> => {
   const bucket = requireEnv(ENV.bucketName);
   const { done, failed } = await forEachProperty(async ({ propertyId, config }) => {
     const today = dayInZone(now, config.timezone);
-    const checks = await checkDays(decisionStores(), propertyId, config.timezone, [addDays(today, -1), today]);
+    const checks = await checkDays(clickStores(), propertyId, config.timezone, [addDays(today, -1), today]);
     for (const check of checks) {
       await writeRollupSummary({ s3, bucket }, propertyId, check, now);
       if (check.consistent === false) logger.warn('rollup differs from recount', { propertyId, day: check.day });

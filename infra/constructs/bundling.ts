@@ -5,5 +5,5 @@ import * as path from 'node:path';
  * credentials are in the environment: the SDK's provider chain is replaced by a reader of those variables.
  */
 export const LAMBDA_BUNDLE_ALIAS: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': path.resolve(__dirname, '..', '..', 'shared', 'storage', 'lambdaCredentials.ts'),
+  '@aws-sdk/credential-provider-node': path.resolve(__dirname, '..', '..', 'shared', 'store', 'lambdaCredentials.ts'),
 };

@@ -4,7 +4,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type QueueName, queueConsumers, queueNames } from '../../shared/routes';
-import { TABLE } from '../../shared/storage/table';
+import { TABLE } from '../../shared/store/table';
 import { WorkQueue } from './work-queue';
 
 /** AWS recommends a queue's visibility timeout of at least six times its consumer's timeout. */

@@ -8,11 +8,11 @@ import {
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName, queueConsumers, queueNames } from '../../shared/routes';
-import { TABLE } from '../../shared/storage/table';
+import { TABLE } from '../../shared/store/table';
 
 /**
  * The stack's stateful resources on the local emulators, created from the same definitions as the
- * CDK stack: the table of shared/storage/table.ts, a queue + DLQ per consumer of shared/routes.ts,
+ * CDK stack: the table of shared/store/table.ts, a queue + DLQ per consumer of shared/routes.ts,
  * the bucket. Every step is idempotent: after a restart the table and bucket already exist.
  */
 export const LOCAL_TABLE_NAME = 'clicksieve';

@@ -1,4 +1,3 @@
-import { SOURCE_QUALITY_CACHE_MS } from '../ingestion/sourceStats';
 import type { IpIntelLookup } from '../intel/types';
 import type { Label } from '../model';
 import { definedOnly } from '../optional';
@@ -7,15 +6,12 @@ import {
   behaviourSignals,
   type ClickFacts,
   type ClickScore,
-  type CounterCell,
   type CounterName,
   type CounterValues,
-  cellValue,
   clickFacts,
   clickSignals,
   EMPTY_SOURCE_QUALITY,
   type EngineConfig,
-  InMemoryVelocityStore,
   mergeBehaviour,
   type Signal,
   type SourceQuality,
@@ -24,6 +20,8 @@ import {
   velocityCountersFor,
   verdictFrom,
 } from '../scoring';
+import { SOURCE_QUALITY_CACHE_MS } from '../store/sourceStats';
+import { type CounterCell, cellValue, InMemoryVelocityStore } from '../store/velocity/memory';
 import { type ClickTokenCheck, verifyClickToken } from '../tokens';
 import type { LogLine, ScoredClick } from './logLine';
 import { Separation } from './separation';

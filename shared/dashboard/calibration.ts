@@ -1,5 +1,5 @@
-import type { RollupCounts } from '../decisions/dailyRollup';
 import type { Label } from '../model';
+import type { RollupCounts } from '../store/dailyRollup';
 
 /** What the conversion side counts; also sent with every answer so the dashboard can say it. */
 const CALIBRATION_BASIS =

@@ -1,8 +1,8 @@
-import type { ClickStore, StoredClick } from '../decisions/clickStore';
-import type { IpReputationStore } from '../decisions/ipReputation';
 import type { EffectiveConfig } from '../properties/config';
 import { parseRange } from '../properties/config';
 import { readBlocklist } from '../reporting/blocklist';
+import type { ClickStore, StoredClick } from '../store/clicks';
+import type { IpReputationStore } from '../store/ipReputation';
 
 const DAY_MS = 86_400_000;
 /** Most clicks one gclid/visitor/address search reads; past it the answer says `truncated`. */

@@ -1,5 +1,5 @@
-import type { RollupCounts } from '../decisions/dailyRollup';
 import { addDays, dayInZone } from '../reporting/calendar';
+import type { RollupCounts } from '../store/dailyRollup';
 
 export type TimeseriesRange = '7days' | '30days' | '90days';
 

@@ -1,5 +1,3 @@
-import { ENV, requireEnv } from '../config/env';
-import { DynamoSourceStatsStore, type SourceStatsStore } from '../ingestion/sourceStats';
 import {
   learnedEvidence,
   learnedReason,
@@ -7,7 +5,8 @@ import {
   type SourceQuality,
   type SourceStats,
 } from '../scoring/sourceQuality';
-import { documentClient } from '../storage/clients';
+import { sourceStatsStore } from '../store';
+import type { SourceStatsStore } from '../store/sourceStats';
 
 export interface SourceCounts {
   readonly clicks: number;
@@ -68,16 +67,9 @@ export function rankSources(quality: SourceQuality, names: ReadonlyMap<string, s
   };
 }
 
-let statistics: SourceStatsStore | undefined;
-
-function deploymentStatistics(): SourceStatsStore {
-  statistics ??= new DynamoSourceStatsStore(documentClient, requireEnv(ENV.tableName));
-  return statistics;
-}
-
 /** The property's learned statistics and slot names: the one place the dashboard reads source statistics. */
 export async function trafficSources(propertyId: string, now: number, store?: SourceStatsStore) {
-  const source = store ?? deploymentStatistics();
+  const source = store ?? sourceStatsStore();
   const [quality, names] = await Promise.all([source.quality(propertyId, now), source.sourceNames(propertyId, now)]);
   return rankSources(quality, names);
 }

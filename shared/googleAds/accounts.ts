@@ -1,12 +1,9 @@
-import { ENV, optionalEnv, requireEnv } from '../config/env';
-import { decisionStores } from '../decisions';
-import { DynamoSourceStatsStore } from '../ingestion/sourceStats';
+import { ENV, optionalEnv } from '../config/env';
 import type { AdAccountLink } from '../properties/config';
-import { documentClient } from '../storage/clients';
+import { clickStores, exclusionLedger, sourceStatsStore } from '../store';
 import { AdAccountUnavailable } from './accountAccess';
 import type { AdsAccount } from './adsAccount';
 import { type GoogleAdsCredentials, loadGoogleAdsCredentials } from './credentials';
-import { exclusionLedger } from './exclusionLedger';
 import type { ExclusionDeps } from './exclusionRun';
 import { type PlacementSource, sourceQualityPlacements } from './placements';
 import type { RecordedGoogleAds } from './recordedGoogleAds';
@@ -91,7 +88,7 @@ let servicePlacements: PlacementSource | undefined;
 /** Low-quality placements from the deployment's traffic-source statistics. */
 export function servicePlacementSource(): PlacementSource {
   if (!servicePlacements) {
-    const sources = new DynamoSourceStatsStore(documentClient, requireEnv(ENV.tableName));
+    const sources = sourceStatsStore();
     servicePlacements = sourceQualityPlacements(sources);
   }
   return servicePlacements;
@@ -101,7 +98,7 @@ export function servicePlacementSource(): PlacementSource {
 export function serviceExclusionDeps(now: number): ExclusionDeps {
   serviceResolver ??= googleAdsAccounts();
   return {
-    ipReputation: decisionStores().ipReputation,
+    ipReputation: clickStores().ipReputation,
     ledger: exclusionLedger(),
     accountFor: serviceResolver,
     placements: servicePlacementSource(),

@@ -1,6 +1,7 @@
 import { notFound } from '../http/errors';
 import { logger } from '../observability';
 import type { EffectiveConfig } from '../properties/config';
+import type { ChangeLogEntry, OwnedExclusion } from '../store/exclusionLedger';
 import {
   type AccountProblem,
   AdAccountUnavailable,
@@ -10,7 +11,6 @@ import {
   noUsableLink,
 } from './accountAccess';
 import type { AdsAccount } from './adsAccount';
-import type { ChangeLogEntry, OwnedExclusion } from './exclusionLedger';
 import { type ExclusionDeps, type RunReport, runExclusions } from './exclusionRun';
 import type { ExclusionLevel } from './selection';
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type IpReputationStore, RISKY_FLOOR } from '../decisions/ipReputation';
 import { logger } from '../observability';
 import type { AdAccountLink, EffectiveConfig } from '../properties/config';
+import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from '../store/exclusionLedger';
+import { type IpReputationStore, RISKY_FLOOR } from '../store/ipReputation';
 import { type AccountProblem, AdAccountUnavailable, accountProblemOf, describeAccountProblem } from './accountAccess';
 import type { AccountIpExclusion, AdsAccount, AdsCampaign, CriterionOutcome } from './adsAccount';
-import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from './exclusionLedger';
 import type { LowQualityPlacement, PlacementSource } from './placements';
 import {
   bySeverity,

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
-import { RISKY_FLOOR } from '../decisions/ipReputation';
 import type { EffectiveConfig } from '../properties/config';
+import { RISKY_FLOOR } from '../store/ipReputation';
 import type { ExclusionDeps } from './exclusionRun';
 import { bySeverity, MICROSOFT_MAX_IP_EXCLUSIONS, type Selection, selectExclusions } from './selection';
 

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { IpReputation } from '../decisions/ipReputation';
+import type { IpReputation } from '../store/ipReputation';
 
 /**
  * Campaign types that take campaign-level IP exclusions (IpBlockInfo as a negative CampaignCriterion).

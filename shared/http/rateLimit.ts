@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import { ENV, requireEnv } from '../config/env';
 import { findPlan, type Plan } from '../plans';
 import type { RouteDef } from '../routes';
-import { documentClient } from '../storage/clients';
+import { documentClient } from '../store/clients';
 import { paymentRequired, rateLimited } from './errors';
 
 /**

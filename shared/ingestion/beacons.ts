@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { StoredClick } from '../decisions';
 import { logger } from '../observability';
 import { definedOnly } from '../optional';
 import type { BehaviourInput } from '../scoring/scoreClick';
+import type { StoredClick } from '../store';
 import { allWritten, sendCount } from './clicks';
 import { findClick } from './conversions';
 import { canonicalJson } from './events';
@@ -103,7 +103,7 @@ export async function applyBeacon(deps: IngestionDeps, message: BeaconMessage): 
     return 'dropped';
   }
   let found: StoredClick | undefined;
-  const result = await deps.decisions.ledger.rescoreClick(clickId, (click) => {
+  const result = await deps.clickStores.ledger.rescoreClick(clickId, (click) => {
     found = click;
     const signals = click.signals;
     // Another property's click, or a click stored without signals: nothing this beacon may change.

@@ -4,7 +4,7 @@ import { newId } from '../ids';
 import type { ClickRecord } from '../model';
 import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
-import { ttlAt } from '../storage/table';
+import { ttlAt } from '../store/table';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
 import type { CountMessage } from './messages';
@@ -81,7 +81,7 @@ export async function recordClick(
   const clickId = clickIdFor(property.id, request.kind, request.idempotencyKey);
   const keyed = request.idempotencyKey !== undefined;
   if (keyed) {
-    const earlier = await deps.decisions.clicks.getClick(clickId);
+    const earlier = await deps.clickStores.clicks.getClick(clickId);
     if (earlier) return storedAnswer(earlier, property.id);
   }
   const visitorId = request.visitorId ?? newId('vis_');
@@ -147,15 +147,15 @@ export async function recordClick(
   const worse = outcome.score > (round.worstScore ?? 0);
   if (!keyed) {
     await allWritten([
-      deps.decisions.ledger.recordClick(record, expiresAt),
+      deps.clickStores.ledger.recordClick(record, expiresAt),
       worse ? deps.store.raiseWorst(visitorId, property.id, worst) : undefined,
       ...alsoWrite(),
     ]);
   } else {
     // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
     // count it, and this one answers its verdict and writes nothing more.
-    const stored = await deps.decisions.ledger.recordClick(record, expiresAt);
-    if (stored === 'duplicate') return storedAnswer(await deps.decisions.clicks.getClick(clickId), property.id);
+    const stored = await deps.clickStores.ledger.recordClick(record, expiresAt);
+    if (stored === 'duplicate') return storedAnswer(await deps.clickStores.clicks.getClick(clickId), property.id);
     await allWritten([
       deps.store
         .touchVisitor({ visitorId, propertyId: property.id, at, expiresAt, ip: address.ip, clickId })

@@ -1,12 +1,12 @@
-import type { StoredClick } from '../decisions';
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
 import { definedOnly } from '../optional';
+import type { StoredClick } from '../store';
+import type { ConversionRecord } from '../store/ingestion/store';
 import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
-import type { ConversionRecord } from './store';
 
 export interface ConversionRequest {
   readonly propertyId: string;
@@ -81,7 +81,7 @@ export async function findClick(
   request: Pick<ConversionRequest, 'clickId' | 'clickToken' | 'gclid' | 'receivedAt'>,
 ): Promise<string | undefined> {
   if (request.clickId !== undefined) {
-    const click = await deps.decisions.clicks.getClick(request.clickId);
+    const click = await deps.clickStores.clicks.getClick(request.clickId);
     return click?.propertyId === property.id ? click.clickId : undefined;
   }
   if (request.clickToken !== undefined) {
@@ -176,7 +176,7 @@ async function rescore(
   message: ConversionMessage,
 ): Promise<ApplyResult> {
   let found: StoredClick | undefined;
-  const result = await deps.decisions.ledger.rescoreClick(clickId, (click) => {
+  const result = await deps.clickStores.ledger.rescoreClick(clickId, (click) => {
     found = click;
     const signals = click.signals;
     if (click.propertyId !== property.id || !signals || click.convertedAt !== undefined) return undefined;

@@ -1,6 +1,6 @@
-import { type CountChange, type CountedOutcome, RISKY_FLOOR, type StoredClick } from '../decisions';
 import type { Outcome } from '../model';
 import { logger } from '../observability';
+import { type CountChange, type CountedOutcome, RISKY_FLOOR, type StoredClick } from '../store';
 import type { CountMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
 
@@ -45,7 +45,7 @@ export interface BatchAggregation {
 }
 
 /**
- * The blocklist's input: each address's risk (shared/decisions/ipReputation.ts), one address at a time.
+ * The blocklist's input: each address's risk (shared/store/ipReputation.ts), one address at a time.
  * A clean click from an address without a record writes nothing (most traffic): the record starts with the
  * first risky click, and from then on every click of the address keeps its `lastSeen` and its click count
  * (in the same update: still one write per click; the record ignores a click id it already counted).
@@ -66,7 +66,7 @@ const blocklistInputs: BatchAggregation = {
     }
     const known = new Set<string>();
     for (const [propertyId, ips] of ipsByProperty) {
-      for (const ip of await deps.decisions.ipReputation.knownIps(propertyId, ips)) known.add(`${propertyId}#${ip}`);
+      for (const ip of await deps.clickStores.ipReputation.knownIps(propertyId, ips)) known.add(`${propertyId}#${ip}`);
     }
     await Promise.all(
       [...byAddress].map(async ([key, sameAddress]) => {
@@ -74,7 +74,7 @@ const blocklistInputs: BatchAggregation = {
           if (counted && counted.outcome.score === click.current.score) continue;
           const risky = click.current.score >= RISKY_FLOOR;
           if (!known.has(key) && !risky) continue;
-          await deps.decisions.ipReputation.recordIpOutcome({
+          await deps.clickStores.ipReputation.recordIpOutcome({
             propertyId: click.propertyId,
             ip: click.ip,
             at: click.at,
@@ -119,8 +119,8 @@ export async function countClicks(
 ): Promise<CountResult> {
   const ids = [...new Set(messages.map((m) => m.clickId))];
   const [clicks, counted] = await Promise.all([
-    deps.decisions.clicks.getClicks(ids),
-    deps.decisions.counts.counted(ids),
+    deps.clickStores.clicks.getClicks(ids),
+    deps.clickStores.counts.counted(ids),
   ]);
   const now = deps.now();
   const waiting: CountMessage[] = [];
@@ -150,7 +150,7 @@ export async function countClicks(
   if (batch.length === 0) return { counted: 0, waiting, dropped };
 
   for (const stage of stages) if (stage.kind === 'idempotent') await stage.apply(deps, batch);
-  await deps.decisions.counts.count(
+  await deps.clickStores.counts.count(
     batch.map(
       ({ click, property, counted: before }): CountChange => ({
         clickId: click.clickId,

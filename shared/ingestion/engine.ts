@@ -4,8 +4,8 @@ import { definedOnly } from '../optional';
 import { clickFacts, parseValueTrack, sourceKeys } from '../scoring/facts';
 import { rescoreClick, scoreClick, scoreVisitor } from '../scoring/scoreClick';
 import { velocityCountersFor } from '../scoring/velocity';
+import type { SourceStatsStore } from '../store/sourceStats';
 import type { IpOnlyScore, ScoringPort } from './ports';
-import type { SourceStatsStore } from './sourceStats';
 
 export interface EngineScoringDeps {
   /** The IP-intelligence snapshot to use now (S3's newest, else the bundled one). */

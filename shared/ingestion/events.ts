@@ -112,7 +112,7 @@ async function processEvent(
         clickToken: body.click_token,
         visitorId: body.visitorId,
       }),
-      () => [deps.decisions.rollups.recordEvent(property.id, property.timezone, request.receivedAt)],
+      () => [deps.clickStores.rollups.recordEvent(property.id, property.timezone, request.receivedAt)],
     );
     return { visitorId: answer.visitor_id, extra: { clickId: answer.click_id } };
   }
@@ -123,7 +123,7 @@ async function processEvent(
   if (body.type === 'page_view') {
     const trapped = isHoneypotAddress(body.url);
     await allWritten([
-      deps.decisions.rollups.recordEvent(property.id, property.timezone, at),
+      deps.clickStores.rollups.recordEvent(property.id, property.timezone, at),
       deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip, pageView: true }),
       trapped ? honeypotEvidence(deps, property, address.ip, at) : undefined,
       trapped && (body.gclid !== undefined || body.click_token !== undefined)
@@ -158,7 +158,7 @@ async function processEvent(
   });
   await allWritten([
     deps.queues.send('conversions', message),
-    deps.decisions.rollups.recordEvent(property.id, property.timezone, at),
+    deps.clickStores.rollups.recordEvent(property.id, property.timezone, at),
     deps.store.touchVisitor({ visitorId, propertyId: property.id, at, ip: address.ip }),
   ]);
   return { visitorId, extra: {} };
@@ -189,7 +189,7 @@ async function honeypotEvidence(deps: IngestionDeps, property: PropertyView, ip:
     { behaviour: { honeypot: true } },
   );
   if (verdict.score === 0) return;
-  await deps.decisions.ipReputation.recordIpOutcome({
+  await deps.clickStores.ipReputation.recordIpOutcome({
     propertyId: property.id,
     ip,
     at,

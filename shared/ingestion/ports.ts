@@ -1,16 +1,16 @@
-import type { DecisionStores } from '../decisions';
 import type { ClickRecord, ValueTrack } from '../model';
 import type { QueueName } from '../routes';
 import type { EngineConfig } from '../scoring/config';
 import type { BehaviourInput, ClickScore, ClickSignals } from '../scoring/scoreClick';
 import type { CounterSpec, CounterValues } from '../scoring/velocity';
+import type { ClickStores } from '../store';
+import type { IngestionStore } from '../store/ingestion/store';
 import type { ClickTokenCheck } from '../tokens';
-import type { IngestionStore } from './store';
 
 /**
  * What the ingestion use cases need from the rest of the system. The use cases import no AWS SDK:
  * `wiring.ts` binds these ports to the engine (shared/scoring), the token code (shared/tokens), the
- * property store, the decisions stores and SQS; tests bind them to the in-memory implementations.
+ * property store, the click stores and SQS; tests bind them to the in-memory implementations.
  */
 
 /** A property's effective configuration, as every decision applies it. */
@@ -122,7 +122,7 @@ export interface IngestionDeps {
   readonly properties: PropertyPort;
   readonly scoring: ScoringPort;
   readonly tokens: TokenPort;
-  readonly decisions: DecisionStores;
+  readonly clickStores: ClickStores;
   readonly store: IngestionStore;
   readonly queues: QueuePort;
   readonly now: () => number;

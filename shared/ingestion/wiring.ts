@@ -2,7 +2,6 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tokenSigningKey } from '../auth/signingKey';
 import { ENV, requireEnv } from '../config/env';
-import { type DecisionStores, decisionStores } from '../decisions';
 import { currentIntel } from '../intel/current';
 import type { IpIntelLookup } from '../intel/types';
 import { DEFAULT_CONFIG } from '../properties/config';
@@ -10,13 +9,13 @@ import type { PropertyRecord } from '../properties/model';
 import { properties } from '../properties/service';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
-import { documentClient, sqs } from '../storage/clients';
+import { type ClickStores, clickStores, dynamoStores, ingestionStore, sourceStatsStore } from '../store';
+import { documentClient, sqs } from '../store/clients';
+import type { IngestionStore } from '../store/ingestion/store';
+import type { SourceStatsStore } from '../store/sourceStats';
 import { issueClickToken, verifyClickToken } from '../tokens';
-import { DynamoIngestionStore } from './dynamoStore';
 import { engineScoring } from './engine';
 import type { IngestionDeps, PropertyPort, PropertyView, QueuePort, TokenPort } from './ports';
-import { DynamoSourceStatsStore, type SourceStatsStore } from './sourceStats';
-import type { IngestionStore } from './store';
 
 /** The engine config is compiled once per cached property record (the allowlist compile is the costly part). */
 const engines = new WeakMap<PropertyRecord, EngineConfig>();
@@ -79,7 +78,7 @@ export function sqsQueues(client: SQSClient = sqs): QueuePort {
 export interface DynamoDepsOptions {
   readonly client?: DynamoDBDocumentClient;
   readonly tableName?: string;
-  readonly decisions?: DecisionStores;
+  readonly clickStores?: ClickStores;
   readonly properties?: PropertyPort;
   readonly tokens?: TokenPort;
   readonly queues?: QueuePort;
@@ -89,20 +88,25 @@ export interface DynamoDepsOptions {
   readonly now?: () => number;
 }
 
-/** Every port on DynamoDB, SQS and the engine; options replace single parts (bench, tests). */
+/**
+ * Every port on DynamoDB, SQS and the engine; options replace single parts (bench, tests). The stores come
+ * from the composition root (shared/store): the container's own, or a fresh set on `client` / `tableName`.
+ */
 export function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
-  const client = options.client ?? documentClient;
-  const tableName = options.tableName ?? requireEnv(ENV.tableName);
   const now = options.now ?? Date.now;
+  const own = options.client === undefined && options.tableName === undefined && options.now === undefined;
+  const stores = own
+    ? undefined
+    : dynamoStores(options.client ?? documentClient, options.tableName ?? requireEnv(ENV.tableName), now);
   return {
     properties: options.properties ?? cachedProperties(),
     scoring: engineScoring({
       intel: options.intel ?? currentIntel,
-      sources: options.sources ?? new DynamoSourceStatsStore(client, tableName),
+      sources: options.sources ?? stores?.sources ?? sourceStatsStore(),
     }),
     tokens: options.tokens ?? signedTokens(),
-    decisions: options.decisions ?? decisionStores(),
-    store: options.store ?? new DynamoIngestionStore(client, tableName, now),
+    clickStores: options.clickStores ?? stores?.clicks ?? clickStores(),
+    store: options.store ?? stores?.ingestion ?? ingestionStore(),
     queues: options.queues ?? sqsQueues(),
     now,
   };

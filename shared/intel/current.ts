@@ -135,7 +135,7 @@ let defaultSource: IntelSource | undefined;
 export async function currentIntel(): Promise<IpIntelLookup> {
   if (defaultSource === undefined) {
     // Imported lazily so pure callers of bundledIntel() do not create SDK clients.
-    const { s3 } = await import('../storage/clients');
+    const { s3 } = await import('../store/clients');
     defaultSource = new IntelSource({ s3, bucket: optionalEnv(ENV.bucketName) });
   }
   return defaultSource.get();

@@ -1,11 +1,12 @@
 import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
+import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from '../store/properties/usagePlans';
 import { type CreatePropertyInput, properties, type RotateWhich } from './service';
-import { type UsagePlanRegistry, usagePlanRegistryFromEnv } from './usagePlans';
 
+export { DynamoPropertyStore } from '../store/properties/dynamo';
+export { MemoryPropertyStore } from '../store/properties/memory';
+export { LocalUsagePlanRegistry, type UsagePlanRegistry } from '../store/properties/usagePlans';
 export { DEFAULT_CONFIG, type EffectiveConfig, effectiveConfig, parseRange } from './config';
-export { DynamoPropertyStore } from './dynamoStore';
-export { MemoryPropertyStore } from './memoryStore';
 export type { CredentialRecord, PropertyRecord, PropertyStore } from './model';
 export {
   type CreatePropertyInput,
@@ -15,7 +16,6 @@ export {
   type RotateWhich,
   useProperties,
 } from './service';
-export { LocalUsagePlanRegistry, type UsagePlanRegistry } from './usagePlans';
 
 /** A property, from memory for up to ~10 s (hot path); `{fresh: true}` reads the table. */
 export const getProperty = (id: string, options?: { fresh?: boolean }) => properties().getProperty(id, options);

@@ -1,16 +1,14 @@
 import { hashCredential, newCredential, type PropertyCredentialKind } from '../auth/credentials';
-import { ENV, requireEnv } from '../config/env';
 import { invalidRequest, notFound } from '../http/errors';
 import { newId } from '../ids';
 import { definedOnly } from '../optional';
 import { defaultPlan, findPlan } from '../plans';
 import type { CredentialKind } from '../routes';
 import type { PropertyConfigInput } from '../schemas/properties';
-import { documentClient } from '../storage/clients';
+import { propertyStore } from '../store';
+import type { UsagePlanRegistry } from '../store/properties/usagePlans';
 import { configChanges, type EffectiveConfig, effectiveConfig, tenantConfigInput } from './config';
-import { DynamoPropertyStore } from './dynamoStore';
 import { type KeyHashes, PropertyMissingError, type PropertyRecord, type PropertyStore } from './model';
-import type { UsagePlanRegistry } from './usagePlans';
 
 export interface CreatePropertyInput {
   readonly name: string;
@@ -185,7 +183,7 @@ let current: PropertyService | undefined;
 
 /** The service the Lambda functions use: DynamoDB (TABLE_NAME). */
 export function properties(): PropertyService {
-  current ??= propertyService({ store: new DynamoPropertyStore(documentClient, requireEnv(ENV.tableName)) });
+  current ??= propertyService({ store: propertyStore() });
   return current;
 }
 

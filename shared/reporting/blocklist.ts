@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { IpReputation, IpReputationStore } from '../decisions/ipReputation';
 import { compileAllowlist } from '../scoring/allowlist';
+import type { IpReputation, IpReputationStore } from '../store/ipReputation';
 
 export interface BlocklistEntry {
   readonly ip: string;

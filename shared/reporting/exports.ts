@@ -2,13 +2,13 @@ import { GetObjectCommand, HeadObjectCommand, NotFound, type S3Client } from '@a
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ENV, optionalEnv, requireEnv } from '../config/env';
-import { type ClickStore, decisionStores, type RollupStore, sumCounts } from '../decisions';
 import { newId } from '../ids';
 import { logger } from '../observability';
-import { documentClient, s3, sqs } from '../storage/clients';
+import { type ClickStore, clickStores, exportJobStore, type RollupStore, sumCounts } from '../store';
+import { s3, sqs } from '../store/clients';
+import type { ExportJobStore } from '../store/exportJobs';
 import { dayRangeBounds, daysFrom } from './calendar';
 import { writeClickCsv } from './clickCsv';
-import { DynamoExportJobStore, type ExportJobStore } from './exportJobs';
 
 /** Ranges estimated (from rollups) at or below this many clicks are written during the request. */
 export const SYNC_EXPORT_MAX_ROWS = 50_000;
@@ -140,11 +140,11 @@ let defaultService: ExportService | undefined;
 export function defaultExportService(): ExportService {
   if (!defaultService) {
     const bucket = requireEnv(ENV.bucketName);
-    const { clicks, rollups } = decisionStores();
+    const { clicks, rollups } = clickStores();
     defaultService = exportService({
       clicks,
       rollups,
-      jobs: new DynamoExportJobStore(documentClient, requireEnv(ENV.tableName)),
+      jobs: exportJobStore(),
       s3,
       bucket,
       enqueue: async (exportId) => {

@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ClickStore, RollupCounts, RollupStore } from '../decisions';
+import type { ClickStore, RollupCounts, RollupStore } from '../store';
 import { dayRangeBounds } from './calendar';
 
 /** More clicks than this in a day are not recounted: the check stays within a scheduled run's time. */

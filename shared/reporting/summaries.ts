@@ -1,5 +1,5 @@
-import type { RollupCounts } from '../decisions/dailyRollup';
 import type { BotLevel } from '../model';
+import type { RollupCounts } from '../store/dailyRollup';
 
 export const TOP_RULES = 10;
 

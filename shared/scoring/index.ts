@@ -1,6 +1,6 @@
 /**
- * The scoring engine: pure (no AWS imports here; the DynamoDB counter store is imported from
- * `shared/scoring/dynamoVelocityStore` by functions that need it).
+ * The scoring engine: pure (no AWS imports here). The engine defines the velocity store's port (velocity.ts);
+ * its DynamoDB implementation and in-memory twin live with every other store in `shared/store/velocity/`.
  *
  * Live path of POST /v1/click:
  *   const config = engineConfigFrom(storedConfig);          // once per cached config read, not per click
@@ -18,7 +18,6 @@ export { type Allowlist, compileAllowlist } from './allowlist';
 export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 export { DEFAULT_BOT_ACTIONS, DEFAULT_THRESHOLDS, type EngineConfig, engineConfigFrom } from './config';
 export { type ClickFacts, type ClickInput, clickFacts, parseValueTrack, sourceKeys, subnetOf } from './facts';
-export { type CounterCell, cellValue, InMemoryVelocityStore } from './inMemoryVelocityStore';
 export { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
 export {
   type BehaviourInput,

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../../shared/config/env';
-import { documentClient } from '../../shared/storage/clients';
+import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**

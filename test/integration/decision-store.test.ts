@@ -1,16 +1,16 @@
 import { ENV, requireEnv } from '../../shared/config/env';
-import { CountConflictError, clickShard, decisionStores, ROLLUP_SHARDS, sumCounts } from '../../shared/decisions';
+import { newId } from '../../shared/ids';
+import { CLICK_DAY_SHARDS } from '../../shared/model';
+import { CountConflictError, clickShard, clickStores, ROLLUP_SHARDS, sumCounts } from '../../shared/store';
+import { documentClient } from '../../shared/store/clients';
 import {
   DynamoIpReputationStore,
   type IpReputationStore,
   MemoryIpReputationStore,
-} from '../../shared/decisions/ipReputation';
-import { newId } from '../../shared/ids';
-import { CLICK_DAY_SHARDS } from '../../shared/model';
-import { documentClient } from '../../shared/storage/clients';
+} from '../../shared/store/ipReputation';
 import { clickFixture, outcomeFor, recordCounted } from '../unit/reporting/fixtures';
 
-const stores = decisionStores();
+const stores = clickStores();
 const { clicks, rollups, ipReputation, ledger, counts } = stores;
 const HOUR = 3_600_000;
 // 2026-03-01T00:00Z; UTC is the property time zone here, so local days are UTC days.

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../shared/config/env';
-import { DynamoClickStore } from '../../shared/decisions';
-import { documentClient } from '../../shared/storage/clients';
+import { DynamoClickStore } from '../../shared/store';
+import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 const CHROME =

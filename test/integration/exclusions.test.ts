@@ -3,10 +3,10 @@ import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ENV } from '../../shared/config/env';
-import { decisionStores } from '../../shared/decisions';
 import { recordedAccount } from '../../shared/googleAds/accounts';
 import { newId } from '../../shared/ids';
 import { updateConfig } from '../../shared/properties';
+import { clickStores } from '../../shared/store';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**
@@ -29,7 +29,7 @@ afterAll(async () => {
 async function seen(propertyId: string, ip: string, score: number, reason = 'datacenter_ip', clicks = 1) {
   for (let i = 0; i < clicks; i++) {
     const at = Date.now() - 60_000 + i;
-    await decisionStores().ipReputation.recordIpOutcome({ propertyId, ip, at, score, reason, clickId: newId('clk_') });
+    await clickStores().ipReputation.recordIpOutcome({ propertyId, ip, at, score, reason, clickId: newId('clk_') });
   }
 }
 

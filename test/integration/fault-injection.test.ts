@@ -1,5 +1,5 @@
-import { decisionStores } from '../../shared/decisions';
-import { documentClient } from '../../shared/storage/clients';
+import { clickStores } from '../../shared/store';
+import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**
@@ -101,7 +101,7 @@ it('stores and counts every answered click exactly once, stats equal to the stor
   // At a 20 % fault rate on every call some clicks exhaust their eight attempts; most get through.
   expect(answered.size).toBeGreaterThan(CLICKS / 2);
 
-  const { clicks, rollups } = decisionStores();
+  const { clicks, rollups } = clickStores();
   const stored = new Map<string, number>();
   const from = Date.now() - 3_600_000;
   for await (const click of clicks.clicksInRange(property.id, from, Date.now() + 60_000)) {

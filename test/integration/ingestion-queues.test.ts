@@ -68,12 +68,12 @@ describe('beacon scorer', () => {
     const event: SQSEvent = { Records: [good, poison, unknownClick] };
     const first = await beaconScorer(event, context);
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: poison.messageId }]);
-    const after = await ingestionDeps().decisions.clicks.getClick(click.click_id);
+    const after = await ingestionDeps().clickStores.clicks.getClick(click.click_id);
     expect(after).toMatchObject({ version: 2, current: { label: 'FRAUD' } });
 
     const again = await beaconScorer({ Records: [good] }, context);
     expect(again.batchItemFailures).toEqual([]);
-    expect((await ingestionDeps().decisions.clicks.getClick(click.click_id))?.version).toBe(2);
+    expect((await ingestionDeps().clickStores.clicks.getClick(click.click_id))?.version).toBe(2);
   });
 
   it('moves a poison message to the DLQ through the local poller after maxReceiveCount deliveries', async () => {
@@ -127,7 +127,7 @@ describe('conversion scorer', () => {
     expect(failedCopies.length).toBeLessThanOrEqual(1);
     const redelivered = await conversionScorer({ Records: [once, twice] }, context);
     expect(redelivered.batchItemFailures).toEqual([]);
-    const stored = await ingestionDeps().decisions.clicks.getClick(click.click_id);
+    const stored = await ingestionDeps().clickStores.clicks.getClick(click.click_id);
     expect(stored?.convertedAt).toBeDefined();
     expect(stored?.version).toBe(2);
     const visitor = await ingestionDeps().store.getVisitor(property.id, click.visitor_id, Date.now());

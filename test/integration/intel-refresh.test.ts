@@ -10,7 +10,7 @@ import { parseTorExitRelays } from '../../shared/intel/parsers';
 import { bigIntToAddress } from '../../shared/intel/ranges';
 import { SHIPPED_DATA_DIR } from '../../shared/intel/shipped';
 import { SOURCES, type SourceDocument, type SourceId } from '../../shared/intel/sources';
-import { s3 } from '../../shared/storage/clients';
+import { s3 } from '../../shared/store/clients';
 
 const bucket = process.env[ENV.bucketName]!;
 

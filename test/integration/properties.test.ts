@@ -3,9 +3,9 @@ import { handler as getConfigHandler } from '../../functions/api/get-config';
 import { hashCredential } from '../../shared/auth/credentials';
 import { ENV, requireEnv } from '../../shared/config/env';
 import { createRateMeter, DynamoMeterStore, useRateMeter } from '../../shared/http/rateLimit';
-import { DynamoPropertyStore } from '../../shared/properties/dynamoStore';
 import { PropertyExistsError } from '../../shared/properties/model';
-import { documentClient } from '../../shared/storage/clients';
+import { documentClient } from '../../shared/store/clients';
+import { DynamoPropertyStore } from '../../shared/store/properties/dynamo';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 let stack: TestStack;

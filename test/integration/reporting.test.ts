@@ -1,11 +1,11 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { decisionStores } from '../../shared/decisions';
 import { newId } from '../../shared/ids';
 import { addDays, dayInZone } from '../../shared/reporting/calendar';
 import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { SYNC_EXPORT_MAX_ROWS_ENV } from '../../shared/reporting/exports';
-import { s3 } from '../../shared/storage/clients';
+import { clickStores } from '../../shared/store';
+import { s3 } from '../../shared/store/clients';
 import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -21,7 +21,7 @@ const from = addDays(today, -6);
 
 /** Clicks spread over the last six days (crossing local and UTC midnights), scores over every band. */
 async function seed(propertyId: string, count: number): Promise<void> {
-  const stores = decisionStores();
+  const stores = clickStores();
   const { ipReputation } = stores;
   const ids: string[] = [];
   for (let i = 0; i < count; i += 20) {

@@ -2,16 +2,15 @@ import { randomInt } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { handler as blocklistPush, blocklistPushHandler } from '../../functions/scheduled/blocklist-push';
 import { ENV, requireEnv } from '../../shared/config/env';
-import { decisionStores } from '../../shared/decisions';
 import { customerFor, GoogleAdsAccount } from '../../shared/googleAds/adsAccount';
-import { exclusionLedger } from '../../shared/googleAds/exclusionLedger';
 import { RecordedGoogleAds } from '../../shared/googleAds/recordedGoogleAds';
 import { newId } from '../../shared/ids';
 import { addDays, dayInZone, dayRangeBounds } from '../../shared/reporting/calendar';
 import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { dailyExportKey } from '../../shared/reporting/exports';
 import { type DayCheck, rollupSummaryKey } from '../../shared/reporting/rollupCheck';
-import { s3 } from '../../shared/storage/clients';
+import { clickStores, exclusionLedger } from '../../shared/store';
+import { s3 } from '../../shared/store/clients';
 import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -43,7 +42,7 @@ function csvRows(text: string): Record<string, string>[] {
 
 async function recordClick(propertyId: string, timezone: string, at: number, score: number): Promise<string> {
   const record = clickFixture(propertyId, newId('clk_'), at, score, ['datacenter_ip']);
-  expect(await recordCounted(decisionStores(), record, timezone)).toBe('stored');
+  expect(await recordCounted(clickStores(), record, timezone)).toBe('stored');
   return record.clickId;
 }
 
@@ -107,10 +106,10 @@ describe('stats rollup', () => {
     for (const score of [10, 35, 50, 80])
       await recordClick(counted.id, TIMEZONE, yesterdayStart + score * 60_000, score);
     for (const score of [20, 95]) await recordClick(counted.id, TIMEZONE, todayStart + score * 1000, score);
-    await decisionStores().rollups.recordEvent(counted.id, TIMEZONE, todayStart);
+    await clickStores().rollups.recordEvent(counted.id, TIMEZONE, todayStart);
     await recordClick(drifted.id, TIMEZONE, todayStart, 45);
     const unrolled = clickFixture(drifted.id, newId('clk_'), todayStart + 1000, 85);
-    expect(await decisionStores().clicks.putClick(unrolled)).toBe('stored');
+    expect(await clickStores().clicks.putClick(unrolled)).toBe('stored');
 
     await stack.runSchedule('statsRollup');
 
@@ -158,7 +157,7 @@ describe('blocklist push', () => {
     await linkProperty(disabled!, {
       adAccount: { provider: 'google_ads', customerId: disabledCustomer, enabled: false },
     });
-    const { ipReputation } = decisionStores();
+    const { ipReputation } = clickStores();
     const at = Date.now() - 3_600_000;
     const seen = (propertyId: string, ip: string, score: number) =>
       ipReputation.recordIpOutcome({ propertyId, ip, at, score, reason: 'datacenter_ip' });

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import type { StoredClick } from '../../shared/decisions/clickStore';
 import { ingestionDeps } from '../../shared/ingestion';
 import { SDK_INTEGRITY, SDK_SCRIPT, SDK_VERSION } from '../../shared/sdk/script';
+import type { StoredClick } from '../../shared/store/clicks';
 import { closeQuietly, desktopSession, launchBrowser, mobileSession } from '../support/browser';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
@@ -145,7 +145,7 @@ async function openSession(options: BrowserContextOptions, ip: string, clickDela
 
 async function storedClick(id: string): Promise<StoredClick | undefined> {
   const clickId = await deps().store.findClickByGclid(property.id, id, Date.now());
-  return clickId === undefined ? undefined : deps().decisions.clicks.getClick(clickId);
+  return clickId === undefined ? undefined : deps().clickStores.clicks.getClick(clickId);
 }
 
 /** The click once the beacon scorer has applied a beacon with at least this dwell. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DOMWindow } from 'jsdom';
 import { ENV } from '../../shared/config/env';
-import { DynamoClickStore } from '../../shared/decisions';
-import { documentClient } from '../../shared/storage/clients';
+import { DynamoClickStore } from '../../shared/store';
+import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 /**

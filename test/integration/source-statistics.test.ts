@@ -1,8 +1,8 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
-import { DynamoSourceStatsStore, SOURCE_SHARDS } from '../../shared/ingestion/sourceStats';
 import { DIMENSIONS, SLOTS_PER_DIMENSION, statsKey } from '../../shared/scoring';
-import { documentClient } from '../../shared/storage/clients';
+import { documentClient } from '../../shared/store/clients';
+import { DynamoSourceStatsStore, SOURCE_SHARDS } from '../../shared/store/sourceStats';
 import { type Credentials, startTestStack, type TestStack } from './support';
 
 const CHROME =

@@ -1,9 +1,9 @@
 import { ENV } from '../../shared/config/env';
-import { DynamoIngestionStore } from '../../shared/ingestion/dynamoStore';
-import { MemoryIngestionStore } from '../../shared/ingestion/memoryStore';
-import type { ClickRound, IngestionStore } from '../../shared/ingestion/store';
 import { clickFacts, velocityCountersFor } from '../../shared/scoring';
-import { documentClient } from '../../shared/storage/clients';
+import { documentClient } from '../../shared/store/clients';
+import { DynamoIngestionStore } from '../../shared/store/ingestion/dynamo';
+import { MemoryIngestionStore } from '../../shared/store/ingestion/memory';
+import type { ClickRound, IngestionStore } from '../../shared/store/ingestion/store';
 
 const tableName = process.env[ENV.tableName] as string;
 const noIntel = { version: 'none', lookup: () => undefined };

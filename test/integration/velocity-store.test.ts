@@ -1,8 +1,9 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
-import { clickFacts, InMemoryVelocityStore, velocityCountersFor } from '../../shared/scoring';
-import { DynamoVelocityStore, VELOCITY_SK } from '../../shared/scoring/dynamoVelocityStore';
-import { documentClient } from '../../shared/storage/clients';
+import { clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { documentClient } from '../../shared/store/clients';
+import { DynamoVelocityStore, VELOCITY_SK } from '../../shared/store/velocity/dynamo';
+import { InMemoryVelocityStore } from '../../shared/store/velocity/memory';
 
 const tableName = process.env[ENV.tableName] as string;
 const noIntel = { version: 'none', lookup: () => undefined };

@@ -1,8 +1,8 @@
 import { hashCredential } from '../../../shared/auth/credentials';
 import { createAuthenticator } from '../../../shared/auth/principal';
-import { MemoryPropertyStore } from '../../../shared/properties/memoryStore';
 import { type PropertyService, propertyService } from '../../../shared/properties/service';
-import { LocalUsagePlanRegistry } from '../../../shared/properties/usagePlans';
+import { MemoryPropertyStore } from '../../../shared/store/properties/memory';
+import { LocalUsagePlanRegistry } from '../../../shared/store/properties/usagePlans';
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
 

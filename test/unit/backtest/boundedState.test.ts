@@ -2,14 +2,8 @@ import { Backtest, type BacktestSummary, type CounterStore } from '../../../shar
 import { evaluationLog } from '../../../shared/backtest/evaluationLog';
 import type { LogLine, ScoredClick } from '../../../shared/backtest/logLine';
 import { bundledIntel } from '../../../shared/intel/current';
-import {
-  type CounterCell,
-  type CounterSpec,
-  cellValue,
-  counterValuesFrom,
-  engineConfigFrom,
-  InMemoryVelocityStore,
-} from '../../../shared/scoring';
+import { type CounterSpec, counterValuesFrom, engineConfigFrom } from '../../../shared/scoring';
+import { type CounterCell, cellValue, InMemoryVelocityStore } from '../../../shared/store/velocity/memory';
 
 /**
  * The counters as they were before eviction: every counter kept for ever under its full key, an expired

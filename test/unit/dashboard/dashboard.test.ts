@@ -2,10 +2,10 @@ import { calibration } from '../../../shared/dashboard/calibration';
 import { explainClick } from '../../../shared/dashboard/clickExplorer';
 import { dayFigures, timeseriesDays } from '../../../shared/dashboard/timeseries';
 import { MIN_RANKED_CLICKS, trafficSources } from '../../../shared/dashboard/trafficSources';
-import { addCounters, emptyCounts, rollupDelta, type StoredClick } from '../../../shared/decisions';
-import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import type { Label, Outcome } from '../../../shared/model';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties';
+import { addCounters, emptyCounts, rollupDelta, type StoredClick } from '../../../shared/store';
+import { MemorySourceStatsStore } from '../../../shared/store/sourceStats';
 
 describe('timeseries', () => {
   it('lists the range’s local days, today last', () => {

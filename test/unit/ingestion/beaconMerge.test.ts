@@ -51,7 +51,7 @@ describe('beacons merge on the click', () => {
       behaviour: { timeOnPageSeconds: 0.4, scrollDepth: 0, mouseEntropy: 0, honeypot: true },
     });
     expect(await deliverLast(h)).toBe('applied');
-    const fraud = await h.decisions.clicks.getClick(answer.click_id);
+    const fraud = await h.clickStores.clicks.getClick(answer.click_id);
     expect(fraud?.current.label).toBe('FRAUD');
     h.clock += 1000;
     await acceptBeacon(h.deps, {
@@ -61,7 +61,7 @@ describe('beacons merge on the click', () => {
       behaviour: { timeOnPageSeconds: 600, scrollDepth: 100, mouseEntropy: 2500, honeypot: false, touch: true },
     });
     expect(await deliverLast(h)).toBe('applied');
-    const after = await h.decisions.clicks.getClick(answer.click_id);
+    const after = await h.clickStores.clicks.getClick(answer.click_id);
     expect(after?.current.score).toBe(fraud!.current.score);
     expect(after?.reasons.map((r) => r.rule)).toContain('honeypot');
   });
@@ -76,7 +76,7 @@ describe('beacons merge on the click', () => {
       behaviour: { timeOnPageSeconds: 1.7, scrollDepth: 0, mouseEntropy: 400 },
     });
     await deliverLast(h);
-    expect((await h.decisions.clicks.getClick(answer.click_id))?.reasons.map((r) => r.rule)).toEqual(
+    expect((await h.clickStores.clicks.getClick(answer.click_id))?.reasons.map((r) => r.rule)).toEqual(
       expect.arrayContaining(['short_dwell', 'no_scroll']),
     );
     h.clock += 120_000;
@@ -87,7 +87,7 @@ describe('beacons merge on the click', () => {
       behaviour: { timeOnPageSeconds: 121.7, scrollDepth: 85, mouseEntropy: 2100 },
     });
     await deliverLast(h);
-    const after = await h.decisions.clicks.getClick(answer.click_id);
+    const after = await h.clickStores.clicks.getClick(answer.click_id);
     expect(after?.reasons.map((r) => r.rule)).not.toContain('short_dwell');
     expect(after?.current.label).toBe('CLEAN');
   });
@@ -106,7 +106,7 @@ describe('beacons merge on the click', () => {
     const answer = await recordClick(h.deps, click('g-fast'));
     h.clock += 5000;
     expect(await deliverLast(h)).toBe('applied');
-    const judged = await h.decisions.clicks.getClick(answer.click_id);
+    const judged = await h.clickStores.clicks.getClick(answer.click_id);
     expect(judged?.reasons.map((r) => r.rule)).toEqual(expect.arrayContaining(['short_dwell', 'no_pointer']));
     expect(judged!.current.score).toBeGreaterThan(answer.score);
   });
@@ -139,7 +139,7 @@ describe('plausible dwell', () => {
     h.clock += 20_000;
     await acceptBeacon(h.deps, { ...base, receivedAt: h.clock, behaviour: { timeOnPageSeconds: 3600 } });
     await deliverLast(h);
-    const stored = await h.decisions.clicks.getClick(answer.click_id);
+    const stored = await h.clickStores.clicks.getClick(answer.click_id);
     expect(stored?.signals?.observed?.timeOnPageSeconds).toBe(25);
     expect(stored?.reasons.map((r) => r.rule)).toContain('no_pointer');
   });
@@ -156,11 +156,11 @@ describe('honeypot address', () => {
       receivedAt: h.clock,
       body: { type: 'page_view', url: 'https://shop.example/landing?gclid=g-trap&cs_hp=1', gclid: 'g-trap' },
     });
-    const risky = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    const risky = await h.clickStores.ipReputation.riskyIps('prop_a', 0, 70);
     expect(risky).toEqual([expect.objectContaining({ ip: HOME_IP, reason: 'honeypot' })]);
     h.clock += 5000;
     expect(await deliverLast(h)).toBe('applied');
-    expect((await h.decisions.clicks.getClick(answer.click_id))?.current.label).toBe('FRAUD');
+    expect((await h.clickStores.clicks.getClick(answer.click_id))?.current.label).toBe('FRAUD');
   });
 
   it('records nothing for an ordinary page view, and only ever the caller’s own address with the public key', async () => {
@@ -172,7 +172,7 @@ describe('honeypot address', () => {
       receivedAt: h.clock,
       body: { type: 'page_view', url: 'https://shop.example/landing?cs_hp=0' },
     });
-    expect(await h.decisions.ipReputation.riskyIps('prop_a', 0, 0)).toEqual([]);
+    expect(await h.clickStores.ipReputation.riskyIps('prop_a', 0, 0)).toEqual([]);
     await recordEvent(h.deps, {
       kind: 'public',
       propertyId: 'prop_a',
@@ -180,7 +180,7 @@ describe('honeypot address', () => {
       receivedAt: h.clock,
       body: { type: 'page_view', url: 'https://shop.example/?cs_hp=1', ip: '203.0.113.50' },
     });
-    const risky = await h.decisions.ipReputation.riskyIps('prop_a', 0, 0);
+    const risky = await h.clickStores.ipReputation.riskyIps('prop_a', 0, 0);
     expect(risky.map((r) => r.ip)).toEqual([HOME_IP]);
   });
 });

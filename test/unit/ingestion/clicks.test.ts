@@ -9,9 +9,9 @@ import {
 import { acceptBeacon } from '../../../shared/ingestion/beacons';
 import { recordClick } from '../../../shared/ingestion/clicks';
 import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/counting';
-import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/decisions';
 import { recordEvent } from '../../../shared/ingestion/events';
-import { MemoryIngestionStore } from '../../../shared/ingestion/memoryStore';
+import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/verdicts';
+import { MemoryIngestionStore } from '../../../shared/store/ingestion/memory';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
 
 const browserClick = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
@@ -44,7 +44,7 @@ describe('recordClick', () => {
     expect(answer).toMatchObject({ status: 'clean', action: 'allow' });
     expect(answer.click_id).toMatch(/^clk_/);
     expect(answer.visitor_id).toMatch(/^vis_/);
-    const stored = await h.decisions.clicks.getClick(answer.click_id);
+    const stored = await h.clickStores.clicks.getClick(answer.click_id);
     expect(stored).toMatchObject({
       propertyId: 'prop_a',
       ip: HOME_IP,
@@ -52,7 +52,7 @@ describe('recordClick', () => {
       valueTrack: { campaignid: '123', network: 'g', utm_source: 'google' },
     });
     await h.count();
-    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
     expect(await h.store.findClickByGclid('prop_a', 'g1', h.clock)).toBe(answer.click_id);
     expect(await h.store.getVisitor('prop_a', answer.visitor_id, h.clock)).toMatchObject({
@@ -64,7 +64,7 @@ describe('recordClick', () => {
   it('with the public key scores the source address and only records a differing body ip', async () => {
     const h = harness();
     const answer = await recordClick(h.deps, browserClick({ ip: TOR_IP }));
-    const stored = await h.decisions.clicks.getClick(answer.click_id);
+    const stored = await h.clickStores.clicks.getClick(answer.click_id);
     expect(stored).toMatchObject({ ip: HOME_IP, claimedIp: TOR_IP });
     expect(answer.reasons.map((r) => r.rule)).not.toContain('tor_exit');
   });
@@ -74,7 +74,7 @@ describe('recordClick', () => {
     const answer = await recordClick(h.deps, browserClick({ kind: 'secret', sourceIp: '10.0.0.1', ip: AWS_IP }));
     expect(answer.status).not.toBe('clean');
     expect(answer.reasons.map((r) => r.rule)).toContain('datacenter_ip');
-    expect((await h.decisions.clicks.getClick(answer.click_id))?.claimedIp).toBeUndefined();
+    expect((await h.clickStores.clicks.getClick(answer.click_id))?.claimedIp).toBeUndefined();
     const error = await rejection(recordClick(h.deps, browserClick({ kind: 'secret', ip: '999.1.1.1' })));
     expect(error.statusCode).toBe(400);
     expect(error.details).toMatchObject({ fields: { ip: expect.any(String) } });
@@ -108,8 +108,8 @@ describe('recordClick', () => {
       throw new Error('throttled');
     };
     await expect(recordClick(h.deps, browserClick())).rejects.toThrow('throttled');
-    const decisions = h.decisions;
-    decisions.ledger.recordClick = async () => {
+    const clickStores = h.clickStores;
+    clickStores.ledger.recordClick = async () => {
       throw new Error('click write throttled');
     };
     h.store.countClick = MemoryIngestionStore.prototype.countClick.bind(h.store);
@@ -134,7 +134,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(scored).toHaveBeenCalledTimes(1);
     expect(counted).toHaveBeenCalledTimes(1);
     await h.count();
-    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
     expect(await h.store.getVisitor('prop_a', first.visitor_id, h.clock)).toMatchObject({ clicks: 1 });
   });
@@ -142,7 +142,7 @@ describe('recordClick with an Idempotency-Key', () => {
   it('lets the loser of two racing attempts answer the winner’s click and write nothing else', async () => {
     const h = harness();
     const touched = jest.spyOn(h.store, 'touchVisitor');
-    const clickWrites = jest.spyOn(h.decisions.ledger, 'recordClick');
+    const clickWrites = jest.spyOn(h.clickStores.ledger, 'recordClick');
     const [a, b] = await Promise.all([
       recordClick(h.deps, keyed('order-2', { visitorId: 'vis_race' })),
       recordClick(h.deps, keyed('order-2', { visitorId: 'vis_race' })),
@@ -152,7 +152,7 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(clickWrites).toHaveBeenCalledTimes(2);
     expect(touched).toHaveBeenCalledTimes(1);
     await h.count();
-    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
   });
 
@@ -165,9 +165,11 @@ describe('recordClick with an Idempotency-Key', () => {
     expect(new Set([first.click_id, other.click_id, elsewhere.click_id]).size).toBe(3);
     expect(other.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
     expect(elsewhere.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
-    expect(await h.decisions.clicks.getClick(elsewhere.click_id)).toMatchObject({ propertyId: 'prop_b' });
+    expect(await h.clickStores.clicks.getClick(elsewhere.click_id)).toMatchObject({ propertyId: 'prop_b' });
     await h.count();
-    const days = await Promise.all(['prop_a', 'prop_b'].map((id) => h.decisions.rollups.readDays(id, ['2026-06-01'])));
+    const days = await Promise.all(
+      ['prop_a', 'prop_b'].map((id) => h.clickStores.rollups.readDays(id, ['2026-06-01'])),
+    );
     expect(days.map((day) => day.get('2026-06-01')?.clicks)).toEqual([2, 1]);
   });
 });
@@ -192,7 +194,7 @@ describe('recordEvent', () => {
     const retry = await pageView(h);
     expect(retry).toEqual(first);
     await h.count();
-    const day = await h.decisions.rollups.readDays('prop_a', ['2026-06-01']);
+    const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.events).toBe(1);
     expect(await h.store.getVisitor('prop_a', first.visitorId, h.clock)).toMatchObject({ pageViews: 1 });
   });
@@ -230,7 +232,7 @@ describe('recordEvent', () => {
       body: { type: 'click', gclid: 'gev', data: { userAgent: HEADLESS } },
     });
     const clickId = await h.store.findClickByGclid('prop_a', 'gev', h.clock);
-    expect((await h.decisions.clicks.getClick(clickId!))?.current.label).toBe('FRAUD');
+    expect((await h.clickStores.clicks.getClick(clickId!))?.current.label).toBe('FRAUD');
     await recordEvent(h.deps, {
       kind: 'public',
       propertyId: 'prop_a',
@@ -244,7 +246,7 @@ describe('recordEvent', () => {
     // A public-key conversion is counted as an event and teaches nothing: no conversion on the click.
     expect(message.trusted).toBe(false);
     expect(await applyConversion(h.deps, message)).toBe('untrusted');
-    expect((await h.decisions.clicks.getClick(clickId!))?.convertedAt).toBeUndefined();
+    expect((await h.clickStores.clicks.getClick(clickId!))?.convertedAt).toBeUndefined();
     expect(h.store.conversions.get(clickId!)).toBeUndefined();
 
     await recordEvent(h.deps, {
@@ -257,7 +259,7 @@ describe('recordEvent', () => {
     const trusted = ConversionMessage.parse(h.sent.at(-1)?.message);
     expect(trusted.trusted).toBe(true);
     expect(await applyConversion(h.deps, trusted)).toBe('applied');
-    expect((await h.decisions.clicks.getClick(clickId!))?.convertedAt).toBe(h.clock);
+    expect((await h.clickStores.clicks.getClick(clickId!))?.convertedAt).toBe(h.clock);
   });
 });
 
@@ -275,11 +277,11 @@ describe('beacons', () => {
     const message = BeaconMessage.parse(h.sent[0]?.message);
     expect(await applyBeacon(h.deps, message)).toBe('applied');
     expect(await applyBeacon(h.deps, message)).toBe('duplicate');
-    const stored = await h.decisions.clicks.getClick(click.click_id);
+    const stored = await h.clickStores.clicks.getClick(click.click_id);
     expect(stored?.current.label).toBe('FRAUD');
     expect(stored?.atClick.label).toBe('CLEAN');
     await h.count();
-    const day = (await h.decisions.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01');
+    const day = (await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01');
     expect(day?.labels).toMatchObject({ CLEAN: 0, FRAUD: 1 });
     expect(day?.clicks).toBe(1);
     const decision = await decideVisitor(h.deps, { propertyId: 'prop_a', visitorId: 'vis_b' });
@@ -293,7 +295,7 @@ describe('beacons', () => {
     const base = { kind: 'beacon' as const, propertyId: 'prop_a', receivedAt: h.clock, behaviour: { honeypot: true } };
     expect(await applyBeacon(h.deps, { ...base, beaconId: 'b1', clickId: 'clk_missing' })).toBe('dropped');
     expect(await applyBeacon(h.deps, { ...base, beaconId: 'b2', clickId: other.click_id })).toBe('dropped');
-    expect((await h.decisions.clicks.getClick(other.click_id))?.current.label).toBe('CLEAN');
+    expect((await h.clickStores.clicks.getClick(other.click_id))?.current.label).toBe('CLEAN');
   });
 });
 
@@ -444,7 +446,7 @@ describe('decisions and ip-check', () => {
 
 describe('click counter', () => {
   const day = async (h: ReturnType<typeof harness>) =>
-    (await h.decisions.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')!;
+    (await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')!;
 
   it('counts every stored click once at its current verdict, whatever the redelivery or order', async () => {
     const h = harness();
@@ -469,10 +471,10 @@ describe('click counter', () => {
     await h.count();
     await h.count();
     expect(await day(h)).toMatchObject({ clicks: 2, labels: { CLEAN: 1, SUSPICIOUS: 0, FRAUD: 1 } });
-    const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    const [risky] = await h.clickStores.ipReputation.riskyIps('prop_a', 0, 70);
     expect(risky).toMatchObject({ ip: HOME_IP, reason: 'honeypot' });
     // The clean click's address got no record: only risky addresses (and those once risky) are written.
-    expect(await h.decisions.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
+    expect(await h.clickStores.ipReputation.knownIps('prop_a', ['81.2.69.170'])).toEqual(new Set());
   });
 
   it('counts each click once by its at-click verdict and its trusted conversion once (calibration)', async () => {
@@ -522,7 +524,7 @@ describe('click counter', () => {
     // Every message again, twice, in another order: nothing more is counted.
     await countClicks(h.deps, [...delivered].reverse());
     await countClicks(h.deps, delivered);
-    const [risky] = await h.decisions.ipReputation.riskyIps('prop_a', 0, 70);
+    const [risky] = await h.clickStores.ipReputation.riskyIps('prop_a', 0, 70);
     expect(risky).toMatchObject({ ip: HOME_IP, clicks: 3 });
   });
 
@@ -535,7 +537,7 @@ describe('click counter', () => {
       await recordClick(h.deps, browserClick({ ip: AWS_IP, visitorId }));
       await h.count();
     }
-    const records = await h.decisions.ipReputation.riskyIps('prop_a', 0, 0);
+    const records = await h.clickStores.ipReputation.riskyIps('prop_a', 0, 0);
     // The claimed address keeps the one click made with the secret key; the flood counts against the caller's
     // own address (which its rapid clicks made risky), from its first risky click on.
     expect(records.find((r) => r.ip === AWS_IP)).toMatchObject({ clicks: 1 });
@@ -560,7 +562,7 @@ describe('click counter', () => {
     h.counts.length = 0;
     const results = await Promise.allSettled([countClicks(h.deps, batch), countClicks(h.deps, batch)]);
     expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
-    const counted = await h.decisions.rollups.readDays('prop_b', ['2026-06-01']);
+    const counted = await h.clickStores.rollups.readDays('prop_b', ['2026-06-01']);
     expect(counted.get('2026-06-01')?.clicks).toBe(1);
   });
 });
@@ -572,7 +574,7 @@ describe('retention', () => {
     const short = await recordClick(h.deps, browserClick());
     const long = await recordClick(h.deps, browserClick({ propertyId: 'prop_b' }));
     const at = Math.floor(h.clock / 1000);
-    expect((await h.decisions.clicks.getClick(short.click_id))?.expiresAt).toBe(at + 30 * 86_400);
-    expect((await h.decisions.clicks.getClick(long.click_id))?.expiresAt).toBe(at + 396 * 86_400);
+    expect((await h.clickStores.clicks.getClick(short.click_id))?.expiresAt).toBe(at + 30 * 86_400);
+    expect((await h.clickStores.clicks.getClick(long.click_id))?.expiresAt).toBe(at + 396 * 86_400);
   });
 });

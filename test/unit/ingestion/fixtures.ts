@@ -1,14 +1,12 @@
-import { memoryDecisionStores } from '../../../shared/decisions';
 import { countClicks } from '../../../shared/ingestion/counting';
 import { engineScoring } from '../../../shared/ingestion/engine';
-import { MemoryIngestionStore } from '../../../shared/ingestion/memoryStore';
 import { CountMessage } from '../../../shared/ingestion/messages';
 import type { IngestionDeps } from '../../../shared/ingestion/ports';
-import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { cachedProperties, signedTokens } from '../../../shared/ingestion/wiring';
 import { bundledIntel } from '../../../shared/intel/current';
 import type { PropertyRecord } from '../../../shared/properties/model';
 import type { QueueName } from '../../../shared/routes';
+import { type MemoryStores, memoryStores } from '../../../shared/store';
 
 export const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -38,9 +36,9 @@ export function propertyRecord(id: string, config: PropertyRecord['config'] = {}
 
 export interface Harness {
   readonly deps: IngestionDeps;
-  readonly store: MemoryIngestionStore;
-  readonly decisions: ReturnType<typeof memoryDecisionStores>;
-  readonly sources: MemorySourceStatsStore;
+  readonly store: MemoryStores['ingestion'];
+  readonly clickStores: MemoryStores['clicks'];
+  readonly sources: MemoryStores['sources'];
   readonly sent: Array<{ queue: QueueName; message: Record<string, unknown> }>;
   /** Messages to the click counter, kept apart from `sent`. */
   readonly counts: CountMessage[];
@@ -58,13 +56,11 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
     ['prop_a', propertyRecord('prop_a')],
     ['prop_b', propertyRecord('prop_b')],
   ]);
-  const store = new MemoryIngestionStore(() => h.clock);
-  const decisions = memoryDecisionStores();
-  const sources = new MemorySourceStatsStore();
+  const { ingestion: store, clicks: clickStores, sources } = memoryStores(() => h.clock);
   const key = Buffer.alloc(32, 7);
   const h: Harness = {
     store,
-    decisions,
+    clickStores,
     sources,
     sent: [],
     counts: [],
@@ -83,7 +79,7 @@ export function harness(start = Date.UTC(2026, 5, 1, 12)): Harness {
     properties: cachedProperties(async (id) => properties.get(id)),
     scoring: engineScoring({ intel: async () => bundledIntel(), sources }),
     tokens: signedTokens(async (propertyId) => Buffer.concat([key, Buffer.from(propertyId)])),
-    decisions,
+    clickStores,
     store,
     queues: {
       async send(queue, message) {

@@ -18,7 +18,7 @@ describe('learned source statistics on the ingestion path', () => {
     jest.spyOn(h.sources, 'apply').mockRejectedValue(new Error('ItemCollectionSizeLimitExceeded'));
     const answer = await recordClick(h.deps, click());
     expect(answer.status).toBe('clean');
-    expect((await h.decisions.clicks.getClick(answer.click_id))?.clickId).toBe(answer.click_id);
+    expect((await h.clickStores.clicks.getClick(answer.click_id))?.clickId).toBe(answer.click_id);
     await h.count();
     expect(h.counts).toEqual([]);
   });

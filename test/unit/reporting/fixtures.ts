@@ -1,5 +1,5 @@
-import type { DecisionStores } from '../../../shared/decisions';
 import type { BotAction, BotLevel, ClickRecord, Label, Outcome } from '../../../shared/model';
+import type { ClickStores } from '../../../shared/store';
 
 const LEVELS: BotLevel[] = ['low', 'medium', 'high', 'critical'];
 const LABELS: Label[] = ['CLEAN', 'SUSPICIOUS', 'FRAUD'];
@@ -31,7 +31,7 @@ export function clickFixture(propertyId: string, clickId: string, at: number, sc
 
 /** Stores a click as the click path does and counts it as the click counter does (one batch of one). */
 export async function recordCounted(
-  stores: Pick<DecisionStores, 'ledger' | 'counts'>,
+  stores: Pick<ClickStores, 'ledger' | 'counts'>,
   record: ClickRecord,
   timezone: string,
 ): Promise<'stored' | 'duplicate'> {

@@ -1,7 +1,5 @@
-import { memoryDecisionStores } from '../../../shared/decisions';
 import { customerFor, customerOptions, GoogleAdsAccount } from '../../../shared/googleAds/adsAccount';
 import { GoogleAdsSecretError, parseGoogleAdsSecret } from '../../../shared/googleAds/credentials';
-import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
 import { type ExclusionDeps, planExclusions, runExclusions } from '../../../shared/googleAds/exclusionRun';
 import { sourceQualityPlacements } from '../../../shared/googleAds/placements';
 import { RecordedGoogleAds } from '../../../shared/googleAds/recordedGoogleAds';
@@ -12,8 +10,10 @@ import {
   type SelectionInput,
   selectExclusions,
 } from '../../../shared/googleAds/selection';
-import { MemorySourceStatsStore } from '../../../shared/ingestion/sourceStats';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties/config';
+import { memoryClickStores } from '../../../shared/store';
+import { MemoryExclusionLedger } from '../../../shared/store/exclusionLedger';
+import { MemorySourceStatsStore } from '../../../shared/store/sourceStats';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -39,7 +39,7 @@ function config(overrides: Partial<EffectiveConfig> = {}): EffectiveConfig {
 function setup(
   google = new RecordedGoogleAds(CUSTOMER).addCampaign('11', 'SEARCH').addCampaign('12', 'PERFORMANCE_MAX'),
 ) {
-  const stores = memoryDecisionStores();
+  const stores = memoryClickStores();
   const ledger = new MemoryExclusionLedger();
   const sleeps: number[] = [];
   const deps = (now = NOW): ExclusionDeps => ({

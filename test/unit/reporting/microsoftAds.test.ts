@@ -1,5 +1,3 @@
-import { MemoryIpReputationStore } from '../../../shared/decisions/ipReputation';
-import { MemoryExclusionLedger } from '../../../shared/googleAds/exclusionLedger';
 import {
   MICROSOFT_CSV_HEADER,
   microsoftEntry,
@@ -9,6 +7,8 @@ import {
 } from '../../../shared/googleAds/microsoftAds';
 import { MICROSOFT_MAX_IP_EXCLUSIONS, selectExclusions } from '../../../shared/googleAds/selection';
 import { DEFAULT_CONFIG, type EffectiveConfig } from '../../../shared/properties/config';
+import { MemoryExclusionLedger } from '../../../shared/store/exclusionLedger';
+import { MemoryIpReputationStore } from '../../../shared/store/ipReputation';
 
 const at = Date.UTC(2026, 10, 30, 5, 0, 0);
 const bad = (ip: string, score: number, reason = 'datacenter_ip', clicks = 1) => ({

@@ -1,8 +1,8 @@
-import { MemoryClickStore, mergeSorted, rollupDelta } from '../../../shared/decisions';
 import { blocklistCsv, buildBlocklist } from '../../../shared/reporting/blocklist';
 import { dateRangeProblem, dayInZone, dayRangeBounds, rangeDays, startOfDay } from '../../../shared/reporting/calendar';
 import { exportRow } from '../../../shared/reporting/clickCsv';
 import { formatPercent, topRules } from '../../../shared/reporting/summaries';
+import { MemoryClickStore, mergeSorted, rollupDelta } from '../../../shared/store';
 import { clickFixture, outcomeFor } from './fixtures';
 
 describe('calendar days in a time zone', () => {

@@ -5,10 +5,10 @@ import {
   clickFacts,
   type EngineConfig,
   engineConfigFrom,
-  InMemoryVelocityStore,
   scoreClick,
   velocityCountersFor,
 } from '../../../shared/scoring';
+import { InMemoryVelocityStore } from '../../../shared/store/velocity/memory';
 
 /** A hand-built intel table standing in for the real snapshot. */
 export function fakeIntel(entries: Record<string, Partial<IpIntel>> = {}): IpIntelLookup {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { type ClickFacts, clickFacts, InMemoryVelocityStore, velocityCountersFor } from '../../../shared/scoring';
+import { type ClickFacts, clickFacts, velocityCountersFor } from '../../../shared/scoring';
+import { InMemoryVelocityStore } from '../../../shared/store/velocity/memory';
 import { issueClickToken, verifyClickToken } from '../../../shared/tokens';
 import { fakeIntel } from './fixtures';
 

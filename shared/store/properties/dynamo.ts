@@ -14,7 +14,7 @@ import {
   type PropertyPatch,
   type PropertyRecord,
   type PropertyStore,
-} from './model';
+} from '../../properties/model';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -7,7 +7,7 @@ import {
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod';
-import { ENV, optionalEnv } from '../config/env';
+import { ENV, optionalEnv } from '../../config/env';
 
 export interface UsageKey {
   /** API Gateway's id of the API key (`local` on the local stack). */

@@ -20,28 +20,11 @@
  * riskyIps), CountLedger (counted, count). Every part has a DynamoDB implementation and an in-memory one
  * with the same semantics.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV, requireEnv } from '../config/env';
 import type { ClickRecord, Outcome, ReasonEntry } from '../model';
-import { documentClient } from '../storage/clients';
-import {
-  type ClickPatch,
-  type ClickStore,
-  ClickVersionConflictError,
-  DynamoClickStore,
-  MemoryClickStore,
-  type StoredClick,
-} from './clickStore';
-import { type CountLedger, DynamoCountLedger, MemoryCountLedger } from './counts';
-import { DynamoRollupStore, MemoryRollupStore, type RollupStore } from './dailyRollup';
-import { DynamoIpReputationStore, type IpReputationStore, MemoryIpReputationStore } from './ipReputation';
-
-export * from './clickStore';
-export * from './counts';
-export * from './dailyRollup';
-export * from './ipReputation';
-export { clickShard, utcDay } from './keys';
-export { mergeSorted, prefetchedPages } from './sortedMerge';
+import { type ClickPatch, type ClickStore, ClickVersionConflictError, type StoredClick } from './clicks';
+import type { CountLedger } from './counts';
+import type { RollupStore } from './dailyRollup';
+import type { IpReputationStore } from './ipReputation';
 
 export interface Rescore {
   readonly next: Outcome;
@@ -54,7 +37,7 @@ export interface RescoreResult {
   readonly click: StoredClick;
 }
 
-export interface DecisionLedger {
+export interface ClickLedger {
   /** The click alone, once: `duplicate` when a click with its id is stored already. */
   recordClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'>;
   /** Undefined when the click does not exist or `decide` returns undefined (nothing to change). */
@@ -64,11 +47,12 @@ export interface DecisionLedger {
   ): Promise<RescoreResult | undefined>;
 }
 
-export interface DecisionStores {
+/** Everything the click path, the re-scorers and reporting keep about clicks. */
+export interface ClickStores {
   readonly clicks: ClickStore;
   readonly rollups: RollupStore;
   readonly ipReputation: IpReputationStore;
-  readonly ledger: DecisionLedger;
+  readonly ledger: ClickLedger;
   readonly counts: CountLedger;
 }
 
@@ -101,7 +85,7 @@ async function rescoreWithRetry(
 }
 
 /** The ledger on any click store: the click is one item, a re-score one conditional write. */
-export class ClickLedger implements DecisionLedger {
+export class VersionedClickLedger implements ClickLedger {
   constructor(private readonly clicks: ClickStore) {}
 
   recordClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
@@ -111,36 +95,4 @@ export class ClickLedger implements DecisionLedger {
   rescoreClick(clickId: string, decide: (click: StoredClick) => Rescore | undefined) {
     return rescoreWithRetry(this.clicks, clickId, decide);
   }
-}
-
-let defaultStores: DecisionStores | undefined;
-
-/** The DynamoDB stores on the table named by TABLE_NAME, created once per container. */
-export function decisionStores(): DecisionStores {
-  defaultStores ??= dynamoDecisionStores(documentClient, requireEnv(ENV.tableName));
-  return defaultStores;
-}
-
-/** The DynamoDB stores on one client and table (bench, tests). */
-export function dynamoDecisionStores(client: DynamoDBDocumentClient, tableName: string): DecisionStores {
-  const clicks = new DynamoClickStore(client, tableName);
-  return {
-    clicks,
-    rollups: new DynamoRollupStore(client, tableName),
-    ipReputation: new DynamoIpReputationStore(client, tableName),
-    ledger: new ClickLedger(clicks),
-    counts: new DynamoCountLedger(client, tableName),
-  };
-}
-
-export function memoryDecisionStores(): DecisionStores & { readonly rollups: MemoryRollupStore } {
-  const clicks = new MemoryClickStore();
-  const rollups = new MemoryRollupStore();
-  return {
-    clicks,
-    rollups,
-    ipReputation: new MemoryIpReputationStore(),
-    ledger: new ClickLedger(clicks),
-    counts: new MemoryCountLedger(rollups),
-  };
 }

@@ -1,8 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ENV, requireEnv } from '../config/env';
-import { documentClient } from '../storage/clients';
-import { ttlAt } from '../storage/table';
-import type { ExclusionLevel } from './selection';
+import type { ExclusionLevel } from '../googleAds/selection';
+import { ttlAt } from './table';
 
 /**
  * What clicksieve did to a property's ad account, under `GADS#<propertyId>`:
@@ -185,10 +183,4 @@ export class MemoryExclusionLedger implements ExclusionLedger {
   async allow(propertyId: string, value: string) {
     this.sup.get(propertyId)?.delete(value);
   }
-}
-
-let defaultLedger: ExclusionLedger | undefined;
-export function exclusionLedger(): ExclusionLedger {
-  defaultLedger ??= new DynamoExclusionLedger(documentClient, requireEnv(ENV.tableName));
-  return defaultLedger;
 }

@@ -1,9 +1,9 @@
 import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ttlAt } from '../storage/table';
 import { batchGet } from './counts';
 import { fnv1a } from './keys';
 import { prefetchedPages } from './sortedMerge';
+import { ttlAt } from './table';
 
 /**
  * Per property and address, what the blocklist needs: `IPREP#<propertyId>#<ip>` / `IPREP` with

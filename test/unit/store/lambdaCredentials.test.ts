@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_ALIAS } from '../../../infra/constructs/bundling';
-import { defaultProvider } from '../../../shared/storage/lambdaCredentials';
+import { defaultProvider } from '../../../shared/store/lambdaCredentials';
 
 const saved = { ...process.env };
 afterEach(() => {

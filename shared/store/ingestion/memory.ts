@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { definedOnly } from '../optional';
-import { InMemoryVelocityStore } from '../scoring/inMemoryVelocityStore';
-import type { VisitorState } from './ports';
+import type { VisitorState } from '../../ingestion/ports';
+import { definedOnly } from '../../optional';
+import { InMemoryVelocityStore } from '../velocity/memory';
 import type {
   ClaimResult,
   ClickRound,

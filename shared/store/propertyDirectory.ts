@@ -1,11 +1,11 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../config/env';
-import { prefetchedPages } from '../decisions/sortedMerge';
 import { logger } from '../observability';
 import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../properties';
-import { PROPERTY_DIRECTORY } from '../properties/dynamoStore';
 import type { PropertySummary } from '../schemas/properties';
-import { documentClient } from '../storage/clients';
+import { documentClient } from './clients';
+import { PROPERTY_DIRECTORY } from './properties/dynamo';
+import { prefetchedPages } from './sortedMerge';
 
 /** The property directory (the META items sit in GSI2 under one key, written once per property): a Query, no Scan. */
 function directoryRecords(): AsyncGenerator<PropertyRecord> {

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ttlAt } from '../storage/table';
+import { ttlAt } from './table';
 
 /**
  * Export jobs: `EXPORT#<exportId>` / `EXPORT`. A job is `pending` until the writer finishes it once:

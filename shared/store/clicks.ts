@@ -10,10 +10,10 @@ import {
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
 import { parseValueTrack } from '../scoring/facts';
 import type { ClickSignals } from '../scoring/scoreClick';
-import { isExpired } from '../storage/table';
 import { batchGet } from './counts';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
+import { isExpired } from './table';
 
 /**
  * Click records: `CLK#<clickId>` / `CLK`, in GSI1 under `CLKDAY#<propertyId>#<UTC day>#<shard>` sorted by

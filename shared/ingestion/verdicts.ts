@@ -39,7 +39,7 @@ export async function decideVisitor(
   const visitor = await deps.store.getVisitor(property.id, request.visitorId, deps.now());
   if (!visitor) throw notFound('unknown visitor');
   const clickIds = [...new Set([visitor.worstClickId, visitor.lastClickId].filter((id): id is string => !!id))];
-  const clicks = await Promise.all(clickIds.map((id) => deps.decisions.clicks.getClick(id)));
+  const clicks = await Promise.all(clickIds.map((id) => deps.clickStores.clicks.getClick(id)));
   const signals = clicks
     .filter((click) => click?.propertyId === property.id)
     .map((click) => click?.signals)
@@ -89,7 +89,7 @@ export async function botVerdict(
   if (check.status === 'invalid') throw notFound(NO_VISIT);
   const carried = await deps.store.findClickByToken(check.payload.tokenId, now);
   if (!carried || carried.propertyId !== property.id) throw notFound(NO_VISIT);
-  const click = await deps.decisions.clicks.getClick(carried.clickId);
+  const click = await deps.clickStores.clicks.getClick(carried.clickId);
   if (!click || click.propertyId !== property.id) throw notFound(NO_VISIT);
 
   const payload = check.payload;

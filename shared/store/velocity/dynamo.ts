@@ -6,7 +6,7 @@ import {
   counterValuesFrom,
   isWindowAttribute,
   type VelocityStore,
-} from './velocity';
+} from '../../scoring/velocity';
 
 /**
  * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`

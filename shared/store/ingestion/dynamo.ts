@@ -8,10 +8,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { definedOnly } from '../optional';
-import { DynamoVelocityStore, type ItemAttributes } from '../scoring/dynamoVelocityStore';
-import { isExpired, ttlAt } from '../storage/table';
-import type { VisitorState } from './ports';
+import type { VisitorState } from '../../ingestion/ports';
+import { definedOnly } from '../../optional';
+import { isExpired, ttlAt } from '../table';
+import { DynamoVelocityStore, type ItemAttributes } from '../velocity/dynamo';
 import {
   type ClaimResult,
   type ClickRound,

@@ -1,5 +1,5 @@
-import type { CounterSpec, CounterValues } from '../scoring/velocity';
-import type { VisitorState } from './ports';
+import type { VisitorState } from '../../ingestion/ports';
+import type { CounterSpec, CounterValues } from '../../scoring/velocity';
 
 /**
  * Items the ingestion path owns in the single table (pk / sk):

@@ -6,31 +6,33 @@
  * Items expire through `expiresAt` (epoch seconds, the TTL attribute). DynamoDB deletes expired
  * items late (and the local emulators never do), so every read treats `expiresAt < now` as absent.
  *
- * Key families (pk / sk), every one the service writes (the module that owns a family documents its items):
+ * Key families (pk / sk), every one the service writes (the module that owns a family documents its items; every
+ * owner but the rate meter lives in shared/store/, whose index.ts is the composition root):
  *   PROP#<propertyId> / META                      property, config, credential hashes; gsi2 PROPS / <id> (directory)
- *                                                 (shared/properties/dynamoStore.ts)
+ *                                                 (shared/store/properties/dynamo.ts)
  *   KEY#<sha256 of credential> / KEY              credential -> property (lookup by hash)
  *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (shared/http/rateLimit.ts)
  *   CLK#<clickId> / CLK                           click record; gsi1 CLKDAY#<propertyId>#<UTC day>#<shard> /
- *                                                 <ISO time>#<clickId>, keys only (shared/decisions/clickStore.ts)
- *   CNT#<clickId> / CNT                           what the click counter counted of the click (shared/decisions/counts.ts)
- *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/decisions/dailyRollup.ts)
+ *                                                 <ISO time>#<clickId>, keys only (shared/store/clicks.ts)
+ *   CNT#<clickId> / CNT                           what the click counter counted of the click (shared/store/counts.ts)
+ *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/store/dailyRollup.ts)
  *   IPREP#<propertyId>#<ip> / IPREP               an address's risk, the blocklist's input; gsi2 IPS#<propertyId>#<shard> /
- *                                                 <lastSeen> while risky (shared/decisions/ipReputation.ts)
+ *                                                 <lastSeen> while risky (shared/store/ipReputation.ts)
  *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip, net (/24 or /64),
- *                                                 ipc (address × campaign) (shared/scoring/dynamoVelocityStore.ts)
+ *                                                 ipc (address × campaign) (shared/store/velocity/dynamo.ts)
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
  *   GCLID#<propertyId>#<gclid> / GCLID            the gclid's first click; `uses` = the duplicate-gclid counter
  *   TOKEN#<tokenId> / TOKEN                       the click token's first click; `uses` = the token-replay counter
  *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded
  *   CONV#<clickId> / CONV                         the click's conversion
  *   IDEM#<scope>#<key> / IDEM                     exactly-once claims for events and queue messages
- *                                                 (the last six: shared/ingestion/store.ts)
- *   SRCS#<propertyId>#<shard> / SLOTS             traffic-source statistics (shared/ingestion/sourceStats.ts)
+ *                                                 (the last six: shared/store/ingestion/)
+ *   SRCS#<propertyId>#<shard> / SLOTS             traffic-source statistics (shared/store/sourceStats.ts)
+ *   SRCF#<propertyId>#<shard> / SLOTS             the same slots for clicks FRAUD at click time (same file)
  *   SRCN#<propertyId> / <slot key>                the source last seen in a statistics slot (same file)
- *   EXPORT#<exportId> / EXPORT                    an asynchronous CSV export job (shared/reporting/exportJobs.ts)
+ *   EXPORT#<exportId> / EXPORT                    an asynchronous CSV export job (shared/store/exportJobs.ts)
  *   GADS#<propertyId> / OWN#… | LOG#… | SUP#…     Google Ads exclusions clicksieve owns, its change log, and values
- *                                                 the advertiser took back (shared/googleAds/exclusionLedger.ts)
+ *                                                 the advertiser took back (shared/store/exclusionLedger.ts)
  * GSI1 (gsi1pk, gsi1sk) and GSI2 (gsi2pk, gsi2sk) are sparse: only items that set those attributes appear in them.
  */
 export const TABLE = {

@@ -5,7 +5,7 @@ import {
   type PropertyPatch,
   type PropertyRecord,
   type PropertyStore,
-} from './model';
+} from '../../properties/model';
 
 /** The property store in a Map: unit tests and the offline backtest. Same semantics as DynamoDB's. */
 export class MemoryPropertyStore implements PropertyStore {

@@ -1,4 +1,4 @@
-import { type CounterSpec, type CounterValues, counterValuesFrom, type VelocityStore } from './velocity';
+import { type CounterSpec, type CounterValues, counterValuesFrom, type VelocityStore } from '../../scoring/velocity';
 
 /** One counter item; the backtest keeps references to read a window's final total later. */
 export interface CounterCell {
