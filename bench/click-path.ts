@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { acceptBeacon, applyBeacon } from '../shared/ingestion/beacons';
 import { recordClick } from '../shared/ingestion/clicks';
 import { acceptConversion, applyConversion } from '../shared/ingestion/conversions';
@@ -11,7 +9,7 @@ import { cachedProperties, dynamoIngestionDeps, signedTokens } from '../shared/i
 import { bundledIntel } from '../shared/intel/current';
 import type { PropertyRecord } from '../shared/properties/model';
 import { dynamoClickStores } from '../shared/store';
-import { withoutSdkLogger } from '../shared/store/clients';
+import { DynamoDBDocumentClient, UpdateCommand } from '../shared/store/aws/dynamodb';
 
 /** List prices, us-east-1 (the brief's figures). */
 const PRICES = {
@@ -60,41 +58,35 @@ interface Meter {
 
 /** A document client that asks for ConsumedCapacity on every call and adds it up, counting round trips. */
 function meteredClient(meter: Meter): DynamoDBDocumentClient {
-  const client = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({})), {
-    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
-  });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      input.ReturnConsumedCapacity = 'TOTAL';
-      meter.calls += 1;
-      if (meter.inFlight === 0) meter.rounds += 1;
-      meter.inFlight += 1;
-      try {
-        const result = await next(args);
-        const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-        const family = `${context.commandName ?? '?'} ${keyFamily(input)}`;
-        for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-          const units = (c as { CapacityUnits?: number }).CapacityUnits ?? 0;
-          meter.byFamily.set(family, (meter.byFamily.get(family) ?? 0) + units);
-          const { ReadCapacityUnits, WriteCapacityUnits, CapacityUnits } = c as Record<string, number | undefined>;
-          if (ReadCapacityUnits !== undefined || WriteCapacityUnits !== undefined) {
-            meter.read += ReadCapacityUnits ?? 0;
-            meter.write += WriteCapacityUnits ?? 0;
-          } else if (CapacityUnits !== undefined) {
-            // Only the total came back: reads and writes are told apart by the command.
-            if (/Get|Query|Scan/.test(String((args as { constructor?: unknown }).constructor)))
-              meter.read += CapacityUnits;
-            else meter.write += CapacityUnits;
-          }
+  const client = new DynamoDBDocumentClient();
+  client.intercept(async (command, next) => {
+    const input = command.input as Record<string, unknown>;
+    input.ReturnConsumedCapacity = 'TOTAL';
+    meter.calls += 1;
+    if (meter.inFlight === 0) meter.rounds += 1;
+    meter.inFlight += 1;
+    try {
+      const output = await next();
+      const consumed = (output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      const family = `${command.commandName} ${keyFamily(input)}`;
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        const units = (c as { CapacityUnits?: number }).CapacityUnits ?? 0;
+        meter.byFamily.set(family, (meter.byFamily.get(family) ?? 0) + units);
+        const { ReadCapacityUnits, WriteCapacityUnits, CapacityUnits } = c as Record<string, number | undefined>;
+        if (ReadCapacityUnits !== undefined || WriteCapacityUnits !== undefined) {
+          meter.read += ReadCapacityUnits ?? 0;
+          meter.write += WriteCapacityUnits ?? 0;
+        } else if (CapacityUnits !== undefined) {
+          // Only the total came back: reads and writes are told apart by the command.
+          if (/Get|Query|Scan/.test(command.commandName)) meter.read += CapacityUnits;
+          else meter.write += CapacityUnits;
         }
-        return result;
-      } finally {
-        meter.inFlight -= 1;
       }
-    },
-    { step: 'initialize', name: 'consumedCapacityMeter' },
-  );
+      return output;
+    } finally {
+      meter.inFlight -= 1;
+    }
+  });
   return client;
 }
 
@@ -302,9 +294,7 @@ function benchClick(propertyId: string, i: number) {
 export async function benchThroughput(target: { tableName: string; seconds?: number }): Promise<ThroughputFigures> {
   const seconds = target.seconds ?? 8;
   const concurrency = 32;
-  const client = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({ maxAttempts: 3 })), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const client = new DynamoDBDocumentClient({ maxAttempts: 3 });
   const propertyId = `prop_tput${randomBytes(6).toString('hex')}`;
   const counts: CountMessage[] = [];
   const deps = benchDeps(client, target.tableName, propertyId, {

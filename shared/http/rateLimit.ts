@@ -1,9 +1,14 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from '../auth/principal';
 import { ENV, requireEnv } from '../config/env';
 import { findPlan, type Plan } from '../plans';
 import type { RouteDef } from '../routes';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '../store/aws/dynamodb';
 import { documentClient } from '../store/clients';
 import { paymentRequired, rateLimited } from './errors';
 

@@ -1,8 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand as SdkGetCommand, PutCommand as SdkPutCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SQSClient as SdkSQSClient } from '@aws-sdk/client-sqs';
+import {
+  DynamoDBDocumentClient as SdkDocumentClient,
+  GetCommand as SdkGetCommand,
+  PutCommand as SdkPutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
-import { documentClient as sdkDocumentClient, s3 as sdkS3, sqs as sdkSqs } from '../../shared/storage/clients';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -17,14 +21,19 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '../../shared/store/aws/dynamodb';
-import { GetObjectCommand, S3Client, S3ServiceException } from '../../shared/store/aws/s3';
+import { GetObjectCommand, S3Reader, S3ServiceException } from '../../shared/store/aws/s3';
 import { SendMessageCommand, SQSClient, SQSServiceException } from '../../shared/store/aws/sqs';
+import { s3 as sdkS3 } from '../../shared/store/s3Sdk';
 
 /**
  * Our wire client against the emulators the service runs on (DynamoDB Local, fauxqs, s3rver), each
  * command checked against the AWS SDK reading or writing the same items: same values both ways.
  */
 const TableName = process.env[ENV.tableName]!;
+const sdkDocumentClient = SdkDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+});
+const sdkSqs = new SdkSQSClient({});
 const client = new DynamoDBDocumentClient();
 const run = `wire${Date.now().toString(36)}`;
 const pk = (name: string) => `WIRETEST#${run}#${name}`;
@@ -209,7 +218,7 @@ it('sends SQS messages that the SDK receives from fauxqs, and types a missing qu
   let received: string | undefined;
   for (let i = 0; i < 10 && received === undefined; i++) {
     const out = await sdkSqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    received = out.Messages?.find((m) => m.Body === body)?.Body;
+    received = out.Messages?.find((m: { Body?: string }) => m.Body === body)?.Body;
   }
   expect(received).toBe(body);
   const error = await sqs
@@ -223,7 +232,7 @@ it('reads S3 objects with a signed GET from s3rver, and a missing key is a 404',
   const Bucket = process.env[ENV.bucketName]!;
   const Key = `wire/${run}/snap shot+1.json`;
   await sdkS3.send(new PutObjectCommand({ Bucket, Key, Body: '{"intel":true}' }));
-  const s3 = new S3Client({ forcePathStyle: true });
+  const s3 = new S3Reader({ forcePathStyle: true });
   const out = await s3.send(new GetObjectCommand({ Bucket, Key }));
   expect(Buffer.from(await out.Body.transformToByteArray()).toString('utf8')).toBe('{"intel":true}');
   const error = await s3.send(new GetObjectCommand({ Bucket, Key: `${Key}.missing` })).catch((e: unknown) => e);

@@ -268,6 +268,11 @@ export class DynamoDBDocumentClient {
    * Runs `interceptor` around every command this client sends (before marshalling and retries; it may
    * change `command.input`). Returns the function that removes it.
    */
+  /** Closes the client's sockets. */
+  destroy(): void {
+    this.wire.destroy();
+  }
+
   intercept(interceptor: Interceptor<DocumentCommandOf>): () => void {
     return this.interceptors.add(interceptor);
   }

@@ -1,15 +1,16 @@
-/** DynamoDB's typed JSON for one value. */
-export type AttributeValue =
-  | { S: string }
-  | { N: string }
-  | { B: string }
-  | { BOOL: boolean }
-  | { NULL: true }
-  | { SS: string[] }
-  | { NS: string[] }
-  | { BS: string[] }
-  | { L: AttributeValue[] }
-  | { M: Record<string, AttributeValue> };
+/** DynamoDB's typed JSON for one value: exactly one member is set. */
+export interface AttributeValue {
+  S?: string;
+  N?: string;
+  B?: string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  SS?: string[];
+  NS?: string[];
+  BS?: string[];
+  L?: AttributeValue[];
+  M?: Record<string, AttributeValue>;
+}
 
 export type AttributeMap = Record<string, AttributeValue>;
 
@@ -72,7 +73,7 @@ function marshallSet(set: Set<unknown>, path: string): AttributeValue {
   if (members.length === 0) throw new MarshallError(`${path}: sets cannot be empty`);
   if (members.every((member) => typeof member === 'string')) return { SS: members as string[] };
   if (members.every((member) => typeof member === 'number' || typeof member === 'bigint')) {
-    return { NS: members.map((member) => (marshallValue(member, path) as { N: string }).N) };
+    return { NS: members.map((member) => marshallValue(member, path).N!) };
   }
   if (members.every((member) => member instanceof Uint8Array)) {
     return { BS: members.map((member) => Buffer.from(member as Uint8Array).toString('base64')) };
@@ -87,16 +88,16 @@ export function unmarshallItem(item: AttributeMap): Record<string, unknown> {
 }
 
 export function unmarshallValue(value: AttributeValue): unknown {
-  if ('S' in value) return value.S;
-  if ('N' in value) return toNumber(value.N);
-  if ('BOOL' in value) return value.BOOL;
-  if ('NULL' in value) return null;
-  if ('M' in value) return unmarshallItem(value.M);
-  if ('L' in value) return value.L.map(unmarshallValue);
-  if ('SS' in value) return new Set(value.SS);
-  if ('NS' in value) return new Set(value.NS.map(toNumber));
-  if ('B' in value) return new Uint8Array(Buffer.from(value.B, 'base64'));
-  if ('BS' in value) return new Set(value.BS.map((member) => new Uint8Array(Buffer.from(member, 'base64'))));
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return toNumber(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL !== undefined) return null;
+  if (value.M !== undefined) return unmarshallItem(value.M);
+  if (value.L !== undefined) return value.L.map(unmarshallValue);
+  if (value.SS !== undefined) return new Set(value.SS);
+  if (value.NS !== undefined) return new Set(value.NS.map(toNumber));
+  if (value.B !== undefined) return new Uint8Array(Buffer.from(value.B, 'base64'));
+  if (value.BS !== undefined) return new Set(value.BS.map((member) => new Uint8Array(Buffer.from(member, 'base64'))));
   throw new MarshallError('unknown attribute type in a DynamoDB answer');
 }
 

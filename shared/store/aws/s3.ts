@@ -30,7 +30,7 @@ export interface S3ReaderOptions extends WireOptions {
   readonly forcePathStyle?: boolean;
 }
 
-export class S3Client {
+export class S3Reader {
   private readonly wire: AwsWire;
 
   constructor(private readonly options: S3ReaderOptions = {}) {

@@ -43,6 +43,11 @@ export class SQSClient {
     this.wire = new AwsWire('sqs', options);
   }
 
+  /** Closes the client's sockets. */
+  destroy(): void {
+    this.wire.destroy();
+  }
+
   intercept(interceptor: Interceptor<QueueCommand>): () => void {
     return this.interceptors.add(interceptor);
   }

@@ -52,8 +52,8 @@ const MAX_DELAY_MS = 20_000;
 /** The SDK's retry quota: a client in a failing region stops retrying instead of multiplying the load. */
 const RETRY_QUOTA = { initial: 500, cost: 5, timeoutCost: 10, refund: 1 } as const;
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 });
+/** As the SDK's handler on Lambda: keep-alive sockets (idle ones do not hold the process open), 50 per host. */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
 
 /**
  * One AWS service endpoint over node:http(s): SigV4-signed requests on keep-alive sockets, a timeout per
@@ -63,6 +63,7 @@ const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 });
 export class AwsWire {
   private retryQuota: number = RETRY_QUOTA.initial;
   private parsedEndpoint: { text: string; url: URL } | undefined;
+  private agent: HttpAgent | undefined;
 
   constructor(
     readonly service: AwsService,
@@ -120,6 +121,12 @@ export class AwsWire {
     }
   }
 
+  /** Closes this client's sockets (a later call opens new ones). */
+  destroy(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
   private configuredEndpointText(): string | undefined {
     return this.options.endpoint ?? process.env[ENDPOINT_VARIABLES[this.service]] ?? process.env.AWS_ENDPOINT_URL;
   }
@@ -161,6 +168,8 @@ export class AwsWire {
     const search = request.query ? queryString(request.query) : '';
     const https = endpoint.protocol === 'https:';
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.agent ??= https ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
+    const agent = this.agent;
     return new Promise<WireResponse>((resolve, reject) => {
       const outgoing = (https ? httpsRequest : httpRequest)({
         protocol: endpoint.protocol,
@@ -169,7 +178,7 @@ export class AwsWire {
         method: request.method,
         path: search ? `${path}?${search}` : path,
         headers,
-        agent: https ? httpsAgent : httpAgent,
+        agent,
         signal: request.signal,
       });
       const fail = (error: Error) => {

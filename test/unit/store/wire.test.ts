@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '../../../shared/store/aws/dynamodb';
 import { AwsTransportError } from '../../../shared/store/aws/errors';
-import { GetObjectCommand, S3Client, S3ServiceException } from '../../../shared/store/aws/s3';
+import { GetObjectCommand, S3Reader, S3ServiceException } from '../../../shared/store/aws/s3';
 import { SendMessageCommand, SQSClient, SQSServiceException } from '../../../shared/store/aws/sqs';
 
 /**
@@ -272,7 +272,7 @@ it('reads an S3 object with a signed GET (path style) and maps a missing key to 
       res.end('<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
     },
   ];
-  const s3 = new S3Client({ ...options(), forcePathStyle: true });
+  const s3 = new S3Reader({ ...options(), forcePathStyle: true });
   const out = await s3.send(new GetObjectCommand({ Bucket: 'intel', Key: 'intel/snap shot.json' }));
   expect([...(await out.Body.transformToByteArray())]).toEqual([1, 2, 3]);
   expect(seen[0]!.url).toBe('/intel/intel/snap%20shot.json');
