@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   type Message,
@@ -7,7 +6,6 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { authorize, usesAuthorizer } from '../infra/local/gateway';
@@ -18,7 +16,8 @@ import { ENV } from '../shared/config/env';
 import { ApiError } from '../shared/http/errors';
 import { type QueueConsumerId, queueConsumers, type RouteDef, type RouteId, routes } from '../shared/routes';
 import type { PropertyCredentials } from '../shared/schemas/properties';
-import { documentClient, withoutSdkLogger } from '../shared/store/clients';
+import { DynamoDBDocumentClient, UpdateCommand } from '../shared/store/aws/dynamodb';
+import { documentClient } from '../shared/store/clients';
 
 /**
  * The click path measured from outside, as issue 10 measures it: the deployed handlers
@@ -96,48 +95,41 @@ const newMeter = (): Meter => ({
   rounds: 0,
 });
 
-const METER_MIDDLEWARE = 'benchConsumedCapacityMeter';
-
 /**
  * Meters the process's own DynamoDB client (the one every store and handler uses): asks for
  * ConsumedCapacity on every call and adds it up by command and item family, counting round trips.
  * Returns the function that removes the hook.
  */
 function meteredClient(meter: Meter): () => void {
-  documentClient.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      input.ReturnConsumedCapacity = 'TOTAL';
-      const command = context.commandName ?? '?';
-      const family = `${command} ${keyFamily(input)}`;
-      if (Array.isArray(input.TransactItems)) meter.transactItems += input.TransactItems.length;
-      meter.calls += 1;
-      meter.callsByFamily.set(family, (meter.callsByFamily.get(family) ?? 0) + 1);
-      if (meter.inFlight === 0) meter.rounds += 1;
-      meter.inFlight += 1;
-      try {
-        const result = await next(args);
-        const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-        for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-          const { ReadCapacityUnits, WriteCapacityUnits, CapacityUnits = 0 } = c as Record<string, number | undefined>;
-          meter.byFamily.set(family, (meter.byFamily.get(family) ?? 0) + CapacityUnits);
-          if (Array.isArray(input.TransactItems)) meter.transactUnits += CapacityUnits;
-          if (ReadCapacityUnits !== undefined || WriteCapacityUnits !== undefined) {
-            meter.read += ReadCapacityUnits ?? 0;
-            meter.write += WriteCapacityUnits ?? 0;
-          } else if (/Get|Query|Scan/.test(command)) {
-            // Only the total came back: reads and writes are told apart by the command.
-            meter.read += CapacityUnits;
-          } else meter.write += CapacityUnits;
-        }
-        return result;
-      } finally {
-        meter.inFlight -= 1;
+  return documentClient.intercept(async (command, next) => {
+    const input = command.input as Record<string, unknown>;
+    input.ReturnConsumedCapacity = 'TOTAL';
+    const family = `${command.commandName} ${keyFamily(input)}`;
+    if (Array.isArray(input.TransactItems)) meter.transactItems += input.TransactItems.length;
+    meter.calls += 1;
+    meter.callsByFamily.set(family, (meter.callsByFamily.get(family) ?? 0) + 1);
+    if (meter.inFlight === 0) meter.rounds += 1;
+    meter.inFlight += 1;
+    try {
+      const output = await next();
+      const consumed = (output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        const { ReadCapacityUnits, WriteCapacityUnits, CapacityUnits = 0 } = c as Record<string, number | undefined>;
+        meter.byFamily.set(family, (meter.byFamily.get(family) ?? 0) + CapacityUnits);
+        if (Array.isArray(input.TransactItems)) meter.transactUnits += CapacityUnits;
+        if (ReadCapacityUnits !== undefined || WriteCapacityUnits !== undefined) {
+          meter.read += ReadCapacityUnits ?? 0;
+          meter.write += WriteCapacityUnits ?? 0;
+        } else if (/Get|Query|Scan/.test(command.commandName)) {
+          // Only the total came back: reads and writes are told apart by the command.
+          meter.read += CapacityUnits;
+        } else meter.write += CapacityUnits;
       }
-    },
-    { step: 'initialize', name: METER_MIDDLEWARE },
-  );
-  return () => documentClient.middlewareStack.remove(METER_MIDDLEWARE);
+      return output;
+    } finally {
+      meter.inFlight -= 1;
+    }
+  });
 }
 
 /** `VEL`, `CNT×40+STAT` (a transaction), `CLK` (a batch read): the key families a call touches. */
@@ -343,7 +335,7 @@ function benchService(): Service {
     adminKey = newAdminKey();
     Object.assign(process.env, secretsEnv(adminKey, process.env[ENV.tokenSigningKey] ?? newTokenSigningKey()));
   }
-  const sqs = withoutSdkLogger(new SQSClient({}));
+  const sqs = new SQSClient({});
   return {
     sqs,
     createProperty: (plan) =>
@@ -555,7 +547,7 @@ export async function benchThroughput(target: { tableName: string; seconds?: num
   const seconds = target.seconds ?? 8;
   const concurrency = 32;
   const service = benchService();
-  const raw = DynamoDBDocumentClient.from(withoutSdkLogger(new DynamoDBClient({ maxAttempts: 3 })));
+  const raw = new DynamoDBDocumentClient({ maxAttempts: 3 });
   try {
     const property = await service.createProperty('network');
     for (let i = 0; i < 32; i++) await expectOk(serverClick(property, 200_000 + i), 'warm-up click');

@@ -1,4 +1,3 @@
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../shared/ids';
 import type { ClickRecord } from '../shared/model';
 import { dayInZone, rangeDays } from '../shared/reporting/calendar';
@@ -13,7 +12,9 @@ import {
   rollupUpdate,
   sumCounts,
 } from '../shared/store';
-import { documentClient, s3 } from '../shared/store/clients';
+import { BatchWriteCommand, UpdateCommand } from '../shared/store/aws/dynamodb';
+import { documentClient } from '../shared/store/clients';
+import { s3 } from '../shared/store/s3Sdk';
 import { clickFixture } from '../test/unit/reporting/fixtures';
 
 export interface ReportingFigures {

@@ -3,8 +3,8 @@ import { logger } from '../../shared/observability';
 import { addDays, dayInZone } from '../../shared/reporting/calendar';
 import { checkDays, writeRollupSummary } from '../../shared/reporting/rollupCheck';
 import { clickStores } from '../../shared/store';
-import { s3 } from '../../shared/store/clients';
 import { forEachProperty } from '../../shared/store/propertyDirectory';
+import { s3 } from '../../shared/store/s3Sdk';
 
 /** The rollup check: today's and yesterday's rollups against a recount, summarised to `rollups/<id>/<date>.json`. */
 export const handler = async (): Promise<{ done: number; failed: number }> => {

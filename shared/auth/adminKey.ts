@@ -1,5 +1,5 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, optionalEnv } from '../config/env';
+import { getSecret } from '../store/aws/secrets';
 import { hashCredential, sameHash } from './credentials';
 
 /** Checks the deployment's admin key (`x-admin-key`). */

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, optionalEnv } from '../config/env';
+import { getSecret } from '../store/aws/secrets';
 
 const SECRET_MAX_AGE_SECONDS = 300;
 

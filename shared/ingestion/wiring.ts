@@ -1,5 +1,3 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tokenSigningKey } from '../auth/signingKey';
 import { ENV, requireEnv } from '../config/env';
 import { currentIntel } from '../intel/current';
@@ -10,6 +8,8 @@ import { properties } from '../properties/service';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
 import { type ClickStores, clickStores, dynamoClickPathStores, ingestionStore, sourceStatsStore } from '../store';
+import type { DynamoDBDocumentClient } from '../store/aws/dynamodb';
+import { SendMessageCommand, type SQSClient } from '../store/aws/sqs';
 import { documentClient, sqs } from '../store/clients';
 import type { IngestionStore } from '../store/ingestion/store';
 import type { SourceStatsStore } from '../store/sourceStats';

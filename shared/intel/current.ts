@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GetObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { ENV, optionalEnv } from '../config/env';
 import { logger } from '../observability';
+import { GetObjectCommand, type S3Reader, S3ServiceException } from '../store/aws/s3';
 import { type IntelSnapshot, loadIntelSnapshot } from './lookup';
 import type { IpIntelLookup } from './types';
 
@@ -42,7 +42,7 @@ export function bundledIntel(): IntelSnapshot {
 }
 
 export interface IntelSourceOptions {
-  readonly s3: S3Client;
+  readonly s3: S3Reader;
   readonly bucket: string | undefined;
   /** How long a container keeps a snapshot before checking the pointer again. */
   readonly maxAgeMs?: number;
@@ -135,8 +135,8 @@ let defaultSource: IntelSource | undefined;
 export async function currentIntel(): Promise<IpIntelLookup> {
   if (defaultSource === undefined) {
     // Imported lazily so pure callers of bundledIntel() do not create SDK clients.
-    const { s3 } = await import('../store/clients');
-    defaultSource = new IntelSource({ s3, bucket: optionalEnv(ENV.bucketName) });
+    const { s3Reader } = await import('../store/clients');
+    defaultSource = new IntelSource({ s3: s3Reader, bucket: optionalEnv(ENV.bucketName) });
   }
   return defaultSource.get();
 }

@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { logger } from '../observability';
+import type { S3Reader } from '../store/aws/s3';
 import { INTEL_POINTER_KEY, type IntelPointer, IntelSource, intelSnapshotKey } from './current';
 import { type HostingAsn, reviewedHostingAsns } from './hostingAsn';
 import type { IntelSnapshot } from './lookup';
@@ -54,6 +55,8 @@ export interface IntelRefreshReport {
 
 export interface IntelRefreshOptions {
   readonly s3: S3Client;
+  /** Reads the snapshot functions use now (the previous one), unless `previous` is given. */
+  readonly reader: S3Reader;
   readonly bucket: string;
   /** Upstream documents per source; defaults to the URLs of data/ipintel/PROVENANCE.md (sources.ts). */
   readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>>;
@@ -123,7 +126,7 @@ export async function refreshIntel(options: IntelRefreshOptions): Promise<IntelR
   const timeoutMs = options.fetchTimeoutMs ?? 60_000;
   const previous =
     options.previous ??
-    (await new IntelSource({ s3: options.s3, bucket: options.bucket, firstWaitMs: timeoutMs }).get());
+    (await new IntelSource({ s3: options.reader, bucket: options.bucket, firstWaitMs: timeoutMs }).get());
   const previousVersions = new Map(previous.header.sources.map((source) => [source.id, source.version]));
 
   const results = await Promise.all(

@@ -1,12 +1,13 @@
 import { GetObjectCommand, HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ENV, optionalEnv, requireEnv } from '../config/env';
 import { newId } from '../ids';
 import { logger } from '../observability';
 import { type ClickStore, clickStores, exportJobStore, type RollupStore, sumCounts } from '../store';
-import { s3, sqs } from '../store/clients';
+import { SendMessageCommand } from '../store/aws/sqs';
+import { sqs } from '../store/clients';
 import type { ExportJobStore } from '../store/exportJobs';
+import { s3 } from '../store/s3Sdk';
 import { dayRangeBounds, daysFrom } from './calendar';
 import { writeClickCsv } from './clickCsv';
 

@@ -1,15 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import { parseValueTrack } from '../scoring/facts';
+import type { ClickSignals } from '../scoring/scoreClick';
 import {
+  ConditionalCheckFailedException,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
-import { parseValueTrack } from '../scoring/facts';
-import type { ClickSignals } from '../scoring/scoreClick';
+} from './aws/dynamodb';
 import { batchGet } from './counts';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';

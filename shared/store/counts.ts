@@ -1,12 +1,12 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { Outcome } from '../model';
+import { dayInZone } from '../reporting/calendar';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
+  TransactionCanceledException,
   TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { Outcome } from '../model';
-import { dayInZone } from '../reporting/calendar';
+} from './aws/dynamodb';
 import { type MemoryRollupStore, randomShard, rollupDelta, rollupUpdate } from './dailyRollup';
 
 /**

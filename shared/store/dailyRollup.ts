@@ -1,11 +1,11 @@
+import type { Action, BotAction, BotLevel, Label, Outcome } from '../model';
+import { dayInZone } from '../reporting/calendar';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { Action, BotAction, BotLevel, Label, Outcome } from '../model';
-import { dayInZone } from '../reporting/calendar';
+} from './aws/dynamodb';
 
 /**
  * Daily rollups: `STAT#<propertyId>#<local day>#<shard>` / `STAT`, one number attribute per counter.

@@ -1,5 +1,5 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExclusionLevel } from '../googleAds/selection';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from './aws/dynamodb';
 import { ttlAt } from './table';
 
 /**

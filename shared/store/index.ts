@@ -11,9 +11,10 @@
  * The property directory (propertyDirectory.ts) reads the table through the property index and is imported
  * directly by the few functions that list properties.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
 import { ENV, requireEnv } from '../config/env';
 import type { PropertyStore } from '../properties/model';
+import type { DynamoDBDocumentClient } from './aws/dynamodb';
 import type { ClickStores } from './clickLedger';
 import { VersionedClickLedger } from './clickLedger';
 import { DynamoClickStore, MemoryClickStore } from './clicks';

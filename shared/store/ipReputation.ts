@@ -1,5 +1,10 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from './aws/dynamodb';
 import { batchGet } from './counts';
 import { fnv1a } from './keys';
 import { prefetchedPages } from './sortedMerge';

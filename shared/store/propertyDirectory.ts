@@ -1,8 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../config/env';
 import { logger } from '../observability';
 import { type EffectiveConfig, effectiveConfig, type PropertyRecord } from '../properties';
 import type { PropertySummary } from '../schemas/properties';
+import { QueryCommand } from './aws/dynamodb';
 import { documentClient } from './clients';
 import { PROPERTY_DIRECTORY } from './properties/dynamo';
 import { prefetchedPages } from './sortedMerge';

@@ -1,11 +1,4 @@
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import {
   ACTOR_DIMENSIONS,
   PROPERTY_KEY,
   type SourceDelta,
@@ -16,6 +9,13 @@ import {
   statsKey,
   tallyDeltas,
 } from '../scoring/sourceQuality';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from './aws/dynamodb';
 
 /**
  * The learned statistics' storage: per property, clicks and conversions per *statistics key* (a source

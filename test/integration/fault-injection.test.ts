@@ -17,6 +17,7 @@ const CLICKS = 40;
 let stack: TestStack;
 let property: Credentials;
 let faults = false;
+let removeFaults: () => void = () => {};
 let seed = 12_345;
 const random = () => {
   seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -38,29 +39,26 @@ function familyOf(input: Record<string, unknown>): string {
 beforeAll(async () => {
   stack = await startTestStack({ env: { CLICKSIEVE_TRUST_PROXY: '1' } });
   property = await stack.createProperty({ currency: 'USD' });
-  documentClient.middlewareStack.add(
-    (next) => async (args) => {
-      if (!faults || !FAULTY_FAMILIES.has(familyOf(args.input as Record<string, unknown>))) return next(args);
-      const dice = random();
-      if (dice < 0.1) {
-        injected.throttled++;
-        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
-          name: 'ThrottlingException',
-        });
-      }
-      const result = await next(args);
-      if (dice < 0.2) {
-        injected.timedOut++;
-        throw Object.assign(new Error('socket timed out after the write'), { name: 'TimeoutError' });
-      }
-      return result;
-    },
-    { step: 'initialize', name: 'faultInjection' },
-  );
+  removeFaults = documentClient.intercept(async (command, next) => {
+    if (!faults || !FAULTY_FAMILIES.has(familyOf(command.input as Record<string, unknown>))) return next();
+    const dice = random();
+    if (dice < 0.1) {
+      injected.throttled++;
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+        name: 'ThrottlingException',
+      });
+    }
+    const result = await next();
+    if (dice < 0.2) {
+      injected.timedOut++;
+      throw Object.assign(new Error('socket timed out after the write'), { name: 'TimeoutError' });
+    }
+    return result;
+  });
 }, 120_000);
 
 afterAll(async () => {
-  documentClient.middlewareStack.remove('faultInjection');
+  removeFaults();
   await stack.stop();
 });
 

@@ -10,7 +10,8 @@ import { parseTorExitRelays } from '../../shared/intel/parsers';
 import { bigIntToAddress } from '../../shared/intel/ranges';
 import { SHIPPED_DATA_DIR } from '../../shared/intel/shipped';
 import { SOURCES, type SourceDocument, type SourceId } from '../../shared/intel/sources';
-import { s3 } from '../../shared/store/clients';
+import { s3Reader } from '../../shared/store/clients';
+import { s3 } from '../../shared/store/s3Sdk';
 
 const bucket = process.env[ENV.bucketName]!;
 
@@ -70,7 +71,7 @@ describe('intel refresh into S3', () => {
 
   it('keeps a failing or shrunken source, publishes the rest, and currentIntel picks it up', async () => {
     let clock = 0;
-    const source = new IntelSource({ s3, bucket, maxAgeMs: 1000, now: () => clock });
+    const source = new IntelSource({ s3: s3Reader, bucket, maxAgeMs: 1000, now: () => clock });
     expect((await source.get()).version).toBe(bundledIntel().version);
 
     const report = await intelRefreshHandler(

@@ -5,7 +5,7 @@ import { addDays, dayInZone } from '../../shared/reporting/calendar';
 import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { SYNC_EXPORT_MAX_ROWS_ENV } from '../../shared/reporting/exports';
 import { clickStores } from '../../shared/store';
-import { s3 } from '../../shared/store/clients';
+import { s3 } from '../../shared/store/s3Sdk';
 import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 

@@ -10,7 +10,7 @@ import { EXPORT_COLUMNS } from '../../shared/reporting/clickCsv';
 import { dailyExportKey } from '../../shared/reporting/exports';
 import { type DayCheck, rollupSummaryKey } from '../../shared/reporting/rollupCheck';
 import { clickStores, exclusionLedger } from '../../shared/store';
-import { s3 } from '../../shared/store/clients';
+import { s3 } from '../../shared/store/s3Sdk';
 import { clickFixture, recordCounted } from '../unit/reporting/fixtures';
 import { type Credentials, startTestStack, type TestStack } from './support';
 

@@ -1,6 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
 import { DIMENSIONS, SLOTS_PER_DIMENSION, statsKey } from '../../shared/scoring';
+import { QueryCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoSourceStatsStore, SOURCE_SHARDS } from '../../shared/store/sourceStats';
 import { type Credentials, startTestStack, type TestStack } from './support';

@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../../shared/config/env';
 import { clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { GetCommand, PutCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoVelocityStore, VELOCITY_SK } from '../../shared/store/velocity/dynamo';
 import { InMemoryVelocityStore } from '../../shared/store/velocity/memory';

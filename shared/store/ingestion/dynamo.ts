@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { VisitorState } from '../../ingestion/ports';
+import { definedOnly } from '../../optional';
 import {
+  ConditionalCheckFailedException,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactionCanceledException,
   TransactWriteCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { VisitorState } from '../../ingestion/ports';
-import { definedOnly } from '../../optional';
+} from '../aws/dynamodb';
 import { isExpired, ttlAt } from '../table';
 import { DynamoVelocityStore, type ItemAttributes } from '../velocity/dynamo';
 import type { CounterSpec } from '../../scoring/velocity';

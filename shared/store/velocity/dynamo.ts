@@ -1,5 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CAMPAIGN_SLOTS,
   ACTOR_CONVERSIONS_ATTRIBUTE,
@@ -9,6 +7,12 @@ import {
   isWindowAttribute,
   type VelocityStore,
 } from '../../scoring/velocity';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+} from '../aws/dynamodb';
 
 /**
  * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`

@@ -9,6 +9,7 @@ import { bigIntToAddress } from '../../../shared/intel/ranges';
 import { refreshIntel } from '../../../shared/intel/refresh';
 import { SHIPPED_DATA_DIR } from '../../../shared/intel/shipped';
 import { parseDocument, SOURCES, type SourceDocument, type SourceId, sourceDef } from '../../../shared/intel/sources';
+import { S3Reader } from '../../../shared/store/aws/s3';
 
 /**
  * Recorded excerpts of the upstream ASN database (@ip-location-db/asn 2.3.2026061719, asn-ipv4.csv and
@@ -87,6 +88,7 @@ describe('hosting-ASN refresh from the upstream ASN database', () => {
       const s3 = { send: async (command: unknown) => sent.push(command) } as unknown as S3Client;
       const report = await refreshIntel({
         s3,
+        reader: new S3Reader(),
         bucket: 'b',
         upstream,
         previous: bundledIntel(),
