@@ -1,5 +1,5 @@
-import { GetCommand, QueryCommand } from '../../shared/store/aws/dynamodb';
 import { ENV, requireEnv } from '../../shared/config/env';
+import { GetCommand, QueryCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { type Credentials, startTestStack, type TestStack } from './support';
 

@@ -1,6 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../../shared/config/env';
 import { CAMPAIGN_SLOTS } from '../../shared/scoring/velocity';
+import { GetCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { startTestStack, type TestStack } from './support';
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ENV, requireEnv } from '../../shared/config/env';
 import { createRateMeter, type RateMeter, useRateMeter } from '../../shared/http/rateLimit';
 import { findPlan, type Plan } from '../../shared/plans';
 import { routes } from '../../shared/routes';
+import { QueryCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoMeterStore } from '../../shared/store/meter';
 import { type Credentials, startTestStack, type TestStack } from './support';

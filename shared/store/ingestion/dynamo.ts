@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { VisitorState } from '../../ingestion/ports';
 import { definedOnly } from '../../optional';
+import type { CounterSpec } from '../../scoring/velocity';
 import {
   ConditionalCheckFailedException,
   DeleteCommand,
@@ -13,7 +14,6 @@ import {
 } from '../aws/dynamodb';
 import { isExpired, ttlAt } from '../table';
 import { DynamoVelocityStore, type ItemAttributes } from '../velocity/dynamo';
-import type { CounterSpec } from '../../scoring/velocity';
 import {
   type ClaimResult,
   type ClickRound,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { VisitorState } from '../../ingestion/ports';
 import { definedOnly } from '../../optional';
-import { InMemoryVelocityStore } from '../velocity/memory';
 import type { CounterSpec } from '../../scoring/velocity';
+import { InMemoryVelocityStore } from '../velocity/memory';
 import type {
   ClaimResult,
   ClickRound,

@@ -1,6 +1,6 @@
 import {
-  CAMPAIGN_SLOTS,
   ACTOR_CONVERSIONS_ATTRIBUTE,
+  CAMPAIGN_SLOTS,
   type CounterSpec,
   type CounterValues,
   counterValuesFrom,
