@@ -226,7 +226,10 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
     return pending;
   };
 
-  /** Writes what this container admitted, unconditionally: those requests were answered already. */
+  /**
+   * Writes what this container admitted, unconditionally: those requests were answered already, so a
+   * failed write fails no request — the counts stay in the view for its next write.
+   */
   async function flush(view: ItemView): Promise<void> {
     if (view.pendingRequests === 0) return;
     const requests = view.pendingRequests;
@@ -237,7 +240,7 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
     } catch (error) {
       addCounts(view.pending, pending);
       view.pendingRequests += requests;
-      throw error;
+      logger.warn('meter write failed; kept for the next one', { error: (error as Error)?.name });
     }
   }
 
@@ -256,6 +259,7 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
       contention: current?.contention ?? 1,
     };
     views.set(pk, view);
+    // A failed write of the previous hour's requests loses at most N − 1 counts, never this request.
     if (current) await flush(current);
     return view;
   }
@@ -340,9 +344,7 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
         const state = stateNow();
         if (view.pendingRequests >= batching.requests || nowMs - view.pendingSince >= batching.maxAgeMs) {
           // This request is admitted already: a failed write keeps the counts for the next one.
-          await flush(view).catch((error: unknown) =>
-            logger.warn('meter write failed; kept for the next one', { error: (error as Error)?.name }),
-          );
+          await flush(view);
         }
         return state;
       }
