@@ -36,9 +36,10 @@ export const DECISIONS = [
     'meter refuses (429, 402) is not counted, so refused requests never spend the minute budget or the monthly allowance ' +
     '(their X-RateLimit-* report the last metered state). Errors found after metering (404, 409) were counted.',
   'The meter is batched per function instance: far from every limit an instance admits from its own count and writes it ' +
-    'every 20 requests or 10 seconds; within max(80, a tenth of the limit) of a limit it counts every request exactly, and a ' +
-    'limit it has seen reached refuses from memory until its window ends. Worst case a limit is exceeded by 20 requests per ' +
-    'function instance serving the property (one instance alone is exact); X-RateLimit-Remaining is that instance’s view.',
+    'every 20 requests or 10 seconds; within max(80, a tenth of the limit, 20 × the instances it sees counting) of a limit ' +
+    'it counts every request exactly, and a limit it has seen reached refuses from memory until its window ends. Worst ' +
+    'case a limit is exceeded by 20 requests per function instance serving the property (one instance alone is exact); ' +
+    'X-RateLimit-Remaining is that instance’s view.',
   'Rotation replaces the public key, the secret key, the webhook secret, the read-only key, or `all` (secret key, webhook ' +
     'secret and read-only key: the public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
   'Time series: invalid clicks are those whose current verdict is FRAUD; estimated wasted spend = invalid clicks × the ' +

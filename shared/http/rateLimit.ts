@@ -22,7 +22,7 @@ import { paymentRequired, rateLimited } from './errors';
  * and UTC hour (shared/store/meter.ts).
  *
  * Counting is batched per container (`MeterBatching`): far from every cap a container admits from its
- * own view and writes its pending count every N requests or T ms in one small write; near a cap (and
+ * own view and writes its pending count every N requests or T ms in one small write; near a cap (`exactZone`, and
  * for the first request of each minute it sees) it writes on every request, one conditional write that
  * admits or refuses exactly; a counter the table showed at its cap refuses from memory until its window
  * ends. Refused requests add nothing, so they never spend the minute budget or the allowance. Worst case
@@ -135,11 +135,13 @@ export const DEFAULT_BATCHING: MeterBatching = { requests: 20, maxAgeMs: 10_000 
 
 /**
  * A container writes on every request (one conditional write that admits or refuses exactly) while a
- * counter, as it last saw it plus what it holds, is within this many requests of its cap: the larger
- * of 4 × N and a tenth of the cap. Caps up to 4 × N (the webhook's 100/min, tiny plans) are always exact.
+ * counter, as it last saw it plus what it holds, is within this many requests of its cap: the largest of
+ * 4 × N, a tenth of the cap, and N × the containers it sees counting the same item (`contention`: how much
+ * the shared count grew between two of its writes per request it added itself). Each of those holds at
+ * most N unseen, so with traffic spread over them the count stays exact; caps up to 4 × N always are.
  */
-export const exactZone = (cap: number, batching: MeterBatching): number =>
-  Math.max(4 * batching.requests, Math.ceil(cap / 10));
+export const exactZone = (cap: number, batching: MeterBatching, contention = 1): number =>
+  Math.max(4 * batching.requests, Math.ceil(cap / 10), Math.ceil(contention * batching.requests));
 
 export interface RateMeterDeps {
   readonly store: MeterStore;
@@ -178,6 +180,8 @@ interface ItemView {
   pending: Record<string, number>;
   pendingRequests: number;
   pendingSince: number;
+  /** About how many containers count this item: the shared hour total's growth per request this one added. */
+  contention: number;
 }
 
 type Counts = Readonly<Record<string, number>>;
@@ -211,7 +215,13 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
     return total;
   }
 
-  const learn = (view: ItemView, counts: Counts) => {
+  /** What a write returned; `added` is what it added (nothing for a refused write). */
+  const learn = (view: ItemView, counts: Counts, added: Counts = {}) => {
+    const before = view.known.t;
+    const own = added.t ?? 0;
+    if (before !== undefined && counts.t !== undefined && own > 0) {
+      view.contention = Math.max(1, (counts.t - before) / own);
+    }
     for (const [name, n] of Object.entries(counts)) view.known[name] = Math.max(view.known[name] ?? 0, n);
   };
 
@@ -223,20 +233,21 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
     return pending;
   };
 
-  /** Writes what this container admitted, unconditionally: those requests were answered already. */
+  /**
+   * Writes what this container admitted, unconditionally: those requests were answered already, so a
+   * failed write fails no request — the counts stay in the view for its next write.
+   */
   async function flush(view: ItemView): Promise<void> {
     if (view.pendingRequests === 0) return;
     const requests = view.pendingRequests;
     const pending = takePending(view);
     try {
-      learn(
-        view,
-        (await deps.store.add({ pk: view.pk, sk: view.hour, add: pending, expiresAt: view.expiresAt })).counts,
-      );
+      const { counts } = await deps.store.add({ pk: view.pk, sk: view.hour, add: pending, expiresAt: view.expiresAt });
+      learn(view, counts, pending);
     } catch (error) {
       addCounts(view.pending, pending);
       view.pendingRequests += requests;
-      throw error;
+      logger.warn('meter write failed; kept for the next one', { error: (error as Error)?.name });
     }
   }
 
@@ -252,8 +263,10 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
       pending: {},
       pendingRequests: 0,
       pendingSince: nowMs,
+      contention: current?.contention ?? 1,
     };
     views.set(pk, view);
+    // A failed write of the previous hour's requests loses at most N − 1 counts, never this request.
     if (current) await flush(current);
     return view;
   }
@@ -328,7 +341,8 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
       if (monthCap <= 0 || attributes.some(atCap)) throw refusal();
 
       const batched = attributes.every(
-        (name) => name in view.known && seen(name) + 1 <= caps[name]! - exactZone(caps[name]!, batching),
+        (name) =>
+          name in view.known && seen(name) + 1 <= caps[name]! - exactZone(caps[name]!, batching, view.contention),
       );
       if (batched) {
         if (view.pendingRequests === 0) view.pendingSince = nowMs;
@@ -337,9 +351,7 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
         const state = stateNow();
         if (view.pendingRequests >= batching.requests || nowMs - view.pendingSince >= batching.maxAgeMs) {
           // This request is admitted already: a failed write keeps the counts for the next one.
-          await flush(view).catch((error: unknown) =>
-            logger.warn('meter write failed; kept for the next one', { error: (error as Error)?.name }),
-          );
+          await flush(view);
         }
         return state;
       }
@@ -359,7 +371,7 @@ export function createRateMeter(deps: RateMeterDeps): RateMeter {
         throw error;
       }
       if (outcome.applied) {
-        learn(view, outcome.counts);
+        learn(view, outcome.counts, add);
         return stateNow();
       }
       // Refused: the requests admitted here before were answered and still count.
