@@ -8,7 +8,13 @@ import type { PropertyConfigInput } from '../schemas/properties';
 import { propertyStore } from '../store';
 import type { UsagePlanRegistry } from '../store/properties/usagePlans';
 import { configChanges, type EffectiveConfig, effectiveConfig, tenantConfigInput } from './config';
-import { type KeyHashes, PropertyMissingError, type PropertyRecord, type PropertyStore } from './model';
+import {
+  type CredentialRecord,
+  type KeyHashes,
+  PropertyMissingError,
+  type PropertyRecord,
+  type PropertyStore,
+} from './model';
 
 export interface CreatePropertyInput {
   readonly name: string;
@@ -41,7 +47,12 @@ export interface PropertyServiceDeps {
   readonly now?: () => number;
   /** How long `getProperty` may answer from memory (the hot path reads a property on every call). */
   readonly cacheMs?: number;
+  /** How long a found key's lookup may answer from memory: a rotated-away key fails within this. */
+  readonly credentialCacheMs?: number;
 }
+
+/** Found keys kept per container; random keys are never kept, so they cannot fill it. */
+const MAX_CACHED_CREDENTIALS = 10_000;
 
 export type PropertyService = ReturnType<typeof propertyService>;
 
@@ -49,6 +60,8 @@ export function propertyService(deps: PropertyServiceDeps) {
   const now = deps.now ?? Date.now;
   const cacheMs = deps.cacheMs ?? 10_000;
   const cache = new Map<string, { record: PropertyRecord; until: number }>();
+  const credentialCacheMs = deps.credentialCacheMs ?? 1_000;
+  const credentials = new Map<string, { record: CredentialRecord; until: number }>();
 
   async function getProperty(id: string, options: { fresh?: boolean } = {}): Promise<PropertyRecord | undefined> {
     const cached = cache.get(id);
@@ -121,6 +134,7 @@ export function propertyService(deps: PropertyServiceDeps) {
     const rotatedAt = new Date(now()).toISOString();
     await withMissingAsNotFound(() => deps.store.replaceKeys(id, hashes, rotatedAt));
     cache.delete(id);
+    for (const [hash, { record }] of credentials) if (record.propertyId === id) credentials.delete(hash);
     return definedOnly({
       publicKey: fresh.public,
       secretKey: fresh.secret,
@@ -156,8 +170,22 @@ export function propertyService(deps: PropertyServiceDeps) {
     return effectiveConfig(await requireProperty(id));
   }
 
-  /** Never cached: a rotated-away key must fail on the next request. */
-  const findCredential = (hash: string) => deps.store.findCredential(hash);
+  /**
+   * Every request looks its key up: answered from memory for at most `credentialCacheMs` (1 s), so a busy
+   * container reads a key about once a second instead of once a request, and a rotated-away key fails within
+   * that second everywhere (at once in the container that rotated it).
+   */
+  async function findCredential(hash: string): Promise<CredentialRecord | undefined> {
+    const cached = credentials.get(hash);
+    if (cached && cached.until > now()) return cached.record;
+    const record = await deps.store.findCredential(hash);
+    credentials.delete(hash);
+    if (record) {
+      if (credentials.size >= MAX_CACHED_CREDENTIALS) credentials.delete(credentials.keys().next().value as string);
+      credentials.set(hash, { record, until: now() + credentialCacheMs });
+    }
+    return record;
+  }
 
   return { getProperty, findCredential, createProperty, rotateKeys, updateConfig };
 }
