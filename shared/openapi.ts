@@ -41,7 +41,8 @@ export const DECISIONS = [
     'case a limit is exceeded by 20 requests per function instance serving the property (one instance alone is exact); ' +
     'X-RateLimit-Remaining is that instance’s view.',
   'Rotation replaces the public key, the secret key, the webhook secret, the read-only key, or `all` (secret key, webhook ' +
-    'secret and read-only key: the public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate.',
+    'secret and read-only key: the public key is in landing pages and is rotated only on its own). The admin key or the property’s secret key may rotate. ' +
+    'The old value stops working within a second (a found key is looked up at most once a second per container).',
   'Time series: invalid clicks are those whose current verdict is FRAUD; estimated wasted spend = invalid clicks × the ' +
     'property setting `averageCpc`, rounded to cents, and null when it is not set (no made-up estimate).',
   'Calibration (per-band conversion rates): each click counts once in the band, score decile and rules of its at-click ' +
