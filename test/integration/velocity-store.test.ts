@@ -132,7 +132,8 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
       const { Item } = await documentClient.send(
         new GetCommand({ TableName: tableName, Key: { pk: `VEL#${propertyId}#ip#203.0.113.66`, sk: VELOCITY_SK } }),
       );
-      return { attributes: Object.keys(Item ?? {}).length, bytes: itemBytes(Item ?? {}) };
+      const names = Object.keys(Item ?? {});
+      return { attributes: names.length, bytes: itemBytes(Item ?? {}), names };
     };
     // Two campaigns clicked again and again: exact counts, as when each had its own item.
     for (let i = 1; i <= 3; i++) {
@@ -168,7 +169,13 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     now += 86_400_000;
     expect((await dynamo.increment(specsFor('autumn'))).ip_campaign_1d).toBe(1);
     expect((await memory.increment(specsFor('autumn'))).ip_campaign_1d).toBe(1);
-    expect((await sizeOf()).bytes).toBeLessThan(1500);
+    const nextDay = await sizeOf();
+    expect(nextDay.bytes).toBeLessThan(1500);
+    // Yesterday's slots are gone (the set by the click's own write, the windows as leftovers): today's set and count.
+    const autumn = specsFor('autumn').find((spec) => spec.slot !== undefined);
+    expect(nextDay.names.filter((name) => name.startsWith('ip_campaign_1d_')).sort()).toEqual(
+      [autumn?.slot?.slotsAttr, autumn?.attr].sort(),
+    );
   });
 
   it('treats an expired item DynamoDB has not deleted yet as absent', async () => {
@@ -209,6 +216,27 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     const store = new DynamoVelocityStore({ client: documentClient, tableName, now: () => T0 });
     expect(await store.increment(specs)).toMatchObject({ ip_campaign_1d: 1, ip_1m: 1 });
     expect(await store.increment(specs)).toMatchObject({ ip_campaign_1d: 2, ip_1m: 2 });
+  });
+
+  it('gives out exactly 8 slots to 20 concurrent clicks on 20 campaigns; the rest count in the overflow', async () => {
+    const propertyId = property();
+    const store = new DynamoVelocityStore({ client: documentClient, tableName, now: () => T0 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.increment(
+          velocityCountersFor(
+            clickFacts({ propertyId, ip: '203.0.113.99', pageUrl: `/?campaignid=burst${i}` }, noIntel),
+            T0,
+          ),
+        ),
+      ),
+    );
+    const values = results.map((r) => r.ip_campaign_1d ?? 0).sort((a, b) => a - b);
+    // Eight campaigns hold a slot (one click each); the twelve others share the overflow, counted exactly.
+    expect(values).toEqual(
+      [...Array(CAMPAIGN_SLOTS).fill(1), ...Array.from({ length: 12 }, (_, i) => i + 1)].sort((a, b) => a - b),
+    );
+    expect(results.map((r) => r.ip_1m ?? 0).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it('stays exact under concurrent clicks on one counter', async () => {

@@ -5,9 +5,14 @@ import { documentClient } from '../../shared/store/clients';
 import { startTestStack, type TestStack } from './support';
 
 /**
- * Issue 10: an address's campaigns live in its own velocity item, in a bounded set of slots. Tried as a
- * fraudster with only the public key would: one address, a new `campaignid` on every click.
+ * Issue 10, the click round over HTTP: an address's campaigns live in its own velocity item, in a bounded set
+ * of slots (tried as a fraudster with only the public key would: one address, a new `campaignid` on every
+ * click); the visitor's worst click is raised by the click counter, a FRAUD one on the request path.
  */
+const HEADLESS =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36';
+/** An AWS address: a click from there is SUSPICIOUS, with a headless browser FRAUD. */
+const AWS_IP = '3.5.140.2';
 const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
@@ -62,5 +67,31 @@ describe('a public-key caller spraying campaign values from one address', () => 
     expect(campaignAttributes).toHaveLength(1 + CAMPAIGN_SLOTS + 1);
     expect(Item[campaignAttributes.find((name) => name.endsWith('_overflow')) ?? '']).toBe(clicks - CAMPAIGN_SLOTS);
     expect(JSON.stringify(Item, (_, v) => (v instanceof Set ? [...v] : v)).length).toBeLessThan(1500);
+  });
+});
+
+describe("the visitor's worst click", () => {
+  it('is FRAUD at once after a FRAUD click, whatever clean click follows; a SUSPICIOUS one counts within seconds', async () => {
+    const property = await stack.createProperty();
+    const click = (body: Record<string, unknown>) =>
+      stack.fetchJson<Answer & { visitor_id: string }>('/v1/click', { apiKey: property.secretKey, body });
+    const decision = async (visitorId: string) =>
+      (await stack.fetchJson<{ label: string }>(`/v1/decision?visitorId=${visitorId}`, { apiKey: property.secretKey }))
+        .body.label;
+
+    const fraud = await click({ ip: AWS_IP, user_agent: HEADLESS, visitor_id: 'vis_worstfraud' });
+    expect(fraud.body.status).toBe('fraud');
+    const cover = await click({ ip: '81.2.69.202', user_agent: CHROME, visitor_id: 'vis_worstfraud' });
+    expect(cover.body.status).toBe('clean');
+    // No wait: the FRAUD click was the visitor's worst before its answer was sent.
+    expect(await decision('vis_worstfraud')).toBe('FRAUD');
+
+    const suspicious = await click({ ip: AWS_IP, user_agent: CHROME, visitor_id: 'vis_worstsusp' });
+    expect(suspicious.body.status).toBe('suspicious');
+    expect((await click({ ip: '81.2.69.203', user_agent: CHROME, visitor_id: 'vis_worstsusp' })).body.status).toBe(
+      'clean',
+    );
+    // The click counter (a few seconds behind) makes the suspicious click the visitor's worst.
+    await stack.waitFor(async () => ((await decision('vis_worstsusp')) === 'SUSPICIOUS' ? true : undefined), 30_000);
   });
 });
