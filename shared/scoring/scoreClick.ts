@@ -10,9 +10,9 @@ import {
   type LearnedEvidence,
   learnedEvidence,
   learnedReason,
-  learnedWeight,
   RANK_WEIGHT,
   type SourceQuality,
+  weightFor,
 } from './sourceQuality';
 import type { CounterValues } from './velocity';
 
@@ -219,7 +219,7 @@ export function clickSignals(
   const replay = stepWeight(uses, REPLAY, 1);
   if (replay > 0) out.push(sig('click_token_replay', `click token used ${uses} times`, replay));
 
-  if (sources.tracksConversions) {
+  if (sources.ranks) {
     const source = learnedEvidence(facts.sources, sources);
     if (source !== undefined) out.push(sig('low_quality_source', learnedReason(source), source.weight));
     const level = learnedEvidence(actors, sources);
@@ -243,7 +243,6 @@ function individualEvidence(
   counters: CounterValues,
   sources: SourceQuality,
 ): LearnedEvidence | undefined {
-  const rate = sources.propertyRate;
   let best = -1;
   let bestWeight = 0;
   // Clicks before this one (the counters include it); the reason's string is built for the winner only.
@@ -251,18 +250,18 @@ function individualEvidence(
   const subnet = (counters.subnet_clicks ?? 1) - 1;
   const visitor = (counters.visitor_clicks ?? 1) - 1;
   if (address > 0) {
-    bestWeight = learnedWeight({ clicks: address, conversions: counters.ip_conversions ?? 0 }, rate);
+    bestWeight = weightFor({ clicks: address, conversions: counters.ip_conversions ?? 0 }, sources);
     best = 0;
   }
   if (subnet > 0) {
     const w = Math.min(
       RANK_WEIGHT,
-      learnedWeight({ clicks: subnet, conversions: counters.subnet_conversions ?? 0 }, rate),
+      weightFor({ clicks: subnet, conversions: counters.subnet_conversions ?? 0 }, sources),
     );
     if (w > bestWeight) [best, bestWeight] = [1, w];
   }
   if (visitor > 0) {
-    const w = learnedWeight({ clicks: visitor, conversions: counters.visitor_conversions ?? 0 }, rate);
+    const w = weightFor({ clicks: visitor, conversions: counters.visitor_conversions ?? 0 }, sources);
     if (w > bestWeight) [best, bestWeight] = [2, w];
   }
   if (bestWeight <= 0) return undefined;
@@ -348,13 +347,16 @@ export function scoreClick(
   sources?: SourceQuality,
 ): ClickScore {
   const actors = actorKeys(facts, counters);
-  const signals: ClickSignals = {
-    ip: facts.ip,
-    mobile: facts.userAgent.mobile,
-    click: clickSignals(facts, counters, sources, actors),
-    learnsFrom: learningKeys(facts, counters, actors),
-  };
-  return verdictFrom(config, facts.visitorId === undefined ? signals : { ...signals, visitorCounted: true });
+  const ip = facts.ip;
+  const mobile = facts.userAgent.mobile;
+  const click = clickSignals(facts, counters, sources, actors);
+  const learnsFrom = learningKeys(facts, counters, actors);
+  return verdictFrom(
+    config,
+    facts.visitorId === undefined
+      ? { ip, mobile, click, learnsFrom }
+      : { ip, mobile, click, learnsFrom, visitorCounted: true },
+  );
 }
 
 /** A beacon adds behaviour (merged with the earlier beacons'), a conversion adds trust; same combiner. */

@@ -19,7 +19,11 @@
  *    at 3.8 % is surprise 10⁻¹⁰·⁷ and weight ≈ 0.56, SUSPICIOUS on its own (never FRAUD on its own);
  *  - ranking:   RANK_WEIGHT × 1 / (1 + (smoothed/property ÷ RANK_RATIO)²) × clicks / (clicks + RANK_CLICKS),
  *    at most 0.15 (never a flag by itself), so every key with some history places its clicks on a
- *    continuous scale: a source at the property's rate scores ~3, one at half of it ~8, one at twice ~1.
+ *    continuous scale: a source at the property's rate scores ~3, one at half of it ~8, one at twice ~1; the
+ *    click's keys taken together (the product r of their smoothed ratios, naive Bayes) on the gentler
+ *    RANK_WEIGHT / (1 + r / RANK_RATIO), which keeps clicks apart across the whole range of combinations.
+ *    The ranking term starts at the property's first trusted conversion (MIN_RANKING_CONVERSIONS), the
+ *    evidence term at MIN_PROPERTY_CONVERSIONS.
  *
  * Pure and cheap: a snapshot precomputes every slot's weight once (sourceQualityOf); a decision hashes at
  * most ten values and reads as many array cells.
@@ -56,6 +60,11 @@ const TAG_INDEX = new Map<string, number>(DIMENSION_NAMES.map((name, i) => [DIME
 export interface SourceQuality {
   /** False when the property records (almost) no trusted conversions: absence of conversions then says nothing. */
   readonly tracksConversions: boolean;
+  /**
+   * True from the property's first trusted conversion: the ranking term (never a flag) orders clicks by their
+   * sources' smoothed rates; the evidence term waits for tracksConversions.
+   */
+  readonly ranks: boolean;
   readonly propertyRate: number;
   readonly property: SourceStats;
   /** Statistics key (statsKey) → counts. */
@@ -64,6 +73,8 @@ export interface SourceQuality {
   readonly weights: Float64Array;
   /** Smoothed rate ÷ property rate of every slot, by slotIndex (0 where nothing is known, read as 1). */
   readonly ratios: Float64Array;
+  /** The counts of every slot, by slotIndex: the reason's numbers without building the statistics key. */
+  readonly counts: readonly (SourceStats | undefined)[];
 }
 
 export interface LearnedEvidence {
@@ -80,6 +91,8 @@ export interface LearnedEvidence {
 export const PRIOR_CLICKS = 50;
 /** Below this many trusted conversions in total, a property is treated as not tracking conversions. */
 export const MIN_PROPERTY_CONVERSIONS = 10;
+/** From this many trusted conversions the ranking term orders clicks (a converting source below, a silent one above). */
+export const MIN_RANKING_CONVERSIONS = 1;
 /** The learned component alone reaches SUSPICIOUS (≥ 0.4), never FRAUD (≥ 0.7). */
 export const MAX_WEIGHT = 0.6;
 /** A one-in-a-million shortfall is full evidence. */
@@ -93,11 +106,13 @@ const RANK_CLICKS = 200;
 
 export const EMPTY_SOURCE_QUALITY: SourceQuality = {
   tracksConversions: false,
+  ranks: false,
   propertyRate: 0,
   property: { clicks: 0, conversions: 0 },
   bySlot: new Map(),
   weights: new Float64Array(0),
   ratios: new Float64Array(0),
+  counts: [],
 };
 
 export const smoothedRate = (s: SourceStats, priorRate: number, priorClicks = PRIOR_CLICKS): number =>
@@ -152,6 +167,18 @@ function rankWeight(ratio: number): number {
   return RANK_WEIGHT / (1 + q * q);
 }
 
+/** The ranking term alone of one key's counts (at most RANK_WEIGHT): all a property with few conversions gets. */
+export function rankTerm(stats: SourceStats, propertyRate: number): number {
+  if (propertyRate <= 0 || stats.clicks <= 0) return 0;
+  const conversions = Math.min(stats.conversions, stats.clicks);
+  const ratio = (conversions + propertyRate * PRIOR_CLICKS) / (stats.clicks + PRIOR_CLICKS) / propertyRate;
+  return rankWeight(ratio) * (stats.clicks / (stats.clicks + RANK_CLICKS));
+}
+
+/** learnedWeight once the property tracks conversions, else the ranking term alone. */
+export const weightFor = (stats: SourceStats, quality: SourceQuality): number =>
+  quality.tracksConversions ? learnedWeight(stats, quality.propertyRate) : rankTerm(stats, quality.propertyRate);
+
 /** The learned weight of one key's counts against the property's rate (see the module comment). */
 export function learnedWeight(stats: SourceStats, propertyRate: number): number {
   if (propertyRate <= 0 || stats.clicks <= 0) return 0;
@@ -166,25 +193,29 @@ export function learnedWeight(stats: SourceStats, propertyRate: number): number 
 
 export function sourceQualityOf(bySlot: ReadonlyMap<string, SourceStats>, property: SourceStats): SourceQuality {
   const tracksConversions = property.conversions >= MIN_PROPERTY_CONVERSIONS && property.clicks > 0;
-  const propertyRate = tracksConversions ? property.conversions / property.clicks : 0;
-  const size = tracksConversions ? DIMENSION_NAMES.length * SLOTS_PER_DIMENSION : 0;
+  const ranks = property.conversions >= MIN_RANKING_CONVERSIONS && property.clicks > 0;
+  const propertyRate = ranks ? property.conversions / property.clicks : 0;
+  const size = ranks ? DIMENSION_NAMES.length * SLOTS_PER_DIMENSION : 0;
   const weights = new Float64Array(size);
   const ratios = new Float64Array(size);
-  if (tracksConversions) {
+  const counts: (SourceStats | undefined)[] = new Array(size).fill(undefined);
+  if (ranks) {
     for (const [key, stats] of bySlot) {
       const index = indexOfKey(key);
       if (index < 0) continue;
-      weights[index] = learnedWeight(stats, propertyRate);
+      counts[index] = stats;
+      weights[index] = tracksConversions ? learnedWeight(stats, propertyRate) : rankTerm(stats, propertyRate);
       ratios[index] = smoothedRate(stats, propertyRate) / propertyRate;
     }
   }
-  return { tracksConversions, propertyRate, property, bySlot, weights, ratios };
+  return { tracksConversions, ranks, propertyRate, property, bySlot, weights, ratios, counts };
 }
 
 /** The strongest evidence among a click's sources (and actor keys), or undefined when none says anything. */
 export function learnedEvidence(sources: readonly string[], quality: SourceQuality): LearnedEvidence | undefined {
-  if (!quality.tracksConversions) return undefined;
+  if (!quality.ranks) return undefined;
   let best = -1;
+  let bestIndex = -1;
   let bestWeight = 0;
   let ratio = 1;
   for (let i = 0; i < sources.length; i++) {
@@ -194,16 +225,17 @@ export function learnedEvidence(sources: readonly string[], quality: SourceQuali
     if (weight > bestWeight) {
       bestWeight = weight;
       best = i;
+      bestIndex = index;
     }
     const r = quality.ratios[index] as number;
     if (r > 0) ratio *= r;
   }
   if (best < 0) return undefined;
   // Ranking: the sources' smoothed ratios taken together (naive Bayes), never above the ranking ceiling.
-  const together = rankWeight(ratio);
+  const together = RANK_WEIGHT / (1 + ratio / RANK_RATIO);
   if (together > bestWeight) bestWeight = together;
   const source = sources[best] as string;
-  const stats = quality.bySlot.get(statsKey(source) as string) as SourceStats;
+  const stats = quality.counts[bestIndex] as SourceStats;
   return {
     source,
     weight: bestWeight,
@@ -226,12 +258,12 @@ export function actorEvidence(
   conversions: number,
   quality: SourceQuality,
 ): LearnedEvidence | undefined {
-  if (!quality.tracksConversions || clicks <= 0) return undefined;
+  if (!quality.ranks || clicks <= 0) return undefined;
   const stats = { clicks, conversions: Math.min(conversions, clicks) };
   const rate = quality.propertyRate;
   return {
     source: actor,
-    weight: learnedWeight(stats, rate),
+    weight: weightFor(stats, quality),
     clicks,
     conversions: stats.conversions,
     smoothedRate: smoothedRate(stats, rate),

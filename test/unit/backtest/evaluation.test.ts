@@ -1,5 +1,5 @@
 import { Backtest, type BacktestSummary } from '../../../shared/backtest/backtest';
-import { type ClickKind, evaluationLog, MFA_PLACEMENT } from '../../../shared/backtest/evaluationLog';
+import { type ClickKind, evaluationLog, MFA_PLACEMENT, networkLog } from '../../../shared/backtest/evaluationLog';
 import type { ScoredClick } from '../../../shared/backtest/logLine';
 import { bundledIntel } from '../../../shared/intel/current';
 import { type EngineConfig, engineConfigFrom } from '../../../shared/scoring';
@@ -101,5 +101,118 @@ describe('labelled evaluation logs (known source qualities, carrier NAT, delayed
     const rate = (b: { clicks: number; conversions: number }) => b.conversions / Math.max(1, b.clicks);
     expect(rate(bands.CLEAN)).toBeGreaterThan(rate(bands.SUSPICIOUS));
     expect(rate(bands.FRAUD)).toBeLessThan(rate(bands.CLEAN) / 5);
+  });
+});
+
+/** AUC of `score` for "never converts" (higher = less likely to convert), ties counted half. */
+function aucOf(pairs: readonly { score: number; converts: boolean }[]): number {
+  const sorted = [...pairs].sort((a, b) => a.score - b.score);
+  let convertingBelow = 0;
+  let wins = 0;
+  let positives = 0;
+  let negatives = 0;
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    let pos = 0;
+    let neg = 0;
+    while (j < sorted.length && sorted[j]?.score === sorted[i]?.score) {
+      if (sorted[j]?.converts) neg++;
+      else pos++;
+      j++;
+    }
+    wins += pos * (convertingBelow + neg / 2);
+    convertingBelow += neg;
+    positives += pos;
+    negatives += neg;
+    i = j;
+  }
+  return wins / (positives * negatives);
+}
+
+/**
+ * The issue's outside figures, reproduced on a network's paid mobile log (shared/backtest/evaluationLog
+ * networkLog): the at-click score against a naive causal baseline — a conversion rate per campaign × placement,
+ * smoothed towards the rate so far, from the lines before the click only — and against the hand rules alone,
+ * as one network property and as one property per advertiser.
+ */
+describe('a network log: paid mobile clicks, ~0.2 % converting, conversions concentrated by campaign × placement', () => {
+  const CLICKS = 60_000;
+  type Run = { summary: BacktestSummary; scored: ScoredClick[] };
+  const truth = new Map<string, { kind: string; converts: boolean }>();
+  let naive = 0;
+  let conversionRate = 0;
+  const runs = new Map<string, Run>();
+
+  function replay(propertyPer: 'network' | 'advertiser', config: EngineConfig): Run {
+    const scored: ScoredClick[] = [];
+    const backtest = new Backtest({ configFor: () => config, intel: bundledIntel() }, (s) => scored.push(s));
+    for (const { line } of networkLog({ clicks: CLICKS, propertyPer })) backtest.push(line);
+    backtest.finish();
+    return { summary: backtest.summary, scored };
+  }
+
+  beforeAll(() => {
+    // The baseline, computed from the log's lines in order: what it knew of each combination at each click.
+    const byCombination = new Map<string, { clicks: number; conversions: number }>();
+    const combinationOf = new Map<string, string>();
+    let clicks = 0;
+    let conversions = 0;
+    const baseline: { score: number; converts: boolean }[] = [];
+    for (const { line, truth: t } of networkLog({ clicks: CLICKS })) {
+      if (line.type === 'click' && t !== undefined) {
+        truth.set(line.click_id as string, t);
+        const key = `${t.campaign}|${t.placement}`;
+        const seen = byCombination.get(key) ?? { clicks: 0, conversions: 0 };
+        const prior = clicks > 0 ? conversions / clicks : 0;
+        baseline.push({ score: -(seen.conversions + 100 * prior) / (seen.clicks + 100), converts: t.converts });
+        seen.clicks++;
+        clicks++;
+        byCombination.set(key, seen);
+        combinationOf.set(line.click_id as string, key);
+      } else if (line.type === 'conversion') {
+        const seen = byCombination.get(combinationOf.get(line.click_id as string) as string);
+        if (seen !== undefined) seen.conversions++;
+        conversions++;
+      }
+    }
+    naive = aucOf(baseline);
+    conversionRate = conversions / clicks;
+    const handRules = engineConfigFrom({ ruleWeights: { low_quality_source: 0, repeat_actor: 0 } });
+    runs.set('network', replay('network', engineConfigFrom()));
+    runs.set('advertiser', replay('advertiser', engineConfigFrom()));
+    runs.set('network, hand rules', replay('network', handRules));
+    runs.set('advertiser, hand rules', replay('advertiser', handRules));
+  }, 900_000);
+
+  const auc = (run: string) => runs.get(run)?.summary.separation.auc() as number;
+
+  it('is the log of the issue: ~0.2 % converting, and the naive baseline separates well', () => {
+    expect(conversionRate).toBeGreaterThan(0.0015);
+    expect(conversionRate).toBeLessThan(0.003);
+    // Measured 0.821.
+    expect(naive).toBeGreaterThan(0.78);
+  });
+
+  it('ranks far above the hand rules and close to the baseline, as one network property and per advertiser', () => {
+    // Measured: hand rules 0.514 (network) and 0.502 (per advertiser), near chance as in the issue (0.52);
+    // the learned component 0.763 and 0.713 (the engine before per-actor statistics and early ranking: 0.735, 0.481).
+    expect(auc('network, hand rules')).toBeLessThan(0.56);
+    expect(auc('advertiser, hand rules')).toBeLessThan(0.56);
+    expect(auc('network')).toBeGreaterThan(0.74);
+    expect(auc('advertiser')).toBeGreaterThan(0.69);
+    expect(auc('network')).toBeGreaterThan(auc('network, hand rules') + 0.2);
+    expect(auc('advertiser')).toBeGreaterThan(auc('advertiser, hand rules') + 0.15);
+    expect(auc('network')).toBeGreaterThan(naive - 0.08);
+  });
+
+  it('keeps ordinary mobile visitors (carrier NAT and home Wi-Fi) within the false-positive bounds', () => {
+    for (const run of ['network', 'advertiser']) {
+      const ordinary = (runs.get(run)?.scored ?? []).filter((s) => truth.get(s.click_id)?.kind !== 'tapper');
+      expect(ordinary.length).toBeGreaterThan(40_000);
+      const flagged = ordinary.filter((s) => s.label_at_click !== 'CLEAN').length;
+      const fraud = ordinary.filter((s) => s.label_at_click === 'FRAUD').length;
+      expect(share(flagged, ordinary.length)).toBeLessThanOrEqual(0.02);
+      expect(share(fraud, ordinary.length)).toBeLessThanOrEqual(0.005);
+    }
   });
 });
