@@ -7,7 +7,7 @@ import type { PropertyRecord } from '../properties/model';
 import { properties } from '../properties/service';
 import type { QueueName } from '../routes';
 import { type EngineConfig, engineConfigFrom } from '../scoring/config';
-import { type ClickStores, clickStores, dynamoStores, ingestionStore, sourceStatsStore } from '../store';
+import { type ClickStores, clickStores, dynamoClickPathStores, ingestionStore, sourceStatsStore } from '../store';
 import type { DynamoDBDocumentClient } from '../store/aws/dynamodb';
 import { SendMessageCommand, type SQSClient } from '../store/aws/sqs';
 import { documentClient, sqs } from '../store/clients';
@@ -97,7 +97,7 @@ export function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionD
   const own = options.client === undefined && options.tableName === undefined && options.now === undefined;
   const stores = own
     ? undefined
-    : dynamoStores(options.client ?? documentClient, options.tableName ?? requireEnv(ENV.tableName), now);
+    : dynamoClickPathStores(options.client ?? documentClient, options.tableName ?? requireEnv(ENV.tableName), now);
   return {
     properties: options.properties ?? cachedProperties(),
     scoring: engineScoring({

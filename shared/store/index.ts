@@ -4,8 +4,9 @@
  *
  * Deployed functions take their stores from the accessors below: each store is created once per container, on
  * the shared document client (clients.ts) and the table named by TABLE_NAME, and only when first used (the
- * accessors are pure, so a function's bundle carries only the stores it reaches). Tests, the backtest and the
- * bench build a whole set with `dynamoStores(client, tableName)` or `memoryStores()`.
+ * accessors are pure, so a function's bundle carries only the stores it reaches). Tests and the
+ * bench build the click path's stores on their own client with `dynamoClickPathStores(client, tableName)`, and
+ * the in-memory twin of every store with `memoryStores()`.
  *
  * The property directory (propertyDirectory.ts) reads the table through the property index and is imported
  * directly by the few functions that list properties.
@@ -71,14 +72,16 @@ export function memoryClickStores(): ClickStores & { readonly rollups: MemoryRol
   };
 }
 
-/** Every store on one client and table (bench, tests). */
-export function dynamoStores(client: DynamoDBDocumentClient, tableName: string, now: () => number = Date.now): Stores {
+/** The stores the click path writes, on one client and table (bench, tests); no more, to keep its bundle small. */
+export function dynamoClickPathStores(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  now: () => number = Date.now,
+): Pick<Stores, 'clicks' | 'ingestion' | 'sources'> {
   return {
     clicks: dynamoClickStores(client, tableName),
     ingestion: new DynamoIngestionStore(client, tableName, now),
     sources: new DynamoSourceStatsStore(client, tableName),
-    properties: new DynamoPropertyStore(client, tableName),
-    exclusions: new DynamoExclusionLedger(client, tableName),
   };
 }
 
