@@ -1,7 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { type AwsServiceError, AwsTransportError, type ResponseMetadata, retryKindOf } from './errors';
-import { type AwsCredentials, signRequest } from './sigv4';
+import { ConnectionPool, SocketError } from './http1';
+import { type AwsCredentials, signRequest, uriEscape } from './sigv4';
 
 /** The services this client speaks to, with the SDK's endpoint variable for each. */
 const ENDPOINT_VARIABLES = {
@@ -37,7 +36,8 @@ export interface WireRequest {
 
 export interface WireResponse {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
 }
 
@@ -52,8 +52,8 @@ const MAX_DELAY_MS = 20_000;
 /** The SDK's retry quota: a client in a failing region stops retrying instead of multiplying the load. */
 const RETRY_QUOTA = { initial: 500, cost: 5, timeoutCost: 10, refund: 1 } as const;
 
-/** As the SDK's handler on Lambda: keep-alive sockets (idle ones do not hold the process open), 50 per host. */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
+/** As the SDK's handler on Lambda: at most 50 keep-alive sockets per host (idle ones do not hold the process open). */
+const MAX_SOCKETS = 50;
 
 /**
  * One AWS service endpoint over node:http(s): SigV4-signed requests on keep-alive sockets, a timeout per
@@ -63,7 +63,7 @@ const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
 export class AwsWire {
   private retryQuota: number = RETRY_QUOTA.initial;
   private parsedEndpoint: { text: string; url: URL } | undefined;
-  private agent: HttpAgent | undefined;
+  private readonly pools = new Map<string, ConnectionPool>();
 
   constructor(
     readonly service: AwsService,
@@ -123,8 +123,8 @@ export class AwsWire {
 
   /** Closes this client's sockets (a later call opens new ones). */
   destroy(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
   }
 
   private configuredEndpointText(): string | undefined {
@@ -139,7 +139,7 @@ export class AwsWire {
     return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
   }
 
-  private attempt(request: WireRequest): Promise<WireResponse> {
+  private async attempt(request: WireRequest): Promise<WireResponse> {
     const endpoint = this.endpoint();
     const host = request.hostPrefix ? `${request.hostPrefix}.${endpoint.host}` : endpoint.host;
     const basePath = endpoint.pathname === '/' ? '' : endpoint.pathname.replace(/\/$/, '');
@@ -166,67 +166,72 @@ export class AwsWire {
       },
     );
     const search = request.query ? queryString(request.query) : '';
-    const https = endpoint.protocol === 'https:';
+    let head = `${request.method} ${search ? `${path}?${search}` : path} HTTP/1.1\r\n`;
+    for (const name of Object.keys(headers)) {
+      const value = headers[name]!;
+      if (/[\r\n]/.test(value)) throw new Error(`header ${name} holds a line break`);
+      head += `${name}: ${value}\r\n`;
+    }
+    const payload = Buffer.from(`${head}\r\n${request.body ?? ''}`, 'utf8');
+    const pool = this.pool(endpoint, request.hostPrefix);
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.agent ??= https ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
-    const agent = this.agent;
-    return new Promise<WireResponse>((resolve, reject) => {
-      const outgoing = (https ? httpsRequest : httpRequest)({
-        protocol: endpoint.protocol,
-        hostname: request.hostPrefix ? `${request.hostPrefix}.${endpoint.hostname}` : endpoint.hostname,
-        port: endpoint.port || undefined,
-        method: request.method,
-        path: search ? `${path}?${search}` : path,
-        headers,
-        agent,
-        signal: request.signal,
-      });
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        const timeout = new AwsTransportError(
-          'TimeoutError',
-          `${this.service} request timed out after ${timeoutMs} ms`,
-          undefined,
-        );
-        outgoing.destroy(timeout);
-        fail(timeout);
-      }, timeoutMs);
-      const socketError = (error: NodeJS.ErrnoException) =>
-        fail(
-          error instanceof AwsTransportError || error.name === 'AbortError'
-            ? error
-            : new AwsTransportError(
-                'NetworkError',
-                `${this.service} request failed (${error.code ?? error.name})`,
-                error.code,
+    const { signal } = request;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const response = await pool.request(payload, (abort) => {
+        timer = setTimeout(
+          () =>
+            abort(
+              new AwsTransportError(
+                'TimeoutError',
+                `${this.service} request timed out after ${timeoutMs} ms`,
+                undefined,
               ),
+            ),
+          timeoutMs,
         );
-      outgoing.on('error', socketError);
-      outgoing.on('response', (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', socketError);
-        incoming.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: Buffer.concat(chunks) });
-        });
+        if (!signal) return;
+        onAbort = () => abort(Object.assign(new Error(`${this.service} request aborted`), { name: 'AbortError' }));
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
       });
-      outgoing.end(request.body);
-    });
+      return response;
+    } catch (error) {
+      if (error instanceof SocketError) {
+        throw new AwsTransportError(
+          'NetworkError',
+          `${this.service} request failed (${error.code ?? 'closed'})`,
+          error.code,
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private pool(endpoint: URL, hostPrefix: string | undefined): ConnectionPool {
+    const hostname = hostPrefix ? `${hostPrefix}.${endpoint.hostname}` : endpoint.hostname;
+    const key = `${endpoint.protocol}//${hostname}:${endpoint.port}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const port = endpoint.port ? Number(endpoint.port) : endpoint.protocol === 'https:' ? 443 : 80;
+      pool = new ConnectionPool({ protocol: endpoint.protocol, hostname, port }, MAX_SOCKETS);
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 }
 
-function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
-  const id = headers['x-amzn-requestid'] ?? headers['x-amz-request-id'];
-  return typeof id === 'string' ? id : undefined;
+function requestIdOf(headers: WireResponse['headers']): string | undefined {
+  return headers['x-amzn-requestid'] ?? headers['x-amz-request-id'];
 }
 
 function queryString(query: Readonly<Record<string, string>>): string {
   return Object.keys(query)
-    .map((key) => `${encodeURIComponent(key)}=${encodeURIComponent(query[key]!)}`)
+    .map((key) => `${uriEscape(key)}=${uriEscape(query[key]!)}`)
     .join('&');
 }
 
