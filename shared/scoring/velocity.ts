@@ -141,13 +141,30 @@ export const TOKEN_USE_GRACE_SECONDS = DAY;
 const GRACE_SECONDS = 60;
 
 /**
- * Visitor ids are hashed inside sets: short members keep the returned set small. FNV-1a (32 bit) is
- * enough for the few hundred visitors one address sees in an hour and costs no crypto call per click.
+ * Caller-chosen values (visitor ids, campaigns) are hashed before they enter an item: short members keep the
+ * returned item small. FNV-1a (32 bit) costs no crypto call per click.
  */
-function setMember(value: string): string {
+function fnv1a(value: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
+  return h >>> 0;
+}
+
+function setMember(value: string): string {
+  return fnv1a(value).toString(36);
+}
+
+/**
+ * The distinct visitors behind an address are counted in 256 buckets (a set of at most 256 one- or two-character
+ * members): the visitor id is the caller's input, and a public-key caller sending a new one on every click would
+ * otherwise grow the address's item — and the write units of every click from it — without limit. The rules read
+ * the count only up to 25 (the carrier-NAT factor's cap), where colliding visitors undercount by ~1: the limits are
+ * relaxed a little less, never more.
+ */
+export const VISITOR_BUCKETS = 256;
+
+function visitorBucket(visitorId: string): string {
+  return (fnv1a(visitorId) % VISITOR_BUCKETS).toString(36);
 }
 
 export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSpec[] {
@@ -180,7 +197,7 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
         facts.ip,
         HOUR,
         nowSec,
-        setMember(facts.visitorId),
+        visitorBucket(facts.visitorId),
       );
     }
   }

@@ -1,10 +1,10 @@
 import { ENV } from '../../shared/config/env';
 import { clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { CAMPAIGN_SLOTS, type CounterValues, VISITOR_BUCKETS } from '../../shared/scoring/velocity';
 import { GetCommand, PutCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoVelocityStore, VELOCITY_SK } from '../../shared/store/velocity/dynamo';
 import { InMemoryVelocityStore } from '../../shared/store/velocity/memory';
-import { CAMPAIGN_SLOTS } from '../../shared/scoring/velocity';
 
 const tableName = process.env[ENV.tableName] as string;
 const noIntel = { version: 'none', lookup: () => undefined };
@@ -115,17 +115,14 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     }
   });
 
-  it("bounds an address's campaigns: 1,000 campaign values from one address leave a small item", async () => {
+  it("bounds an address's campaigns and visitors: 1,000 new values of each from one address leave a small item", async () => {
     const propertyId = property();
     let now = T0;
     const dynamo = new DynamoVelocityStore({ client: documentClient, tableName, now: () => now });
     const memory = new InMemoryVelocityStore(() => now);
-    const specsFor = (campaign: string) =>
+    const specsFor = (campaign: string, visitorId = 'vis_c') =>
       velocityCountersFor(
-        clickFacts(
-          { propertyId, ip: '203.0.113.66', visitorId: 'vis_c', pageUrl: `/?campaignid=${campaign}` },
-          noIntel,
-        ),
+        clickFacts({ propertyId, ip: '203.0.113.66', visitorId, pageUrl: `/?campaignid=${campaign}` }, noIntel),
         now,
       );
     const sizeOf = async () => {
@@ -146,11 +143,11 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     for (let i = 0; i < 3; i++) await memory.increment(specsFor('winter'));
     const small = await sizeOf();
 
-    // The attack: a new campaign value on every click, 1,000 of them within the day.
-    let last = {};
+    // The attack: a new campaign value and a new visitor id on every click, 1,000 of them within the day.
+    let last: CounterValues = {};
     for (let i = 0; i < 1000; i++) {
       now += 1_000;
-      const specs = specsFor(`spray-${i}`);
+      const specs = specsFor(`spray-${i}`, `vis_spray${i}`);
       const [d, m] = [await dynamo.increment(specs), await memory.increment(specs)];
       expect(d).toEqual(m);
       last = d;
@@ -159,6 +156,9 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     // Slots: the set of at most 8 campaigns, their windows and one overflow window.
     expect(big.attributes - small.attributes).toBeLessThanOrEqual(CAMPAIGN_SLOTS - 2 + 1);
     expect(big.bytes).toBeLessThan(1500);
+    // 1,000 visitor ids in 256 buckets: nearly all buckets taken, never more.
+    expect(last.ip_visitors_1h).toBeGreaterThan(200);
+    expect(last.ip_visitors_1h).toBeLessThanOrEqual(VISITOR_BUCKETS);
     // The sprayed campaigns past the slots share the overflow: at least as many as any one of them alone.
     expect(last).toMatchObject({ ip_campaign_1d: 1000 - (CAMPAIGN_SLOTS - 2), ip_1d: 1009 });
     // The slotted campaigns keep their exact counts.
