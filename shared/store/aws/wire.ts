@@ -24,7 +24,7 @@ export interface WireOptions {
 }
 
 export interface WireRequest {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
@@ -41,13 +41,13 @@ export interface WireResponse {
   readonly body: Buffer;
 }
 
-/** Maps a non-2xx answer to the service's typed error. */
 interface Settings {
   readonly region: string;
   readonly endpoint: URL;
   readonly credentials: AwsCredentials;
 }
 
+/** Maps a non-2xx answer to the service's typed error. */
 export type ErrorReader = (response: WireResponse, metadata: ResponseMetadata) => AwsServiceError;
 
 const DEFAULT_TIMEOUT_MS = 6_000;
