@@ -37,7 +37,11 @@ interface Exchange {
 
 /** One keep-alive connection: at most one request in flight. */
 class Connection {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** Response bytes received so far, concatenated only when a complete response may be there. */
+  private chunks: Buffer[] = [];
+  private received = 0;
+  /** Total bytes of the response once its head said so (Content-Length). */
+  private expected: number | undefined;
   private exchange: Exchange | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   closed = false;
@@ -59,7 +63,9 @@ class Connection {
     this.socket.ref();
     exchange.connection = this;
     this.exchange = exchange;
-    this.buffered = Buffer.alloc(0);
+    this.chunks = [];
+    this.received = 0;
+    this.expected = undefined;
     this.socket.write(request);
   }
 
@@ -81,18 +87,26 @@ class Connection {
       this.close(new SocketError('EPROTO'));
       return;
     }
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    if (this.expected !== undefined && this.received < this.expected) return;
+    const data = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.received);
+    this.chunks = [data];
     let parsed: ReturnType<typeof parseResponse>;
     try {
-      parsed = parseResponse(this.buffered);
+      parsed = parseResponse(data);
     } catch {
       this.close(new SocketError('EPROTO'));
       return;
     }
-    if (!parsed) return;
+    if (parsed === undefined) return;
+    if ('need' in parsed) {
+      this.expected = parsed.need;
+      return;
+    }
     const exchange = this.exchange;
     this.exchange = undefined;
-    this.buffered = Buffer.alloc(0);
+    this.chunks = [];
     if (parsed.response.headers.connection?.toLowerCase() === 'close' || parsed.rest > 0) {
       this.closed = true;
       this.socket.destroy();
@@ -107,8 +121,11 @@ class Connection {
   }
 }
 
-/** A complete response at the start of `data`, or undefined while more bytes are needed. */
-function parseResponse(data: Buffer): { response: RawResponse; rest: number } | undefined {
+/**
+ * A complete response at the start of `data`; `need` (total bytes) once the head is there but not the
+ * whole Content-Length body; undefined while more bytes are needed.
+ */
+function parseResponse(data: Buffer): { response: RawResponse; rest: number } | { need: number } | undefined {
   const headEnd = data.indexOf(HEAD_END);
   if (headEnd < 0) return undefined;
   const lines = data.toString('latin1', 0, headEnd).split('\r\n');
@@ -148,7 +165,7 @@ function parseResponse(data: Buffer): { response: RawResponse; rest: number } | 
   }
   const length = headers['content-length'] === undefined ? 0 : Number(headers['content-length']);
   if (!Number.isInteger(length) || length < 0) throw new SocketError('EPROTO');
-  if (data.length < bodyStart + length) return undefined;
+  if (data.length < bodyStart + length) return { need: bodyStart + length };
   return {
     response: { status, headers, body: data.subarray(bodyStart, bodyStart + length) },
     rest: data.length - bodyStart - length,

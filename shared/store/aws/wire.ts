@@ -15,7 +15,7 @@ export interface WireOptions {
   /** Base URL; default: AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, then the regional AWS endpoint. */
   readonly endpoint?: string;
   readonly region?: string;
-  /** Default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, read on every call. */
+  /** Default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, read on the first call. */
   readonly credentials?: AwsCredentials;
   /** Per attempt; an attempt that outlives it fails with TimeoutError (and is retried). */
   readonly timeoutMs?: number;
@@ -24,7 +24,7 @@ export interface WireOptions {
 }
 
 export interface WireRequest {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
@@ -39,6 +39,12 @@ export interface WireResponse {
   /** Lower-case names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
+}
+
+interface Settings {
+  readonly region: string;
+  readonly endpoint: URL;
+  readonly credentials: AwsCredentials;
 }
 
 /** Maps a non-2xx answer to the service's typed error. */
@@ -62,7 +68,7 @@ const MAX_SOCKETS = 50;
  */
 export class AwsWire {
   private retryQuota: number = RETRY_QUOTA.initial;
-  private parsedEndpoint: { text: string; url: URL } | undefined;
+  private resolved: Settings | undefined;
   private readonly pools = new Map<string, ConnectionPool>();
 
   constructor(
@@ -70,21 +76,33 @@ export class AwsWire {
     private readonly options: WireOptions = {},
   ) {}
 
-  get region(): string {
-    const region = this.options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  /**
+   * Endpoint, region and credentials, read from the environment on the first call and kept: a Lambda
+   * container's environment (its role's credentials included) does not change while it lives, and
+   * process.env is slow to read on every call.
+   */
+  private settings(): Settings {
+    if (this.resolved) return this.resolved;
+    const env = process.env;
+    const region = this.options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new Error('AWS_REGION is not set');
-    return region;
-  }
-
-  /** Whether the endpoint is a configured one (an emulator) rather than AWS's own. */
-  get configuredEndpoint(): boolean {
-    return this.configuredEndpointText() !== undefined;
-  }
-
-  endpoint(): URL {
-    const text = this.configuredEndpointText() ?? `https://${this.service}.${this.region}.amazonaws.com`;
-    if (this.parsedEndpoint?.text !== text) this.parsedEndpoint = { text, url: new URL(text) };
-    return this.parsedEndpoint.url;
+    const endpoint =
+      this.options.endpoint ??
+      env[ENDPOINT_VARIABLES[this.service]] ??
+      env.AWS_ENDPOINT_URL ??
+      `https://${this.service}.${region}.amazonaws.com`;
+    let credentials = this.options.credentials;
+    if (!credentials) {
+      const {
+        AWS_ACCESS_KEY_ID: accessKeyId,
+        AWS_SECRET_ACCESS_KEY: secretAccessKey,
+        AWS_SESSION_TOKEN: sessionToken,
+      } = env;
+      if (!accessKeyId || !secretAccessKey) throw new Error('no AWS credentials in the environment');
+      credentials = sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+    }
+    this.resolved = { region, endpoint: new URL(endpoint), credentials };
+    return this.resolved;
   }
 
   async call(request: WireRequest, readError: ErrorReader): Promise<WireResponse> {
@@ -127,20 +145,8 @@ export class AwsWire {
     this.pools.clear();
   }
 
-  private configuredEndpointText(): string | undefined {
-    return this.options.endpoint ?? process.env[ENDPOINT_VARIABLES[this.service]] ?? process.env.AWS_ENDPOINT_URL;
-  }
-
-  private credentials(): AwsCredentials {
-    if (this.options.credentials) return this.options.credentials;
-    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
-    if (!accessKeyId || !secretAccessKey) throw new Error('no AWS credentials in the environment');
-    const sessionToken = process.env.AWS_SESSION_TOKEN;
-    return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
-  }
-
   private async attempt(request: WireRequest): Promise<WireResponse> {
-    const endpoint = this.endpoint();
+    const { endpoint, region, credentials } = this.settings();
     const host = request.hostPrefix ? `${request.hostPrefix}.${endpoint.host}` : endpoint.host;
     const basePath = endpoint.pathname === '/' ? '' : endpoint.pathname.replace(/\/$/, '');
     const path = `${basePath}${request.path}`;
@@ -157,8 +163,8 @@ export class AwsWire {
         body: request.body,
       },
       {
-        credentials: this.credentials(),
-        region: this.region,
+        credentials,
+        region,
         service: this.service,
         date: new Date(),
         contentSha256: this.service === 's3',
