@@ -16,9 +16,9 @@ export interface OperationsProps {
   readonly functions: Readonly<Record<string, ClicksieveFunction>>;
   readonly deadLetterQueues: Readonly<Record<QueueName, IQueue>>;
   /** Context `alarmEmail`: alarms are also mailed there (SNS e-mail subscription, confirmed by the recipient). */
-  readonly alarmEmail?: string;
+  readonly alarmEmail?: string | undefined;
   /** Context `wafRateLimit`: requests per source address per 5 minutes before a WAF rule blocks it. */
-  readonly wafRateLimit?: number;
+  readonly wafRateLimit?: number | undefined;
 }
 
 /** 5xx answers above this share of requests over 5 minutes raise the alarm. */

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../shared/config/env';
+import { definedOnly } from '../../shared/optional';
 import { type QueueConsumerId, queueConsumers } from '../../shared/routes';
 import { handlerExists, invoke, type LambdaHandler, loadHandler } from './lambda';
 
@@ -115,8 +116,10 @@ function sqsRecord(message: Message, queueArn: string): SQSRecord {
       SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
       SenderId: attributes.SenderId ?? '000000000000',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
-      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...definedOnly({
+        MessageGroupId: attributes.MessageGroupId,
+        MessageDeduplicationId: attributes.MessageDeduplicationId,
+      }),
     },
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
