@@ -19,7 +19,7 @@ export function blocklistPushHandler(parts: {
       ipReputation: clickStores().ipReputation,
       ledger: exclusionLedger(),
       accountFor: parts.accountFor,
-      ...(parts.placements ? { placements: parts.placements } : {}),
+      placements: parts.placements,
       now: parts.now?.() ?? Date.now(),
     };
     const { done, failed } = await forEachProperty(async (property) => {

@@ -30,7 +30,7 @@ export interface ExclusionDeps {
   readonly now: number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Low-quality display/video placements; without it only IP exclusions are planned. */
-  readonly placements?: PlacementSource;
+  readonly placements?: PlacementSource | undefined;
 }
 
 export interface PlannedChange {

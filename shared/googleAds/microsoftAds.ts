@@ -88,7 +88,7 @@ export function microsoftExclusionsCsv(rows: readonly MicrosoftExclusionRow[], c
 export async function microsoftExclusionsFile(
   deps: Pick<ExclusionDeps, 'ipReputation' | 'ledger' | 'now'>,
   property: { propertyId: string; config: EffectiveConfig },
-  options: { campaignId?: string; limit: number },
+  options: { campaignId?: string | undefined; limit: number },
 ): Promise<{ csv: string; rows: number }> {
   const { propertyId, config } = property;
   const limit = Math.min(options.limit, MICROSOFT_MAX_IP_EXCLUSIONS);
