@@ -51,7 +51,7 @@ const failureAt = (index: number, error_code: errors.IErrorCode, message: string
     error_code,
     message,
     location: { field_path_elements: [{ field_name: 'operations', index }] },
-    ...(details ? { details } : {}),
+    details,
   });
 
 /**

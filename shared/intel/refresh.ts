@@ -59,7 +59,7 @@ export interface IntelRefreshOptions {
   readonly reader: S3Reader;
   readonly bucket: string;
   /** Upstream documents per source; defaults to the URLs of data/ipintel/PROVENANCE.md (sources.ts). */
-  readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>>;
+  readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>> | undefined;
   readonly fetchTimeoutMs?: number;
   /** What a failed source falls back to; defaults to the snapshot functions use now (S3, else bundled). */
   readonly previous?: IntelSnapshot;
