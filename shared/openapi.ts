@@ -19,7 +19,7 @@ const COMPONENT = '#/components/schemas/';
 const JSON_SCHEMA_OPTIONS = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
 
 /** Where the contract (../API.md) is silent, what clicksieve does. Also in each operation it concerns. */
-export const DECISIONS = [
+const DECISIONS = [
   'Credentials are read from, first match wins: `x-admin-key`; `X-App-Key` + `X-App-Secret` (both of one property); ' +
     '`Authorization: Bearer` (webhook secret, or the secret key); `x-api-key` (public or secret key); `?token=` on routes ' +
     'that take it; body `tracking_key` (public key only) on browser routes.',

@@ -17,7 +17,7 @@ import { handlerExists, invoke, type LambdaHandler, loadHandler } from './lambda
  * the failed ones to come back after the visibility timeout — so the queue's redrive policy moves
  * poison messages to the DLQ, as on AWS.
  */
-export interface QueuePollerOptions {
+interface QueuePollerOptions {
   readonly name: string;
   readonly queueUrl: string;
   readonly handler: LambdaHandler;
@@ -145,7 +145,7 @@ async function lookupArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return result.Attributes!.QueueArn!;
 }
 
-export interface QueuePollersOptions {
+interface QueuePollersOptions {
   /** Replaces consumers of the route table (tests inject their own). */
   readonly handlers?: Partial<Record<QueueConsumerId, LambdaHandler>>;
   /** Queue URLs by queue name; default: the QUEUE_URL_* variables. */

@@ -19,8 +19,8 @@ import {
 } from './selection';
 
 const DAY_MS = 86_400_000;
-export const MAX_ATTEMPTS = 4;
-export const FIRST_BACKOFF_MS = 500;
+const MAX_ATTEMPTS = 4;
+const FIRST_BACKOFF_MS = 500;
 
 export interface ExclusionDeps {
   readonly ipReputation: IpReputationStore;
@@ -33,7 +33,7 @@ export interface ExclusionDeps {
   readonly placements?: PlacementSource | undefined;
 }
 
-export interface PlannedChange {
+interface PlannedChange {
   readonly value: string;
   readonly level: ExclusionLevel;
   readonly campaignId?: string;
@@ -51,7 +51,7 @@ export interface PlannedChange {
   readonly kind?: 'placement';
 }
 
-export type PushMode = 'apply' | 'monitor_only' | 'dry_run' | 'not_linked' | 'link_disabled';
+type PushMode = 'apply' | 'monitor_only' | 'dry_run' | 'not_linked' | 'link_disabled';
 
 export interface ExclusionPlan {
   readonly propertyId: string;
@@ -286,7 +286,7 @@ function planPlacements(
   };
 }
 
-export interface FailedChange {
+interface FailedChange {
   readonly value: string;
   readonly level: ExclusionLevel;
   readonly campaignId?: string;

@@ -31,7 +31,7 @@ export const MICROSOFT_CSV_HEADER = [
   'Reason',
 ] as const;
 
-export interface MicrosoftExclusionRow {
+interface MicrosoftExclusionRow {
   /** An IPv4 address, or a /24 as `a.b.c.*` (Microsoft's only range syntax). */
   readonly ip: string;
   readonly score: number;

@@ -10,7 +10,7 @@ import { buildIntelSnapshot, type SourceRanges } from './snapshot';
 import { parseDocument, SOURCES, type SourceDef, type SourceDocument, type SourceId } from './sources';
 
 /** A source whose fresh list covers less than this share of its previous intervals is not trusted. */
-export const MIN_KEPT_SHARE = 0.5;
+const MIN_KEPT_SHARE = 0.5;
 
 /**
  * Plausibility bounds of one source's list. A poisoned or broken upstream must not classify a large
@@ -37,7 +37,7 @@ export function implausible(fresh: readonly IntelRange[]): 'too-wide' | 'too-muc
   return undefined;
 }
 
-export interface SourceOutcome {
+interface SourceOutcome {
   readonly id: SourceId;
   readonly status: 'refreshed' | 'kept';
   readonly version: string;
@@ -53,7 +53,7 @@ export interface IntelRefreshReport {
   readonly sources: readonly SourceOutcome[];
 }
 
-export interface IntelRefreshOptions {
+interface IntelRefreshOptions {
   readonly s3: S3Client;
   /** Reads the snapshot functions use now (the previous one), unless `previous` is given. */
   readonly reader: S3Reader;

@@ -144,7 +144,7 @@ export function tenantConfigInput(property: PropertyRecord, input: PropertyConfi
   };
 }
 
-export function normalizeAllowlist(entries: readonly string[]): string[] {
+function normalizeAllowlist(entries: readonly string[]): string[] {
   const fields: Record<string, string> = {};
   const normalized = entries.map((entry, i) => {
     const range = parseRange(entry.trim());
