@@ -9,7 +9,7 @@ import { buildSync } from 'esbuild';
  */
 const root = __dirname;
 
-export const DASHBOARD_FILES = ['index.html', 'app.css', 'uplot.css', 'app.js'] as const;
+const DASHBOARD_FILES = ['index.html', 'app.css', 'uplot.css', 'app.js'] as const;
 
 export function buildDashboard(outDir: string): void {
   mkdirSync(outDir, { recursive: true });

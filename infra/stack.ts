@@ -43,8 +43,8 @@ export class ClicksieveStack extends Stack {
       api: this.api.api,
       functions: this.api.functions,
       deadLetterQueues: deadLetterQueues as Record<QueueName, IQueue>,
-      ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
-      ...(wafRateLimit !== undefined ? { wafRateLimit: wafLimit(wafRateLimit) } : {}),
+      alarmEmail: typeof alarmEmail === 'string' ? alarmEmail : undefined,
+      wafRateLimit: wafRateLimit === undefined ? undefined : wafLimit(wafRateLimit),
     });
 
     this.dashboard = new DashboardHosting(this, 'Dashboard', { api: this.api.api, accessLogs: this.data.accessLogs });

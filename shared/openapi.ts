@@ -3,6 +3,7 @@ import { version as packageVersion } from '../package.json';
 import { ENV, optionalEnv } from './config/env';
 import { MAX_BODY_BYTES } from './http/bodyLimit';
 import { MAX_IDEMPOTENCY_KEY } from './http/idempotencyKey';
+import { definedOnly } from './optional';
 import { type CredentialKind, type RouteDef, routes } from './routes';
 import { ErrorBodySchema } from './schemas/common';
 
@@ -18,7 +19,7 @@ const COMPONENT = '#/components/schemas/';
 const JSON_SCHEMA_OPTIONS = { target: 'draft-2020-12', unrepresentable: 'any' } as const;
 
 /** Where the contract (../API.md) is silent, what clicksieve does. Also in each operation it concerns. */
-export const DECISIONS = [
+const DECISIONS = [
   'Credentials are read from, first match wins: `x-admin-key`; `X-App-Key` + `X-App-Secret` (both of one property); ' +
     '`Authorization: Bearer` (webhook secret, or the secret key); `x-api-key` (public or secret key); `?token=` on routes ' +
     'that take it; body `tracking_key` (public key only) on browser routes.',
@@ -238,10 +239,9 @@ function operation(routeId: string, route: RouteDef, refs: { bodyRef: (schema: z
   const success: Record<string, unknown> = { description: route.summary };
   if (route.auth.length > 0) success.headers = RATE_HEADERS;
   if (successSchema) {
-    success.content = {
-      'application/json': { schema: successSchema },
-      ...(csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
-    };
+    const content: Record<string, unknown> = { 'application/json': { schema: successSchema } };
+    if (csv) content['text/csv'] = { schema: { type: 'string' } };
+    success.content = content;
   }
   if (route.success.contentType !== undefined) {
     success.content = { [route.success.contentType]: { schema: { type: 'string' } } };
@@ -259,14 +259,12 @@ function operation(routeId: string, route: RouteDef, refs: { bodyRef: (schema: z
       ...queryParams,
       ...(route.idempotencyKey ? [IDEMPOTENCY_KEY_PARAMETER] : []),
     ],
-    ...(route.body
-      ? {
-          requestBody: {
-            required: true,
-            content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: refs.bodyRef(route.body!) }])),
-          },
-        }
-      : {}),
+    ...definedOnly({
+      requestBody: route.body && {
+        required: true,
+        content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: refs.bodyRef(route.body!) }])),
+      },
+    }),
     security: route.auth.length === 0 ? [] : securityOf(route),
     responses,
   };

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import planFile from './config/plans.json';
 
 /** Plans are configuration: `shared/config/plans.json` is read by the CDK stack and the local server alike. */
-export const PlanSchema = z.object({
+const PlanSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/),
   name: z.string(),
   ratePerMinute: z.number().int().positive(),
@@ -12,12 +12,12 @@ export const PlanSchema = z.object({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-export const PlanFileSchema = z.object({
+const PlanFileSchema = z.object({
   branding: z.record(z.string(), z.string()),
   defaultPlan: z.string(),
   plans: z.array(PlanSchema).min(1),
 });
-export type PlanFile = z.infer<typeof PlanFileSchema>;
+type PlanFile = z.infer<typeof PlanFileSchema>;
 
 export const planFileConfig: PlanFile = PlanFileSchema.parse(planFile);
 

@@ -75,7 +75,7 @@ export function table(caption: string, columns: [string, boolean?][], rows: Chil
 }
 
 let nextId = 0;
-export const uniqueId = (prefix: string) => `${prefix}-${++nextId}`;
+const uniqueId = (prefix: string) => `${prefix}-${++nextId}`;
 
 /** A labelled control: the label's `for` points at the control. */
 export function field(labelText: string, control: HTMLElement, hint?: string): HTMLElement {

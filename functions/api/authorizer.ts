@@ -2,6 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { authenticator, DEFERRED, DEFERRED_USAGE_KEY, presentedCredential } from '../../shared/auth/principal';
 import { ApiError } from '../../shared/http/errors';
 import { logger } from '../../shared/observability';
+import { definedOnly } from '../../shared/optional';
 import { type RouteDef, routes } from '../../shared/routes';
 
 const lowerCase = (headers: Record<string, string | undefined> | null | undefined) =>
@@ -55,12 +56,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
     });
     return {
       ...policy('Allow', event, principal.propertyId ?? principal.kind),
-      context: {
-        kind: principal.kind,
-        ...(principal.propertyId ? { propertyId: principal.propertyId } : {}),
-        ...(principal.planId ? { planId: principal.planId } : {}),
-      },
-      ...(property ? { usageIdentifierKey: property.usageKey } : {}),
+      context: definedOnly({ kind: principal.kind, propertyId: principal.propertyId, planId: principal.planId }),
+      ...definedOnly({ usageIdentifierKey: property?.usageKey }),
     };
   } catch (error) {
     if (error instanceof ApiError && error.statusCode === 401) throw new Error('Unauthorized');

@@ -9,7 +9,7 @@ export const handler = apiHandler(routes.microsoftExclusions, async (req) => {
   const file = await microsoftExclusionsFile(
     { ipReputation: clickStores().ipReputation, ledger: exclusionLedger(), now: req.receivedAt },
     property,
-    { ...(req.query.campaignId ? { campaignId: req.query.campaignId } : {}), limit: req.query.limit },
+    req.query,
   );
   return {
     text: { contentType: 'text/csv; charset=utf-8', body: file.csv },

@@ -6,7 +6,7 @@ import { logger } from '../../shared/observability';
 import { clickStores, exclusionLedger } from '../../shared/store';
 import { forEachProperty } from '../../shared/store/propertyDirectory';
 
-export type BlocklistPushReport = { done: number; failed: number };
+type BlocklistPushReport = { done: number; failed: number };
 
 /** Tests hand in their own account resolver (the recorded transport); `handler` uses the deployment's. */
 export function blocklistPushHandler(parts: {
@@ -19,7 +19,7 @@ export function blocklistPushHandler(parts: {
       ipReputation: clickStores().ipReputation,
       ledger: exclusionLedger(),
       accountFor: parts.accountFor,
-      ...(parts.placements ? { placements: parts.placements } : {}),
+      placements: parts.placements,
       now: parts.now?.() ?? Date.now(),
     };
     const { done, failed } = await forEachProperty(async (property) => {

@@ -8,8 +8,7 @@ const bucket = requireEnv(ENV.bucketName);
 
 /** `upstream` replaces the URLs of data/ipintel/PROVENANCE.md (tests point it at a local server). */
 export function intelRefreshHandler(upstream?: Partial<Record<SourceId, readonly SourceDocument[]>>) {
-  return async (): Promise<IntelRefreshReport> =>
-    refreshIntel({ s3, reader: s3Reader, bucket, ...(upstream && { upstream }) });
+  return async (): Promise<IntelRefreshReport> => refreshIntel({ s3, reader: s3Reader, bucket, upstream });
 }
 
 /**

@@ -52,7 +52,7 @@ import { pascal, VISIBILITY_TO_TIMEOUT_RATIO } from './data-store';
 import { addContractGatewayResponses } from './gateway-responses';
 
 /** What the API is handed by the data store. */
-export interface DataResources {
+interface DataResources {
   readonly table: ITable;
   readonly queues: Readonly<Record<QueueName, IQueue>>;
   readonly bucket: IBucket;
@@ -61,7 +61,7 @@ export interface DataResources {
   readonly googleAdsCredentials: ISecret;
 }
 
-export interface ClicksieveApiProps {
+interface ClicksieveApiProps {
   readonly data: DataResources;
 }
 
@@ -69,7 +69,7 @@ type FunctionId = RouteId | QueueConsumerId | ScheduleId;
 
 const INTEL_PREFIX = 'intel/';
 /** Default per-method throttle of the stage. */
-export const STAGE_THROTTLE = { ratePerSecond: 5000, burst: 5000 } as const;
+const STAGE_THROTTLE = { ratePerSecond: 5000, burst: 5000 } as const;
 /** The environment variable that carries each secret's ARN. */
 const SECRET_ENV: Record<SecretName, string> = {
   adminKey: ENV.adminKeySecretArn,

@@ -16,10 +16,10 @@ import { LAMBDA_BUNDLE_ALIAS } from './bundling';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The IP-intelligence snapshot built by `npm run intel:build`; intel functions load it from next to index.js. */
-export const INTEL_SNAPSHOT = path.join(REPO_ROOT, 'shared', 'intel', 'snapshot', 'ipintel.bin');
+const INTEL_SNAPSHOT = path.join(REPO_ROOT, 'shared', 'intel', 'snapshot', 'ipintel.bin');
 
-export type TableAccess = 'read' | 'readWrite';
-export type BucketAccess = 'read' | 'readWrite';
+type TableAccess = 'read' | 'readWrite';
+type BucketAccess = 'read' | 'readWrite';
 
 export interface ClicksieveFunctionProps {
   /** Handler file relative to the repository root (exports `handler`). */
@@ -179,6 +179,6 @@ const BUCKET_READ = ['s3:GetObject'];
 const BUCKET_WRITE = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
 
 /** How cdk-nag renders `Fn::GetAtt [<resource>, Arn]` in its findings. */
-export function arnOf(resource: IResource): string {
+function arnOf(resource: IResource): string {
   return `<${Stack.of(resource).getLogicalId(resource.node.defaultChild as CfnElement)}.Arn>`;
 }

@@ -23,7 +23,7 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { buildDashboard, DASHBOARD_CSP } from '../../dashboard/build';
 
-export interface DashboardHostingProps {
+interface DashboardHostingProps {
   readonly api: RestApi;
   /** Where the dashboard bucket's server access logs go. */
   readonly accessLogs: IBucket;

@@ -14,7 +14,7 @@ interface ContractResponse {
  * What API Gateway answers by itself (before or instead of a Lambda) rewritten into the contract's
  * error body, with fixed messages so nothing about the gateway's internals reaches the caller.
  */
-export const CONTRACT_RESPONSES: readonly ContractResponse[] = [
+const CONTRACT_RESPONSES: readonly ContractResponse[] = [
   { type: ResponseType.UNAUTHORIZED, status: '401', code: 'UNAUTHORIZED', message: 'missing or invalid credential' },
   { type: ResponseType.INVALID_API_KEY, status: '401', code: 'UNAUTHORIZED', message: 'missing or invalid credential' },
   {

@@ -11,18 +11,18 @@ import { Construct } from 'constructs';
 import type { QueueName } from '../../shared/routes';
 import type { ClicksieveFunction } from './clicksieve-function';
 
-export interface OperationsProps {
+interface OperationsProps {
   readonly api: RestApi;
   readonly functions: Readonly<Record<string, ClicksieveFunction>>;
   readonly deadLetterQueues: Readonly<Record<QueueName, IQueue>>;
   /** Context `alarmEmail`: alarms are also mailed there (SNS e-mail subscription, confirmed by the recipient). */
-  readonly alarmEmail?: string;
+  readonly alarmEmail?: string | undefined;
   /** Context `wafRateLimit`: requests per source address per 5 minutes before a WAF rule blocks it. */
-  readonly wafRateLimit?: number;
+  readonly wafRateLimit?: number | undefined;
 }
 
 /** 5xx answers above this share of requests over 5 minutes raise the alarm. */
-export const FIVE_XX_RATE = 0.01;
+const FIVE_XX_RATE = 0.01;
 
 /**
  * What an operator must hear about, as CloudWatch alarms on one SNS topic: a message in any DLQ, the

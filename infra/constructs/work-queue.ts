@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-export interface WorkQueueProps {
+interface WorkQueueProps {
   readonly visibilityTimeout: Duration;
   /** Deliveries before a message moves to the dead-letter queue. */
   readonly maxReceiveCount: number;

@@ -6,7 +6,7 @@ import path from 'node:path';
  * Serves the dashboard at /dashboard/ on the local gateway, built on first request with the same
  * function the CDK stack deploys it with, and with the security headers CloudFront adds.
  */
-export const DASHBOARD_PATH = '/dashboard/';
+const DASHBOARD_PATH = '/dashboard/';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -36,7 +36,7 @@ export interface SavedMessage {
 
 export const CONFIG_ENV = 'CLICKSIEVE_EMULATOR_CONFIG';
 const DYNAMODB_DIR = path.resolve(__dirname, '../../node_modules/amplify-dynamodb-simulator/emulator');
-export const JAVA_MISSING =
+const JAVA_MISSING =
   'java was not found: DynamoDB Local needs Java 17 (install it: apt-get install -y default-jre-headless)';
 
 interface S3rverServer {

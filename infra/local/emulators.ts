@@ -25,7 +25,7 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-export interface EmulatorOptions {
+interface EmulatorOptions {
   /** Keep DynamoDB data, S3 objects and unconsumed SQS messages under this directory. */
   readonly dataDir?: string;
   /** Forget everything on stop (tests). Default: true without dataDir. */
@@ -127,7 +127,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
 }
 
 /** The environment of every function on the local stack (names from shared/config/env.ts). */
-export function localEnv(endpoints: Emulators['endpoints'], resources: LocalResources): Record<string, string> {
+function localEnv(endpoints: Emulators['endpoints'], resources: LocalResources): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

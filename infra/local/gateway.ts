@@ -26,7 +26,7 @@ import { UsagePlans } from './usagePlans';
  * request turned into the REST (v1) proxy event the stack's Lambda functions get, after the same
  * Lambda authorizer and usage-plan checks. Errors of its own use the contract's error body.
  */
-export const AUTHORIZER_HANDLER = 'functions/api/authorizer.ts';
+const AUTHORIZER_HANDLER = 'functions/api/authorizer.ts';
 const STAGE = 'v1';
 const ACCOUNT = '000000000000';
 const API_ID = 'local';
@@ -34,7 +34,7 @@ const API_ID = 'local';
 const HANDLER_TIMEOUT_MS = 29_000;
 const AUTHORIZER_TIMEOUT_MS = 10_000;
 
-export interface LocalApiOptions {
+interface LocalApiOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly host?: string;
@@ -79,7 +79,7 @@ const compiled: readonly CompiledRoute[] = (Object.entries(routes) as [RouteId, 
   .sort((a, b) => a.paramNames.length - b.paramNames.length);
 
 /** The routes whose path matches: the most literal path wins, each of its methods once. */
-export function matchPath(pathname: string): { routes: CompiledRoute[]; params: Record<string, string> } | undefined {
+function matchPath(pathname: string): { routes: CompiledRoute[]; params: Record<string, string> } | undefined {
   const first = compiled.find((route) => route.pattern.test(pathname));
   if (!first) return undefined;
   const match = first.pattern.exec(pathname)!;

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../shared/config/env';
+import { definedOnly } from '../../shared/optional';
 import { type QueueConsumerId, queueConsumers } from '../../shared/routes';
 import { handlerExists, invoke, type LambdaHandler, loadHandler } from './lambda';
 
@@ -16,7 +17,7 @@ import { handlerExists, invoke, type LambdaHandler, loadHandler } from './lambda
  * the failed ones to come back after the visibility timeout — so the queue's redrive policy moves
  * poison messages to the DLQ, as on AWS.
  */
-export interface QueuePollerOptions {
+interface QueuePollerOptions {
   readonly name: string;
   readonly queueUrl: string;
   readonly handler: LambdaHandler;
@@ -115,8 +116,10 @@ function sqsRecord(message: Message, queueArn: string): SQSRecord {
       SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
       SenderId: attributes.SenderId ?? '000000000000',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
-      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...definedOnly({
+        MessageGroupId: attributes.MessageGroupId,
+        MessageDeduplicationId: attributes.MessageDeduplicationId,
+      }),
     },
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
@@ -142,7 +145,7 @@ async function lookupArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return result.Attributes!.QueueArn!;
 }
 
-export interface QueuePollersOptions {
+interface QueuePollersOptions {
   /** Replaces consumers of the route table (tests inject their own). */
   readonly handlers?: Partial<Record<QueueConsumerId, LambdaHandler>>;
   /** Queue URLs by queue name; default: the QUEUE_URL_* variables. */

@@ -15,18 +15,18 @@ import { TABLE } from '../../shared/store/table';
  * CDK stack: the table of shared/store/table.ts, a queue + DLQ per consumer of shared/routes.ts,
  * the bucket. Every step is idempotent: after a restart the table and bucket already exist.
  */
-export const LOCAL_TABLE_NAME = 'clicksieve';
-export const LOCAL_BUCKET_NAME = 'clicksieve-local';
+const LOCAL_TABLE_NAME = 'clicksieve';
+const LOCAL_BUCKET_NAME = 'clicksieve-local';
 
 export const localQueueName = (queue: QueueName, suffix = ''): string => `clicksieve-${queue}${suffix}`;
 export const dlqName = (queueName: string): string => `${queueName}-dlq`;
 
-export interface QueueSettings {
+interface QueueSettings {
   readonly maxReceiveCount: number;
   readonly visibilityTimeoutSeconds: number;
 }
 
-export interface LocalQueue {
+interface LocalQueue {
   readonly name: string;
   readonly url: string;
   readonly arn: string;
@@ -42,7 +42,7 @@ export interface LocalResources {
   readonly queues: LocalQueues;
 }
 
-export async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABLE_NAME): Promise<void> {
+async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABLE_NAME): Promise<void> {
   const keyNames = [TABLE.partitionKey, TABLE.sortKey, ...TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
   try {
     await dynamo.send(
@@ -97,7 +97,7 @@ export async function ensureQueuePair(sqs: SQSClient, name: string, settings: Qu
 }
 
 /** Settings of a queue as its consumer in the route table defines them. */
-export function queueSettings(queue: QueueName): QueueSettings {
+function queueSettings(queue: QueueName): QueueSettings {
   const consumer = Object.values(queueConsumers).find((def) => def.queue === queue);
   if (!consumer) throw new Error(`no consumer for queue ${queue} in shared/routes.ts`);
   return { maxReceiveCount: consumer.maxReceiveCount, visibilityTimeoutSeconds: consumer.visibilityTimeoutSeconds };
@@ -114,7 +114,7 @@ export async function ensureQueues(sqs: SQSClient, suffix = ''): Promise<LocalQu
   return Object.fromEntries(entries) as LocalQueues;
 }
 
-export async function ensureBucket(s3: S3Client, bucketName = LOCAL_BUCKET_NAME): Promise<void> {
+async function ensureBucket(s3: S3Client, bucketName = LOCAL_BUCKET_NAME): Promise<void> {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
   } catch (error) {

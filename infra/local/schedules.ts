@@ -9,7 +9,7 @@ import { handlerExists, invoke, loadHandler } from './lambda';
  */
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
-export function scheduledEvent(id: ScheduleId, time = new Date()): ScheduledEvent {
+function scheduledEvent(id: ScheduleId, time = new Date()): ScheduledEvent {
   return {
     version: '0',
     id: randomUUID(),
@@ -30,7 +30,7 @@ export async function runScheduleNow(id: ScheduleId): Promise<void> {
   await invoke(loadHandler(def.handler), scheduledEvent(id), id, timeoutSeconds * 1000);
 }
 
-export interface SchedulesOptions {
+interface SchedulesOptions {
   readonly onRun?: (id: ScheduleId, error?: Error) => void;
 }
 

@@ -7,7 +7,7 @@ import { defaultPlan, findPlan, type Plan } from '../../shared/plans';
  * (rate = ratePerMinute / 60 per second, capacity = burst) and a monthly quota (UTC calendar month).
  * Quota counts live in memory and, with a data directory, in `usage.json` there.
  */
-export type UsageVerdict =
+type UsageVerdict =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'rate'; readonly retryAfterSeconds: number }
   | { readonly ok: false; readonly reason: 'quota'; readonly plan: Plan };

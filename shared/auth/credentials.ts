@@ -7,7 +7,7 @@ import type { CredentialKind } from '../routes';
  */
 export type PropertyCredentialKind = Exclude<CredentialKind, 'admin'>;
 
-export const CREDENTIAL_PREFIX: Readonly<Record<PropertyCredentialKind, string>> = {
+const CREDENTIAL_PREFIX: Readonly<Record<PropertyCredentialKind, string>> = {
   public: 'pk_',
   secret: 'sk_',
   webhook: 'whsec_',

@@ -6,9 +6,9 @@ import type { IpReputationStore } from '../store/ipReputation';
 
 const DAY_MS = 86_400_000;
 /** Most clicks one gclid/visitor/address search reads; past it the answer says `truncated`. */
-export const MAX_SCANNED_CLICKS = 20_000;
+const MAX_SCANNED_CLICKS = 20_000;
 /** Most matching clicks returned, newest first. */
-export const MAX_MATCHES = 50;
+const MAX_MATCHES = 50;
 
 export type ClickQuery =
   | { readonly clickId: string }
@@ -16,7 +16,7 @@ export type ClickQuery =
   | { readonly visitorId: string; readonly days: number }
   | { readonly ip: string; readonly days: number };
 
-export interface ExplorerDeps {
+interface ExplorerDeps {
   readonly clicks: ClickStore;
   readonly ipReputation: IpReputationStore;
 }

@@ -1,7 +1,7 @@
 import { addDays, dayInZone } from '../reporting/calendar';
 import type { RollupCounts } from '../store/dailyRollup';
 
-export type TimeseriesRange = '7days' | '30days' | '90days';
+type TimeseriesRange = '7days' | '30days' | '90days';
 
 const RANGE_DAYS: Readonly<Record<TimeseriesRange, number>> = { '7days': 7, '30days': 30, '90days': 90 };
 
@@ -17,7 +17,7 @@ export function timeseriesDays(range: TimeseriesRange, nowMs: number, timeZone: 
   return Array.from({ length: count }, (_, i) => addDays(today, i - count + 1));
 }
 
-export interface DayFigures {
+interface DayFigures {
   readonly clicks: number;
   readonly clean: number;
   readonly suspicious: number;

@@ -8,12 +8,12 @@ import {
 import { sourceStatsStore } from '../store';
 import type { SourceStatsStore } from '../store/sourceStats';
 
-export interface SourceCounts {
+interface SourceCounts {
   readonly clicks: number;
   readonly conversions: number;
 }
 
-export interface TrafficSource extends SourceCounts {
+interface TrafficSource extends SourceCounts {
   readonly source: string;
   readonly conversionRate: number;
   /**
@@ -30,7 +30,7 @@ export interface TrafficSource extends SourceCounts {
 
 /** Sources with fewer clicks than this are not ranked: their rates are noise. */
 export const MIN_RANKED_CLICKS = 20;
-export const TOP_SOURCES = 20;
+const TOP_SOURCES = 20;
 
 const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 

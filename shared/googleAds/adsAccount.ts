@@ -102,7 +102,7 @@ interface FailureLike {
 }
 
 /** `{ criterion_error: 34 }` → INVALID_IP_ADDRESS (the enum's name); the error family decides whether to retry. */
-export function describeAdsError(error: errors.IGoogleAdsError): { code: string; retryable: boolean } {
+function describeAdsError(error: errors.IGoogleAdsError): { code: string; retryable: boolean } {
   const [family, value] = Object.entries(error.error_code ?? {}).find(([, v]) => v !== null && v !== undefined) ?? [];
   if (!family) return { code: 'UNKNOWN', retryable: true };
   if (family === 'resource_count_limit_exceeded_error')

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { getSecret } from '../store/aws/secrets';
 
 /** Fields the operator must fill in; the stack creates the secret with all of them empty. */
-export const REQUIRED_GOOGLE_ADS_FIELDS = ['developer_token', 'client_id', 'client_secret', 'refresh_token'] as const;
+const REQUIRED_GOOGLE_ADS_FIELDS = ['developer_token', 'client_id', 'client_secret', 'refresh_token'] as const;
 
 const CUSTOMER_ID = /^\d{3}-?\d{3}-?\d{4}$/;
 

@@ -1,7 +1,8 @@
 import { notFound } from '../http/errors';
 import { logger } from '../observability';
+import { definedOnly } from '../optional';
 import type { EffectiveConfig } from '../properties/config';
-import type { ChangeLogEntry, OwnedExclusion } from '../store/exclusionLedger';
+import type { ChangeLogEntry } from '../store/exclusionLedger';
 import {
   type AccountProblem,
   AdAccountUnavailable,
@@ -58,7 +59,7 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
     deps.ledger.changeLog(propertyId, limit),
     readAccount(deps, property),
   ]);
-  const present =
+  const present: (Target & { resourceName: string })[] | undefined =
     ips && placements
       ? [...ips, ...placements.map((p) => ({ ...p, level: 'account' as const, kind: 'placement' as const }))]
       : undefined;
@@ -66,33 +67,18 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
   const ownedNames = new Set(owned.map((o) => o.resourceName));
   const ours = owned
     .filter((o) => !presentNames || presentNames.has(o.resourceName))
-    .map((o) => ({
-      value: o.value,
-      level: o.level,
-      ...(o.campaignId ? { campaignId: o.campaignId } : {}),
-      ...(o.kind ? { kind: o.kind } : {}),
-      by: 'clicksieve' as const,
-      reason: o.reason,
-      addedAt: o.addedAt,
-      runId: o.runId,
-    }));
+    .map((o) => ({ ...target(o), by: 'clicksieve' as const, reason: o.reason, addedAt: o.addedAt, runId: o.runId }));
   const theirs = (present ?? [])
     .filter((p) => !ownedNames.has(p.resourceName))
-    .map((p) => ({
-      value: p.value,
-      level: p.level,
-      ...('campaignId' in p && p.campaignId ? { campaignId: p.campaignId } : {}),
-      ...('kind' in p ? { kind: p.kind } : {}),
-      by: 'advertiser' as const,
-    }));
+    .map((p) => ({ ...target(p), by: 'advertiser' as const }));
   return {
     accountState: present ? ('known' as const) : ('unknown' as const),
-    ...(problem
-      ? {
-          accountStateNote: `the ad account could not be read (${describeAccountProblem(problem)}): only clicksieve's own record is shown`,
-          accountProblem: problem,
-        }
-      : {}),
+    ...definedOnly({
+      accountStateNote:
+        problem &&
+        `the ad account could not be read (${describeAccountProblem(problem)}): only clicksieve's own record is shown`,
+      accountProblem: problem,
+    }),
     excluded: [...ours, ...theirs],
     takenBack: [...takenBack].sort(),
     changeLog: changeLog as ChangeLogEntry[],
@@ -100,12 +86,8 @@ export async function listExclusions(deps: ExclusionDeps, property: Property, li
 }
 
 type Target = { value: string; level: ExclusionLevel; campaignId?: string; kind?: 'placement' };
-const target = (o: OwnedExclusion): Target => ({
-  value: o.value,
-  level: o.level,
-  ...(o.campaignId ? { campaignId: o.campaignId } : {}),
-  ...(o.kind ? { kind: o.kind } : {}),
-});
+const target = (o: Target): Target =>
+  definedOnly({ value: o.value, level: o.level, campaignId: o.campaignId, kind: o.kind });
 
 /**
  * DELETE: takes one address/range (every level) or everything one run added out of the account now, and
@@ -163,7 +145,12 @@ export async function takeBack(
     removed.map((r) => ({ at, runId, action: 'removed' as const, ...r, reason: 'taken back by the advertiser' })),
   );
   if (problem) logger.warn('take-back left removals pending: ad account not usable', { propertyId, problem });
-  return { removed, takenBack: values, pending, ...(problem && pending.length > 0 ? { accountProblem: problem } : {}) };
+  return definedOnly({
+    removed,
+    takenBack: values,
+    pending,
+    accountProblem: pending.length > 0 ? problem : undefined,
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { logger } from '../observability';
+import { definedOnly } from '../optional';
 import type { AdAccountLink, EffectiveConfig } from '../properties/config';
 import type { ChangeLogEntry, ExclusionLedger, OwnedExclusion } from '../store/exclusionLedger';
 import { type IpReputationStore, RISKY_FLOOR } from '../store/ipReputation';
@@ -18,8 +19,8 @@ import {
 } from './selection';
 
 const DAY_MS = 86_400_000;
-export const MAX_ATTEMPTS = 4;
-export const FIRST_BACKOFF_MS = 500;
+const MAX_ATTEMPTS = 4;
+const FIRST_BACKOFF_MS = 500;
 
 export interface ExclusionDeps {
   readonly ipReputation: IpReputationStore;
@@ -29,10 +30,10 @@ export interface ExclusionDeps {
   readonly now: number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Low-quality display/video placements; without it only IP exclusions are planned. */
-  readonly placements?: PlacementSource;
+  readonly placements?: PlacementSource | undefined;
 }
 
-export interface PlannedChange {
+interface PlannedChange {
   readonly value: string;
   readonly level: ExclusionLevel;
   readonly campaignId?: string;
@@ -50,7 +51,7 @@ export interface PlannedChange {
   readonly kind?: 'placement';
 }
 
-export type PushMode = 'apply' | 'monitor_only' | 'dry_run' | 'not_linked' | 'link_disabled';
+type PushMode = 'apply' | 'monitor_only' | 'dry_run' | 'not_linked' | 'link_disabled';
 
 export interface ExclusionPlan {
   readonly propertyId: string;
@@ -75,6 +76,11 @@ export interface ExclusionPlan {
 
 const slot = (level: ExclusionLevel, campaignId: string | undefined, value: string) =>
   `${level}#${campaignId ?? '-'}#${value}`;
+
+const unknownAccountNote = (problem: AccountProblem | undefined) =>
+  problem
+    ? `the ad account could not be read (${describeAccountProblem(problem)}): the plan assumes it holds only what clicksieve recorded`
+    : 'no ad account is linked: the plan shows what would be excluded once one is';
 
 function modeOf(config: EffectiveConfig): PushMode {
   if (!config.adAccount) return 'not_linked';
@@ -163,14 +169,14 @@ async function drawPlan(
 
   const wanted = new Map<string, PlannedChange>();
   for (const s of selection.selected) {
-    const base = {
+    const base = definedOnly({
       value: s.value,
       reason: s.reason,
       score: s.score,
       lastSeen: new Date(s.lastSeen).toISOString(),
       clicks: s.clicks,
-      ...(s.collapsed ? { collapsed: s.collapsed } : {}),
-    };
+      collapsed: s.collapsed,
+    });
     if (s.level === 'account') wanted.set(slot('account', undefined, s.value), { ...base, level: 'account' });
     else
       for (const c of ipCampaigns)
@@ -179,36 +185,41 @@ async function drawPlan(
   // Campaign entries of a plan without account state: one line per address, campaigns unknown.
   if (!account)
     for (const s of selection.selected.filter((x) => x.level === 'campaign'))
-      wanted.set(slot('campaign', undefined, s.value), {
-        value: s.value,
-        level: 'campaign',
-        reason: s.reason,
-        score: s.score,
-        lastSeen: new Date(s.lastSeen).toISOString(),
-        clicks: s.clicks,
-        ...(s.collapsed ? { collapsed: s.collapsed } : {}),
-      });
+      wanted.set(
+        slot('campaign', undefined, s.value),
+        definedOnly({
+          value: s.value,
+          level: 'campaign' as const,
+          reason: s.reason,
+          score: s.score,
+          lastSeen: new Date(s.lastSeen).toISOString(),
+          clicks: s.clicks,
+          collapsed: s.collapsed,
+        }),
+      );
 
   const add = [...wanted].filter(([key]) => !ownedSlots.has(key) && !manualSlots.has(key)).map(([, change]) => change);
   const leftOutValues = new Set(selection.leftOut.map((l) => l.value));
   const rangeOf = new Map(selection.collapsed.flatMap((c) => c.addresses.map((a) => [a, c.range] as const)));
   const remove: PlannedChange[] = [...ownedSlots]
     .filter(([key]) => !wanted.has(key))
-    .map(([, o]) => ({
-      value: o.value,
-      level: o.level,
-      ...(o.campaignId ? { campaignId: o.campaignId } : {}),
-      resourceName: o.resourceName,
-      reason: suppressed.has(o.value)
-        ? 'taken back by the advertiser'
-        : rangeOf.has(o.value)
-          ? `replaced by the range ${rangeOf.get(o.value)}`
-          : leftOutValues.has(o.value)
-            ? 'pushed out by higher-ranked addresses (no room)'
-            : selection.selected.some((s) => s.value === o.value)
-              ? 'moved to the other level'
-              : `expired: no click at or above the fraud threshold in ${config.exclusionExpiryDays} days`,
-    }));
+    .map(([, o]) =>
+      definedOnly({
+        value: o.value,
+        level: o.level,
+        campaignId: o.campaignId,
+        resourceName: o.resourceName,
+        reason: suppressed.has(o.value)
+          ? 'taken back by the advertiser'
+          : rangeOf.has(o.value)
+            ? `replaced by the range ${rangeOf.get(o.value)}`
+            : leftOutValues.has(o.value)
+              ? 'pushed out by higher-ranked addresses (no room)'
+              : selection.selected.some((s) => s.value === o.value)
+                ? 'moved to the other level'
+                : `expired: no click at or above the fraud threshold in ${config.exclusionExpiryDays} days`,
+      }),
+    );
   const placements = planPlacements(lowPlacements, ownedPlacements, presentPlacements, suppressed);
   add.push(...placements.add);
   remove.push(...placements.remove);
@@ -217,14 +228,8 @@ async function drawPlan(
     generatedAt: new Date(deps.now).toISOString(),
     mode: modeOf(config),
     accountState: account ? 'known' : 'unknown',
-    ...(account
-      ? {}
-      : problem
-        ? {
-            accountStateNote: `the ad account could not be read (${describeAccountProblem(problem)}): the plan assumes it holds only what clicksieve recorded`,
-            accountProblem: problem,
-          }
-        : { accountStateNote: 'no ad account is linked: the plan shows what would be excluded once one is' }),
+    // A problem is only ever set when the account could not be read.
+    ...definedOnly({ accountStateNote: account ? undefined : unknownAccountNote(problem), accountProblem: problem }),
     add,
     remove,
     unchanged: ownedSlots.size + placements.kept - remove.length,
@@ -232,11 +237,7 @@ async function drawPlan(
     leftOut: selection.leftOut.map((l) => ({ ...l, lastSeen: new Date(l.lastSeen).toISOString() })),
     room: account ? room : { account: MAX_IP_EXCLUSIONS_PER_ACCOUNT, campaign: MAX_IP_EXCLUSIONS_PER_CAMPAIGN },
     manual: [
-      ...manual.map((m) => ({
-        value: m.value,
-        level: m.level,
-        ...(m.campaignId ? { campaignId: m.campaignId } : {}),
-      })),
+      ...manual.map((m) => definedOnly({ value: m.value, level: m.level, campaignId: m.campaignId })),
       ...placements.manual,
     ],
     campaigns: campaigns.map((c) => ({
@@ -285,7 +286,7 @@ function planPlacements(
   };
 }
 
-export interface FailedChange {
+interface FailedChange {
   readonly value: string;
   readonly level: ExclusionLevel;
   readonly campaignId?: string;
@@ -354,13 +355,7 @@ export async function runExclusions(
     );
     for (const { change, outcome, attempts } of outcomes) {
       if (outcome.error && outcome.error !== 'RESOURCE_NOT_FOUND') {
-        failed.push({
-          value: change.value,
-          level,
-          ...(campaignId ? { campaignId } : {}),
-          error: outcome.error,
-          attempts,
-        });
+        failed.push(definedOnly({ value: change.value, level, campaignId, error: outcome.error, attempts }));
         continue;
       }
       removed++;
@@ -381,27 +376,23 @@ export async function runExclusions(
     );
     for (const { change, outcome, attempts } of outcomes) {
       if (!outcome.resourceName) {
-        failed.push({
-          value: change.value,
-          level,
-          ...(campaignId ? { campaignId } : {}),
-          error: outcome.error ?? 'UNKNOWN',
-          attempts,
-        });
+        failed.push(
+          definedOnly({ value: change.value, level, campaignId, error: outcome.error ?? 'UNKNOWN', attempts }),
+        );
         await deps.ledger.appendLog(propertyId, [{ ...logLine(at, runId, 'failed', change), error: outcome.error }]);
         continue;
       }
       added++;
-      const owned: OwnedExclusion = {
+      const owned: OwnedExclusion = definedOnly({
         value: change.value,
         level,
-        ...(campaignId ? { campaignId } : {}),
+        campaignId,
         resourceName: outcome.resourceName,
         reason: change.reason,
         addedAt: at,
         runId,
-        ...(kind ? { kind } : {}),
-      };
+        kind,
+      });
       await deps.ledger.putOwned(propertyId, owned);
       await deps.ledger.appendLog(propertyId, [logLine(at, runId, 'added', change)]);
     }
@@ -410,21 +401,17 @@ export async function runExclusions(
   return { ...report, added, removed, failed };
 }
 
-const logLine = (
-  at: string,
-  runId: string,
-  action: ChangeLogEntry['action'],
-  change: PlannedChange,
-): ChangeLogEntry => ({
-  at,
-  runId,
-  action,
-  value: change.value,
-  level: change.level,
-  ...(change.campaignId ? { campaignId: change.campaignId } : {}),
-  ...(change.kind ? { kind: change.kind } : {}),
-  reason: change.reason,
-});
+const logLine = (at: string, runId: string, action: ChangeLogEntry['action'], change: PlannedChange): ChangeLogEntry =>
+  definedOnly({
+    at,
+    runId,
+    action,
+    value: change.value,
+    level: change.level,
+    campaignId: change.campaignId,
+    kind: change.kind,
+    reason: change.reason,
+  });
 
 type TargetKey = [ExclusionLevel, string | undefined, 'placement' | undefined];
 

@@ -31,7 +31,7 @@ export const MICROSOFT_CSV_HEADER = [
   'Reason',
 ] as const;
 
-export interface MicrosoftExclusionRow {
+interface MicrosoftExclusionRow {
   /** An IPv4 address, or a /24 as `a.b.c.*` (Microsoft's only range syntax). */
   readonly ip: string;
   readonly score: number;
@@ -88,7 +88,7 @@ export function microsoftExclusionsCsv(rows: readonly MicrosoftExclusionRow[], c
 export async function microsoftExclusionsFile(
   deps: Pick<ExclusionDeps, 'ipReputation' | 'ledger' | 'now'>,
   property: { propertyId: string; config: EffectiveConfig },
-  options: { campaignId?: string; limit: number },
+  options: { campaignId?: string | undefined; limit: number },
 ): Promise<{ csv: string; rows: number }> {
   const { propertyId, config } = property;
   const limit = Math.min(options.limit, MICROSOFT_MAX_IP_EXCLUSIONS);

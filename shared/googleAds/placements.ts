@@ -22,7 +22,7 @@ export const MAX_PLACEMENT_EXCLUSIONS = 1000;
 export const isPlacementUrl = (value: string): boolean => PLACEMENT_URL.test(value);
 
 /** A placement is excluded once its learned weight alone reaches SUSPICIOUS. */
-export const PLACEMENT_EXCLUSION_WEIGHT = 0.4;
+const PLACEMENT_EXCLUSION_WEIGHT = 0.4;
 
 /**
  * Adapter over the learned source statistics: each named placement slot whose learned weight (clicks

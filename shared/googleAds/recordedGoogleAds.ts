@@ -12,7 +12,7 @@ const CAMPAIGN_METHOD = 'CampaignCriterionService.mutateCampaignCriteria';
 const ACCOUNT_METHOD = 'CustomerNegativeCriterionService.mutateCustomerNegativeCriteria';
 
 /** One call the real google-ads-api Customer made, as it built it (gRPC request object or GAQL text). */
-export type RecordedCall =
+type RecordedCall =
   | { readonly kind: 'query'; readonly query: string }
   | { readonly kind: 'mutate'; readonly method: string; readonly request: RecordedMutateRequest };
 
@@ -25,14 +25,14 @@ interface RecordedOperation {
   };
   readonly remove?: string;
 }
-export interface RecordedMutateRequest {
+interface RecordedMutateRequest {
   readonly customer_id: string;
   readonly operations: readonly RecordedOperation[];
   readonly partial_failure?: boolean;
 }
 
 /** A fault to inject: the next `times` calls of `method` fail as a whole with this Google error. */
-export interface InjectedFault {
+interface InjectedFault {
   readonly method: typeof CAMPAIGN_METHOD | typeof ACCOUNT_METHOD;
   readonly times: number;
   readonly error: 'quota' | 'internal';
@@ -51,7 +51,7 @@ const failureAt = (index: number, error_code: errors.IErrorCode, message: string
     error_code,
     message,
     location: { field_path_elements: [{ field_name: 'operations', index }] },
-    ...(details ? { details } : {}),
+    details,
   });
 
 /**

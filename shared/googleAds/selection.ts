@@ -13,13 +13,13 @@ export const MAX_IP_EXCLUSIONS_PER_ACCOUNT = 500;
 /** Microsoft Advertising: at most 100 IP exclusions (addresses or `a.b.c.*` ranges) per campaign (see microsoftAds.ts). */
 export const MICROSOFT_MAX_IP_EXCLUSIONS = 100;
 /** Addresses of one /24 (IPv4) or /64 (IPv6) collapsed into the range once at least this many are bad. */
-export const COLLAPSE_MIN_ADDRESSES = 3;
+const COLLAPSE_MIN_ADDRESSES = 3;
 const COLLAPSE_BITS = { ipv4: 24, ipv6: 64 } as const;
 
 export type ExclusionLevel = 'account' | 'campaign';
 
 /** One address or range the engine wants excluded, best first. */
-export interface ExclusionCandidate {
+interface ExclusionCandidate {
   /** An address or a CIDR range, as Google Ads takes it in `ip_block.ip_address`. */
   readonly value: string;
   readonly score: number;
@@ -33,7 +33,7 @@ export interface ExclusionCandidate {
   readonly collapsed?: readonly string[];
 }
 
-export interface SelectedExclusion extends ExclusionCandidate {
+interface SelectedExclusion extends ExclusionCandidate {
   readonly level: ExclusionLevel;
 }
 
@@ -97,7 +97,7 @@ function parseEntry(entry: string): [Parsed, number] | undefined {
 }
 
 /** True when the two address ranges share at least one address. */
-export function rangesOverlap(a: string, b: string): boolean {
+function rangesOverlap(a: string, b: string): boolean {
   const left = parseEntry(a);
   const right = parseEntry(b);
   if (!left || !right || left[0].kind() !== right[0].kind()) return false;

@@ -20,7 +20,7 @@ export { MAX_BODY_BYTES };
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface ApiRequest<R extends RouteDef> {
+interface ApiRequest<R extends RouteDef> {
   readonly body: Infer<R['body']>;
   readonly query: Infer<R['query']>;
   readonly params: Infer<R['params']>;
@@ -34,7 +34,7 @@ export interface ApiRequest<R extends RouteDef> {
   readonly receivedAt: number;
 }
 
-export interface ApiResult {
+interface ApiResult {
   readonly status?: number;
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
@@ -66,7 +66,7 @@ const parsedByEvent = new WeakMap<APIGatewayProxyEvent, Parsed>();
  * content type (415) and JSON (400); `onError` turns anything thrown into the contract's error body —
  * ApiErrors as they are, everything else as a bare 500 — with the rate headers once the caller was metered.
  */
-export const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
   const httpContractBefore = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
     const headers = lowerCaseHeaders(request.event.headers);
     const parsed: Parsed = { headers, json: undefined };

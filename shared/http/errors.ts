@@ -18,7 +18,7 @@ export type ErrorCode =
   /** 502: the linked ad account could not be used (shared/googleAds/accountAccess.ts). */
   | 'AD_ACCOUNT_UNREACHABLE';
 
-export interface ErrorBody {
+interface ErrorBody {
   error: string;
   code: ErrorCode;
   details: Record<string, unknown>;

@@ -8,13 +8,13 @@ import { type IntelSnapshot, loadIntelSnapshot } from './lookup';
 import type { IpIntelLookup } from './types';
 
 /** Env var naming a snapshot file that overrides the bundled one (local runs, tests). */
-export const INTEL_SNAPSHOT_FILE_ENV = 'INTEL_SNAPSHOT_FILE';
+const INTEL_SNAPSHOT_FILE_ENV = 'INTEL_SNAPSHOT_FILE';
 export const INTEL_PREFIX = 'intel/';
 export const INTEL_POINTER_KEY = `${INTEL_PREFIX}latest.json`;
 export const intelSnapshotKey = (version: string): string => `${INTEL_PREFIX}${version}.bin`;
 
 /** `intel/latest.json`: which snapshot functions should use. */
-export const intelPointerSchema = z.object({
+const intelPointerSchema = z.object({
   version: z.string().regex(/^[0-9a-f]{16}$/),
   key: z.string(),
   builtAt: z.string(),
@@ -41,7 +41,7 @@ export function bundledIntel(): IntelSnapshot {
   return bundled;
 }
 
-export interface IntelSourceOptions {
+interface IntelSourceOptions {
   readonly s3: S3Reader;
   readonly bucket: string | undefined;
   /** How long a container keeps a snapshot before checking the pointer again. */

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { definedOnly } from '../optional';
 import {
   addressToBigInt,
   bigIntToAddress,
@@ -324,11 +325,7 @@ export class IntelSnapshot implements IpIntelLookup {
   private labelFor(base: RangeLabel, record: ComboRecord): RangeLabel {
     const text = (index: number) => (index < 0 ? undefined : this.header.strings[index]);
     if (base.category !== 'cloud' || text(record[1]) !== base.name) return base;
-    return {
-      ...base,
-      ...(text(record[2]) !== undefined && { service: text(record[2]) }),
-      ...(text(record[3]) !== undefined && { region: text(record[3]) }),
-    };
+    return { ...base, ...definedOnly({ service: text(record[2]), region: text(record[3]) }) };
   }
 
   private start(family: 4 | 6, index: number): bigint {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { definedOnly } from '../optional';
 import { type IntelRange, parseCidr, type RangeLabel } from './ranges';
 
 /**
@@ -34,12 +35,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function label(category: RangeLabel['category'], name?: string, service?: string, region?: string): RangeLabel {
-  return {
-    category,
-    ...(name !== undefined && { name }),
-    ...(nonEmpty(service) !== undefined && { service: nonEmpty(service) }),
-    ...(nonEmpty(region) !== undefined && { region: nonEmpty(region) }),
-  };
+  return definedOnly({ category, name, service: nonEmpty(service), region: nonEmpty(region) });
 }
 
 const awsSchema = z.object({

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 
 /** What a listed range says about its addresses. Order is precedence: tor > crawler > cloud > vpn > datacenter. */
 export const INTEL_CATEGORIES = ['tor', 'crawler', 'cloud', 'vpn', 'datacenter'] as const;
-export type IntelCategory = (typeof INTEL_CATEGORIES)[number];
+type IntelCategory = (typeof INTEL_CATEGORIES)[number];
 
 export interface RangeLabel {
   readonly category: IntelCategory;
@@ -20,8 +20,8 @@ export interface IntelRange {
   readonly label: RangeLabel;
 }
 
-export const MAX_V4 = (1n << 32n) - 1n;
-export const MAX_V6 = (1n << 128n) - 1n;
+const MAX_V4 = (1n << 32n) - 1n;
+const MAX_V6 = (1n << 128n) - 1n;
 
 export function familyMax(family: 4 | 6): bigint {
   return family === 4 ? MAX_V4 : MAX_V6;

@@ -10,7 +10,7 @@ import { buildIntelSnapshot, type SourceRanges } from './snapshot';
 import { parseDocument, SOURCES, type SourceDef, type SourceDocument, type SourceId } from './sources';
 
 /** A source whose fresh list covers less than this share of its previous intervals is not trusted. */
-export const MIN_KEPT_SHARE = 0.5;
+const MIN_KEPT_SHARE = 0.5;
 
 /**
  * Plausibility bounds of one source's list. A poisoned or broken upstream must not classify a large
@@ -37,7 +37,7 @@ export function implausible(fresh: readonly IntelRange[]): 'too-wide' | 'too-muc
   return undefined;
 }
 
-export interface SourceOutcome {
+interface SourceOutcome {
   readonly id: SourceId;
   readonly status: 'refreshed' | 'kept';
   readonly version: string;
@@ -53,13 +53,13 @@ export interface IntelRefreshReport {
   readonly sources: readonly SourceOutcome[];
 }
 
-export interface IntelRefreshOptions {
+interface IntelRefreshOptions {
   readonly s3: S3Client;
   /** Reads the snapshot functions use now (the previous one), unless `previous` is given. */
   readonly reader: S3Reader;
   readonly bucket: string;
   /** Upstream documents per source; defaults to the URLs of data/ipintel/PROVENANCE.md (sources.ts). */
-  readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>>;
+  readonly upstream?: Partial<Record<SourceId, readonly SourceDocument[]>> | undefined;
   readonly fetchTimeoutMs?: number;
   /** What a failed source falls back to; defaults to the snapshot functions use now (S3, else bundled). */
   readonly previous?: IntelSnapshot;

@@ -35,7 +35,7 @@ export interface SourceRanges {
   readonly ranges: readonly IntelRange[];
 }
 
-export interface SnapshotManifest {
+interface SnapshotManifest {
   readonly version: string;
   readonly format: number;
   readonly bytes: number;

@@ -36,7 +36,7 @@ export const SOURCE_IDS = [
 ] as const;
 export type SourceId = (typeof SOURCE_IDS)[number];
 
-export type DocumentFormat =
+type DocumentFormat =
   | 'aws-ip-ranges'
   | 'google-cloud'
   | 'azure-service-tags'

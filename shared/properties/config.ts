@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { ApiError, invalidRequest } from '../http/errors';
 import type { BotAction, BotLevel } from '../model';
+import { definedOnly } from '../optional';
 import type { PropertyConfigInput } from '../schemas/properties';
 import type { PropertyRecord, StoredConfig } from './model';
 
@@ -57,10 +58,10 @@ export function effectiveConfig(property: PropertyRecord): EffectiveConfig {
     monitorOnly: config.monitorOnly ?? DEFAULT_CONFIG.monitorOnly,
     allowlist: config.allowlist ?? DEFAULT_CONFIG.allowlist,
     ruleWeights: config.ruleWeights ?? DEFAULT_CONFIG.ruleWeights,
-    botActions: { ...DEFAULT_CONFIG.botActions, ...stripUndefined(config.botActions ?? {}) },
+    botActions: { ...DEFAULT_CONFIG.botActions, ...definedOnly(config.botActions ?? {}) },
     adAccount: (config.adAccount as AdAccountLink | null | undefined) ?? null,
     name: property.name,
-    ...(property.domain !== undefined ? { domain: property.domain } : {}),
+    ...definedOnly({ domain: property.domain }),
     currency: property.currency,
     timezone: property.timezone,
     plan: property.plan,
@@ -87,11 +88,11 @@ export function configChanges(
   if (input.allowlist !== undefined) changes.allowlist = normalizeAllowlist(input.allowlist);
   if (input.ruleWeights !== undefined) changes.ruleWeights = input.ruleWeights;
   if (input.botActions !== undefined) {
-    changes.botActions = { ...stripUndefined(current.botActions ?? {}), ...stripUndefined(input.botActions) };
+    changes.botActions = { ...definedOnly(current.botActions ?? {}), ...definedOnly(input.botActions) };
   }
   if (input.averageCpc !== undefined) changes.averageCpc = input.averageCpc === null ? undefined : input.averageCpc;
   if (input.adAccount !== undefined)
-    changes.adAccount = input.adAccount === null ? undefined : stripUndefined(input.adAccount);
+    changes.adAccount = input.adAccount === null ? undefined : definedOnly(input.adAccount);
   if (input.retentionDays !== undefined) changes.retentionDays = input.retentionDays;
   if (input.exclusionDryRun !== undefined) changes.exclusionDryRun = input.exclusionDryRun;
   if (input.exclusionExpiryDays !== undefined) changes.exclusionExpiryDays = input.exclusionExpiryDays;
@@ -139,15 +140,11 @@ export function tenantConfigInput(property: PropertyRecord, input: PropertyConfi
   const { loginCustomerId: _login, ...rest } = input.adAccount;
   return {
     ...input,
-    adAccount: {
-      ...rest,
-      customerId: current.customerId,
-      ...(current.loginCustomerId !== undefined ? { loginCustomerId: current.loginCustomerId } : {}),
-    },
+    adAccount: definedOnly({ ...rest, customerId: current.customerId, loginCustomerId: current.loginCustomerId }),
   };
 }
 
-export function normalizeAllowlist(entries: readonly string[]): string[] {
+function normalizeAllowlist(entries: readonly string[]): string[] {
   const fields: Record<string, string> = {};
   const normalized = entries.map((entry, i) => {
     const range = parseRange(entry.trim());
@@ -172,8 +169,4 @@ export function parseRange(text: string): string | undefined {
   const bits = Number(prefix);
   if (bits > (ip.kind() === 'ipv4' ? 32 : 128)) return undefined;
   return `${ip.toString()}/${bits}`;
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

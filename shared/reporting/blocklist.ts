@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { compileAllowlist } from '../scoring/allowlist';
 import type { IpReputation, IpReputationStore } from '../store/ipReputation';
 
-export interface BlocklistEntry {
+interface BlocklistEntry {
   readonly ip: string;
   readonly score: number;
   /** ISO time. */
@@ -10,7 +10,7 @@ export interface BlocklistEntry {
   readonly reason: string;
 }
 
-export interface BlocklistPolicy {
+interface BlocklistPolicy {
   /** The property's block threshold (config `thresholds.fraud`). */
   readonly threshold: number;
   readonly allowlist: readonly string[];
@@ -30,7 +30,7 @@ export async function readBlocklist(store: IpReputationStore, propertyId: string
   return buildBlocklist(await store.riskyIps(propertyId, policy.sinceMs, policy.threshold), policy);
 }
 
-export const BLOCKLIST_CSV_COLUMNS = ['ip', 'score', 'lastSeen', 'reason'] as const;
+const BLOCKLIST_CSV_COLUMNS = ['ip', 'score', 'lastSeen', 'reason'] as const;
 
 export function blocklistCsv(entries: readonly BlocklistEntry[]): string {
   return stringify(entries as BlocklistEntry[], { header: true, columns: [...BLOCKLIST_CSV_COLUMNS] });

@@ -23,7 +23,7 @@ export function dayInZone(epochMs: number, timeZone: string): string {
 }
 
 /** Milliseconds to add to UTC to get local wall-clock time at that instant. */
-export function zoneOffsetMs(epochMs: number, timeZone: string): number {
+function zoneOffsetMs(epochMs: number, timeZone: string): number {
   const parts = formatFor(partFormats, timeZone, {
     year: 'numeric',
     month: '2-digit',
@@ -61,7 +61,7 @@ export function dayRangeBounds(from: string, to: string, timeZone: string): { fr
   return { fromMs: startOfDay(from, timeZone), toMs: startOfDay(addDays(to, 1), timeZone) };
 }
 
-export function parseDay(day: string): number {
+function parseDay(day: string): number {
   const [year, month, date] = day.split('-').map(Number);
   return Date.UTC(year!, month! - 1, date!);
 }
@@ -70,7 +70,7 @@ export const addDays = (day: string, days: number): string =>
   new Date(parseDay(day) + days * DAY_MS).toISOString().slice(0, 10);
 
 /** Whole days from `from` to `to` (negative when `to` is earlier). */
-export const daysBetween = (from: string, to: string): number => Math.round((parseDay(to) - parseDay(from)) / DAY_MS);
+const daysBetween = (from: string, to: string): number => Math.round((parseDay(to) - parseDay(from)) / DAY_MS);
 
 /** Every day from `from` to `to`, inclusive. */
 export function daysFrom(from: string, to: string): string[] {
@@ -79,10 +79,10 @@ export function daysFrom(from: string, to: string): string[] {
 }
 
 /** True when the string is a real calendar date (the schema only checks the shape). */
-export const isCalendarDay = (day: string): boolean =>
+const isCalendarDay = (day: string): boolean =>
   /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(parseDay(day)) && addDays(day, 0) === day;
 
-export type StatsRange = 'today' | '7days' | '30days' | '90days';
+type StatsRange = 'today' | '7days' | '30days' | '90days';
 const RANGE_DAYS: Record<StatsRange, number> = { today: 1, '7days': 7, '30days': 30, '90days': 90 };
 
 /** The local days of a stats range ending today (today included). */
@@ -92,7 +92,7 @@ export function rangeDays(range: StatsRange, nowMs: number, timeZone: string): s
 }
 
 /** Longest range the bot stats and export routes take. */
-export const MAX_RANGE_DAYS = 366;
+const MAX_RANGE_DAYS = 366;
 
 /** Bounds of the reporting routes' dates: nothing predates the epoch, and the day after `to` must exist. */
 const FIRST_DAY = '1970-01-01';

@@ -31,7 +31,7 @@ export function exportRow(click: Pick<ClickRecord, 'clickId' | 'clickToken' | 'a
   ];
 }
 
-export interface CsvTarget {
+interface CsvTarget {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly key: string;

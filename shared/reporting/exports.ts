@@ -12,17 +12,17 @@ import { dayRangeBounds, daysFrom } from './calendar';
 import { writeClickCsv } from './clickCsv';
 
 /** Ranges estimated (from rollups) at or below this many clicks are written during the request. */
-export const SYNC_EXPORT_MAX_ROWS = 50_000;
-export const URL_EXPIRY_SECONDS = 3600;
+const SYNC_EXPORT_MAX_ROWS = 50_000;
+const URL_EXPIRY_SECONDS = 3600;
 /** Optional override of SYNC_EXPORT_MAX_ROWS (tests and operators with slow tables). */
 export const SYNC_EXPORT_MAX_ROWS_ENV = 'CLICKSIEVE_EXPORT_SYNC_MAX_ROWS';
 
-export type ExportAnswer =
+type ExportAnswer =
   | { status: 'ready'; url: string; expires_at: string; rows: number }
   | { status: 'pending'; export_id: string }
   | { status: 'failed'; export_id: string; error: string };
 
-export interface ExportDeps {
+interface ExportDeps {
   readonly clicks: ClickStore;
   readonly rollups: RollupStore;
   readonly jobs: ExportJobStore;
@@ -36,10 +36,10 @@ export interface ExportDeps {
   readonly urlExpirySeconds?: number;
 }
 
-export const exportObjectKey = (propertyId: string, exportId: string) => `exports/${propertyId}/${exportId}.csv`;
+const exportObjectKey = (propertyId: string, exportId: string) => `exports/${propertyId}/${exportId}.csv`;
 export const dailyExportKey = (propertyId: string, day: string) => `exports/daily/${propertyId}/${day}.csv`;
 
-export function exportService(deps: ExportDeps) {
+function exportService(deps: ExportDeps) {
   const expiry = deps.urlExpirySeconds ?? URL_EXPIRY_SECONDS;
   const ready = async (key: string, rows: number): Promise<ExportAnswer> => {
     const expiresAt = new Date(deps.now() + expiry * 1000).toISOString();
@@ -118,9 +118,9 @@ export function exportService(deps: ExportDeps) {
   };
 }
 
-export type ExportService = ReturnType<typeof exportService>;
+type ExportService = ReturnType<typeof exportService>;
 
-export async function objectExists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+async function objectExists(client: S3Client, bucket: string, key: string): Promise<boolean> {
   try {
     await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;

@@ -3,7 +3,7 @@ import type { ClickStore, RollupCounts, RollupStore } from '../store';
 import { dayRangeBounds } from './calendar';
 
 /** More clicks than this in a day are not recounted: the check stays within a scheduled run's time. */
-export const RECOUNT_LIMIT = 20_000;
+const RECOUNT_LIMIT = 20_000;
 
 export interface DayCheck {
   readonly day: string;

@@ -1,7 +1,7 @@
 import type { BotLevel } from '../model';
 import type { RollupCounts } from '../store/dailyRollup';
 
-export const TOP_RULES = 10;
+const TOP_RULES = 10;
 
 /** A share as a percentage string with one decimal: 0.024 → "2.4%"; nothing counted → "0.0%". */
 export function formatPercent(part: number, whole: number): string {

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { transformSync } from 'esbuild';
 
 /** The snippet's source, as advertisers read it. */
-export const SDK_SOURCE_PATH = path.resolve(__dirname, '..', '..', 'sdk', 'clicksieve.js');
+const SDK_SOURCE_PATH = path.resolve(__dirname, '..', '..', 'sdk', 'clicksieve.js');
 /** What `npm run sdk:build` writes: the minified file (for self-hosting) and the module the API serves it from. */
 export const SDK_MINIFIED_PATH = path.resolve(__dirname, '..', '..', 'sdk', 'dist', 'clicksieve.min.js');
 export const SDK_MODULE_PATH = path.resolve(__dirname, 'script.ts');
 
-export interface BuiltSdk {
+interface BuiltSdk {
   readonly version: string;
   readonly source: string;
   /** Subresource-integrity value of `source` (`sha384-…`). */

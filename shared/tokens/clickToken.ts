@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { definedOnly } from '../optional';
 
 /**
  * Click tokens: `ct_1.<payload>.<mac>`, both parts base64url. The payload is JSON and the MAC is
@@ -114,12 +115,12 @@ function decodePayload(encoded: string): ClickTokenPayload | undefined {
   if (typeof w.p !== 'string' || typeof w.pr !== 'string' || typeof w.i !== 'string') return undefined;
   if (typeof w.t !== 'number' || typeof w.e !== 'number') return undefined;
   if (w.c !== undefined && typeof w.c !== 'string') return undefined;
-  return {
+  return definedOnly({
     propertyId: w.p,
     provider: w.pr,
     tokenId: w.i,
     issuedAt: w.t,
     expiresAt: w.e,
-    ...(typeof w.c === 'string' ? { campaign: w.c } : {}),
-  };
+    campaign: typeof w.c === 'string' ? w.c : undefined,
+  });
 }

@@ -365,7 +365,7 @@ function planSection(plan: PlanAnswer, changeTable: (changes: Change[], testId: 
 }
 
 /** Offers text as a file download without putting anything in a URL that leaves the page. */
-export function saveFile(name: string, content: string, type: string): void {
+function saveFile(name: string, content: string, type: string): void {
   const url = URL.createObjectURL(new Blob([content], { type }));
   const link = h('a', { href: url, download: name });
   document.body.append(link);
