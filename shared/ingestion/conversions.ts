@@ -1,9 +1,9 @@
 import { conflict, notFound } from '../http/errors';
 import { logger } from '../observability';
 import { definedOnly } from '../optional';
+import { actorCountersFor } from '../scoring/velocity';
 import type { StoredClick } from '../store';
 import type { ConversionRecord } from '../store/ingestion/store';
-import { actorCountersFor } from '../scoring/velocity';
 import type { ApplyResult } from './beacons';
 import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
