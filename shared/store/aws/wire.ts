@@ -1,5 +1,6 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { type AwsServiceError, AwsTransportError, type ResponseMetadata, retryKindOf } from './errors';
-import { ConnectionPool, SocketError } from './http1';
 import { type AwsCredentials, signRequest, uriEscape } from './sigv4';
 
 /** The services this client speaks to, with the SDK's endpoint variable for each. */
@@ -58,8 +59,8 @@ const MAX_DELAY_MS = 20_000;
 /** The SDK's retry quota: a client in a failing region stops retrying instead of multiplying the load. */
 const RETRY_QUOTA = { initial: 500, cost: 5, timeoutCost: 10, refund: 1 } as const;
 
-/** As the SDK's handler on Lambda: at most 50 keep-alive sockets per host (idle ones do not hold the process open). */
-const MAX_SOCKETS = 50;
+/** As the SDK's handler on Lambda: keep-alive sockets (idle ones do not hold the process open), 50 per host. */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
 
 /**
  * One AWS service endpoint over node:http(s): SigV4-signed requests on keep-alive sockets, a timeout per
@@ -69,7 +70,7 @@ const MAX_SOCKETS = 50;
 export class AwsWire {
   private retryQuota: number = RETRY_QUOTA.initial;
   private resolved: Settings | undefined;
-  private readonly pools = new Map<string, ConnectionPool>();
+  private agent: HttpAgent | undefined;
 
   constructor(
     readonly service: AwsService,
@@ -141,11 +142,11 @@ export class AwsWire {
 
   /** Closes this client's sockets (a later call opens new ones). */
   destroy(): void {
-    for (const pool of this.pools.values()) pool.destroy();
-    this.pools.clear();
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
-  private async attempt(request: WireRequest): Promise<WireResponse> {
+  private attempt(request: WireRequest): Promise<WireResponse> {
     const { endpoint, region, credentials } = this.settings();
     const host = request.hostPrefix ? `${request.hostPrefix}.${endpoint.host}` : endpoint.host;
     const basePath = endpoint.pathname === '/' ? '' : endpoint.pathname.replace(/\/$/, '');
@@ -172,62 +173,60 @@ export class AwsWire {
       },
     );
     const search = request.query ? queryString(request.query) : '';
-    let head = `${request.method} ${search ? `${path}?${search}` : path} HTTP/1.1\r\n`;
-    for (const name of Object.keys(headers)) {
-      const value = headers[name]!;
-      if (/[\r\n]/.test(value)) throw new Error(`header ${name} holds a line break`);
-      head += `${name}: ${value}\r\n`;
-    }
-    const payload = Buffer.from(`${head}\r\n${request.body ?? ''}`, 'utf8');
-    const pool = this.pool(endpoint, request.hostPrefix);
+    const https = endpoint.protocol === 'https:';
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const { signal } = request;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    try {
-      const response = await pool.request(payload, (abort) => {
-        timer = setTimeout(
-          () =>
-            abort(
-              new AwsTransportError(
-                'TimeoutError',
-                `${this.service} request timed out after ${timeoutMs} ms`,
-                undefined,
-              ),
-            ),
-          timeoutMs,
-        );
-        if (!signal) return;
-        onAbort = () => abort(Object.assign(new Error(`${this.service} request aborted`), { name: 'AbortError' }));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+    this.agent ??= https ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
+    const agent = this.agent;
+    return new Promise<WireResponse>((resolve, reject) => {
+      const outgoing = (https ? httpsRequest : httpRequest)({
+        protocol: endpoint.protocol,
+        hostname: request.hostPrefix ? `${request.hostPrefix}.${endpoint.hostname}` : endpoint.hostname,
+        port: endpoint.port || undefined,
+        method: request.method,
+        path: search ? `${path}?${search}` : path,
+        headers,
+        agent,
+        signal: request.signal,
       });
-      return response;
-    } catch (error) {
-      if (error instanceof SocketError) {
-        throw new AwsTransportError(
-          'NetworkError',
-          `${this.service} request failed (${error.code ?? 'closed'})`,
-          error.code,
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        const timeout = new AwsTransportError(
+          'TimeoutError',
+          `${this.service} request timed out after ${timeoutMs} ms`,
+          undefined,
         );
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private pool(endpoint: URL, hostPrefix: string | undefined): ConnectionPool {
-    const hostname = hostPrefix ? `${hostPrefix}.${endpoint.hostname}` : endpoint.hostname;
-    const key = `${endpoint.protocol}//${hostname}:${endpoint.port}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      const port = endpoint.port ? Number(endpoint.port) : endpoint.protocol === 'https:' ? 443 : 80;
-      pool = new ConnectionPool({ protocol: endpoint.protocol, hostname, port }, MAX_SOCKETS);
-      this.pools.set(key, pool);
-    }
-    return pool;
+        outgoing.destroy(timeout);
+        fail(timeout);
+      }, timeoutMs);
+      const socketError = (error: NodeJS.ErrnoException) =>
+        fail(
+          error instanceof AwsTransportError || error.name === 'AbortError'
+            ? error
+            : new AwsTransportError(
+                'NetworkError',
+                `${this.service} request failed (${error.code ?? error.name})`,
+                error.code,
+              ),
+        );
+      outgoing.on('error', socketError);
+      outgoing.on('response', (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', socketError);
+        incoming.on('end', () => {
+          clearTimeout(timer);
+          const headers: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            headers[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          resolve({ status: incoming.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+        });
+      });
+      outgoing.end(request.body);
+    });
   }
 }
 
