@@ -46,6 +46,8 @@ async function main(): Promise<void> {
   try {
     // The SDK clients read their endpoints at module load: set the environment before loading these.
     Object.assign(process.env, emulators.env);
+    // The handlers log every beacon and property at INFO; the bench prints figures, not their logs.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     // The handlers the click path runs need @middy/core (ESM only), as under `npm start`.
     allowRequireOfEsmOnlyPackages();
     const { benchClickPath, benchThroughput, formatClickPath, formatThroughput } =
