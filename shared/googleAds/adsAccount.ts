@@ -1,4 +1,5 @@
 import { type Customer, enums, errors, GoogleAdsApi, type Hooks, type services } from 'google-ads-api';
+import { definedOnly } from '../optional';
 import type { GoogleAdsCredentials } from './credentials';
 import type { ExclusionLevel } from './selection';
 
@@ -69,11 +70,11 @@ export function customerOptions(
   refreshToken?: string,
 ): { customer_id: string; refresh_token: string; login_customer_id?: string } {
   const login = account.loginCustomerId ?? credentials.login_customer_id;
-  return {
+  return definedOnly({
     customer_id: digits(account.customerId),
     refresh_token: refreshToken ?? credentials.refresh_token,
-    ...(login ? { login_customer_id: digits(login) } : {}),
-  };
+    login_customer_id: login && digits(login),
+  });
 }
 
 /** A google-ads-api Customer; `hooks` is how the recorded transport answers without a network. */
