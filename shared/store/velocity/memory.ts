@@ -47,12 +47,12 @@ function mix(h: number): number {
 }
 
 /**
- * Unbucketed plain counters — a gclid (live 90 days past its last click) and a click token's uses —
- * number one per click in a long backtest: a Map entry, key string and cell object each would be ~200
- * bytes a click. Here each is a 64-bit key hash, a count, an actor's conversions and an expiry in typed arrays (20 bytes a slot,
- * open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
+ * Unbucketed plain counters — a gclid (live 90 days past its last click), a click token's uses and an
+ * actor's lifetime clicks (live ACTOR_TTL_SECONDS) — number a few per click in a long backtest: a Map entry,
+ * key string and cell object each would be ~200 bytes a click. Here each is a 64-bit key hash, a count, an
+ * actor's conversions and an expiry in typed arrays (20 bytes a slot, open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
  * store, and are dropped whenever the table is rebuilt: it is rebuilt when half full, to the power of two
- * at least four times the live entries, so it holds at most 8 slots (160 bytes) per live counter and each
+ * at least three times the live entries, so it holds at most 6 slots (120 bytes) per live counter and each
  * insert costs O(1) amortised.
  */
 class LongLivedCounters {
@@ -133,7 +133,7 @@ class LongLivedCounters {
     let live = 0;
     for (let i = 0; i < expires.length; i++) if ((expires[i] as number) > nowSec) live++;
     let capacity = this.minCapacity;
-    while (capacity < 4 * (live + 1)) capacity *= 2;
+    while (capacity < 3 * (live + 1)) capacity *= 2;
     this.allocate(capacity);
     for (let i = 0; i < expires.length; i++) {
       const expiry = expires[i] as number;

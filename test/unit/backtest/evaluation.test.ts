@@ -181,7 +181,7 @@ describe('a network log: paid mobile clicks, ~0.2 % converting, conversions conc
     runs.set('network', replay('network', engineConfigFrom()));
     runs.set('advertiser', replay('advertiser', engineConfigFrom()));
     runs.set('network, hand rules', replay('network', handRules));
-  }, 900_000);
+  }, 1_800_000);
 
   const auc = (run: string) => runs.get(run)?.summary.separation.auc() as number;
 
