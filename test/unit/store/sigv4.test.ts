@@ -56,8 +56,10 @@ const pathSegment = fc.oneof(fc.constantFrom('.', '..', '', 'a b', '~x', 'é', '
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'),
   path: fc.array(pathSegment, { maxLength: 5 }).map((segments) => `/${segments.join('/')}`),
+  // `__proto__` as a query name: the SDK's request clone drops it (an object-literal assignment), ours signs it;
+  // no request of ours has one.
   query: fc.dictionary(
-    token,
+    token.filter((name) => name !== '__proto__'),
     fc.oneof(fc.string({ maxLength: 10 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 })),
   ),
   headers: fc.dictionary(headerName, headerValue, { maxKeys: 6 }),
