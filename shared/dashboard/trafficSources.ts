@@ -70,6 +70,9 @@ export function rankSources(quality: SourceQuality, names: ReadonlyMap<string, s
 /** The property's learned statistics and slot names: the one place the dashboard reads source statistics. */
 export async function trafficSources(propertyId: string, now: number, store?: SourceStatsStore) {
   const source = store ?? sourceStatsStore();
-  const [quality, names] = await Promise.all([source.quality(propertyId, now), source.sourceNames(propertyId, now)]);
+  const [quality, names] = await Promise.all([
+    source.quality(propertyId, now, { fresh: true }),
+    source.sourceNames(propertyId, now),
+  ]);
   return rankSources(quality, names);
 }

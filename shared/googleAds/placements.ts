@@ -36,7 +36,7 @@ export function sourceQualityPlacements(statistics: {
   return {
     async lowQualityPlacements(propertyId, now) {
       const [quality, names] = await Promise.all([
-        statistics.quality(propertyId, now),
+        statistics.quality(propertyId, now, { fresh: true }),
         statistics.sourceNames(propertyId, now),
       ]);
       if (!quality.tracksConversions) return [];

@@ -52,8 +52,11 @@ export interface SourceStatsUpdate extends SourceDelta {
 export interface SourceStatsStore {
   /** Adds a batch of counts: one write per property in the batch. */
   apply(batch: readonly SourceStatsUpdate[], now: number): Promise<void>;
-  /** The property's statistics as last read (cached per container). */
-  quality(propertyId: string, now: number): Promise<SourceQuality>;
+  /**
+   * The property's statistics as last read (cached per container: the click path reads them on every click).
+   * `fresh` reads them now (the dashboard, which must not show what a click read seconds ago).
+   */
+  quality(propertyId: string, now: number, options?: { readonly fresh?: boolean }): Promise<SourceQuality>;
   /**
    * The source last seen in each statistics slot (slot key → source key such as `placement:free-coins.example`),
    * so what the statistics flag can be named (Google Ads placement exclusions, the dashboard's top sources).
@@ -218,9 +221,9 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
     );
   }
 
-  quality(propertyId: string, now: number): Promise<SourceQuality> {
+  quality(propertyId: string, now: number, options: { readonly fresh?: boolean } = {}): Promise<SourceQuality> {
     const cached = this.cache.get(propertyId);
-    if (cached && cached.until > now) return cached.value;
+    if (!options.fresh && cached && cached.until > now) return cached.value;
     const value = this.read(propertyId, now).catch((error: unknown) => {
       this.cache.delete(propertyId);
       throw error;
