@@ -1,4 +1,5 @@
-import { learnedEvidence, learnedReason, learnedWeight, type SourceQuality } from '../scoring/sourceQuality';
+import { learnedEvidence, learnedReason, learnedWeight } from '../scoring/sourceQuality';
+import type { SourceStatsStore } from '../store/sourceStats';
 
 /** A display/video placement the engine judges low quality, with the evidence. */
 export interface LowQualityPlacement {
@@ -29,10 +30,9 @@ const PLACEMENT_EXCLUSION_WEIGHT = 0.4;
  * without the conversions the property's rate predicts) reaches PLACEMENT_EXCLUSION_WEIGHT, with the
  * numbers as its reason.
  */
-export function sourceQualityPlacements(statistics: {
-  quality(propertyId: string, now: number): Promise<SourceQuality>;
-  sourceNames(propertyId: string, now: number): Promise<Map<string, string>>;
-}): PlacementSource {
+export function sourceQualityPlacements(
+  statistics: Pick<SourceStatsStore, 'quality' | 'sourceNames'>,
+): PlacementSource {
   return {
     async lowQualityPlacements(propertyId, now) {
       const [quality, names] = await Promise.all([
