@@ -3,13 +3,6 @@ import { ENV, requireEnv } from '../config/env';
 import { logger } from '../observability';
 import { findPlan, type Plan } from '../plans';
 import type { RouteDef } from '../routes';
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '../store/aws/dynamodb';
 import { documentClient } from '../store/clients';
 import { DynamoMeterStore, type MeterStore } from '../store/meter';
 import { paymentRequired, rateLimited } from './errors';
