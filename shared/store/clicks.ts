@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { CLICK_DAY_SHARDS, type ClickRecord, type Outcome, type ReasonEntry } from '../model';
+import { definedOnly } from '../optional';
 import { parseValueTrack } from '../scoring/facts';
 import type { ClickSignals } from '../scoring/scoreClick';
 import {
@@ -291,8 +292,13 @@ export class MemoryClickStore implements ClickStore {
   ): Promise<StoredClick> {
     const click = this.clicks.get(clickId);
     if (!click || click.version !== expectedVersion) throw new ClickVersionConflictError(clickId);
-    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-    const updated: StoredClick = { ...click, ...defined, current: next, reasons, version: expectedVersion + 1 };
+    const updated: StoredClick = {
+      ...click,
+      ...definedOnly(patch),
+      current: next,
+      reasons,
+      version: expectedVersion + 1,
+    };
     this.clicks.set(clickId, structuredClone(updated));
     return structuredClone(updated);
   }

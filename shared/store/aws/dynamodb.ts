@@ -1,4 +1,4 @@
-import { AwsServiceError, errorCodeOf, type ResponseMetadata } from './errors';
+import { AwsServiceError, errorBodyOf, errorCodeOf, type ResponseMetadata } from './errors';
 import { type AttributeMap, marshallItem, unmarshallItem } from './marshall';
 import { AwsWire, type Interceptor, InterceptorChain, type WireOptions, type WireResponse } from './wire';
 
@@ -264,15 +264,15 @@ export class DynamoDBDocumentClient {
     this.wire = new AwsWire('dynamodb', options);
   }
 
-  /**
-   * Runs `interceptor` around every command this client sends (before marshalling and retries; it may
-   * change `command.input`). Returns the function that removes it.
-   */
   /** Closes the client's sockets. */
   destroy(): void {
     this.wire.destroy();
   }
 
+  /**
+   * Runs `interceptor` around every command this client sends (before marshalling and retries; it may
+   * change `command.input`). Returns the function that removes it.
+   */
   intercept(interceptor: Interceptor<DocumentCommandOf>): () => void {
     return this.interceptors.add(interceptor);
   }
@@ -348,17 +348,8 @@ function mapValues<V, W>(record: Readonly<Record<string, V>>, map: (value: V) =>
   return out;
 }
 
-function parseErrorBody(response: WireResponse): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(response.body.toString('utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 function readDynamoError(response: WireResponse, metadata: ResponseMetadata): DynamoDBServiceException {
-  const body = parseErrorBody(response);
+  const body = errorBodyOf(response.body);
   const code = errorCodeOf(response, body);
   const message = String(body.message ?? body.Message ?? `DynamoDB answered ${response.status}`);
   const error = new (ERROR_CLASSES[code] ?? DynamoDBServiceException)(code, message, metadata);

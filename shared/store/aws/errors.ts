@@ -69,6 +69,16 @@ export function retryKindOf(error: unknown): RetryKind {
   return undefined;
 }
 
+/** A JSON-protocol error body; {} for a proxy's HTML or an empty body (the status then says enough). */
+export function errorBodyOf(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → `ConditionalCheckFailedException`. */
 export function errorCodeOf(
   response: { readonly status: number; readonly headers: Readonly<Record<string, unknown>> },

@@ -1,4 +1,4 @@
-import { AwsServiceError, errorCodeOf, type ResponseMetadata } from './errors';
+import { AwsServiceError, errorBodyOf, errorCodeOf, type ResponseMetadata } from './errors';
 import { AwsWire, type WireOptions, type WireResponse } from './wire';
 
 /**
@@ -34,12 +34,7 @@ export class SecretsManagerClient {
 }
 
 function readSecretsError(response: WireResponse, metadata: ResponseMetadata): SecretsManagerServiceException {
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    // No JSON body: the status says enough.
-  }
+  const body = errorBodyOf(response.body);
   const message = String(body.message ?? body.Message ?? `Secrets Manager answered ${response.status}`);
   return new SecretsManagerServiceException(errorCodeOf(response, body), message, metadata);
 }

@@ -1,4 +1,4 @@
-import { AwsServiceError, errorCodeOf, type ResponseMetadata } from './errors';
+import { AwsServiceError, errorBodyOf, errorCodeOf, type ResponseMetadata } from './errors';
 import { AwsWire, type Interceptor, InterceptorChain, type WireOptions, type WireResponse } from './wire';
 
 /** SQS over the JSON protocol (AmazonSQS, awsJson 1.0) on our own wire: the one command the runtime sends. */
@@ -72,12 +72,7 @@ export class SQSClient {
 }
 
 function readSqsError(response: WireResponse, metadata: ResponseMetadata): SQSServiceException {
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    // A proxy's HTML or an empty body: the status says enough.
-  }
+  const body = errorBodyOf(response.body);
   const message = String(body.message ?? body.Message ?? `SQS answered ${response.status}`);
   return new SQSServiceException(errorCodeOf(response, body), message, metadata);
 }
