@@ -19,7 +19,7 @@ import { InMemoryVelocityStore } from '../shared/store/velocity/memory';
  * carriers, a share of cloud/Tor traffic, crawlers and scripts, repeat clicks. A decision is
  * clickFacts + velocityCountersFor + scoreClick (the counter round trip is I/O and excluded).
  */
-export interface EngineBenchOptions {
+interface EngineBenchOptions {
   /** Defaults to the bundled snapshot, the one functions fall back to. */
   readonly intel?: IpIntelLookup;
   readonly decisions?: number;
@@ -121,10 +121,10 @@ export async function benchEngine(options: EngineBenchOptions = {}): Promise<str
     timestamp: new Date(Date.UTC(2026, 4, 10) + i * 500).toISOString(),
     property: c.propertyId,
     ip: c.ip,
-    ...(c.userAgent !== undefined ? { user_agent: c.userAgent } : {}),
-    ...(c.gclid !== undefined ? { gclid: c.gclid } : {}),
-    ...(c.pageUrl !== undefined ? { page_url: c.pageUrl } : {}),
-    ...(c.visitorId !== undefined ? { visitor_id: c.visitorId } : {}),
+    user_agent: c.userAgent,
+    gclid: c.gclid,
+    page_url: c.pageUrl,
+    visitor_id: c.visitorId,
   }));
   let emitted = 0;
   const backtest = new Backtest({ configFor: () => config, intel }, () => {

@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_ALIAS } from '../infra/constructs/bundling';
 import { queueConsumers, routes, schedules } from '../shared/routes';
 
-export interface FunctionFigure {
+interface FunctionFigure {
   readonly name: string;
   readonly bundleKiB: number;
   /** Median of fresh `node` processes loading the bundle (module init only, no handler call). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadIntelSnapshot } from '../shared/intel/lookup';
 import { bigIntToAddress } from '../shared/intel/ranges';
 
-export interface IntelFigures {
+interface IntelFigures {
   readonly snapshotBytes: number;
   /** Reading the file and building the views, as a cold container does. */
   readonly loadMs: number;

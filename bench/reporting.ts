@@ -17,7 +17,7 @@ import { documentClient } from '../shared/store/clients';
 import { s3 } from '../shared/store/s3Sdk';
 import { clickFixture } from '../test/unit/reporting/fixtures';
 
-export interface ReportingFigures {
+interface ReportingFigures {
   readonly exportRows: number;
   readonly exportRowsPerSecond: number;
   readonly exportPeakRssMiB: number;

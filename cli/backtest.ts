@@ -45,7 +45,7 @@ flagged) goes to stderr.
 Exit status: 0 done, 1 error or no readable line, 2 usage error.`;
 
 const DEFAULT_INTEL = path.join(__dirname, '..', 'shared', 'intel', 'snapshot', 'ipintel.bin');
-export const TOKEN_SECRET_ENV = 'CLICKSIEVE_TOKEN_SECRET';
+const TOKEN_SECRET_ENV = 'CLICKSIEVE_TOKEN_SECRET';
 
 class UsageError extends Error {}
 
@@ -101,7 +101,7 @@ async function backtestCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
       configFor: () => config,
       intel,
       horizonMs: horizonHours * 3_600_000,
-      ...(tokenKeyFor !== undefined ? { tokenKeyFor } : {}),
+      tokenKeyFor,
     },
   });
   process.stderr.write(formatSummary(summary));
@@ -239,7 +239,7 @@ export function formatSummary(s: BacktestSummary): string {
 }
 
 /** The evidence before enforcing: AUC of the at-click score, conversion rate per band, flagged sources. */
-export function formatSeparation(sep: Separation): string[] {
+function formatSeparation(sep: Separation): string[] {
   const rate = (b: BandFigures): string =>
     `${String(b.clicks).padStart(9)} clicks, ${String(b.conversions).padStart(7)} conversions (${
       b.clicks === 0 ? '–' : `${((100 * b.conversions) / b.clicks).toFixed(2)} %`

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import type { ExclusionPlan, ExclusionRunReport } from '../shared/schemas/exclusions';
 
-export const USAGE = `usage: clicksieve exclusions plan|apply --property ID [--api URL] [--json]
+const USAGE = `usage: clicksieve exclusions plan|apply --property ID [--api URL] [--json]
 
   plan    prints what the next Google Ads push would change and why (changes nothing)
   apply   runs the push now and prints what it changed (monitor-only and dry-run still change nothing)
@@ -69,7 +69,7 @@ export async function main(
 const where = (c: { level: string; campaignId?: string }) =>
   c.level === 'account' ? 'account' : `campaign ${c.campaignId ?? '(every campaign that takes IP exclusions)'}`;
 
-export function describePlan(plan: Plan): string {
+function describePlan(plan: Plan): string {
   const lines = [
     `property ${plan.propertyId}: mode ${plan.mode}, account state ${plan.accountState}`,
     ...(plan.accountStateNote ? [`  note: ${plan.accountStateNote}`] : []),
@@ -90,7 +90,7 @@ export function describePlan(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function describeReport(report: Report): string {
+function describeReport(report: Report): string {
   const lines = [
     `run ${report.runId}: mode ${report.mode}, added ${report.added}, removed ${report.removed}, failed ${report.failed.length}`,
   ];

@@ -297,7 +297,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       `E${status}`,
       {
         description,
-        ...(status === '429' ? { headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } } : {}),
+        headers: status === '429' ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : undefined,
         content: { 'application/json': { schema: { $ref: `${COMPONENT}${errorId}` } } },
       },
     ]),

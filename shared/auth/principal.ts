@@ -132,7 +132,7 @@ export function principalFromAuthorizer(context: Record<string, unknown> | undef
   const propertyId = typeof context?.propertyId === 'string' && context.propertyId ? context.propertyId : undefined;
   const planId = typeof context?.planId === 'string' && context.planId ? context.planId : undefined;
   if (kind !== 'admin' && !propertyId) return undefined;
-  return { kind: kind as CredentialKind, ...(propertyId ? { propertyId } : {}), ...(planId ? { planId } : {}) };
+  return { kind: kind as CredentialKind, propertyId, planId };
 }
 
 export function createAuthenticator(deps: AuthDeps) {

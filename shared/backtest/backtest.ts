@@ -342,10 +342,8 @@ export class Backtest {
       ip: click.facts.ip,
       mobile: click.facts.userAgent.mobile,
       click: clickLevel,
-      ...(click.behaviour !== undefined
-        ? { behaviour: behaviourSignals(click.behaviour, click.facts.userAgent.mobile) }
-        : {}),
-      ...(click.converted === true ? { converted: true } : {}),
+      behaviour: click.behaviour && behaviourSignals(click.behaviour, click.facts.userAgent.mobile),
+      converted: click.converted,
     });
     this.summary.final[final.label]++;
     this.summary.separation.add(click.atClick, click.converted === true, click.learned);

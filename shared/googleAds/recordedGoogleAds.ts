@@ -272,7 +272,7 @@ export class RecordedGoogleAds {
           resource_count_details: {
             limit,
             existing_count: existing.length,
-            ...(account ? {} : { limit_type: enums.ResourceLimitType.NEGATIVE_IP_BLOCKS_PER_CAMPAIGN }),
+            limit_type: account ? undefined : enums.ResourceLimitType.NEGATIVE_IP_BLOCKS_PER_CAMPAIGN,
           },
         },
       ];
@@ -288,7 +288,7 @@ export class RecordedGoogleAds {
       campaignId === undefined
         ? `customers/${this.customerId}/customerNegativeCriteria/${id}`
         : `customers/${this.customerId}/campaignCriteria/${campaignId}~${id}`;
-    return { resourceName, ip, ...(campaignId === undefined ? {} : { campaignId }) };
+    return { resourceName, ip, campaignId };
   }
 
   private store(ip: string, campaignId: string | undefined): Criterion {

@@ -59,7 +59,7 @@ export type LimitsHook = (principal: Principal, route: RouteDef) => RouteLimits;
  * per 5-second window (the same average, and a burst of 50 fits). The conversion webhook: 100/min per property.
  */
 export const defaultLimits: LimitsHook = (principal, route) => ({
-  ...(principal.kind === 'public' && route.browser ? { address: { limit: 50, windowSeconds: 5 } } : {}),
+  address: principal.kind === 'public' && route.browser ? { limit: 50, windowSeconds: 5 } : undefined,
   perProperty: route.auth.includes('webhook') ? [{ name: 'webhook', perMinute: 100 }] : [],
 });
 

@@ -18,7 +18,7 @@ export function canonicalIp(text: string): string | undefined {
   return ipaddr.IPv4.parse(value).toString();
 }
 
-export interface ClickAddress {
+interface ClickAddress {
   /** The address the click is attributed to and scored by. */
   readonly ip: string;
   /** A body `ip` that was not honoured: recorded with the click, never scored. */

@@ -9,7 +9,7 @@ import { canonicalJson } from './events';
 import type { BeaconMessage } from './messages';
 import type { IngestionDeps } from './ports';
 
-export interface BeaconRequest {
+interface BeaconRequest {
   readonly propertyId: string;
   readonly receivedAt: number;
   /** At least one: the click id, else the ad click id or click token of a beacon sent before the answer. */
@@ -23,7 +23,7 @@ export interface BeaconRequest {
  * A beacon that names its click only by gclid or token may overtake the click it belongs to (the page
  * sent both at once): it is delivered this much later, and retried while the click may still appear.
  */
-export const UNANSWERED_BEACON_DELAY_SECONDS = 5;
+const UNANSWERED_BEACON_DELAY_SECONDS = 5;
 /**
  * Two minutes: with the queue's 60 s visibility timeout that is at most three deliveries, well under its
  * maxReceiveCount, so beacons naming a gclid nobody clicked (anyone with the public key can send them) are
@@ -69,7 +69,7 @@ const DWELL_SLACK_SECONDS = 5;
  * A visit cannot have lasted longer than the time since its click reached the API: a forged beacon
  * claiming ten minutes of reading one second after the click is capped to what was possible.
  */
-export function plausibleBehaviour(behaviour: BehaviourInput, msSinceClick: number): BehaviourInput {
+function plausibleBehaviour(behaviour: BehaviourInput, msSinceClick: number): BehaviourInput {
   const dwell = behaviour.timeOnPageSeconds;
   if (dwell === undefined) return behaviour;
   const possible = Math.max(0, msSinceClick / 1000) + DWELL_SLACK_SECONDS;

@@ -10,7 +10,7 @@ import { clickAddress } from './address';
 import type { CountMessage } from './messages';
 import type { ClickSubmission, IngestionDeps, PropertyView } from './ports';
 
-export interface ClickRequest {
+interface ClickRequest {
   readonly kind: CredentialKind;
   readonly propertyId: string;
   readonly sourceIp: string;
@@ -27,7 +27,7 @@ export interface ClickRequest {
   readonly idempotencyKey?: string;
 }
 
-export interface ClickAnswer {
+interface ClickAnswer {
   readonly status: 'clean' | 'suspicious' | 'fraud';
   readonly score: number;
   readonly action: 'allow' | 'flag' | 'block';
@@ -44,7 +44,7 @@ export async function loadProperty(deps: IngestionDeps, propertyId: string): Pro
 }
 
 /** The click counter reads the click this long after the message is sent (the click is written by then). */
-export const COUNT_DELAY_SECONDS = 2;
+const COUNT_DELAY_SECONDS = 2;
 
 /** The click counter's message for a stored click or a changed verdict (shared/ingestion/counting.ts). */
 export function sendCount(deps: IngestionDeps, click: { propertyId: string; clickId: string; at: number }) {
@@ -174,7 +174,7 @@ export async function recordClick(
  * (like an event id), so a retried request finds the first attempt's click while another property's
  * key — or the public key of the same property — never does: a browser cannot capture a server's click.
  */
-export function clickIdFor(propertyId: string, kind: CredentialKind, idempotencyKey: string | undefined): string {
+function clickIdFor(propertyId: string, kind: CredentialKind, idempotencyKey: string | undefined): string {
   if (idempotencyKey === undefined) return newId('clk_');
   const digest = createHash('sha256')
     .update(`${idempotencyScope(propertyId, kind)}\u0000${idempotencyKey}`)

@@ -9,7 +9,7 @@ import { allWritten, loadProperty, sendCount } from './clicks';
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
 
-export interface ConversionRequest {
+interface ConversionRequest {
   readonly propertyId: string;
   readonly receivedAt: number;
   readonly gclid?: string;
@@ -21,7 +21,7 @@ export interface ConversionRequest {
   readonly eventName?: string;
 }
 
-export interface ConversionAnswer {
+interface ConversionAnswer {
   readonly success: true;
   readonly click_id: string;
   readonly message: string;

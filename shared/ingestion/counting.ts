@@ -27,14 +27,14 @@ import type { IngestionDeps, PropertyView } from './ports';
 export const CLICK_WRITE_GRACE_MS = 60_000;
 
 /** One click whose stored verdict differs from what was counted. */
-export interface CountedClick {
+interface CountedClick {
   readonly click: StoredClick;
   readonly property: PropertyView;
   /** What was counted before; absent for a click counted the first time. */
   readonly counted?: CountedOutcome;
 }
 
-export interface BatchAggregation {
+interface BatchAggregation {
   readonly name: string;
   /**
    * `idempotent`: applied before the rollups commit, again on a redelivery (must be harmless twice).
@@ -74,15 +74,17 @@ const blocklistInputs: BatchAggregation = {
           if (counted && counted.outcome.score === click.current.score) continue;
           const risky = click.current.score >= RISKY_FLOOR;
           if (!known.has(key) && !risky) continue;
+          // A re-score lowers the record only if one exists; otherwise it is a click the record has not
+          // counted yet (a new one, or the re-score that makes an address risky): it adds to the volume.
+          const previousScore = known.has(key) ? counted?.outcome.score : undefined;
           await deps.clickStores.ipReputation.recordIpOutcome({
             propertyId: click.propertyId,
             ip: click.ip,
             at: click.at,
             score: click.current.score,
             reason: click.reasons[0]?.rule ?? 'none',
-            // A re-score lowers the record only if one exists; otherwise it is a click the record has not
-            // counted yet (a new one, or the re-score that makes an address risky): it adds to the volume.
-            ...(counted && known.has(key) ? { previousScore: counted.outcome.score } : { clickId: click.clickId }),
+            previousScore,
+            clickId: previousScore === undefined ? click.clickId : undefined,
           });
           known.add(key);
         }
@@ -124,9 +126,9 @@ const visitorWorst: BatchAggregation = {
   },
 };
 
-export const aggregations: readonly BatchAggregation[] = [blocklistInputs, visitorWorst, sourceClicks];
+const aggregations: readonly BatchAggregation[] = [blocklistInputs, visitorWorst, sourceClicks];
 
-export interface CountResult {
+interface CountResult {
   /** Clicks whose count moved in this batch. */
   readonly counted: number;
   /** Messages to deliver again later: their click is not readable yet. */
@@ -168,7 +170,7 @@ export async function countClicks(
       dropped++;
       continue;
     }
-    changes.set(click.clickId, { click, property, ...(marker ? { counted: marker } : {}) });
+    changes.set(click.clickId, { click, property, counted: marker });
   }
   const batch = [...changes.values()];
   if (batch.length === 0) return { counted: 0, waiting, dropped };
@@ -181,14 +183,10 @@ export async function countClicks(
         propertyId: click.propertyId,
         timezone: property.timezone,
         at: click.at,
-        ...(before ? { counted: before } : {}),
-        now: {
-          version: click.version,
-          outcome: outcomeOf(click),
-          ...(click.convertedAt !== undefined ? { converted: true } : {}),
-        },
+        counted: before,
+        now: { version: click.version, outcome: outcomeOf(click), converted: click.convertedAt !== undefined },
         atClick: click.atClick,
-        ...(click.expiresAt !== undefined ? { expiresAt: click.expiresAt } : {}),
+        expiresAt: click.expiresAt,
       }),
     ),
   );

@@ -7,7 +7,7 @@ import { velocityCountersFor } from '../scoring/velocity';
 import type { SourceStatsStore } from '../store/sourceStats';
 import type { IpOnlyScore, ScoringPort } from './ports';
 
-export interface EngineScoringDeps {
+interface EngineScoringDeps {
   /** The IP-intelligence snapshot to use now (S3's newest, else the bundled one). */
   readonly intel: () => Promise<IpIntelLookup>;
   readonly sources: SourceStatsStore;

@@ -10,7 +10,7 @@ import { allWritten, idempotencyScope, loadProperty, recordClick } from './click
 import type { ConversionMessage } from './messages';
 import type { IngestionDeps, PropertyView } from './ports';
 
-export interface EventRequest {
+interface EventRequest {
   readonly kind: CredentialKind;
   readonly propertyId: string;
   readonly sourceIp: string;
@@ -30,7 +30,7 @@ export interface EventRequest {
   };
 }
 
-export interface EventAnswer {
+interface EventAnswer {
   readonly success: true;
   readonly eventId: string;
   readonly visitorId: string;
@@ -39,7 +39,7 @@ export interface EventAnswer {
 /** How long one attempt may hold an event before a retry may take it over (a crashed attempt). */
 const EVENT_LEASE_MS = 30_000;
 /** Without an Idempotency-Key, identical events within this window are one event. */
-export const EVENT_DEDUP_WINDOW_MS = 60_000;
+const EVENT_DEDUP_WINDOW_MS = 60_000;
 
 /**
  * The event id is derived, not random, so a retried request finds the first attempt:
@@ -48,7 +48,7 @@ export const EVENT_DEDUP_WINDOW_MS = 60_000;
  * The property and the credential kind scope it: a public-key caller can never read or pre-empt the
  * record of a secret-key call (see `idempotencyScope`).
  */
-export function eventIdFor(request: EventRequest): string {
+function eventIdFor(request: EventRequest): string {
   const basis =
     request.idempotencyKey !== undefined
       ? `key\u0000${request.idempotencyKey}`
@@ -165,10 +165,10 @@ async function processEvent(
 }
 
 /** The snippet's hidden link leads to the landing URL with this parameter: only automation goes there. */
-export const HONEYPOT_PARAM = 'cs_hp';
+const HONEYPOT_PARAM = 'cs_hp';
 
 /** A page view of the honeypot address (the snippet reports it, or the site's server for visits without JavaScript). */
-export function isHoneypotAddress(url: string | undefined): boolean {
+function isHoneypotAddress(url: string | undefined): boolean {
   if (url === undefined) return false;
   try {
     return new URL(url, 'https://landing.invalid').searchParams.get(HONEYPOT_PARAM) === '1';

@@ -64,7 +64,7 @@ export interface IpOnlyScore {
 }
 
 /** A click's facts, ready to be judged once its velocity windows are counted (by the store's click round). */
-export interface PreparedClick {
+interface PreparedClick {
   readonly counters: readonly CounterSpec[];
   /** The pure engine's verdict from the counted values (and the source-quality snapshot read meanwhile). */
   judge(values: CounterValues): Promise<ClickScore>;

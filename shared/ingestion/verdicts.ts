@@ -19,7 +19,7 @@ export async function issueToken(
   return { click_token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() };
 }
 
-export interface VisitorDecision {
+interface VisitorDecision {
   readonly score: number;
   readonly label: Label;
   readonly action: Action;
@@ -50,7 +50,7 @@ export async function decideVisitor(
   return { score: verdict.score, label: verdict.label, action: verdict.action, reasons: verdict.reasons };
 }
 
-export interface BotVerdictAnswer {
+interface BotVerdictAnswer {
   readonly code: 0;
   readonly data: {
     readonly is_bot: boolean;

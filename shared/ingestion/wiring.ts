@@ -20,7 +20,7 @@ import type { IngestionDeps, PropertyPort, PropertyView, QueuePort, TokenPort } 
 /** The engine config is compiled once per cached property record (the allowlist compile is the costly part). */
 const engines = new WeakMap<PropertyRecord, EngineConfig>();
 
-export function propertyView(record: PropertyRecord): PropertyView {
+function propertyView(record: PropertyRecord): PropertyView {
   let engine = engines.get(record);
   if (!engine) {
     engine = engineConfigFrom(record.config);
@@ -61,7 +61,7 @@ export function signedTokens(keyOf: (propertyId: string) => Promise<Buffer> = to
 }
 
 /** SQS queues named by QUEUE_URL_<NAME> (the stack and the local server set them). */
-export function sqsQueues(client: SQSClient = sqs): QueuePort {
+function sqsQueues(client: SQSClient = sqs): QueuePort {
   return {
     async send(queue: QueueName, message, options) {
       await client.send(
@@ -75,7 +75,7 @@ export function sqsQueues(client: SQSClient = sqs): QueuePort {
   };
 }
 
-export interface DynamoDepsOptions {
+interface DynamoDepsOptions {
   readonly client?: DynamoDBDocumentClient;
   readonly tableName?: string;
   readonly clickStores?: ClickStores;
@@ -92,7 +92,7 @@ export interface DynamoDepsOptions {
  * Every port on DynamoDB, SQS and the engine; options replace single parts (bench, tests). The stores come
  * from the composition root (shared/store): the container's own, or a fresh set on `client` / `tableName`.
  */
-export function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
+function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
   const now = options.now ?? Date.now;
   const own = options.client === undefined && options.tableName === undefined && options.now === undefined;
   const stores = own

@@ -96,7 +96,7 @@ export function propertyService(deps: PropertyServiceDeps) {
     const property: PropertyRecord = {
       id,
       name: input.name,
-      ...(input.domain !== undefined ? { domain: input.domain } : {}),
+      domain: input.domain,
       plan: plan.id,
       currency: input.currency ?? 'USD',
       timezone: input.timezone ?? 'UTC',

@@ -86,7 +86,7 @@ export function actorKeys(facts: ClickFacts, counters: CounterValues): string[] 
  * converts down to "0 conversions in 650 clicks" takes hundreds of address-days, not one script. The clicks
  * above the cap still teach the repeated-actor levels: that is what they are evidence of.
  */
-export const LEARNED_CLICKS_PER_ADDRESS_DAY = 3;
+const LEARNED_CLICKS_PER_ADDRESS_DAY = 3;
 const MAX_SHARING = 25;
 
 /**

@@ -13,8 +13,8 @@ export interface EngineConfig {
   readonly botActions: Readonly<Record<BotLevel, BotAction>>;
 }
 
-export const DEFAULT_THRESHOLDS = { suspicious: 40, fraud: 70 } as const;
-export const DEFAULT_BOT_ACTIONS: Readonly<Record<BotLevel, BotAction>> = {
+const DEFAULT_THRESHOLDS = { suspicious: 40, fraud: 70 } as const;
+const DEFAULT_BOT_ACTIONS: Readonly<Record<BotLevel, BotAction>> = {
   low: 'record_only',
   medium: 'flag',
   high: 'flag',

@@ -13,10 +13,10 @@
  * Learned source statistics: SourceTally.apply(deltas) / sourceQualityOf(bySlot, totals) → learnedEvidence per click.
  */
 
-export { actorKeys, LEARNED_CLICKS_PER_ADDRESS_DAY, learningKeys } from './actors';
+export { actorKeys, learningKeys } from './actors';
 export { type Allowlist, compileAllowlist } from './allowlist';
 export { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
-export { DEFAULT_BOT_ACTIONS, DEFAULT_THRESHOLDS, type EngineConfig, engineConfigFrom } from './config';
+export { type EngineConfig, engineConfigFrom } from './config';
 export { type ClickFacts, type ClickInput, clickFacts, parseValueTrack, sourceKeys, subnetOf } from './facts';
 export { CONVERSION_TRUST, RULE_WEIGHTS, type RuleId } from './rules';
 export {
@@ -59,7 +59,6 @@ export {
   type CounterSpec,
   type CounterValues,
   counterValuesFrom,
-  GCLID_TTL_SECONDS,
   type VelocityStore,
   velocityCountersFor,
 } from './velocity';

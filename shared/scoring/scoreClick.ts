@@ -1,4 +1,5 @@
 import type { Outcome, ReasonEntry } from '../model';
+import { definedOnly } from '../optional';
 import { ACTOR_WEIGHT_SHARE, actorKeys, learningKeys, visitorsSharing } from './actors';
 import { actionFor, botLevelFor, combineWeights, labelFor } from './combine';
 import type { EngineConfig } from './config';
@@ -73,13 +74,7 @@ export function mergeBehaviour(earlier: BehaviourInput | undefined, later: Behav
   const mouseEntropy = maxOf(earlier.mouseEntropy, later.mouseEntropy);
   const honeypot = later.honeypot === true ? true : (later.honeypot ?? earlier.honeypot);
   const touch = earlier.touch === true || later.touch === true ? true : (later.touch ?? earlier.touch);
-  return {
-    ...(timeOnPageSeconds !== undefined ? { timeOnPageSeconds } : {}),
-    ...(scrollDepth !== undefined ? { scrollDepth } : {}),
-    ...(mouseEntropy !== undefined ? { mouseEntropy } : {}),
-    ...(honeypot !== undefined ? { honeypot } : {}),
-    ...(touch !== undefined ? { touch } : {}),
-  };
+  return definedOnly({ timeOnPageSeconds, scrollDepth, mouseEntropy, honeypot, touch });
 }
 
 const sig = (rule: RuleId, details: string, weight: number = RULE_WEIGHTS[rule]): Signal => ({ rule, weight, details });
@@ -365,12 +360,13 @@ export function rescoreClick(
   signals: ClickSignals,
   update: { readonly behaviour?: BehaviourInput; readonly converted?: boolean },
 ): ClickScore {
-  const observed = update.behaviour !== undefined ? mergeBehaviour(signals.observed, update.behaviour) : undefined;
-  return verdictFrom(config, {
-    ...signals,
-    ...(observed !== undefined ? { observed, behaviour: behaviourSignals(observed, signals.mobile) } : {}),
-    ...(update.converted === true ? { converted: true } : {}),
-  });
+  let next = signals;
+  if (update.behaviour !== undefined) {
+    const observed = mergeBehaviour(signals.observed, update.behaviour);
+    next = { ...next, observed, behaviour: behaviourSignals(observed, signals.mobile) };
+  }
+  if (update.converted === true) next = { ...next, converted: true };
+  return verdictFrom(config, next);
 }
 
 /**

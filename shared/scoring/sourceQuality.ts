@@ -88,15 +88,15 @@ export interface LearnedEvidence {
   readonly surpriseDecades: number;
 }
 
-export const PRIOR_CLICKS = 50;
+const PRIOR_CLICKS = 50;
 /** Below this many trusted conversions in total, a property is treated as not tracking conversions. */
-export const MIN_PROPERTY_CONVERSIONS = 10;
+const MIN_PROPERTY_CONVERSIONS = 10;
 /** From this many trusted conversions the ranking term orders clicks (a converting source below, a silent one above). */
-export const MIN_RANKING_CONVERSIONS = 1;
+const MIN_RANKING_CONVERSIONS = 1;
 /** The learned component alone reaches SUSPICIOUS (≥ 0.4), never FRAUD (≥ 0.7). */
-export const MAX_WEIGHT = 0.6;
+const MAX_WEIGHT = 0.6;
 /** A one-in-a-million shortfall is full evidence. */
-export const FULL_EVIDENCE_DECADES = 6;
+const FULL_EVIDENCE_DECADES = 6;
 /** The ranking term's ceiling: a continuous score for ordinary traffic, never a flag by itself. */
 export const RANK_WEIGHT = 0.15;
 /** The ranking term is half its ceiling at this share of the property's rate. */
@@ -126,7 +126,7 @@ function fnv1a(value: string, from = 0): number {
 }
 
 /** The slot of a source key as one number (dimension × SLOTS_PER_DIMENSION + slot), or −1. */
-export function slotIndex(source: string): number {
+function slotIndex(source: string): number {
   const colon = source.indexOf(':');
   if (colon < 0) return -1;
   const dimension = DIMENSION_INDEX.get(source.slice(0, colon));
@@ -168,7 +168,7 @@ function rankWeight(ratio: number): number {
 }
 
 /** The ranking term alone of one key's counts (at most RANK_WEIGHT): all a property with few conversions gets. */
-export function rankTerm(stats: SourceStats, propertyRate: number): number {
+function rankTerm(stats: SourceStats, propertyRate: number): number {
   if (propertyRate <= 0 || stats.clicks <= 0) return 0;
   const conversions = Math.min(stats.conversions, stats.clicks);
   const ratio = (conversions + propertyRate * PRIOR_CLICKS) / (stats.clicks + PRIOR_CLICKS) / propertyRate;

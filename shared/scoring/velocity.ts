@@ -29,9 +29,9 @@ export type CounterName =
  * while it stays active (ACTOR_TTL_SECONDS past its last click): `n`, its clicks, ADDed by the click path's
  * existing UpdateItem and returned with it; `conv`, its trusted conversions, ADDed by the conversion scorer.
  */
-export type ActorClicks = 'ip_clicks' | 'subnet_clicks' | 'visitor_clicks';
-export type ActorConversions = 'ip_conversions' | 'subnet_conversions' | 'visitor_conversions';
-export const ACTOR_CLICKS_ATTRIBUTE = 'n';
+type ActorClicks = 'ip_clicks' | 'subnet_clicks' | 'visitor_clicks';
+type ActorConversions = 'ip_conversions' | 'subnet_conversions' | 'visitor_conversions';
+const ACTOR_CLICKS_ATTRIBUTE = 'n';
 export const ACTOR_CONVERSIONS_ATTRIBUTE = 'conv';
 /**
  * An actor's statistics live this long past its last click (its item's TTL is at least this): a week keeps repeat
@@ -63,7 +63,7 @@ export const isWindowAttribute = (name: string): boolean => WINDOW_ATTRIBUTE.tes
  * The attribute holding an unbucketed counter (a gclid's or a click token's uses): the same `uses` the
  * gclid and token items keep, so one UpdateItem counts the use and keeps the index.
  */
-export const USES_ATTRIBUTE = 'uses';
+const USES_ATTRIBUTE = 'uses';
 
 export interface CounterSpec {
   readonly counter: CounterName;
@@ -106,7 +106,7 @@ export const CAMPAIGN_SLOTS = 8;
  * repeat-campaign threshold sooner, never later. The next day's slots are a new set (the day is in the name):
  * expired slots are freed by the bucket change.
  */
-export interface CampaignSlot {
+interface CampaignSlot {
   /** The day's set of slotted campaigns: its unique name (in-memory) and its attribute in the item. */
   readonly slotsKey: string;
   readonly slotsAttr: string;
@@ -137,9 +137,9 @@ const MINUTE = 60;
 const HOUR = 3600;
 const DAY = 86_400;
 /** Google keeps a gclid valid for 90 days. */
-export const GCLID_TTL_SECONDS = 90 * DAY;
+const GCLID_TTL_SECONDS = 90 * DAY;
 /** Replay evidence outlives the token by a day so late replays are still seen. */
-export const TOKEN_USE_GRACE_SECONDS = DAY;
+const TOKEN_USE_GRACE_SECONDS = DAY;
 /** Items live this long past their window so a read at the boundary never races the TTL. */
 const GRACE_SECONDS = 60;
 

@@ -26,18 +26,18 @@ import type { CountLedger } from './counts';
 import type { RollupStore } from './dailyRollup';
 import type { IpReputationStore } from './ipReputation';
 
-export interface Rescore {
+interface Rescore {
   readonly next: Outcome;
   readonly reasons: readonly ReasonEntry[];
   readonly patch?: ClickPatch;
 }
 
-export interface RescoreResult {
+interface RescoreResult {
   readonly before: Outcome;
   readonly click: StoredClick;
 }
 
-export interface ClickLedger {
+interface ClickLedger {
   /** The click alone, once: `duplicate` when a click with its id is stored already. */
   recordClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'>;
   /** Undefined when the click does not exist or `decide` returns undefined (nothing to change). */

@@ -42,13 +42,6 @@ export class ClickVersionConflictError extends Error {
   }
 }
 
-export class ClickMissingError extends Error {
-  constructor(readonly clickId: string) {
-    super(`click ${clickId} does not exist`);
-    this.name = 'ClickMissingError';
-  }
-}
-
 export interface ClickStore {
   /** Stores a new click once (TTL `expiresAt`, epoch s): a retried request answers `duplicate` and changes nothing. */
   putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'>;
@@ -89,7 +82,7 @@ export function clickItem(record: ClickRecord, expiresAt?: number): Record<strin
   return item;
 }
 
-export function clickFromItem(item: Record<string, unknown>): StoredClick {
+function clickFromItem(item: Record<string, unknown>): StoredClick {
   const record: Record<string, unknown> = { ...item };
   for (const name of INDEX_ATTRIBUTES) delete record[name];
   record.current ??= record.atClick;
@@ -108,7 +101,7 @@ function compactSignals(signals: ClickSignals, ip: string): Record<string, unkno
 }
 
 /** The UpdateItem of a re-score: one conditional write, the re-score's exactly-once guard. */
-export function clickOutcomeUpdate(
+function clickOutcomeUpdate(
   clickId: string,
   next: Outcome,
   reasons: readonly ReasonEntry[],
@@ -262,10 +255,7 @@ export class MemoryClickStore implements ClickStore {
 
   async putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
     if (this.clicks.has(record.clickId)) return 'duplicate';
-    this.clicks.set(
-      record.clickId,
-      structuredClone({ ...record, version: 1, ...(expiresAt !== undefined ? { expiresAt } : {}) }),
-    );
+    this.clicks.set(record.clickId, structuredClone(definedOnly({ ...record, version: 1, expiresAt })));
     return 'stored';
   }
 

@@ -54,7 +54,7 @@ export interface CountLedger {
   count(changes: readonly CountChange[]): Promise<void>;
 }
 
-export const countKey = (clickId: string) => ({ pk: `CNT#${clickId}`, sk: 'CNT' });
+const countKey = (clickId: string) => ({ pk: `CNT#${clickId}`, sk: 'CNT' });
 
 /** Groups the changes' rollup deltas by property and local day. */
 function deltasByDay(changes: readonly CountChange[]) {
@@ -68,7 +68,7 @@ function deltasByDay(changes: readonly CountChange[]) {
       days.set(key, entry);
     }
     const delta = rollupDelta({
-      ...(change.counted ? { before: change.counted.outcome } : {}),
+      before: change.counted?.outcome,
       after: change.now.outcome,
       isNewClick: change.counted === undefined,
       atClick: change.atClick,
@@ -101,7 +101,7 @@ export class DynamoCountLedger implements CountLedger {
         found.set(String(item.pk).slice('CNT#'.length), {
           version: Number(item.version),
           outcome: item.outcome as Outcome,
-          ...(item.converted === true ? { converted: true } : {}),
+          converted: item.converted === true,
         });
       }
     }
@@ -118,8 +118,8 @@ export class DynamoCountLedger implements CountLedger {
             ...countKey(change.clickId),
             version: change.now.version,
             outcome: change.now.outcome,
-            ...(change.now.converted ? { converted: true } : {}),
-            ...(change.expiresAt !== undefined ? { expiresAt: change.expiresAt } : {}),
+            converted: change.now.converted || undefined,
+            expiresAt: change.expiresAt,
           },
           ...(change.counted
             ? {
@@ -166,7 +166,7 @@ export async function batchGet(
           [tableName]: {
             Keys: pending,
             ConsistentRead: true,
-            ...(projection ? { ProjectionExpression: projection } : {}),
+            ProjectionExpression: projection,
           },
         },
       }),

@@ -24,7 +24,7 @@ import {
  */
 export const ROLLUP_SHARDS = 16;
 
-export interface OutcomeChange {
+interface OutcomeChange {
   readonly propertyId: string;
   readonly timezone: string;
   /** When the click happened (epoch ms): it decides the day. */
@@ -60,7 +60,7 @@ export interface RollupStore {
   readDays(propertyId: string, days: readonly string[]): Promise<Map<string, RollupCounts>>;
 }
 
-export const rollupKey = (propertyId: string, day: string, shard: number) => ({
+const rollupKey = (propertyId: string, day: string, shard: number) => ({
   pk: `STAT#${propertyId}#${day}#${shard}`,
   sk: 'STAT',
 });

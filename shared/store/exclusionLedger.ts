@@ -23,7 +23,7 @@ export interface OwnedExclusion {
   readonly kind?: 'placement';
 }
 
-export type ChangeAction = 'added' | 'removed' | 'failed' | 'dry_run';
+type ChangeAction = 'added' | 'removed' | 'failed' | 'dry_run';
 
 export interface ChangeLogEntry {
   readonly at: string;

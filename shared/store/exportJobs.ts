@@ -12,9 +12,9 @@ import { ttlAt } from './table';
  * `finish` only moves a pending job, so a redelivered message finds it done and changes nothing.
  * Jobs expire (TTL) after JOB_LIFETIME_SECONDS; reads treat expired ones as absent.
  */
-export type ExportJobStatus = 'pending' | 'ready' | 'failed';
+type ExportJobStatus = 'pending' | 'ready' | 'failed';
 
-export interface ExportJob {
+interface ExportJob {
   readonly exportId: string;
   readonly propertyId: string;
   /** Local dates as requested, and the instants they cover: `[fromMs, toMs)`. */
@@ -39,7 +39,7 @@ export interface ExportJobStore {
   ): Promise<boolean>;
 }
 
-export const JOB_LIFETIME_SECONDS = 7 * 86_400;
+const JOB_LIFETIME_SECONDS = 7 * 86_400;
 const jobKey = (exportId: string) => ({ pk: `EXPORT#${exportId}`, sk: 'EXPORT' });
 
 export class DynamoExportJobStore implements ExportJobStore {

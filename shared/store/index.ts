@@ -36,11 +36,11 @@ export * from './clicks';
 export * from './counts';
 export * from './dailyRollup';
 export * from './ipReputation';
-export { clickShard, utcDay } from './keys';
+export { clickShard } from './keys';
 export { mergeSorted, prefetchedPages } from './sortedMerge';
 
 /** Every store the service keeps, one per key family (export jobs only exist on DynamoDB). */
-export interface Stores {
+interface Stores {
   readonly clicks: ClickStores;
   readonly ingestion: IngestionStore;
   readonly sources: SourceStatsStore;
@@ -49,7 +49,7 @@ export interface Stores {
 }
 
 /** The click stores on one client and table. */
-export function dynamoClickStores(client: DynamoDBDocumentClient, tableName: string): ClickStores {
+function dynamoClickStores(client: DynamoDBDocumentClient, tableName: string): ClickStores {
   const clicks = new DynamoClickStore(client, tableName);
   return {
     clicks,

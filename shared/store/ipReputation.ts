@@ -36,20 +36,20 @@ import { ttlAt } from './table';
  *   a re-score never moves `lastSeen`.
  */
 export const RISKY_FLOOR = 40;
-export const IP_INDEX_SHARDS = 4;
-export const REPUTATION_WINDOW_MS = 30 * 86_400_000;
+const IP_INDEX_SHARDS = 4;
+const REPUTATION_WINDOW_MS = 30 * 86_400_000;
 /** Kept a little longer than the longest blocklist window (365 days). */
 const LIFETIME_SECONDS = 400 * 86_400;
 /** Recent-click slots per address record (see above): small enough to keep the record under 1 KB. */
-export const CLICK_SLOTS = 8;
+const CLICK_SLOTS = 8;
 
 /** The slot attribute and the value a click writes there. */
-export function clickSlot(clickId: string): { attribute: string; hash: number } {
+function clickSlot(clickId: string): { attribute: string; hash: number } {
   const hash = fnv1a(clickId);
   return { attribute: `c${hash % CLICK_SLOTS}`, hash };
 }
 
-export interface IpOutcome {
+interface IpOutcome {
   readonly propertyId: string;
   readonly ip: string;
   /** When the click happened (epoch ms). */
@@ -81,7 +81,7 @@ export interface IpReputationStore {
   riskyIps(propertyId: string, sinceMs: number, minScore: number): Promise<IpReputation[]>;
 }
 
-export const ipReputationKey = (propertyId: string, ip: string) => ({ pk: `IPREP#${propertyId}#${ip}`, sk: 'IPREP' });
+const ipReputationKey = (propertyId: string, ip: string) => ({ pk: `IPREP#${propertyId}#${ip}`, sk: 'IPREP' });
 /** Counts the click and marks its slot (names `#slot`, values `:zero`, `:one`, `:click`). */
 const COUNT_SETS = ['clicks = if_not_exists(clicks, :zero) + :one', '#slot = :click'];
 const TOUCH_SETS = ['lastSeen = :at', 'gsi2sk = :seen', 'expiresAt = :expiresAt'];

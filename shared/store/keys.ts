@@ -13,7 +13,7 @@ export function fnv1a(text: string): number {
 export const clickShard = (clickId: string): number => fnv1a(clickId) % CLICK_DAY_SHARDS;
 
 /** `YYYY-MM-DD` of an instant in UTC (the click GSI1 partitions are UTC days). */
-export const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
 
 export const clickKey = (clickId: string) => ({ pk: `CLK#${clickId}`, sk: 'CLK' });
 

@@ -1,5 +1,5 @@
 /** Credentials as Lambda puts them in the environment. */
-export interface EnvironmentCredentials {
+interface EnvironmentCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string;

@@ -29,7 +29,7 @@ export interface MeterWrite {
 }
 
 /** The attributes of `add` after the write (applied), or as they stood (refused). */
-export interface MeterOutcome {
+interface MeterOutcome {
   readonly applied: boolean;
   readonly counts: Readonly<Record<string, number>>;
 }

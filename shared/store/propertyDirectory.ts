@@ -34,7 +34,7 @@ async function* records(items: AsyncIterable<Record<string, unknown>>): AsyncGen
 }
 
 /** Every enabled property, for the scheduled jobs. */
-export async function* allProperties(): AsyncGenerator<{ propertyId: string; config: EffectiveConfig }> {
+async function* allProperties(): AsyncGenerator<{ propertyId: string; config: EffectiveConfig }> {
   for await (const record of directoryRecords()) {
     if (record.disabled) continue;
     yield { propertyId: record.id, config: effectiveConfig(record) };
@@ -48,7 +48,7 @@ export async function listProperties(): Promise<PropertySummary[]> {
     list.push({
       id: record.id,
       name: record.name,
-      ...(record.domain ? { domain: record.domain } : {}),
+      domain: record.domain || undefined,
       plan: record.plan,
       enabled: !record.disabled,
       created: record.createdAt,

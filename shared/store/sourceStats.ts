@@ -38,14 +38,14 @@ import {
  */
 export const SOURCE_SHARDS = 8;
 export const SOURCE_QUALITY_CACHE_MS = 5 * 60_000;
-export const STATS_TTL_SECONDS = 180 * 86_400;
+const STATS_TTL_SECONDS = 180 * 86_400;
 const NAMED_CACHE_LIMIT = 10_000;
 
 /**
  * Counts for one property: clicks (at-click label not FRAUD), trusted conversions and clicks FRAUD at click
  * time (for the invalid share only), per source set.
  */
-export interface SourceStatsUpdate extends SourceDelta {
+interface SourceStatsUpdate extends SourceDelta {
   readonly propertyId: string;
 }
 
@@ -66,10 +66,10 @@ export interface SourceStatsStore {
 }
 
 /** Longest source value kept by name (Google's placement URLs are far shorter; longer ones are not excludable). */
-export const MAX_SOURCE_NAME = 250;
+const MAX_SOURCE_NAME = 250;
 
 /** The slots a batch names: property → slot key → source key (the last one in the batch wins a shared slot). */
-export function sourcesNamed(batch: readonly SourceStatsUpdate[]): Map<string, Map<string, string>> {
+function sourcesNamed(batch: readonly SourceStatsUpdate[]): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const update of batch) {
     for (const source of update.sources) {
@@ -98,7 +98,7 @@ function byProperty(batch: readonly SourceStatsUpdate[]): Map<string, SourceStat
 }
 
 /** Folds counters `c<key>` / `v<key>` / `f<key>` (key = statistics key or `*`) into the engine's input. */
-export function qualityFromCounters(counters: Iterable<[string, number]>): SourceQuality {
+function qualityFromCounters(counters: Iterable<[string, number]>): SourceQuality {
   const bySlot = new Map<string, { clicks: number; conversions: number; fraud: number }>();
   const total = { clicks: 0, conversions: 0, fraud: 0 };
   for (const [name, value] of counters) {

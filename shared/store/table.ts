@@ -48,8 +48,6 @@ export const TABLE = {
   ],
 } as const;
 
-export type IndexName = (typeof TABLE.indexes)[number]['name'];
-
 /** Epoch seconds for the TTL attribute. */
 export const ttlAt = (epochMs: number, lifetimeSeconds: number): number => Math.floor(epochMs / 1000) + lifetimeSeconds;
 

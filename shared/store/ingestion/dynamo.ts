@@ -32,6 +32,7 @@ const tokenKey = (tokenId: string) => ({ pk: `TOKEN#${tokenId}`, sk: 'TOKEN' });
 const orderKey = (propertyId: string, orderId: string) => ({ pk: `ORDER#${propertyId}#${orderId}`, sk: 'ORDER' });
 const conversionKey = (clickId: string) => ({ pk: `CONV#${clickId}`, sk: 'CONV' });
 const claimKey = (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' });
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 export class DynamoIngestionStore implements IngestionStore {
   private readonly velocity: DynamoVelocityStore;
@@ -227,7 +228,7 @@ export class DynamoIngestionStore implements IngestionStore {
     if (!Item || isExpired(Item, now) || typeof Item.propertyId !== 'string' || Item.firstSeen === undefined) {
       return undefined;
     }
-    return {
+    return definedOnly({
       visitorId,
       propertyId: Item.propertyId,
       firstSeen: Number(Item.firstSeen),
@@ -236,11 +237,11 @@ export class DynamoIngestionStore implements IngestionStore {
       pageViews: Number(Item.pageViews ?? 0),
       conversions: Number(Item.conversions ?? 0),
       beacons: Number(Item.beacons ?? 0),
-      ...(typeof Item.lastIp === 'string' ? { lastIp: Item.lastIp } : {}),
-      ...(typeof Item.lastClickId === 'string' ? { lastClickId: Item.lastClickId } : {}),
-      ...(typeof Item.worstClickId === 'string' ? { worstClickId: Item.worstClickId } : {}),
-      ...(typeof Item.worstScore === 'number' ? { worstScore: Item.worstScore } : {}),
-    };
+      lastIp: textOf(Item.lastIp),
+      lastClickId: textOf(Item.lastClickId),
+      worstClickId: textOf(Item.worstClickId),
+      worstScore: typeof Item.worstScore === 'number' ? Item.worstScore : undefined,
+    });
   }
 
   async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {

@@ -89,8 +89,7 @@ export class MemoryIngestionStore implements IngestionStore {
       pageViews: visitor.pageViews + (touch.pageView ? 1 : 0),
       beacons: visitor.beacons + (touch.beacon ? 1 : 0),
       conversions: visitor.conversions + (touch.conversion ? 1 : 0),
-      ...(touch.ip ? { lastIp: touch.ip } : {}),
-      ...definedOnly({ lastClickId: touch.clickId }),
+      ...definedOnly({ lastIp: touch.ip || undefined, lastClickId: touch.clickId }),
     };
     this.visitors.set(key, next);
   }

@@ -1,3 +1,4 @@
+import { definedOnly } from '../../optional';
 import {
   type CredentialRecord,
   PropertyExistsError,
@@ -25,7 +26,7 @@ export class MemoryPropertyStore implements PropertyStore {
     if (this.properties.has(property.id) || hashes.some((hash) => this.credentials.has(hash))) {
       throw new PropertyExistsError(property.id);
     }
-    this.properties.set(property.id, property);
+    this.properties.set(property.id, definedOnly(property));
     for (const [kind, hash] of Object.entries(property.keyHashes)) {
       if (hash === undefined) continue;
       this.credentials.set(hash, { hash, propertyId: property.id, kind: kind as CredentialRecord['kind'] });

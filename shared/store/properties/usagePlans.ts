@@ -9,7 +9,7 @@ import {
 import * as z from 'zod';
 import { ENV, optionalEnv } from '../../config/env';
 
-export interface UsageKey {
+interface UsageKey {
   /** API Gateway's id of the API key (`local` on the local stack). */
   readonly keyId: string;
   /** The key's value: what the authorizer returns as `usageIdentifierKey`. */
@@ -38,7 +38,7 @@ export class LocalUsagePlanRegistry implements UsagePlanRegistry {
   async remove(): Promise<void> {}
 }
 
-export class ApiGatewayUsagePlanRegistry implements UsagePlanRegistry {
+class ApiGatewayUsagePlanRegistry implements UsagePlanRegistry {
   constructor(
     private readonly client: APIGatewayClient,
     /** Plan id -> API Gateway usage plan id. */

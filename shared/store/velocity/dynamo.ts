@@ -32,7 +32,7 @@ import {
  * items): `alongside` names that item's key and the attributes the same UpdateItem writes beside the counters,
  * so the click path spends one write per counted key, whatever else that key's item keeps.
  */
-export interface DynamoVelocityStoreOptions {
+interface DynamoVelocityStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly now?: () => number;
@@ -52,7 +52,7 @@ export interface ItemAttributes {
   readonly keepUntil: number;
 }
 
-export interface CountedItems {
+interface CountedItems {
   readonly values: CounterValues;
   /** Each counted key's item as written (ALL_NEW), by counted key. */
   readonly items: ReadonlyMap<string, Record<string, unknown>>;
