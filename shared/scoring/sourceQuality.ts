@@ -28,6 +28,9 @@
  * Pure and cheap: a snapshot precomputes every slot's weight once (sourceQualityOf); a decision hashes at
  * most ten values and reads as many array cells.
  */
+
+import { fnv1a } from '../fnv1a';
+
 export interface SourceStats {
   readonly clicks: number;
   readonly conversions: number;
@@ -117,13 +120,6 @@ export const EMPTY_SOURCE_QUALITY: SourceQuality = {
 
 export const smoothedRate = (s: SourceStats, priorRate: number, priorClicks = PRIOR_CLICKS): number =>
   (s.conversions + priorRate * priorClicks) / (s.clicks + priorClicks);
-
-/** FNV-1a, 32 bit, over value[from..]: cheap, stable across processes (service and backtest hash alike). */
-function fnv1a(value: string, from = 0): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 /** The slot of a source key as one number (dimension × SLOTS_PER_DIMENSION + slot), or −1. */
 function slotIndex(source: string): number {

@@ -1,3 +1,4 @@
+import { fnv1a } from '../fnv1a';
 import { type ClickFacts, subnetOf } from './facts';
 
 /**
@@ -147,12 +148,6 @@ const GRACE_SECONDS = 60;
  * Caller-chosen values (visitor ids, campaigns) are hashed before they enter an item: short members keep the
  * returned item small. FNV-1a (32 bit) costs no crypto call per click.
  */
-function fnv1a(value: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 function setMember(value: string): string {
   return fnv1a(value).toString(36);
 }

@@ -1,3 +1,4 @@
+import { fnv1a } from '../fnv1a';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -6,7 +7,6 @@ import {
   UpdateCommand,
 } from './aws/dynamodb';
 import { batchGet } from './counts';
-import { fnv1a } from './keys';
 import { prefetchedPages } from './sortedMerge';
 import { ttlAt } from './table';
 

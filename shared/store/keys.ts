@@ -1,14 +1,5 @@
+import { fnv1a } from '../fnv1a';
 import { CLICK_DAY_SHARDS } from '../model';
-
-/** FNV-1a (32 bit): a stable, well-spread hash so a click's shard never changes between writes and reads. */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
 
 export const clickShard = (clickId: string): number => fnv1a(clickId) % CLICK_DAY_SHARDS;
 
