@@ -184,7 +184,11 @@ export async function countClicks(
         timezone: property.timezone,
         at: click.at,
         counted: before,
-        now: { version: click.version, outcome: outcomeOf(click), converted: click.convertedAt !== undefined },
+        now: {
+          version: click.version,
+          outcome: outcomeOf(click),
+          converted: click.convertedAt === undefined ? undefined : true,
+        },
         atClick: click.atClick,
         expiresAt: click.expiresAt,
       }),

@@ -21,7 +21,7 @@ export interface CountedOutcome {
   readonly version: number;
   readonly outcome: Outcome;
   /** A trusted conversion of the click was counted (the calibration counters). */
-  readonly converted?: boolean;
+  readonly converted?: true;
 }
 
 export interface CountChange {
@@ -101,7 +101,7 @@ export class DynamoCountLedger implements CountLedger {
         found.set(String(item.pk).slice('CNT#'.length), {
           version: Number(item.version),
           outcome: item.outcome as Outcome,
-          converted: item.converted === true,
+          converted: item.converted === true ? true : undefined,
         });
       }
     }
@@ -118,7 +118,7 @@ export class DynamoCountLedger implements CountLedger {
             ...countKey(change.clickId),
             version: change.now.version,
             outcome: change.now.outcome,
-            converted: change.now.converted || undefined,
+            converted: change.now.converted,
             expiresAt: change.expiresAt,
           },
           ...(change.counted
