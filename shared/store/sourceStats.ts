@@ -174,7 +174,7 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': `SRCN#${propertyId}` },
-          ...(start ? { ExclusiveStartKey: start } : {}),
+          ExclusiveStartKey: start,
         }),
       );
       for (const item of out.Items ?? []) {
