@@ -304,12 +304,17 @@ class Connection {
 }
 
 function parseHead(text: string): { status: number; headers: Record<string, string | undefined>; close: boolean } {
-  const lines = text.split('\r\n');
-  const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
-  if (!statusLine) throw new HttpSocketError('EPROTO', 'not an HTTP/1.x answer');
+  // `HTTP/1.x NNN …`
+  const status = Number(text.slice(9, 12));
+  if (!text.startsWith('HTTP/1.') || text.charCodeAt(8) !== 32 || !(status >= 100 && status <= 999)) {
+    throw new HttpSocketError('EPROTO', 'not an HTTP/1.x answer');
+  }
   const headers: Record<string, string | undefined> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+  let at = text.indexOf('\r\n');
+  while (at >= 0) {
+    const start = at + 2;
+    at = text.indexOf('\r\n', start);
+    const line = at < 0 ? text.slice(start) : text.slice(start, at);
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -318,6 +323,6 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
     headers[name] = before === undefined ? value : `${before}, ${value}`;
   }
   const connection = headers.connection?.toLowerCase();
-  const close = connection === 'close' || (statusLine[1] === '0' && connection !== 'keep-alive');
-  return { status: Number(statusLine[2]), headers, close };
+  const close = connection === 'close' || (text.charCodeAt(7) === 48 /* 1.0 */ && connection !== 'keep-alive');
+  return { status, headers, close };
 }
