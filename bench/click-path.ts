@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -569,6 +569,37 @@ const WARM_UP_MS = 4_000;
 const CONTAINER_WARM_UP = 2_000;
 
 const cpuMsOf = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** User + system CPU seconds of a process, from /proc (Linux); undefined where it cannot be read. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The first child of `parent` whose command is `name` (Linux /proc), if any. */
+function childProcessNamed(parent: number, name: string): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [comm, rest] = [
+        stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        stat.slice(stat.lastIndexOf(')') + 2),
+      ];
+      if (comm === name && Number(rest.split(' ')[1]) === parent) return Number(entry);
+    }
+  } catch {
+    // Not Linux, or the process is gone: no figure.
+  }
+  return undefined;
+}
 
 /** SQS requests per click: the count message and the beacon (sent), receive + delete batched by 10 or more. */
 const SQS_REQUESTS_PER_CLICK = 2.4;
@@ -582,6 +613,8 @@ export interface ThroughputFigures {
   readonly ratio: number;
   readonly counted: number;
   readonly accepted: number;
+  /** DynamoDB Local's own CPU (its Java process) per click and per bench UpdateItem, where /proc tells. */
+  readonly dynamoLocalCpu?: { readonly msPerClick: number; readonly msPerUpdate: number };
 }
 
 /**
@@ -590,7 +623,12 @@ export interface ThroughputFigures {
  * emulator can take. The click counter then runs over everything accepted, and the stats must equal the
  * accepted count. The property is on the Network plan (60,000 requests a minute), so the meter admits all.
  */
-export async function benchThroughput(target: { tableName: string; seconds?: number }): Promise<ThroughputFigures> {
+export async function benchThroughput(target: {
+  tableName: string;
+  seconds?: number;
+  /** The emulator process: DynamoDB Local is its `java` child, whose CPU is read from /proc (Linux). */
+  emulatorPid?: number;
+}): Promise<ThroughputFigures> {
   const seconds = target.seconds ?? 8;
   const concurrency = 32;
   const service = benchService();
@@ -633,6 +671,8 @@ export async function benchThroughput(target: { tableName: string; seconds?: num
 
     const latencies: number[] = [];
     let failures = 0;
+    const dynamoLocal = target.emulatorPid === undefined ? undefined : childProcessNamed(target.emulatorPid, 'java');
+    const cpuBefore = dynamoLocal === undefined ? undefined : processCpuSeconds(dynamoLocal);
     const clicksRun = await run(seconds * 1000, async () => {
       const t = performance.now();
       const answer = await serverClick(property, next++).catch(() => ({ status: 500 }));
@@ -640,7 +680,10 @@ export async function benchThroughput(target: { tableName: string; seconds?: num
       else failures++;
     });
     const clickSeconds = clicksRun.seconds;
+    const cpuOfClicks = dynamoLocal === undefined ? undefined : processCpuSeconds(dynamoLocal)! - cpuBefore!;
     const updates = await run((seconds / 2) * 1000, update);
+    const cpuOfUpdates =
+      dynamoLocal === undefined ? undefined : processCpuSeconds(dynamoLocal)! - cpuBefore! - cpuOfClicks!;
     await drainQueue(service.sqs, 'clickCounter');
     const counted = (await service.countedClicks(property)) - warmUpClicks;
     latencies.sort((a, b) => a - b);
@@ -656,6 +699,13 @@ export async function benchThroughput(target: { tableName: string; seconds?: num
       ratio: round(clicksPerSecond / dynamoUpdatesPerSecond, 3),
       accepted: latencies.length,
       counted,
+      dynamoLocalCpu:
+        cpuOfClicks === undefined || cpuOfUpdates === undefined
+          ? undefined
+          : {
+              msPerClick: round((cpuOfClicks * 1000) / (latencies.length + failures), 2),
+              msPerUpdate: round((cpuOfUpdates * 1000) / updates.done, 2),
+            },
     };
   } finally {
     raw.destroy();
@@ -669,6 +719,12 @@ export function formatThroughput(t: ThroughputFigures): string {
     `${t.concurrency}-way UpdateItem (DynamoDB Local alone)  ${t.dynamoUpdatesPerSecond}/s`,
     `ratio clicks / UpdateItems  ${t.ratio} (target >= 0.2)`,
     `stats after the click counter  ${t.counted} counted of ${t.accepted} accepted`,
+    ...(t.dynamoLocalCpu
+      ? [
+          `DynamoDB Local's CPU  ${t.dynamoLocalCpu.msPerClick} ms per click, ${t.dynamoLocalCpu.msPerUpdate} ms per UpdateItem: ` +
+            `while it is the bottleneck the ratio cannot pass ${round3(t.dynamoLocalCpu.msPerUpdate / t.dynamoLocalCpu.msPerClick)}`,
+        ]
+      : []),
   ].join('\n');
 }
 
