@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { LAMBDA_BUNDLE_ALIAS } from '../infra/constructs/bundling';
 import { queueConsumers, routes, schedules } from '../shared/routes';
+import { bundleFunction } from './bundle';
 
 interface FunctionFigure {
   readonly name: string;
@@ -12,8 +11,6 @@ interface FunctionFigure {
   /** Median of fresh `node` processes loading the bundle (module init only, no handler call). */
   readonly coldStartMs: number;
 }
-
-const repoRoot = path.resolve(__dirname, '..');
 
 /**
  * Bundles every function as the CDK stack does (esbuild, CJS, minified, SDK included, the same aliases) and
@@ -31,18 +28,7 @@ export async function measureFunctions(runs = 3): Promise<FunctionFigure[]> {
     const figures: FunctionFigure[] = [];
     for (const [name, entry] of entries) {
       const outfile = path.join(outDir, `${name}.js`);
-      await build({
-        entryPoints: [path.join(repoRoot, entry)],
-        bundle: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        minify: true,
-        outfile,
-        logLevel: 'silent',
-        mainFields: ['module', 'main'],
-        alias: { ...LAMBDA_BUNDLE_ALIAS },
-      });
+      await bundleFunction(entry, outfile);
       figures.push({
         name,
         bundleKiB: Math.round(statSync(outfile).size / 1024),

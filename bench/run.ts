@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatClickPath(await benchClickPath())}\n`);
 
     section('Local throughput: 32 concurrent secret-key clicks against DynamoDB Local');
-    process.stdout.write(`${formatThroughput(await benchThroughput({ tableName }))}\n`);
+    process.stdout.write(`${formatThroughput(await benchThroughput({ tableName, emulatorPid: emulators.pid }))}\n`);
 
     // BENCH_ONLY=click: the click-path figures and the functions, without the (long) reporting run.
     if (process.env.BENCH_ONLY !== 'click') {

@@ -62,11 +62,21 @@ export function signedTokens(keyOf: (propertyId: string) => Promise<Buffer> = to
 
 /** SQS queues named by QUEUE_URL_<NAME> (the stack and the local server set them). */
 function sqsQueues(client: SQSClient = sqs): QueuePort {
+  // Read on first use and kept (process.env is slow to read on every message).
+  const urls = new Map<QueueName, string>();
+  const urlOf = (queue: QueueName) => {
+    let url = urls.get(queue);
+    if (url === undefined) {
+      url = requireEnv(ENV.queueUrl[queue]);
+      urls.set(queue, url);
+    }
+    return url;
+  };
   return {
     async send(queue: QueueName, message, options) {
       await client.send(
         new SendMessageCommand({
-          QueueUrl: requireEnv(ENV.queueUrl[queue]),
+          QueueUrl: urlOf(queue),
           MessageBody: JSON.stringify(message),
           DelaySeconds: options?.delaySeconds,
         }),

@@ -49,6 +49,22 @@ const UNSIGNABLE = new Set([
 ]);
 const GENERATED = new Set(['authorization', 'x-amz-date', 'date']);
 const SIGNING_KEY_CACHE_SIZE = 50;
+/** A header value that needs the canonical trimming (most need none). */
+const UNTRIMMED = /[\r\n\t]| {2}|^ | $/;
+
+/** `YYYYMMDDTHHMMSSZ`, kept for the second it names (a busy client signs many requests a second). */
+let lastDate: { second: number; text: string } | undefined;
+function amzDate(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (lastDate?.second !== second) {
+    const text = date
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z')
+      .replace(/[-:]/g, '');
+    lastDate = { second, text };
+  }
+  return lastDate.text;
+}
 
 interface CachedKey {
   readonly secret: string;
@@ -67,10 +83,7 @@ export function signRequest(request: SignableRequest, scope: SigningScope): Reco
   for (const name of Object.keys(request.headers)) {
     if (!GENERATED.has(name.toLowerCase())) headers[name] = request.headers[name]!;
   }
-  const longDate = scope.date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
+  const longDate = amzDate(scope.date);
   const shortDate = longDate.slice(0, 8);
   headers['x-amz-date'] = longDate;
   const { credentials } = scope;
@@ -85,8 +98,8 @@ export function signRequest(request: SignableRequest, scope: SigningScope): Reco
   const signedHeaders = canonical.names.join(';');
   const canonicalRequest = [
     request.method,
-    scope.escapePath === false ? request.path : canonicalPath(request.path),
-    canonicalQuery(request.query ?? {}),
+    scope.escapePath === false || request.path === '/' ? request.path : canonicalPath(request.path),
+    request.query === undefined ? '' : canonicalQuery(request.query),
     canonical.lines,
     '',
     signedHeaders,
@@ -125,11 +138,15 @@ function canonicalHeaders(headers: Record<string, string>): { names: string[]; l
   for (const name of Object.keys(headers).sort()) {
     const lower = name.toLowerCase();
     if (UNSIGNABLE.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')) continue;
+    const value = headers[name]!;
     canonical.set(
       lower,
-      headers[name]!.replace(/[\r\n]/g, ' ')
-        .replace(/[ \t]+/g, ' ')
-        .replace(/^ | $/g, ''),
+      UNTRIMMED.test(value)
+        ? value
+            .replace(/[\r\n]/g, ' ')
+            .replace(/[ \t]+/g, ' ')
+            .replace(/^ | $/g, '')
+        : value,
     );
   }
   const names = [...canonical.keys()].sort();

@@ -1,6 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { type AwsServiceError, AwsTransportError, type ResponseMetadata, retryKindOf } from './errors';
+import { HttpOrigin, HttpSocketError } from './http';
 import { type AwsCredentials, signRequest, uriEscape } from './sigv4';
 
 /** The services this client speaks to, with the SDK's endpoint variable for each. */
@@ -60,7 +59,7 @@ const MAX_DELAY_MS = 20_000;
 const RETRY_QUOTA = { initial: 500, cost: 5, timeoutCost: 10, refund: 1 } as const;
 
 /** As the SDK's handler on Lambda: keep-alive sockets (idle ones do not hold the process open), 50 per host. */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
+const MAX_SOCKETS = 50;
 
 /**
  * One AWS service endpoint over node:http(s): SigV4-signed requests on keep-alive sockets, a timeout per
@@ -70,7 +69,8 @@ const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const;
 export class AwsWire {
   private retryQuota: number = RETRY_QUOTA.initial;
   private resolved: Settings | undefined;
-  private agent: HttpAgent | undefined;
+  /** Keep-alive sockets by host prefix ('' for the endpoint itself; S3 buckets have their own host). */
+  private readonly origins = new Map<string, HttpOrigin>();
 
   constructor(
     readonly service: AwsService,
@@ -142,8 +142,8 @@ export class AwsWire {
 
   /** Closes this client's sockets (a later call opens new ones). */
   destroy(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+    for (const origin of this.origins.values()) origin.destroy();
+    this.origins.clear();
   }
 
   private attempt(request: WireRequest): Promise<WireResponse> {
@@ -173,61 +173,57 @@ export class AwsWire {
       },
     );
     const search = request.query ? queryString(request.query) : '';
-    const https = endpoint.protocol === 'https:';
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.agent ??= https ? new HttpsAgent(AGENT_OPTIONS) : new HttpAgent(AGENT_OPTIONS);
-    const agent = this.agent;
-    return new Promise<WireResponse>((resolve, reject) => {
-      const outgoing = (https ? httpsRequest : httpRequest)({
-        protocol: endpoint.protocol,
-        hostname: request.hostPrefix ? `${request.hostPrefix}.${endpoint.hostname}` : endpoint.hostname,
-        port: endpoint.port || undefined,
-        method: request.method,
-        path: search ? `${path}?${search}` : path,
-        headers,
-        agent,
-        signal: request.signal,
+    const key = request.hostPrefix ?? '';
+    let origin = this.origins.get(key);
+    if (!origin) {
+      origin = new HttpOrigin({
+        host: request.hostPrefix ? `${request.hostPrefix}.${endpoint.hostname}` : endpoint.hostname,
+        port: Number(endpoint.port) || (endpoint.protocol === 'https:' ? 443 : 80),
+        tls: endpoint.protocol === 'https:',
+        maxSockets: MAX_SOCKETS,
       });
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        const timeout = new AwsTransportError(
-          'TimeoutError',
-          `${this.service} request timed out after ${timeoutMs} ms`,
-          undefined,
-        );
-        outgoing.destroy(timeout);
-        fail(timeout);
-      }, timeoutMs);
-      const socketError = (error: NodeJS.ErrnoException) =>
-        fail(
-          error instanceof AwsTransportError || error.name === 'AbortError'
-            ? error
-            : new AwsTransportError(
-                'NetworkError',
-                `${this.service} request failed (${error.code ?? error.name})`,
-                error.code,
-              ),
-        );
-      outgoing.on('error', socketError);
-      outgoing.on('response', (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', socketError);
-        incoming.on('end', () => {
-          clearTimeout(timer);
-          const headers: Record<string, string | undefined> = {};
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            headers[name] = Array.isArray(value) ? value.join(', ') : value;
-          }
-          resolve({ status: incoming.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
-        });
-      });
-      outgoing.end(request.body);
+      this.origins.set(key, origin);
+    }
+    const { signal } = request;
+    if (signal?.aborted) return Promise.reject(abortError());
+    const sent = origin.request({
+      method: request.method,
+      target: search ? `${path}?${search}` : path,
+      headers,
+      body: request.body,
     });
+    const timer = setTimeout(
+      () =>
+        sent.cancel(
+          new AwsTransportError('TimeoutError', `${this.service} request timed out after ${timeoutMs} ms`, undefined),
+        ),
+      timeoutMs,
+    );
+    const onAbort = () => sent.cancel(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return sent.response.then(
+      (response) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        return response;
+      },
+      (error: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error instanceof HttpSocketError) {
+          throw new AwsTransportError('NetworkError', `${this.service} request failed (${error.code})`, error.code);
+        }
+        throw error;
+      },
+    );
   }
+}
+
+function abortError(): Error {
+  const error = new Error('The operation was aborted');
+  error.name = 'AbortError';
+  return error;
 }
 
 function requestIdOf(headers: WireResponse['headers']): string | undefined {

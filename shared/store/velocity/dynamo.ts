@@ -219,6 +219,10 @@ export class DynamoVelocityStore implements VelocityStore {
 
   /** Removes buckets older than the previous one once enough have piled up (a key active now and then). */
   private async dropLeftovers(write: ItemWrite, attributes: Record<string, unknown>) {
+    // Most items carry fewer window attributes than the bound at all: nothing to sort out.
+    let windows = 0;
+    for (const name in attributes) if (isWindowAttribute(name)) windows++;
+    if (windows < MAX_LEFTOVER_BUCKETS) return;
     const live = new Set(write.group.map((spec) => spec.attr));
     // Today's campaign slots are live whichever campaigns this click counted.
     const slots = write.group.flatMap((spec) => (spec.slot ? [spec.slot.slotsAttr] : []));
