@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -12,7 +13,7 @@ import {
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { authorize, usesAuthorizer } from '../infra/local/gateway';
-import { invoke, type LambdaHandler, lambdaContext, loadHandler } from '../infra/local/lambda';
+import { invoke, loadHandler } from '../infra/local/lambda';
 import { deliver } from '../infra/local/queues';
 import { newAdminKey, newTokenSigningKey, secretsEnv } from '../infra/local/secrets';
 import { ENV } from '../shared/config/env';
@@ -395,38 +396,66 @@ const serverClickCall = (property: Credentials, i: number): Call => ({
 const serverClick = (property: Credentials, i: number) => callApi('click', serverClickCall(property, i));
 
 /**
- * The click function's own CPU as deployed: its esbuild bundle (minified, as the stack ships it) loaded fresh —
- * a new container, with its own clients and caches — on a property of its own. The first clicks carry the
- * module load, JIT compilation and new connections; Lambda keeps a container for thousands of clicks, so the
- * figure is a warm container's (after CONTAINER_WARM_UP more), with the new container's beside it.
+ * The click function's own CPU as deployed: its esbuild bundle (minified, as the stack ships it) in a node process
+ * of its own — a new container, sharing nothing with the bench — on a property of its own. The first clicks carry
+ * the module load, JIT compilation and new connections; Lambda keeps a container for thousands of clicks, so the
+ * figure is a warm container's (after CONTAINER_WARM_UP more), with the new container's beside it. The events and
+ * contexts are built before the clock starts: the figure is the handler's, not the bench's.
  */
 async function deployedClickCpu(service: Service, clicks: number): Promise<{ warmMs: number; newContainerMs: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'clicksieve-click-'));
   try {
-    const outfile = path.join(dir, 'click.js');
-    await bundleFunction(routes.click.handler, outfile);
+    const bundle = path.join(dir, 'click.js');
+    await bundleFunction(routes.click.handler, bundle);
     const property = await service.createProperty('network');
-    // The events and contexts are built before the clock starts: the figure is the handler's, not the bench's.
-    const cpuOf = async (from: number, n: number, handler: LambdaHandler) => {
-      const events = Array.from({ length: n }, (_, i) => apiEvent(routes.click, serverClickCall(property, from + i)));
-      const contexts = events.map(() => lambdaContext('click', HANDLER_TIMEOUT_MS));
-      const before = process.cpuUsage();
-      for (let i = 0; i < n; i++) {
-        const result = (await handler(events[i], contexts[i]!)) as APIGatewayProxyResult;
-        if (result.statusCode !== 200) throw new Error(`bundled click answered ${result.statusCode}: ${result.body}`);
-      }
-      return cpuMsOf(process.cpuUsage(before)) / n;
-    };
-    const before = process.cpuUsage();
-    const { handler } = require(outfile) as { handler: LambdaHandler };
-    const loadMs = cpuMsOf(process.cpuUsage(before));
-    const newContainerMs = (await cpuOf(300_000, clicks, handler)) + loadMs / clicks;
-    await cpuOf(400_000, CONTAINER_WARM_UP, handler);
-    return { warmMs: await cpuOf(500_000, clicks, handler), newContainerMs };
+    const events = path.join(dir, 'events.json');
+    const total = 2 * clicks + CONTAINER_WARM_UP;
+    writeFileSync(
+      events,
+      JSON.stringify(
+        Array.from({ length: total }, (_, i) => apiEvent(routes.click, serverClickCall(property, 300_000 + i))),
+      ),
+    );
+    const out = execFileSync(
+      process.execPath,
+      ['-e', CONTAINER_SCRIPT, bundle, events, String(clicks), String(CONTAINER_WARM_UP)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    return JSON.parse(out) as { warmMs: number; newContainerMs: number };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The container: loads the bundle, runs `clicks` events (new), `warmUp` more, then `clicks` (warm); prints CPU ms per click. */
+const CONTAINER_SCRIPT = `
+const [bundle, eventsFile, clicks, warmUp] = process.argv.slice(1);
+const events = JSON.parse(require('node:fs').readFileSync(eventsFile, 'utf8'));
+const context = () => ({ callbackWaitsForEmptyEventLoop: false, functionName: 'clicksieve-click', functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:clicksieve-click', memoryLimitInMB: '1024',
+  awsRequestId: require('node:crypto').randomUUID(), logGroupName: '/aws/lambda/clicksieve-click', logStreamName: 'bench',
+  getRemainingTimeInMillis: () => 29000, done() {}, fail() {}, succeed() {} });
+const contexts = events.map(context);
+const ms = (u) => (u.user + u.system) / 1000;
+(async () => {
+  const load = process.cpuUsage();
+  const { handler } = require(bundle);
+  const loadMs = ms(process.cpuUsage(load));
+  const run = async (from, n) => {
+    const before = process.cpuUsage();
+    for (let i = from; i < from + n; i++) {
+      const result = await handler(events[i], contexts[i]);
+      if (result.statusCode !== 200) throw new Error('click answered ' + result.statusCode + ': ' + result.body);
+    }
+    return ms(process.cpuUsage(before)) / n;
+  };
+  const n = Number(clicks);
+  const newContainerMs = (await run(0, n)) + loadMs / n;
+  await run(n, Number(warmUp));
+  const warmMs = await run(n + Number(warmUp), n);
+  process.stdout.write(JSON.stringify({ newContainerMs, warmMs }));
+})().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
+`;
 
 /**
  * 200 secret-key clicks through the click function (calls, capacity units, sequential round trips and CPU
@@ -568,7 +597,6 @@ const WARM_UP_MS = 4_000;
 /** Clicks after a new container's first ones before its CPU is measured (JIT compilation settles within). */
 const CONTAINER_WARM_UP = 2_000;
 
-const cpuMsOf = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 /** User + system CPU seconds of a process, from /proc (Linux); undefined where it cannot be read. */

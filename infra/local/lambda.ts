@@ -39,7 +39,7 @@ export function handlerExists(entry: string): boolean {
 }
 
 /** A Lambda-like context: the fields handlers, middy and Powertools read. */
-export function lambdaContext(functionName: string, timeoutMs: number): Context {
+function lambdaContext(functionName: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const name = `clicksieve-local-${functionName}`;
   return {
