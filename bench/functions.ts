@@ -16,7 +16,7 @@ interface FunctionFigure {
  * Bundles every function as the CDK stack does (esbuild, CJS, minified, SDK included, the same aliases) and
  * times its cold load.
  */
-export async function measureFunctions(runs = 3): Promise<FunctionFigure[]> {
+export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
   const entries: Array<[string, string]> = [
     ['authorizer', 'functions/api/authorizer.ts'],
     ...Object.entries(routes).map(([id, route]): [string, string] => [id, route.handler]),
