@@ -76,7 +76,13 @@ async function main(): Promise<void> {
   const functions = await measureFunctions();
   const width = Math.max(...functions.map((f) => f.name.length));
   for (const f of functions) {
-    process.stdout.write(`${f.name.padEnd(width)}  ${String(f.bundleKiB).padStart(5)} KiB  ${f.coldStartMs} ms\n`);
+    const beside =
+      f.besideKiB === undefined
+        ? ''
+        : `  (+ google-ads-api beside it, ${f.besideKiB} KiB, loaded when an account is reached)`;
+    process.stdout.write(
+      `${f.name.padEnd(width)}  ${String(f.bundleKiB).padStart(5)} KiB  ${f.coldStartMs} ms${beside}\n`,
+    );
   }
   const click = functions.find((f) => f.name === 'click');
   if (click) {

@@ -250,6 +250,7 @@ export class ClicksieveApi extends Construct {
       timeout: API_TIMEOUT,
       memorySize: route.intel ? 1024 : 512,
       intelSnapshot: route.intel === true,
+      googleAdsApi: route.secrets?.includes('googleAds') === true,
     });
     if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
     this.bindNeeds(fn, route);
@@ -284,6 +285,7 @@ export class ClicksieveApi extends Construct {
       memorySize: 1024,
       // The refresh falls back to the bundled snapshot for any source it cannot download before one is published.
       intelSnapshot: id === 'intelRefresh',
+      googleAdsApi: schedule.secrets?.includes('googleAds') === true,
     });
     this.bindNeeds(fn, schedule);
     new Rule(this, `${pascal(id)}Schedule`, {

@@ -10,7 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLE_ALIAS } from './bundling';
+import { GOOGLE_ADS_API_MODULE, LAMBDA_BUNDLE_ALIAS } from './bundling';
 
 /** Repository root: entries in the route table are relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -33,6 +33,8 @@ export interface ClicksieveFunctionProps {
   readonly intelSnapshot?: boolean;
   /** Where the snapshot is read from at synth. */
   readonly intelSnapshotFile?: string;
+  /** Reaches Google Ads: google-ads-api is bundled beside the function, loaded only when an account is reached. */
+  readonly googleAdsApi?: boolean;
   readonly logRetention?: RetentionDays;
   /** Only where something must reach the function without a reference to it; CloudFormation names it otherwise. */
   readonly functionName?: string;
@@ -89,16 +91,21 @@ export class ClicksieveFunction extends Construct {
         sourcesContent: false,
         logLevel: LogLevel.ERROR,
         forceDockerBundling: false,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(LAMBDA_BUNDLE_ALIAS).map(([from, to]) => [`--alias:${from}`, to]),
-        ),
-        commandHooks: copySnapshot
-          ? {
-              beforeBundling: () => [],
-              beforeInstall: () => [],
-              afterBundling: (_inputDir: string, outputDir: string) => [`cp "${snapshotFile}" "${outputDir}/"`],
-            }
-          : undefined,
+        esbuildArgs: {
+          ...Object.fromEntries(Object.entries(LAMBDA_BUNDLE_ALIAS).map(([from, to]) => [`--alias:${from}`, to])),
+          ...(props.googleAdsApi ? { [`--external:${GOOGLE_ADS_API_MODULE.specifier}`]: true } : {}),
+        },
+        commandHooks:
+          copySnapshot || props.googleAdsApi
+            ? {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => [
+                  ...(copySnapshot ? [`cp "${snapshotFile}" "${outputDir}/"`] : []),
+                  ...(props.googleAdsApi ? [googleAdsApiBundleCommand(outputDir)] : []),
+                ],
+              }
+            : undefined,
       },
     });
 
@@ -181,4 +188,23 @@ const BUCKET_WRITE = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUploa
 /** How cdk-nag renders `Fn::GetAtt [<resource>, Arn]` in its findings. */
 function arnOf(resource: IResource): string {
   return `<${Stack.of(resource).getLogicalId(resource.node.defaultChild as CfnElement)}.Arn>`;
+}
+
+/** The afterBundling command that bundles google-ads-api's module beside index.js, with the function's own settings. */
+function googleAdsApiBundleCommand(outputDir: string): string {
+  const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
+  const aliases = Object.entries(LAMBDA_BUNDLE_ALIAS).map(([from, to]) => `"--alias:${from}=${to}"`);
+  return [
+    `"${esbuild}"`,
+    `"${GOOGLE_ADS_API_MODULE.entry}"`,
+    '--bundle',
+    '--platform=node',
+    '--target=node22',
+    '--format=cjs',
+    '--minify',
+    '--main-fields=module,main',
+    '--log-level=error',
+    ...aliases,
+    `"--outfile=${path.join(outputDir, GOOGLE_ADS_API_MODULE.file)}"`,
+  ].join(' ');
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
@@ -13,6 +14,7 @@ let template: Template;
 let stack: Stack;
 let withSnapshot: ClicksieveFunction;
 let withoutSnapshot: ClicksieveFunction;
+let googleAds: ClicksieveFunction;
 let queue: Queue;
 const snapshotBytes = Buffer.from('snapshot-under-test');
 
@@ -41,6 +43,13 @@ beforeAll(() => {
     intelSnapshot: true,
     intelSnapshotFile: path.join(workdir, 'not-built-yet.bin'),
   });
+  googleAds = new ClicksieveFunction(stack, 'GoogleAds', {
+    entry: 'functions/scheduled/blocklist-push.ts',
+    description: 'reaches Google Ads',
+    timeout: Duration.seconds(3),
+    environment: common,
+    googleAdsApi: true,
+  });
   queue = new Queue(stack, 'Queue');
   withSnapshot.bindQueue(queue, 'QUEUE_URL_TEST');
   app.synth();
@@ -68,6 +77,25 @@ describe('ClicksieveFunction', () => {
   it('still synthesises without a snapshot and ships none', () => {
     expect(existsSync(path.join(assetDir(withoutSnapshot), 'index.js'))).toBe(true);
     expect(existsSync(path.join(assetDir(withoutSnapshot), 'ipintel.bin'))).toBe(false);
+  });
+
+  it('ships google-ads-api beside a Google Ads function, required only when an account is reached', () => {
+    const dir = assetDir(googleAds);
+    const index = readFileSync(path.join(dir, 'index.js'), 'utf8');
+    expect(index.length).toBeLessThan(600 * 1024);
+    expect(index).toContain('require("./googleAdsApi")');
+    expect(statSync(path.join(dir, 'googleAdsApi.js')).size).toBeGreaterThan(10 * 1024 * 1024);
+    const exported = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `process.stdout.write(Object.keys(require(${JSON.stringify(path.join(dir, 'googleAdsApi.js'))})).sort().join())`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(exported).toBe('GoogleAdsAccount,RecordedGoogleAds,customerFor');
+    // The other functions carry neither.
+    expect(existsSync(path.join(assetDir(withSnapshot), 'googleAdsApi.js'))).toBe(false);
   });
 
   it('merges the common environment with what bindings add', () => {
