@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
-import { GOOGLE_ADS_API_MODULE, LAMBDA_BUNDLE_ALIAS } from '../infra/constructs/bundling';
+import { GOOGLE_ADS_API_MODULE, LAMBDA_BUNDLE, LAMBDA_BUNDLE_ALIAS } from '../infra/constructs/bundling';
 
 const repoRoot = path.resolve(__dirname, '..');
 
 /**
- * Bundles one function as the CDK stack does: esbuild, CJS, minified, node22, SDK included, the same aliases; a
+ * Bundles one function as the CDK stack does (LAMBDA_BUNDLE, SDK included, the same aliases); a
  * function that reaches Google Ads gets google-ads-api's module as a bundle of its own beside it. Returns the
  * files written (the function's first).
  */
@@ -15,15 +15,12 @@ export async function bundleFunction(
   options: { readonly googleAdsApi?: boolean } = {},
 ): Promise<string[]> {
   const settings: BuildOptions = {
+    ...LAMBDA_BUNDLE,
     bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
     logLevel: 'silent',
-    mainFields: ['module', 'main'],
     alias: { ...LAMBDA_BUNDLE_ALIAS },
   };
+
   await build({
     ...settings,
     entryPoints: [path.join(repoRoot, entry)],

@@ -9,6 +9,12 @@ export const LAMBDA_BUNDLE_ALIAS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * esbuild settings of every function besides the aliases (the stack's NodejsFunction passes these and no
+ * main fields, so esbuild's own order for node applies): the afterBundling hook and `npm run bench` use them too.
+ */
+export const LAMBDA_BUNDLE = { platform: 'node', target: 'node22', format: 'cjs', minify: true } as const;
+
+/**
  * The module of the Google Ads functions that carries google-ads-api (shared/googleAds/googleAdsApi.ts): left out
  * of their bundle (`require('./googleAdsApi')` stays a require) and bundled on its own next to it, so a cold start
  * parses ~0.5 MiB instead of ~28 (the stack's afterBundling hook and `npm run bench` both build it this way).

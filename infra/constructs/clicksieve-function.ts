@@ -10,7 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { GOOGLE_ADS_API_MODULE, LAMBDA_BUNDLE_ALIAS } from './bundling';
+import { GOOGLE_ADS_API_MODULE, LAMBDA_BUNDLE, LAMBDA_BUNDLE_ALIAS } from './bundling';
 
 /** Repository root: entries in the route table are relative to it. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -84,9 +84,9 @@ export class ClicksieveFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.CJS,
-        target: 'node22',
+        target: LAMBDA_BUNDLE.target,
         externalModules: [],
-        minify: true,
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
         sourcesContent: false,
         logLevel: LogLevel.ERROR,
@@ -198,11 +198,10 @@ function googleAdsApiBundleCommand(outputDir: string): string {
     `"${esbuild}"`,
     `"${GOOGLE_ADS_API_MODULE.entry}"`,
     '--bundle',
-    '--platform=node',
-    '--target=node22',
-    '--format=cjs',
-    '--minify',
-    '--main-fields=module,main',
+    `--platform=${LAMBDA_BUNDLE.platform}`,
+    `--target=${LAMBDA_BUNDLE.target}`,
+    `--format=${LAMBDA_BUNDLE.format}`,
+    ...(LAMBDA_BUNDLE.minify ? ['--minify'] : []),
     '--log-level=error',
     ...aliases,
     `"--outfile=${path.join(outputDir, GOOGLE_ADS_API_MODULE.file)}"`,

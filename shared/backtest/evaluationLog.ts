@@ -75,6 +75,14 @@ const CARRIER_ADDRESSES = Array.from({ length: 1024 }, (_, i) => `172.56.${16 + 
 /** Addresses in published cloud ranges (AWS, Google Cloud, DigitalOcean, Linode). */
 const CLOUD_PREFIXES = ['3.5.140.', '52.95.1.', '34.102.5.', '159.89.1.', '45.33.1.'];
 
+/** A household's address in one of HOME_PREFIXES (drawn with `rand`: the prefix, then the host). */
+function homeBroadbandAddress(rand: () => number): string {
+  const [a, b, bits] = HOME_PREFIXES[Math.floor(rand() * HOME_PREFIXES.length)]!;
+  const span = 2 ** (32 - bits);
+  const n = (a * 2 ** 24 + b * 2 ** 16 + Math.floor(rand() * span)) >>> 0;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${1 + Math.floor(rand() * 253)}`;
+}
+
 const PLACEMENTS = 24;
 const CAMPAIGNS = 6;
 /** Competitors' office addresses: each clicks a few times a day. */
@@ -165,12 +173,7 @@ export function* evaluationLog(options: EvaluationLogOptions): Generator<Labelle
   const homeVisitors: { ip: string; visitor: string; ua: string; converted: boolean }[] = [];
   const competitors: { ip: string; visitor: string; ua: string }[] = [];
 
-  const homeAddress = (): string => {
-    const [a, b, bits] = pick(HOME_PREFIXES);
-    const span = 2 ** (32 - bits);
-    const n = (a * 2 ** 24 + b * 2 ** 16 + Math.floor(rand() * span)) >>> 0;
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${1 + Math.floor(rand() * 253)}`;
-  };
+  const homeAddress = () => homeBroadbandAddress(rand);
 
   for (let i = 0; i < options.clicks; i++) {
     at += Math.max(1, Math.round(-Math.log(1 - rand()) * gapMs));
@@ -372,12 +375,7 @@ export function* networkLog(options: NetworkLogOptions): Generator<NetworkLine> 
   let at = options.start ?? Date.UTC(2026, 2, 2);
   const wifiUsers: { ip: string; visitor: string; ua: string; converted: boolean }[] = [];
   const tappers: { ip: string; visitor: string; ua: string; left: number }[] = [];
-  const wifiAddress = (): string => {
-    const [a, b, bits] = pick(HOME_PREFIXES);
-    const span = 2 ** (32 - bits);
-    const n = (a * 2 ** 24 + b * 2 ** 16 + Math.floor(rand() * span)) >>> 0;
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${1 + Math.floor(rand() * 253)}`;
-  };
+  const wifiAddress = () => homeBroadbandAddress(rand);
 
   for (let i = 0; i < options.clicks; i++) {
     at += Math.max(1, Math.round(-Math.log(1 - rand()) * gapMs));

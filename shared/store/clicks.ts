@@ -11,7 +11,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from './aws/dynamodb';
-import { batchGet } from './counts';
+import { BATCH_GET_MAX, batchGet } from './batchGet';
 import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
 import { isExpired } from './table';
@@ -161,12 +161,10 @@ export class DynamoClickStore implements ClickStore {
   async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
     const found = new Map<string, StoredClick>();
     const ids = [...new Set(clickIds)];
-    for (let i = 0; i < ids.length; i += BATCH_READ) {
-      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + BATCH_READ).map(clickKey))) {
-        if (isExpired(item, Date.now())) continue;
-        const click = clickFromItem(item);
-        found.set(click.clickId, click);
-      }
+    for (const item of await batchGet(this.client, this.tableName, ids.map(clickKey), { consistent: true })) {
+      if (isExpired(item, Date.now())) continue;
+      const click = clickFromItem(item);
+      found.set(click.clickId, click);
     }
     return found;
   }
@@ -217,7 +215,7 @@ export class DynamoClickStore implements ClickStore {
   private async nextBatch(keys: AsyncIterator<Record<string, unknown>>) {
     const ids: string[] = [];
     let done = false;
-    while (ids.length < BATCH_READ) {
+    while (ids.length < BATCH_GET_MAX) {
       const next = await keys.next();
       if (next.done) {
         done = true;
@@ -245,9 +243,6 @@ export class DynamoClickStore implements ClickStore {
     });
   }
 }
-
-/** BatchGetItem's limit. */
-const BATCH_READ = 100;
 
 /** Clicks in a Map: unit tests and the offline backtest. Same semantics as the DynamoDB store. */
 export class MemoryClickStore implements ClickStore {

@@ -1,12 +1,7 @@
 import type { Outcome } from '../model';
 import { dayInZone } from '../reporting/calendar';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  TransactionCanceledException,
-  TransactWriteCommand,
-} from './aws/dynamodb';
+import { type DynamoDBDocumentClient, TransactionCanceledException, TransactWriteCommand } from './aws/dynamodb';
+import { batchGet } from './batchGet';
 import { type MemoryRollupStore, randomShard, rollupDelta, rollupUpdate } from './dailyRollup';
 
 /**
@@ -85,7 +80,6 @@ function deltasByDay(changes: readonly CountChange[]) {
 
 /** Markers per transaction: with one rollup item per property-day, well inside DynamoDB's 100 items. */
 const CHANGES_PER_TRANSACTION = 40;
-const BATCH_GET_LIMIT = 100;
 
 export class DynamoCountLedger implements CountLedger {
   constructor(
@@ -96,14 +90,12 @@ export class DynamoCountLedger implements CountLedger {
   async counted(clickIds: readonly string[]): Promise<Map<string, CountedOutcome>> {
     const found = new Map<string, CountedOutcome>();
     const ids = [...new Set(clickIds)];
-    for (let i = 0; i < ids.length; i += BATCH_GET_LIMIT) {
-      for (const item of await batchGet(this.client, this.tableName, ids.slice(i, i + BATCH_GET_LIMIT).map(countKey))) {
-        found.set(String(item.pk).slice('CNT#'.length), {
-          version: Number(item.version),
-          outcome: item.outcome as Outcome,
-          converted: item.converted === true ? true : undefined,
-        });
-      }
+    for (const item of await batchGet(this.client, this.tableName, ids.map(countKey), { consistent: true })) {
+      found.set(String(item.pk).slice('CNT#'.length), {
+        version: Number(item.version),
+        outcome: item.outcome as Outcome,
+        converted: item.converted === true ? true : undefined,
+      });
     }
     return found;
   }
@@ -145,36 +137,6 @@ export class DynamoCountLedger implements CountLedger {
       }
     }
   }
-}
-
-/** Strongly consistent BatchGetItem with the unprocessed keys retried (backoff), in no particular order. */
-export async function batchGet(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  keys: Record<string, unknown>[],
-  /** Only these attributes (comma-separated names), e.g. a key check. */
-  projection?: string,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let pending: Record<string, unknown>[] | undefined = keys;
-  for (let attempt = 0; pending && pending.length > 0; attempt++) {
-    if (attempt > 10) throw new Error('batch read throttled: unprocessed keys remain');
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-    const out: BatchGetCommandOutput = await client.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [tableName]: {
-            Keys: pending,
-            ConsistentRead: true,
-            ProjectionExpression: projection,
-          },
-        },
-      }),
-    );
-    items.push(...(out.Responses?.[tableName] ?? []));
-    pending = out.UnprocessedKeys?.[tableName]?.Keys;
-  }
-  return items;
 }
 
 /** Markers in a Map and rollups in the memory rollup store: unit tests and the backtest. */

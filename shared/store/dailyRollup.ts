@@ -1,11 +1,7 @@
 import type { Action, BotAction, BotLevel, Label, Outcome } from '../model';
 import { dayInZone } from '../reporting/calendar';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  UpdateCommand,
-} from './aws/dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from './aws/dynamodb';
+import { BATCH_GET_MAX, batchGet } from './batchGet';
 
 /**
  * Daily rollups: `STAT#<propertyId>#<local day>#<shard>` / `STAT`, one number attribute per counter.
@@ -179,7 +175,6 @@ export function sumCounts(all: Iterable<RollupCounts>): RollupCounts {
   return total;
 }
 
-const BATCH_GET_LIMIT = 100;
 const READ_CONCURRENCY = 8;
 
 export class DynamoRollupStore implements RollupStore {
@@ -206,11 +201,11 @@ export class DynamoRollupStore implements RollupStore {
     const result = new Map(days.map((day) => [day, emptyCounts()]));
     const keys = days.flatMap((day) => Array.from({ length: ROLLUP_SHARDS }, (_, s) => rollupKey(propertyId, day, s)));
     const batches: (typeof keys)[] = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) batches.push(keys.slice(i, i + BATCH_GET_LIMIT));
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) batches.push(keys.slice(i, i + BATCH_GET_MAX));
     const prefix = `STAT#${propertyId}#`;
     const worker = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
-        for (const item of await this.batchGet(batch)) {
+        for (const item of await batchGet(this.client, this.tableName, batch, { consistent: false })) {
           const day = String(item.pk).slice(prefix.length, prefix.length + 10);
           const counts = result.get(day);
           if (counts) addCounters(counts, Object.entries(item));
@@ -219,21 +214,6 @@ export class DynamoRollupStore implements RollupStore {
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, batches.length) }, worker));
     return result;
-  }
-
-  private async batchGet(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let pending: Record<string, unknown>[] | undefined = keys;
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
-      );
-      items.push(...(out.Responses?.[this.tableName] ?? []));
-      pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
-      if (attempt > 10 && pending?.length) throw new Error('rollup read throttled: unprocessed keys remain');
-    }
-    return items;
   }
 }
 

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from './aws/dynamodb';
-import { batchGet } from './counts';
+import { batchGet } from './batchGet';
 import { prefetchedPages } from './sortedMerge';
 import { ttlAt } from './table';
 
@@ -143,9 +143,9 @@ export class DynamoIpReputationStore implements IpReputationStore {
   async knownIps(propertyId: string, ips: readonly string[]): Promise<Set<string>> {
     const known = new Set<string>();
     const unique = [...new Set(ips)];
-    for (let i = 0; i < unique.length; i += 100) {
-      const keys = unique.slice(i, i + 100).map((ip) => ipReputationKey(propertyId, ip));
-      for (const item of await batchGet(this.client, this.tableName, keys, 'ip')) known.add(String(item.ip));
+    const keys = unique.map((ip) => ipReputationKey(propertyId, ip));
+    for (const item of await batchGet(this.client, this.tableName, keys, { consistent: true, projection: 'ip' })) {
+      known.add(String(item.ip));
     }
     return known;
   }

@@ -9,13 +9,8 @@ import {
   statsKey,
   tallyDeltas,
 } from '../scoring/sourceQuality';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  UpdateCommand,
-} from './aws/dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from './aws/dynamodb';
+import { batchGet } from './batchGet';
 
 /**
  * The learned statistics' storage: per property, clicks and conversions per *statistics key* (a source
@@ -237,10 +232,9 @@ export class DynamoSourceStatsStore implements SourceStatsStore {
       shardKey(propertyId, shard),
       fraudShardKey(propertyId, shard),
     ]).flat();
-    const out = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
     const counters: Array<[string, number]> = [];
     const nowSec = Math.floor(now / 1000);
-    for (const item of out.Responses?.[this.tableName] ?? []) {
+    for (const item of await batchGet(this.client, this.tableName, keys, { consistent: false })) {
       if (typeof item.expiresAt === 'number' && item.expiresAt <= nowSec) continue;
       for (const [name, value] of Object.entries(item)) {
         if (name !== 'expiresAt' && typeof value === 'number') counters.push([name, value]);
