@@ -1,11 +1,4 @@
 import type { ZodType } from 'zod';
-import * as dashboard from './schemas/dashboard';
-import * as decisions from './schemas/decisions';
-import * as exclusions from './schemas/exclusions';
-import * as ingestion from './schemas/ingestion';
-import * as properties from './schemas/properties';
-import * as pub from './schemas/public';
-import * as reporting from './schemas/reporting';
 
 /**
  * The one route table. The CDK stack (infra/), the local gateway (infra/local/), the OpenAPI document
@@ -106,6 +99,19 @@ export interface ScheduleDef extends FunctionNeeds {
   readonly timeoutSeconds?: number;
 }
 
+/**
+ * The schema modules, required on first use: a function builds only the schemas of its own routes (its handler
+ * reads them when it is created, shared/http/apiHandler.ts), not every route's — zod builds a schema when its
+ * module runs, and all of them took ~30 ms of every cold start. The OpenAPI document reads them all.
+ */
+const dashboard = () => require('./schemas/dashboard') as typeof import('./schemas/dashboard');
+const decisions = () => require('./schemas/decisions') as typeof import('./schemas/decisions');
+const exclusions = () => require('./schemas/exclusions') as typeof import('./schemas/exclusions');
+const ingestion = () => require('./schemas/ingestion') as typeof import('./schemas/ingestion');
+const properties = () => require('./schemas/properties') as typeof import('./schemas/properties');
+const pub = () => require('./schemas/public') as typeof import('./schemas/public');
+const reporting = () => require('./schemas/reporting') as typeof import('./schemas/reporting');
+
 const ingest: CredentialKind[] = ['public', 'secret'];
 const secret: CredentialKind[] = ['secret'];
 /** Read routes: the secret key, or the dashboard's read-only key. */
@@ -119,7 +125,12 @@ export const routes = {
     handler: 'functions/api/health.ts',
     summary: 'Liveness and version',
     tag: 'public',
-    success: { status: 200, schema: pub.Health },
+    success: {
+      status: 200,
+      get schema() {
+        return pub().Health;
+      },
+    },
   },
   plans: {
     method: 'GET',
@@ -128,7 +139,12 @@ export const routes = {
     handler: 'functions/api/plans.ts',
     summary: 'Public plans and branding',
     tag: 'public',
-    success: { status: 200, schema: pub.PlansResponse },
+    success: {
+      status: 200,
+      get schema() {
+        return pub().PlansResponse;
+      },
+    },
   },
   openapi: {
     method: 'GET',
@@ -137,7 +153,12 @@ export const routes = {
     handler: 'functions/api/openapi.ts',
     summary: 'This OpenAPI 3.1 document',
     tag: 'public',
-    success: { status: 200, schema: pub.OpenApiDocument },
+    success: {
+      status: 200,
+      get schema() {
+        return pub().OpenApiDocument;
+      },
+    },
   },
   createProperty: {
     method: 'POST',
@@ -146,8 +167,15 @@ export const routes = {
     handler: 'functions/api/create-property.ts',
     summary: 'Create a property and its credentials (shown once)',
     tag: 'properties',
-    body: properties.CreatePropertyBody,
-    success: { status: 201, schema: properties.PropertyCredentials },
+    get body() {
+      return properties().CreatePropertyBody;
+    },
+    success: {
+      status: 201,
+      get schema() {
+        return properties().PropertyCredentials;
+      },
+    },
     managesApiKeys: true,
   },
   rotateKeys: {
@@ -157,9 +185,18 @@ export const routes = {
     handler: 'functions/api/rotate-keys.ts',
     summary: 'Replace the public key, the secret key, the webhook secret or both secrets; old values stop at once',
     tag: 'properties',
-    params: properties.PropertyIdPath,
-    body: properties.RotateKeysBody,
-    success: { status: 200, schema: properties.RotatedKeys },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get body() {
+      return properties().RotateKeysBody;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return properties().RotatedKeys;
+      },
+    },
   },
   getConfig: {
     method: 'GET',
@@ -168,8 +205,15 @@ export const routes = {
     handler: 'functions/api/get-config.ts',
     summary: 'Effective configuration: thresholds, monitor-only, allowlist, rule weights, ad account',
     tag: 'properties',
-    params: properties.PropertyIdPath,
-    success: { status: 200, schema: properties.PropertyConfig },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return properties().PropertyConfig;
+      },
+    },
   },
   putConfig: {
     method: 'PUT',
@@ -178,9 +222,18 @@ export const routes = {
     handler: 'functions/api/put-config.ts',
     summary: 'Change configuration (fields given replace the current ones); plan and ad-account link: admin only',
     tag: 'properties',
-    params: properties.PropertyIdPath,
-    body: properties.PropertyConfig,
-    success: { status: 200, schema: properties.PropertyConfig },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get body() {
+      return properties().PropertyConfig;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return properties().PropertyConfig;
+      },
+    },
     managesApiKeys: true,
   },
   events: {
@@ -190,8 +243,15 @@ export const routes = {
     handler: 'functions/api/events.ts',
     summary: 'Record a visitor event (page view, click, conversion)',
     tag: 'ingestion',
-    body: ingestion.EventBody,
-    success: { status: 200, schema: ingestion.EventAccepted },
+    get body() {
+      return ingestion().EventBody;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return ingestion().EventAccepted;
+      },
+    },
     browser: true,
     idempotencyKey: true,
     publishes: ['conversions', 'counts'],
@@ -205,8 +265,15 @@ export const routes = {
     handler: 'functions/api/click.ts',
     summary: 'Score a paid click synchronously',
     tag: 'ingestion',
-    body: ingestion.ClickBody,
-    success: { status: 200, schema: ingestion.ClickVerdict },
+    get body() {
+      return ingestion().ClickBody;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return ingestion().ClickVerdict;
+      },
+    },
     browser: true,
     idempotencyKey: true,
     publishes: ['counts'],
@@ -220,7 +287,9 @@ export const routes = {
     handler: 'functions/api/beacon.ts',
     summary: 'Behaviour measured on the landing page; re-scored asynchronously',
     tag: 'ingestion',
-    body: ingestion.BeaconBody,
+    get body() {
+      return ingestion().BeaconBody;
+    },
     success: { status: 204 },
     browser: true,
     textPlainBody: true,
@@ -233,8 +302,15 @@ export const routes = {
     handler: 'functions/api/conversion.ts',
     summary: 'Record an order or lead against its click',
     tag: 'ingestion',
-    body: ingestion.ConversionBody,
-    success: { status: 200, schema: ingestion.ConversionAccepted },
+    get body() {
+      return ingestion().ConversionBody;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return ingestion().ConversionAccepted;
+      },
+    },
     publishes: ['conversions'],
     // Finds the click by `click_token`: verifying it needs the signing key (issue 8: it was missing on AWS).
     secrets: ['tokenSigningKey'],
@@ -246,8 +322,15 @@ export const routes = {
     handler: 'functions/api/click-tokens.ts',
     summary: 'Issue a signed click token for a traffic provider',
     tag: 'ingestion',
-    body: ingestion.ClickTokenBody,
-    success: { status: 201, schema: ingestion.ClickTokenIssued },
+    get body() {
+      return ingestion().ClickTokenBody;
+    },
+    success: {
+      status: 201,
+      get schema() {
+        return ingestion().ClickTokenIssued;
+      },
+    },
     secrets: ['tokenSigningKey'],
   },
   decision: {
@@ -257,8 +340,15 @@ export const routes = {
     handler: 'functions/api/decision.ts',
     summary: "A visitor's current score, label, action and reasons",
     tag: 'decisions',
-    query: decisions.DecisionQuery,
-    success: { status: 200, schema: decisions.Decision },
+    get query() {
+      return decisions().DecisionQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return decisions().Decision;
+      },
+    },
   },
   ipCheck: {
     method: 'GET',
@@ -267,8 +357,15 @@ export const routes = {
     handler: 'functions/api/ip-check.ts',
     summary: 'Reputation of one IP address (spends the monthly allowance)',
     tag: 'decisions',
-    query: decisions.IpCheckQuery,
-    success: { status: 200, schema: decisions.IpCheck },
+    get query() {
+      return decisions().IpCheckQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return decisions().IpCheck;
+      },
+    },
     queryToken: true,
     intel: true,
   },
@@ -279,8 +376,15 @@ export const routes = {
     handler: 'functions/api/bot-verdict.ts',
     summary: 'Verdict on the visit that carried a click token',
     tag: 'decisions',
-    query: decisions.BotVerdictQuery,
-    success: { status: 200, schema: decisions.BotVerdict },
+    get query() {
+      return decisions().BotVerdictQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return decisions().BotVerdict;
+      },
+    },
     secrets: ['tokenSigningKey'],
   },
   propertyStats: {
@@ -290,9 +394,18 @@ export const routes = {
     handler: 'functions/api/property-stats.ts',
     summary: 'Totals, bands and top rules over a range, read from daily rollups',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: reporting.StatsQuery,
-    success: { status: 200, schema: reporting.PropertyStats },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return reporting().StatsQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return reporting().PropertyStats;
+      },
+    },
   },
   blocklist: {
     method: 'GET',
@@ -301,9 +414,18 @@ export const routes = {
     handler: 'functions/api/blocklist.ts',
     summary: 'IPs at or above the block threshold seen within `days` (JSON or CSV)',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: reporting.BlocklistQuery,
-    success: { status: 200, schema: reporting.Blocklist },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return reporting().BlocklistQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return reporting().Blocklist;
+      },
+    },
   },
   botStats: {
     method: 'GET',
@@ -312,8 +434,15 @@ export const routes = {
     handler: 'functions/api/bot-stats.ts',
     summary: 'Bot totals by action and level over a date range',
     tag: 'reporting',
-    query: reporting.DateRangeQuery,
-    success: { status: 200, schema: reporting.BotStats },
+    get query() {
+      return reporting().DateRangeQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return reporting().BotStats;
+      },
+    },
   },
   botExport: {
     method: 'GET',
@@ -322,8 +451,15 @@ export const routes = {
     handler: 'functions/api/bot-export.ts',
     summary: 'Per-click CSV for settlement, as a presigned download (202 + poll for large ranges)',
     tag: 'reporting',
-    query: reporting.ExportQuery,
-    success: { status: 200, schema: reporting.ExportStatus },
+    get query() {
+      return reporting().ExportQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return reporting().ExportStatus;
+      },
+    },
     bucket: 'readWrite',
     bucketPrefix: 'exports/',
     publishes: ['exports'],
@@ -335,8 +471,15 @@ export const routes = {
     handler: 'functions/api/bot-export-status.ts',
     summary: 'Poll an export job',
     tag: 'reporting',
-    params: reporting.ExportIdPath,
-    success: { status: 200, schema: reporting.ExportStatus },
+    get params() {
+      return reporting().ExportIdPath;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return reporting().ExportStatus;
+      },
+    },
     bucket: 'read',
     bucketPrefix: 'exports/',
   },
@@ -349,7 +492,9 @@ export const routes = {
       'The landing-page snippet, minified: `clicksieve.js` (current version, cached 5 minutes) or ' +
       '`clicksieve-<version>.js` (immutable, for an `integrity` attribute)',
     tag: 'public',
-    params: pub.SdkScriptPath,
+    get params() {
+      return pub().SdkScriptPath;
+    },
     success: { status: 200, contentType: 'text/javascript; charset=utf-8' },
     browser: true,
   },
@@ -360,8 +505,15 @@ export const routes = {
     handler: 'functions/api/exclusions-plan.ts',
     summary: 'What the next Google Ads push would add and remove, and why (changes nothing)',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    success: { status: 200, schema: exclusions.ExclusionPlan },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return exclusions().ExclusionPlan;
+      },
+    },
     secrets: ['googleAds'],
   },
   exclusions: {
@@ -371,9 +523,18 @@ export const routes = {
     handler: 'functions/api/exclusions.ts',
     summary: 'IP exclusions in the ad account now (by clicksieve and by hand) and the change log',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: exclusions.ExclusionsQuery,
-    success: { status: 200, schema: exclusions.Exclusions },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return exclusions().ExclusionsQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return exclusions().Exclusions;
+      },
+    },
     secrets: ['googleAds'],
   },
   deleteExclusions: {
@@ -383,9 +544,18 @@ export const routes = {
     handler: 'functions/api/exclusions-delete.ts',
     summary: 'Take back one address/range (`value`) or one run (`runId`): removed now, never pushed again',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: exclusions.DeleteExclusionQuery,
-    success: { status: 200, schema: exclusions.ExclusionsTakenBack },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return exclusions().DeleteExclusionQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return exclusions().ExclusionsTakenBack;
+      },
+    },
     secrets: ['googleAds'],
   },
   allowExclusion: {
@@ -395,8 +565,12 @@ export const routes = {
     handler: 'functions/api/exclusions-allow.ts',
     summary: 'Let a taken-back address/range be pushed again',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: exclusions.AllowExclusionQuery,
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return exclusions().AllowExclusionQuery;
+    },
     success: { status: 204 },
   },
   applyExclusions: {
@@ -406,8 +580,15 @@ export const routes = {
     handler: 'functions/api/exclusions-apply.ts',
     summary: 'Run the Google Ads push for this property now (monitor-only and dry-run still change nothing)',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    success: { status: 200, schema: exclusions.ExclusionRunReport },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return exclusions().ExclusionRunReport;
+      },
+    },
     errors: [409, 502],
     secrets: ['googleAds'],
   },
@@ -420,8 +601,12 @@ export const routes = {
       'The same IP selection as a CSV for Microsoft Advertising’s campaign IP exclusions (IPv4, a /24 as `a.b.c.*`, ' +
       'at most 100 per campaign; its API has no IP exclusions)',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: exclusions.MicrosoftExclusionsQuery,
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return exclusions().MicrosoftExclusionsQuery;
+    },
     success: { status: 200, contentType: 'text/csv; charset=utf-8' },
   },
   session: {
@@ -431,7 +616,12 @@ export const routes = {
     handler: 'functions/api/session.ts',
     summary: 'The property and kind of the presented key (how the dashboard signs in)',
     tag: 'reporting',
-    success: { status: 200, schema: dashboard.Session },
+    success: {
+      status: 200,
+      get schema() {
+        return dashboard().Session;
+      },
+    },
   },
   timeseries: {
     method: 'GET',
@@ -440,9 +630,18 @@ export const routes = {
     handler: 'functions/api/timeseries.ts',
     summary: 'Clicks, invalid share and estimated wasted spend per local day, read from daily rollups',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: dashboard.TimeseriesQuery,
-    success: { status: 200, schema: dashboard.Timeseries },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return dashboard().TimeseriesQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return dashboard().Timeseries;
+      },
+    },
   },
   clickSearch: {
     method: 'POST',
@@ -452,9 +651,18 @@ export const routes = {
     summary:
       'Find clicks by click id, gclid, visitor or address and explain each verdict (a read: POST keeps visitor data out of URLs)',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    body: dashboard.ClickSearchBody,
-    success: { status: 200, schema: dashboard.ClickSearchResult },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get body() {
+      return dashboard().ClickSearchBody;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return dashboard().ClickSearchResult;
+      },
+    },
   },
   trafficSources: {
     method: 'GET',
@@ -463,8 +671,15 @@ export const routes = {
     handler: 'functions/api/traffic-sources.ts',
     summary: 'Top traffic sources (campaign, placement, network) with their conversion rates',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    success: { status: 200, schema: dashboard.TrafficSources },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return dashboard().TrafficSources;
+      },
+    },
   },
   listProperties: {
     method: 'GET',
@@ -473,7 +688,12 @@ export const routes = {
     handler: 'functions/api/list-properties.ts',
     summary: 'Every property of this deployment, disabled ones too, oldest first (the operator’s view; no keys)',
     tag: 'properties',
-    success: { status: 200, schema: properties.PropertyList },
+    success: {
+      status: 200,
+      get schema() {
+        return properties().PropertyList;
+      },
+    },
   },
   calibration: {
     method: 'GET',
@@ -483,9 +703,18 @@ export const routes = {
     summary:
       'Per-band conversion rates: clicks and trusted conversions by at-click band, score decile and rule, read from daily rollups',
     tag: 'reporting',
-    params: properties.PropertyIdPath,
-    query: dashboard.CalibrationQuery,
-    success: { status: 200, schema: dashboard.Calibration },
+    get params() {
+      return properties().PropertyIdPath;
+    },
+    get query() {
+      return dashboard().CalibrationQuery;
+    },
+    success: {
+      status: 200,
+      get schema() {
+        return dashboard().Calibration;
+      },
+    },
   },
 } as const satisfies Record<string, RouteDef>;
 

@@ -66,13 +66,16 @@ const parsedByEvent = new WeakMap<APIGatewayProxyEvent, Parsed>();
  * content type (415) and JSON (400); `onError` turns anything thrown into the contract's error body —
  * ApiErrors as they are, everything else as a bare 500 — with the rate headers once the caller was metered.
  */
-const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+const httpContract = (
+  route: RouteDef,
+  takesBody: boolean,
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
   const httpContractBefore = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
     const headers = lowerCaseHeaders(request.event.headers);
     const parsed: Parsed = { headers, json: undefined };
     parsedByEvent.set(request.event, parsed);
     const raw = decodeBody(request.event);
-    parsed.json = route.body ? parseJsonBody(route, headers, raw) : undefined;
+    parsed.json = takesBody ? parseJsonBody(route, headers, raw) : undefined;
   };
   const httpContractOnError = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
     const error = request.error as MeteredError | null;
@@ -91,6 +94,8 @@ const httpContract = (route: RouteDef): middy.MiddlewareObj<APIGatewayProxyEvent
  * unauthenticated caller learns nothing about the schema.
  */
 export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRequest<R>) => Promise<ApiResult>) {
+  // The route's own schemas, built now (module load): the route table builds no other route's (shared/routes.ts).
+  const { body: bodySchema, query: querySchema, params: paramsSchema } = route;
   const core = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const receivedAt = Date.now();
     const parsed = parsedByEvent.get(event) ?? { headers: lowerCaseHeaders(event.headers), json: undefined };
@@ -113,9 +118,9 @@ export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRe
       refuseAddress(principal, route, sourceIp, receivedAt);
       parsed.rate = knownRateState(principal, receivedAt);
     }
-    const body = route.body ? validate(route.body, json, 'body') : undefined;
-    const query = route.query ? validate(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
-    const params = route.params ? validate(route.params, event.pathParameters ?? {}, 'path') : undefined;
+    const body = bodySchema ? validate(bodySchema, json, 'body') : undefined;
+    const query = querySchema ? validate(querySchema, event.queryStringParameters ?? {}, 'query') : undefined;
+    const params = paramsSchema ? validate(paramsSchema, event.pathParameters ?? {}, 'path') : undefined;
     if (principal) parsed.rate = await meterRequest(principal, route, receivedAt);
     const request = {
       body,
@@ -133,7 +138,7 @@ export function apiHandler<R extends RouteDef>(route: R, handle: (request: ApiRe
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger))
-    .use(httpContract(route))
+    .use(httpContract(route, bodySchema !== undefined))
     .handler(core);
 }
 
