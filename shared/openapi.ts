@@ -277,7 +277,8 @@ function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 export function buildOpenApiDocument(): Record<string, unknown> {
   // The route table requires its schema modules on first use (shared/routes.ts): register every one first.
-  for (const route of Object.values(routes) as RouteDef[]) void [route.body, route.query, route.params, route.success.schema];
+  for (const route of Object.values(routes) as RouteDef[])
+    void [route.body, route.query, route.params, route.success.schema];
   const { output, input } = components();
   const schemas: Record<string, JsonSchema> = { ...output };
   // A request body whose input shape differs (defaults make fields optional) gets its own component.
