@@ -4,6 +4,7 @@ import { newId } from '../ids';
 import type { ClickRecord } from '../model';
 import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
+import { gclidClickId } from '../store/keys';
 import { ttlAt } from '../store/table';
 import type { ClickTokenCheck } from '../tokens';
 import { clickAddress } from './address';
@@ -55,13 +56,18 @@ export function sendCount(deps: IngestionDeps, click: { propertyId: string; clic
 /**
  * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round
  * (the store's click round: one UpdateItem per counted key — address (with its campaigns), /24 or /64,
- * visitor, gclid, token — that counts the velocity windows and, in the same write, keeps the visitor's
- * state and the gclid's and token's first click) beside the click counter's message, the pure engine,
- * then ONE parallel round of writes: the click (one item, no transaction) and, only when this click is
- * FRAUD and the visitor's worst so far, the visitor's worst score. Rollups, the blocklist's address records,
- * the visitor's other worst clicks and traffic-source counts are the click counter's, off the request path. Any failed write fails the request
- * (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored is
- * dropped by the counter, so stats count exactly the stored clicks.
+ * visitor, token — that counts the velocity windows and, in the same write, keeps the visitor's state and
+ * the token's first click) beside the click counter's message, the pure engine, then ONE parallel round of
+ * writes: the click (one item, no transaction) and, only when this click is FRAUD and the visitor's worst so
+ * far, the visitor's worst score. Rollups, the blocklist's address records, the visitor's other worst clicks
+ * and traffic-source counts are the click counter's, off the request path. Any failed write fails the
+ * request (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored
+ * is dropped by the counter, so stats count exactly the stored clicks.
+ *
+ * A click with a gclid is stored under the gclid's own id (shared/store/keys.ts gclidClickId): its conditional
+ * PutItem is the duplicate-gclid check, so the gclid costs no write of its own. When the gclid was used before,
+ * the put finds its first click there, and the click is judged again with the gclid's uses and stored under an
+ * id of its own (recordGclidReuse: three more writes, for duplicates only).
  *
  * With an `Idempotency-Key` the click id is derived from it: a click already stored under it is answered
  * again (its at-click verdict) without scoring or writing anything, and the click itself is written before
@@ -78,8 +84,9 @@ export async function recordClick(
   if (!address) throw invalidRequest('invalid body: ip', { in: 'body', fields: { ip: 'not an IPv4/IPv6 address' } });
   const property = await loadProperty(deps, request.propertyId);
   const at = deps.now();
-  const clickId = clickIdFor(property.id, request.kind, request.idempotencyKey);
   const keyed = request.idempotencyKey !== undefined;
+  const { gclid } = request;
+  const clickId = clickIdFor(property.id, request.kind, request.idempotencyKey, gclid);
   if (keyed) {
     const earlier = await deps.clickStores.clicks.getClick(clickId);
     if (earlier) return storedAnswer(earlier, property.id);
@@ -94,7 +101,7 @@ export async function recordClick(
     at,
     ip: address.ip,
     userAgent,
-    gclid: request.gclid,
+    gclid,
     pageUrl: request.pageUrl,
     clientVisitorId: request.visitorId,
     token,
@@ -102,7 +109,7 @@ export async function recordClick(
   const prepared = await deps.scoring.prepareClick(property, definedOnly(submission));
   const expiresAt = ttlAt(at, property.retentionSeconds);
 
-  const [round] = await Promise.all([
+  const [round, keyedGclidUses] = await Promise.all([
     deps.store.countClick(
       definedOnly({
         propertyId: property.id,
@@ -111,62 +118,108 @@ export async function recordClick(
         at,
         ip: address.ip,
         retainUntil: expiresAt,
-        gclid: request.gclid,
         token: tokenPayload && { tokenId: tokenPayload.tokenId, expiresAt: tokenPayload.expiresAt * 1000 },
-        counters: prepared.counters,
+        // The gclid is counted by the click's own item (shared/store/clicks.ts), not by a window of its own.
+        counters: prepared.counters.filter((spec) => spec.counter !== 'gclid'),
         countVisit: !keyed,
       }),
     ),
+    // A click with its own id leaves its use in the gclid's slot beside the round.
+    keyed && gclid !== undefined
+      ? deps.clickStores.clicks.countGclidUse(property.id, gclid, clickId, expiresAt, at)
+      : undefined,
     // Sent before the click is written: a click stored without its message could never be counted.
     sendCount(deps, { propertyId: property.id, clickId, at }),
   ]);
-  const { reasons, signals, ...outcome } = await prepared.judge(round.counters);
-  const record: ClickRecord = definedOnly({
-    clickId,
-    propertyId: property.id,
-    visitorId,
-    at,
-    ip: address.ip,
-    claimedIp: address.claimedIp,
-    userAgent,
-    gclid: request.gclid,
-    referrer: request.referrer,
-    pageUrl: request.pageUrl,
-    valueTrack: deps.scoring.valueTrack(request.pageUrl),
-    clickToken: request.clickToken,
-    tokenProvider: tokenPayload?.provider,
-    tokenCampaign: tokenPayload?.campaign,
-    atClick: outcome,
-    current: outcome,
-    reasons,
-    signals,
-  });
-  const worst = { clickId, score: outcome.score };
+  /** The verdict with the gclid's uses (this one included): the first, unless the slot says otherwise. */
+  const judge = async (id: string, gclidUses: number | undefined) => {
+    const counters = gclidUses === undefined ? round.counters : { ...round.counters, gclid: gclidUses };
+    const { reasons, signals, ...outcome } = await prepared.judge(counters);
+    const record: ClickRecord = definedOnly({
+      clickId: id,
+      propertyId: property.id,
+      visitorId,
+      at,
+      ip: address.ip,
+      claimedIp: address.claimedIp,
+      userAgent,
+      gclid,
+      referrer: request.referrer,
+      pageUrl: request.pageUrl,
+      valueTrack: deps.scoring.valueTrack(request.pageUrl),
+      clickToken: request.clickToken,
+      tokenProvider: tokenPayload?.provider,
+      tokenCampaign: tokenPayload?.campaign,
+      atClick: outcome,
+      current: outcome,
+      reasons,
+      signals,
+    });
+    // GET /v1/decision judges a visitor by its last and its worst click. The click counter raises the worst
+    // one off the request path, seconds later (counting.ts); a FRAUD click raises it here, so a fraudster's
+    // next, clean click cannot hide it for those seconds. Clean clicks need no worst click: the last stands for them.
+    const worse = outcome.label === 'FRAUD' && outcome.score > (round.worstScore ?? 0);
+    const raiseWorst = () =>
+      worse ? deps.store.raiseWorst(visitorId, property.id, { clickId: id, score: outcome.score }) : undefined;
+    return { record, raiseWorst };
+  };
+  const { record, raiseWorst } = await judge(clickId, gclid === undefined ? undefined : (keyedGclidUses ?? 1));
 
-  // GET /v1/decision judges a visitor by its last and its worst click. The click counter raises the worst
-  // one off the request path, seconds later (counting.ts); a FRAUD click raises it here, so a fraudster's
-  // next, clean click cannot hide it for those seconds. Clean clicks need no worst click: the last stands for them.
-  const worse = outcome.label === 'FRAUD' && outcome.score > (round.worstScore ?? 0);
   if (!keyed) {
+    // Stored under the gclid's own id, the click is the gclid's first use, or finds the gclid used before.
+    const stored = deps.clickStores.ledger.recordClick(record, expiresAt);
     await allWritten([
-      deps.clickStores.ledger.recordClick(record, expiresAt),
-      worse ? deps.store.raiseWorst(visitorId, property.id, worst) : undefined,
+      stored,
+      gclid === undefined ? raiseWorst() : stored.then((result) => (result === 'stored' ? raiseWorst() : undefined)),
       ...alsoWrite(),
     ]);
-  } else {
-    // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
-    // count it, and this one answers its verdict and writes nothing more.
-    const stored = await deps.clickStores.ledger.recordClick(record, expiresAt);
-    if (stored === 'duplicate') return storedAnswer(await deps.clickStores.clicks.getClick(clickId), property.id);
-    await allWritten([
-      deps.store
-        .touchVisitor({ visitorId, propertyId: property.id, at, expiresAt, ip: address.ip, clickId })
-        .then(() => (worse ? deps.store.raiseWorst(visitorId, property.id, worst) : undefined)),
-      ...alsoWrite(),
-    ]);
+    if ((await stored) === 'stored' || gclid === undefined) return answerOf(record);
+    return answerOf(
+      await recordGclidReuse(deps, { propertyId: property.id, gclid, visitorId, at, expiresAt, slot: clickId }, judge),
+    );
   }
-
+  // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
+  // count it, and this one answers its verdict and writes nothing more.
+  const stored = await deps.clickStores.ledger.recordClick(record, expiresAt);
+  if (stored === 'duplicate') return storedAnswer(await deps.clickStores.clicks.getClick(clickId), property.id);
+  await allWritten([
+    deps.store
+      .touchVisitor({ visitorId, propertyId: property.id, at, expiresAt, ip: address.ip, clickId })
+      .then(raiseWorst),
+    ...alsoWrite(),
+  ]);
   return answerOf(record);
+}
+
+/**
+ * A click whose gclid was used before (the gclid's slot holds another click, or a marker): one more use of the
+ * gclid, the click judged again with that count and stored under an id of its own — its count message sent
+ * first, as for every click — and the visitor's last click, which the round set to the slot, pointed at it.
+ */
+async function recordGclidReuse(
+  deps: IngestionDeps,
+  click: { propertyId: string; gclid: string; visitorId: string; at: number; expiresAt: number; slot: string },
+  judge: (
+    id: string,
+    gclidUses: number,
+  ) => Promise<{ record: ClickRecord; raiseWorst: () => Promise<void> | undefined }>,
+): Promise<ClickRecord> {
+  const clickId = newId('clk_');
+  const uses = await deps.clickStores.clicks.countGclidUse(
+    click.propertyId,
+    click.gclid,
+    clickId,
+    click.expiresAt,
+    click.at,
+  );
+  const { record, raiseWorst } = await judge(clickId, uses);
+  await sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at });
+  await allWritten([
+    deps.clickStores.ledger.recordClick(record, click.expiresAt),
+    deps.store.relinkLastClick(click.visitorId, click.propertyId, click.slot, clickId),
+    raiseWorst(),
+  ]);
+  return record;
 }
 
 /**
@@ -174,8 +227,13 @@ export async function recordClick(
  * (like an event id), so a retried request finds the first attempt's click while another property's
  * key — or the public key of the same property — never does: a browser cannot capture a server's click.
  */
-function clickIdFor(propertyId: string, kind: CredentialKind, idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) return newId('clk_');
+function clickIdFor(
+  propertyId: string,
+  kind: CredentialKind,
+  idempotencyKey: string | undefined,
+  gclid: string | undefined,
+): string {
+  if (idempotencyKey === undefined) return gclid === undefined ? newId('clk_') : gclidClickId(propertyId, gclid);
   const digest = createHash('sha256')
     .update(`${idempotencyScope(propertyId, kind)}\u0000${idempotencyKey}`)
     .digest('base64url');

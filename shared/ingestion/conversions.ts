@@ -91,7 +91,8 @@ export async function findClick(
     const found = await deps.store.findClickByToken(check.payload.tokenId, request.receivedAt);
     return found?.propertyId === property.id ? found.clickId : undefined;
   }
-  if (request.gclid !== undefined) return deps.store.findClickByGclid(property.id, request.gclid, request.receivedAt);
+  if (request.gclid !== undefined)
+    return deps.clickStores.clicks.findClickByGclid(property.id, request.gclid, request.receivedAt);
   return undefined;
 }
 
@@ -148,7 +149,7 @@ async function clickOfEvent(deps: IngestionDeps, property: PropertyView, message
     if (found?.propertyId === property.id) clickId = found.clickId;
   }
   if (!clickId && message.gclid !== undefined) {
-    clickId = await deps.store.findClickByGclid(property.id, message.gclid, message.receivedAt);
+    clickId = await deps.clickStores.clicks.findClickByGclid(property.id, message.gclid, message.receivedAt);
   }
   if (!clickId && message.visitorId !== undefined) {
     clickId = (await deps.store.getVisitor(property.id, message.visitorId, message.receivedAt))?.lastClickId;

@@ -12,7 +12,7 @@ import {
   UpdateCommand,
 } from './aws/dynamodb';
 import { BATCH_GET_MAX, batchGet } from './batchGet';
-import { clickDayPartition, clickIndexKeys, clickKey, utcDaysBetween } from './keys';
+import { clickDayPartition, clickIndexKeys, clickKey, gclidClickId, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
 import { isExpired } from './table';
 
@@ -20,6 +20,13 @@ import { isExpired } from './table';
  * Click records: `CLK#<clickId>` / `CLK`, in GSI1 under `CLKDAY#<propertyId>#<UTC day>#<shard>` sorted by
  * `<ISO time>#<clickId>` (see shared/model.ts). `version` starts at 1 and grows with every re-score, so two
  * re-scorers of one click cannot overwrite each other.
+ *
+ * A gclid's slot is the click item under the gclid's own id (keys.ts gclidClickId): the first click carrying
+ * the gclid is stored there, so the click's one conditional PutItem is also the gclid's first-use check and
+ * no other item is written for it. Later uses ADD `uses` to the slot's item (the duplicate-gclid counter: the
+ * gclid's uses are `uses`, plus one for the click stored in the slot). A first use that is not stored in the
+ * slot (a click with an Idempotency-Key keeps its own id) leaves a marker there instead: `firstClickId`,
+ * `uses` and the TTL, no click, so reads of clicks never return it.
  */
 export interface StoredClick extends ClickRecord {
   readonly version: number;
@@ -58,9 +65,20 @@ export interface ClickStore {
   ): Promise<StoredClick>;
   /** Every click of the property with `fromMs <= at < toMs`, once each, in time order (ties by click id). */
   clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncIterable<StoredClick>;
+  /**
+   * One more use of a gclid by `clickId`, not stored in the gclid's slot (a later click, or one with its own id):
+   * returns the gclid's uses, this one included. A slot still empty gets a marker naming `clickId` (kept until
+   * `keepUntil`, epoch s); a slot past its TTL counts the use as the first and keeps nothing.
+   */
+  countGclidUse(propertyId: string, gclid: string, clickId: string, keepUntil: number, now: number): Promise<number>;
+  /** The gclid's first click in the property, while its slot is kept: the slot's click, or the one its marker names. */
+  findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined>;
 }
 
-const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+/** Attributes of the item that are not the click's: its keys, and the gclid slot's counter and marker. */
+const INDEX_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'uses', 'firstClickId'] as const;
+/** A click item holds its verdict; a gclid slot's marker does not. */
+const isClickItem = (item: Record<string, unknown>): boolean => item.atClick !== undefined;
 
 /**
  * The stored item is kept under 1 KB for an ordinary click (one write unit to put, one per re-score): what
@@ -155,14 +173,14 @@ export class DynamoClickStore implements ClickStore {
 
   async getClick(clickId: string): Promise<StoredClick | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: clickKey(clickId) }));
-    return Item && !isExpired(Item, Date.now()) ? clickFromItem(Item) : undefined;
+    return Item && isClickItem(Item) && !isExpired(Item, Date.now()) ? clickFromItem(Item) : undefined;
   }
 
   async getClicks(clickIds: readonly string[]): Promise<Map<string, StoredClick>> {
     const found = new Map<string, StoredClick>();
     const ids = [...new Set(clickIds)];
     for (const item of await batchGet(this.client, this.tableName, ids.map(clickKey), { consistent: true })) {
-      if (isExpired(item, Date.now())) continue;
+      if (!isClickItem(item) || isExpired(item, Date.now())) continue;
       const click = clickFromItem(item);
       found.set(click.clickId, click);
     }
@@ -189,6 +207,46 @@ export class DynamoClickStore implements ClickStore {
       if (error instanceof ConditionalCheckFailedException) throw new ClickVersionConflictError(clickId);
       throw error;
     }
+  }
+
+  async countGclidUse(
+    propertyId: string,
+    gclid: string,
+    clickId: string,
+    keepUntil: number,
+    now: number,
+  ): Promise<number> {
+    try {
+      const { Attributes = {} } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: clickKey(gclidClickId(propertyId, gclid)),
+          UpdateExpression:
+            'ADD #uses :one SET propertyId = if_not_exists(propertyId, :p), firstClickId = if_not_exists(firstClickId, :c), expiresAt = if_not_exists(expiresAt, :exp)',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt > :now',
+          ExpressionAttributeNames: { '#uses': 'uses' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':p': propertyId,
+            ':c': clickId,
+            ':exp': keepUntil,
+            ':now': Math.floor(now / 1000),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Number(Attributes.uses ?? 1) + (isClickItem(Attributes) ? 1 : 0);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 1;
+      throw error;
+    }
+  }
+
+  async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
+    const slot = gclidClickId(propertyId, gclid);
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: clickKey(slot) }));
+    if (!Item || isExpired(Item, now) || Item.propertyId !== propertyId) return undefined;
+    return isClickItem(Item) ? slot : typeof Item.firstClickId === 'string' ? Item.firstClickId : undefined;
   }
 
   async *clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncGenerator<StoredClick> {
@@ -247,9 +305,11 @@ export class DynamoClickStore implements ClickStore {
 /** Clicks in a Map: unit tests and the offline backtest. Same semantics as the DynamoDB store. */
 export class MemoryClickStore implements ClickStore {
   private readonly clicks = new Map<string, StoredClick>();
+  /** The gclid slots' later uses, and the marker of a slot whose first use is not stored in it, by slot id. */
+  private readonly gclidSlots = new Map<string, { firstClickId: string; uses: number; expiresAt: number }>();
 
   async putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
-    if (this.clicks.has(record.clickId)) return 'duplicate';
+    if (this.clicks.has(record.clickId) || this.gclidSlots.has(record.clickId)) return 'duplicate';
     this.clicks.set(record.clickId, structuredClone(definedOnly({ ...record, version: 1, expiresAt })));
     return 'stored';
   }
@@ -286,6 +346,35 @@ export class MemoryClickStore implements ClickStore {
     };
     this.clicks.set(clickId, structuredClone(updated));
     return structuredClone(updated);
+  }
+
+  async countGclidUse(
+    propertyId: string,
+    gclid: string,
+    clickId: string,
+    keepUntil: number,
+    now: number,
+  ): Promise<number> {
+    const slot = gclidClickId(propertyId, gclid);
+    const stored = this.clicks.get(slot);
+    const found = this.gclidSlots.get(slot);
+    const expiresAt = stored ? stored.expiresAt : found?.expiresAt;
+    if ((stored || found) && isExpired({ expiresAt }, now)) return 1;
+    const next = {
+      firstClickId: found?.firstClickId ?? clickId,
+      uses: (found?.uses ?? 0) + 1,
+      expiresAt: expiresAt ?? keepUntil,
+    };
+    this.gclidSlots.set(slot, next);
+    return next.uses + (stored ? 1 : 0);
+  }
+
+  async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
+    const slot = gclidClickId(propertyId, gclid);
+    const stored = this.clicks.get(slot);
+    if (stored) return stored.propertyId === propertyId && !isExpired(stored, now) ? slot : undefined;
+    const found = this.gclidSlots.get(slot);
+    return found && !isExpired(found, now) ? found.firstClickId : undefined;
   }
 
   async *clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncGenerator<StoredClick> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fnv1a } from '../fnv1a';
 import { CLICK_DAY_SHARDS } from '../model';
 
@@ -7,6 +8,15 @@ export const clickShard = (clickId: string): number => fnv1a(clickId) % CLICK_DA
 const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
 
 export const clickKey = (clickId: string) => ({ pk: `CLK#${clickId}`, sk: 'CLK' });
+
+/**
+ * The gclid's own click id in a property: the first click carrying the gclid is stored under it (without an
+ * Idempotency-Key), so storing it is the gclid's first-use check, and a later click finds it by key.
+ */
+export function gclidClickId(propertyId: string, gclid: string): string {
+  const digest = createHash('sha256').update(`${propertyId}\u0000gclid\u0000${gclid}`).digest('base64url');
+  return `clk_${digest.slice(0, 27)}`;
+}
 
 export const clickDayPartition = (propertyId: string, day: string, shard: number): string =>
   `CLKDAY#${propertyId}#${day}#${shard}`;

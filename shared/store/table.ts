@@ -13,7 +13,9 @@
  *   KEY#<sha256 of credential> / KEY              credential -> property (lookup by hash)
  *   METER#<propertyId>#<shard> / <YYYY-MM-DDTHH>  request meter: hour total + per-minute counts (shared/store/meter.ts)
  *   CLK#<clickId> / CLK                           click record; gsi1 CLKDAY#<propertyId>#<UTC day>#<shard> /
- *                                                 <ISO time>#<clickId>, keys only (shared/store/clicks.ts)
+ *                                                 <ISO time>#<clickId>, keys only (shared/store/clicks.ts); under a
+ *                                                 gclid's own id (keys.ts gclidClickId) the gclid's first click, or
+ *                                                 a marker naming it; `uses` = the duplicate-gclid counter
  *   CNT#<clickId> / CNT                           what the click counter counted of the click (shared/store/counts.ts)
  *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/store/dailyRollup.ts)
  *   IPREP#<propertyId>#<ip> / IPREP               an address's risk, the blocklist's input; gsi2 IPS#<propertyId>#<shard> /
@@ -21,12 +23,11 @@
  *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip (with its campaigns in
  *                                                 8 slots), net (/24 or /64) (shared/store/velocity/dynamo.ts)
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
- *   GCLID#<propertyId>#<gclid> / GCLID            the gclid's first click; `uses` = the duplicate-gclid counter
  *   TOKEN#<tokenId> / TOKEN                       the click token's first click; `uses` = the token-replay counter
  *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded
  *   CONV#<clickId> / CONV                         the click's conversion
  *   IDEM#<scope>#<key> / IDEM                     exactly-once claims for events and queue messages
- *                                                 (the last six: shared/store/ingestion/)
+ *                                                 (the last five: shared/store/ingestion/)
  *   SRCS#<propertyId>#<shard> / SLOTS             traffic-source statistics (shared/store/sourceStats.ts)
  *   SRCF#<propertyId>#<shard> / SLOTS             the same slots for clicks FRAUD at click time (same file)
  *   SRCN#<propertyId> / <slot key>                the source last seen in a statistics slot (same file)

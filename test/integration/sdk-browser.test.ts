@@ -144,7 +144,7 @@ async function openSession(options: BrowserContextOptions, ip: string, clickDela
 }
 
 async function storedClick(id: string): Promise<StoredClick | undefined> {
-  const clickId = await deps().store.findClickByGclid(property.id, id, Date.now());
+  const clickId = await deps().clickStores.clicks.findClickByGclid(property.id, id, Date.now());
   return clickId === undefined ? undefined : deps().clickStores.clicks.getClick(clickId);
 }
 

@@ -1,9 +1,13 @@
 import { ENV } from '../../shared/config/env';
+import { newId } from '../../shared/ids';
 import { ACTOR_TTL_SECONDS, actorCountersFor, clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { type ClickStore, DynamoClickStore, MemoryClickStore } from '../../shared/store/clicks';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoIngestionStore } from '../../shared/store/ingestion/dynamo';
 import { MemoryIngestionStore } from '../../shared/store/ingestion/memory';
 import type { ClickRound, IngestionStore } from '../../shared/store/ingestion/store';
+import { gclidClickId } from '../../shared/store/keys';
+import { clickFixture } from '../unit/reporting/fixtures';
 
 const tableName = process.env[ENV.tableName] as string;
 const noIntel = { version: 'none', lookup: () => undefined };
@@ -11,7 +15,7 @@ const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
 const RETAIN = Math.floor(T0 / 1000) + 30 * 86_400;
 
 /**
- * The click round (velocity windows + the visitor's state + the gclid's and token's first click, one write per
+ * The click round (velocity windows + the visitor's state + the token's first click, one write per
  * counted key) run against the in-memory store and its DynamoDB twin: same counters, same visitor, same indexes.
  */
 describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => {
@@ -53,9 +57,9 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
         at: now,
         ip,
         retainUntil: RETAIN,
-        counters: velocityCountersFor(facts, now),
+        // The click path leaves the gclid to the click's own item (the click store's gclid slot, below).
+        counters: velocityCountersFor(facts, now).filter((spec) => spec.counter !== 'gclid'),
         countVisit: rand(6) !== 0,
-        ...(gclid !== undefined ? { gclid } : {}),
         ...(token !== undefined ? { token } : {}),
       };
       const [memory, dynamo] = await Promise.all(stores.map((store) => store.countClick(round)));
@@ -76,10 +80,6 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
         stores.map((store) => store.getVisitor(propertyId, visitorId, now)),
       );
       expect(visitorD).toEqual(visitorM);
-      if (gclid !== undefined) {
-        const [m, d] = await Promise.all(stores.map((store) => store.findClickByGclid(propertyId, gclid, now)));
-        expect(d).toBe(m);
-      }
       if (token !== undefined) {
         const [m, d] = await Promise.all(stores.map((store) => store.findClickByToken(token.tokenId, now)));
         expect(d).toEqual(m);
@@ -143,5 +143,62 @@ describe('IngestionStore.countClick: in-memory and DynamoDB Local agree', () => 
       visitor_clicks: 5,
       visitor_conversions: 2,
     });
+  });
+});
+
+/**
+ * A gclid's slot in the click store: the click put under the gclid's own id is its first use (no other write),
+ * later uses count in the slot, and a first use with an id of its own (an Idempotency-Key) leaves a marker that
+ * no read of clicks returns. The in-memory store and its DynamoDB twin answer alike over a random sequence.
+ */
+describe('ClickStore gclid slots: in-memory and DynamoDB Local agree', () => {
+  it('counts uses, finds first clicks and hides markers identically', async () => {
+    const now = T0;
+    const propertyId = `prop_gslot${Date.now().toString(36)}`;
+    const stores: ClickStore[] = [new MemoryClickStore(), new DynamoClickStore(documentClient, tableName)];
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const uses = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const gclid = `gs-${rand(8)}`;
+      const keyed = rand(4) === 0;
+      const own = newId('clk_');
+      const slot = gclidClickId(propertyId, gclid);
+      let answers: unknown[];
+      if (keyed) {
+        // A click with its own id: its use goes to the slot beside the round.
+        answers = await Promise.all(stores.map((store) => store.countGclidUse(propertyId, gclid, own, RETAIN, now)));
+      } else {
+        const put = await Promise.all(
+          stores.map((store) => store.putClick(clickFixture(propertyId, slot, now, 20), RETAIN)),
+        );
+        expect(put[1]).toBe(put[0]);
+        answers =
+          put[0] === 'stored'
+            ? [1, 1]
+            : await Promise.all(stores.map((store) => store.countGclidUse(propertyId, gclid, own, RETAIN, now)));
+      }
+      expect(answers[1]).toBe(answers[0]);
+      uses.set(gclid, (uses.get(gclid) ?? 0) + 1);
+      expect(answers[0]).toBe(uses.get(gclid));
+      const found = await Promise.all(stores.map((store) => store.findClickByGclid(propertyId, gclid, now)));
+      expect(found[1]).toBe(found[0]);
+      expect(found[0]).toBeDefined();
+      const read = await Promise.all(stores.map((store) => store.getClick(slot)));
+      expect(read[1]?.clickId).toBe(read[0]?.clickId);
+      // A marker is never a click; a click in the slot is the slot's click, without the slot's counter.
+      if (read[0]) expect(found[0]).toBe(slot);
+      if (read[1]) expect(read[1]).not.toHaveProperty('uses');
+    }
+    expect(await stores[1]!.findClickByGclid('prop_other', 'gs-1', now)).toBeUndefined();
+    // Past the slot's TTL the gclid is forgotten by both: a use counts as the first.
+    const later = (RETAIN + 1) * 1000;
+    for (const store of stores) {
+      expect(await store.findClickByGclid(propertyId, 'gs-1', later)).toBeUndefined();
+      expect(await store.countGclidUse(propertyId, 'gs-1', newId('clk_'), RETAIN + 86_400, later)).toBe(1);
+    }
   });
 });

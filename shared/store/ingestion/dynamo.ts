@@ -27,7 +27,6 @@ import {
 /** `VEL#<propertyId>#vis#<visitorId>` (property ids carry no `#`). */
 const VISITOR_ITEM = /^VEL#([^#]+)#vis#(.+)$/;
 const visitorKey = (propertyId: string, visitorId: string) => ({ pk: `VIS#${propertyId}#${visitorId}`, sk: 'VIS' });
-const gclidKey = (propertyId: string, gclid: string) => ({ pk: `GCLID#${propertyId}#${gclid}`, sk: 'GCLID' });
 const tokenKey = (tokenId: string) => ({ pk: `TOKEN#${tokenId}`, sk: 'TOKEN' });
 const orderKey = (propertyId: string, orderId: string) => ({ pk: `ORDER#${propertyId}#${orderId}`, sk: 'ORDER' });
 const conversionKey = (clickId: string) => ({ pk: `CONV#${clickId}`, sk: 'CONV' });
@@ -48,10 +47,6 @@ export class DynamoIngestionStore implements IngestionStore {
   async countClick(round: ClickRound): Promise<ClickRoundResult> {
     const alongside = new Map<string, ItemAttributes>();
     const visitor = this.visitAttributes(round);
-    const gclid =
-      round.gclid === undefined
-        ? undefined
-        : this.firstClickAttributes(gclidKey(round.propertyId, round.gclid), round, round.retainUntil);
     // Kept for the retention, and at least until the token itself expires (replays are still seen).
     const token =
       round.token === undefined
@@ -63,7 +58,6 @@ export class DynamoIngestionStore implements IngestionStore {
           );
     for (const spec of round.counters) {
       if (spec.counter === 'visitor_1h' || spec.counter === 'visitor_ips_1d') alongside.set(spec.item, visitor);
-      else if (spec.counter === 'gclid' && gclid) alongside.set(spec.item, gclid);
       else if (spec.counter === 'token_uses' && token) alongside.set(spec.item, token);
     }
     const written = new Set(alongside.values());
@@ -72,7 +66,6 @@ export class DynamoIngestionStore implements IngestionStore {
     const [counted, visit] = await Promise.all([
       this.velocity.incrementWith(round.counters, alongside),
       round.countVisit && !written.has(visitor) ? this.update(visitor) : undefined,
-      gclid && !written.has(gclid) ? this.update(gclid, { uses: 1 }) : undefined,
       token && !written.has(token) ? this.update(token, { uses: 1 }) : undefined,
     ]);
     const item = written.has(visitor) ? [...counted.items.values()].find((i) => i.pk === visitor.key.pk) : visit;
@@ -185,6 +178,23 @@ export class DynamoIngestionStore implements IngestionStore {
     );
   }
 
+  async relinkLastClick(visitorId: string, propertyId: string, from: string, to: string): Promise<void> {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: visitorKey(propertyId, visitorId),
+          UpdateExpression: 'SET lastClickId = :to',
+          ConditionExpression: 'lastClickId = :from',
+          ExpressionAttributeValues: { ':from': from, ':to': to },
+        }),
+      )
+      .catch((error) => {
+        // A later click of the visitor moved it on already.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
   async raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void> {
     await this.setWorst(visitorId, propertyId, click, false);
   }
@@ -242,11 +252,6 @@ export class DynamoIngestionStore implements IngestionStore {
       worstClickId: textOf(Item.worstClickId),
       worstScore: typeof Item.worstScore === 'number' ? Item.worstScore : undefined,
     });
-  }
-
-  async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
-    const item = await this.get(gclidKey(propertyId, gclid), now);
-    return typeof item?.clickId === 'string' ? item.clickId : undefined;
   }
 
   async findClickByToken(tokenId: string, now: number) {

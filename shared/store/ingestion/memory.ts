@@ -24,7 +24,6 @@ interface Claim {
 /** The ingestion items in Maps: unit tests and the offline tools. Same semantics as DynamoIngestionStore. */
 export class MemoryIngestionStore implements IngestionStore {
   readonly visitors = new Map<string, Visitor>();
-  private readonly gclids = new Map<string, string>();
   private readonly tokens = new Map<string, { propertyId: string; clickId: string; uses: number }>();
   readonly conversions = new Map<string, ConversionRecord>();
   private readonly orders = new Set<string>();
@@ -49,10 +48,6 @@ export class MemoryIngestionStore implements IngestionStore {
     if (round.countVisit) {
       const { visitorId, propertyId, at, ip, clickId, retainUntil: expiresAt } = round;
       await this.touchVisitor({ visitorId, propertyId, at, ip, clickId, expiresAt });
-    }
-    if (round.gclid !== undefined) {
-      const key = `${round.propertyId}#${round.gclid}`;
-      if (!this.gclids.has(key)) this.gclids.set(key, round.clickId);
     }
     if (round.token !== undefined) {
       const { tokenId } = round.token;
@@ -94,6 +89,11 @@ export class MemoryIngestionStore implements IngestionStore {
     this.visitors.set(key, next);
   }
 
+  async relinkLastClick(visitorId: string, propertyId: string, from: string, to: string): Promise<void> {
+    const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
+    if (visitor?.lastClickId === from) this.visitors.set(`${propertyId}#${visitorId}`, { ...visitor, lastClickId: to });
+  }
+
   async raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void> {
     const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
     if (visitor && (visitor.worstScore === undefined || visitor.worstScore < click.score))
@@ -118,10 +118,6 @@ export class MemoryIngestionStore implements IngestionStore {
   async getVisitor(propertyId: string, visitorId: string, _now?: number): Promise<VisitorState | undefined> {
     const visitor = this.visitors.get(`${propertyId}#${visitorId}`);
     return visitor ? structuredClone(visitor) : undefined;
-  }
-
-  async findClickByGclid(propertyId: string, gclid: string, _now?: number): Promise<string | undefined> {
-    return this.gclids.get(`${propertyId}#${gclid}`);
   }
 
   async findClickByToken(tokenId: string, _now?: number) {

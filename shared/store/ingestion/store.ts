@@ -5,8 +5,6 @@ import type { CounterSpec, CounterValues } from '../../scoring/velocity';
  * Items the ingestion path owns in the single table (pk / sk):
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state (another property's visitor id is simply unknown),
  *                                                 and the visitor's velocity windows (`visitor_1h_…`, `visitor_ips_1d_…`)
- *   GCLID#<propertyId>#<gclid> / GCLID            the first click that carried a gclid (conversions find it); `uses`
- *                                                 is also the duplicate-gclid velocity counter
  *   TOKEN#<tokenId> / TOKEN                       the first click that carried a click token (bot verdict); `uses`
  *                                                 is also the token-replay velocity counter
  *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded (409 on a second one)
@@ -51,9 +49,8 @@ export interface ClickRound {
   readonly visitorId: string;
   readonly at: number;
   readonly ip: string;
-  /** TTL (epoch seconds) of the visitor and the first-click indexes: the property's retention. */
+  /** TTL (epoch seconds) of the visitor and the token's first-click index: the property's retention. */
   readonly retainUntil: number;
-  readonly gclid?: string;
   /** A valid click token's id and expiry (epoch ms): the token's first click is indexed. */
   readonly token?: { readonly tokenId: string; readonly expiresAt: number };
   /** The velocity windows to count (shared/scoring/velocity.ts). */
@@ -74,7 +71,8 @@ export interface ClickRoundResult {
 export interface IngestionStore {
   /**
    * The click path's one parallel round before the verdict: each counted key's velocity windows, with the
-   * visitor's state and the gclid's and token's first click written into those keys' own items.
+   * visitor's state and the token's first click written into those keys' own items (a gclid is counted by the
+   * click's own item: shared/store/clicks.ts).
    */
   countClick(round: ClickRound): Promise<ClickRoundResult>;
   /**
@@ -84,14 +82,17 @@ export interface IngestionStore {
   countActorConversion(actors: readonly CounterSpec[]): Promise<void>;
   /** Counts the visit on the visitor (creating it). */
   touchVisitor(touch: VisitorTouch): Promise<void>;
+  /**
+   * Points the visitor's last click at `to` while it is still `from` (the click round set it to the gclid's own
+   * id, and the gclid turned out used before: the click is stored under an id of its own).
+   */
+  relinkLastClick(visitorId: string, propertyId: string, from: string, to: string): Promise<void>;
   /** Makes the click the visitor's worst one if it scored higher than the worst so far. */
   raiseWorst(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void>;
   /** After a re-score: sets the visitor's worst score when the click was (or now is) its worst. */
   rescoreVisitor(visitorId: string, propertyId: string, click: { clickId: string; score: number }): Promise<void>;
   getVisitor(propertyId: string, visitorId: string, now: number): Promise<VisitorState | undefined>;
 
-  /** The first click that carried the gclid (countClick indexes it; later clicks only count `uses`). */
-  findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined>;
   findClickByToken(
     tokenId: string,
     now: number,

@@ -18,18 +18,18 @@ import {
  * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`
  * (families: `ip` — the address's 1-minute, 1-hour and 1-day windows, its distinct visitors and its
  * campaigns' day windows in a bounded set of slots (CampaignSlot in ./velocity); `net` — the /24 or /64;
- * `vis` — the visitor's clicks and distinct addresses; `gclid`; `token_uses`). Each window is one attribute
- * whose name carries its bucket number (`ip_1h_0_246810`), so a window that ended is never read again,
- * whatever DynamoDB has not deleted yet.
+ * `vis` — the visitor's clicks and distinct addresses; `token_uses`; the service counts a gclid in the click's
+ * own item, shared/store/clicks.ts). Each window is one attribute whose name carries its bucket number
+ * (`ip_1h_0_246810`), so a window that ended is never read again, whatever DynamoDB has not deleted yet.
  *
  * One UpdateItem per counted key, all issued together: `ADD` to the current buckets, `REMOVE` the previous
  * buckets, `SET expiresAt` (the TTL: the longest window's end). ALL_NEW returns the item, so no read is
  * needed; buckets older than the previous one (a key quiet for a whole window) are removed by a second
  * write only once they pile up. An item whose TTL passed but which DynamoDB has not deleted yet fails the
- * condition and is replaced by a fresh one (only the unbucketed gclid and token items can meet one).
+ * condition and is replaced by a fresh one (only the unbucketed token items can meet one).
  *
- * A counted key may be another family's item (the visitor's `VIS#` item, the gclid's and token's first-click
- * items): `alongside` names that item's key and the attributes the same UpdateItem writes beside the counters,
+ * A counted key may be another family's item (the visitor's `VIS#` item, the token's first-click
+ * item): `alongside` names that item's key and the attributes the same UpdateItem writes beside the counters,
  * so the click path spends one write per counted key, whatever else that key's item keeps.
  */
 interface DynamoVelocityStoreOptions {

@@ -12,6 +12,7 @@ import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/cou
 import { recordEvent } from '../../../shared/ingestion/events';
 import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/verdicts';
 import { MemoryIngestionStore } from '../../../shared/store/ingestion/memory';
+import { gclidClickId } from '../../../shared/store/keys';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
 
 const browserClick = (over: Partial<Parameters<typeof recordClick>[1]> = {}) => ({
@@ -54,7 +55,7 @@ describe('recordClick', () => {
     await h.count();
     const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
     expect(day.get('2026-06-01')?.clicks).toBe(1);
-    expect(await h.store.findClickByGclid('prop_a', 'g1', h.clock)).toBe(answer.click_id);
+    expect(await h.clickStores.clicks.findClickByGclid('prop_a', 'g1', h.clock)).toBe(answer.click_id);
     expect(await h.store.getVisitor('prop_a', answer.visitor_id, h.clock)).toMatchObject({
       clicks: 1,
       lastIp: HOME_IP,
@@ -114,6 +115,72 @@ describe('recordClick', () => {
     };
     h.store.countClick = MemoryIngestionStore.prototype.countClick.bind(h.store);
     await expect(recordClick(h.deps, browserClick())).rejects.toThrow('click write throttled');
+  });
+});
+
+describe('recordClick: a gclid counted by the click itself', () => {
+  it('stores the first click under the gclid’s own id, with no write of the gclid’s own', async () => {
+    const h = harness();
+    const answer = await recordClick(h.deps, browserClick({ gclid: 'g-own', visitorId: 'vis_own' }));
+    expect(answer.click_id).toBe(gclidClickId('prop_a', 'g-own'));
+    expect(answer.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
+    expect(await h.clickStores.clicks.findClickByGclid('prop_a', 'g-own', h.clock)).toBe(answer.click_id);
+    // The same gclid on another property is that property's own first use.
+    const other = await recordClick(h.deps, browserClick({ propertyId: 'prop_b', gclid: 'g-own' }));
+    expect(other.click_id).not.toBe(answer.click_id);
+    expect(other.reasons.map((r) => r.rule)).not.toContain('duplicate_gclid');
+  });
+
+  it('stores a reused gclid’s click under its own id, counts both clicks once and keeps the first findable', async () => {
+    const h = harness();
+    const first = await recordClick(h.deps, browserClick({ gclid: 'g-dup', visitorId: 'vis_a' }));
+    h.clock += 1_000;
+    const again = await recordClick(h.deps, browserClick({ gclid: 'g-dup', visitorId: 'vis_b', sourceIp: AWS_IP }));
+    h.clock += 1_000;
+    const third = await recordClick(h.deps, browserClick({ gclid: 'g-dup', visitorId: 'vis_b', sourceIp: AWS_IP }));
+    expect(new Set([first.click_id, again.click_id, third.click_id]).size).toBe(3);
+    for (const reuse of [again, third]) {
+      expect(reuse.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
+      expect(await h.clickStores.clicks.getClick(reuse.click_id)).toMatchObject({
+        clickId: reuse.click_id,
+        gclid: 'g-dup',
+        atClick: { score: reuse.score },
+      });
+    }
+    expect((await h.clickStores.clicks.getClick(first.click_id))?.atClick.score).toBe(first.score);
+    expect(await h.clickStores.clicks.findClickByGclid('prop_a', 'g-dup', h.clock)).toBe(first.click_id);
+    // The visitor's last click is its own, not the gclid's first.
+    expect((await h.store.getVisitor('prop_a', 'vis_b', h.clock))?.lastClickId).toBe(third.click_id);
+    await h.count();
+    const day = await h.clickStores.rollups.readDays('prop_a', ['2026-06-01']);
+    expect(day.get('2026-06-01')?.clicks).toBe(3);
+  });
+
+  it('sees a gclid first used by a click with an Idempotency-Key, whose id is its own', async () => {
+    const h = harness();
+    const keyed = await recordClick(h.deps, browserClick({ kind: 'secret', gclid: 'g-key', idempotencyKey: 'k1' }));
+    expect(keyed.click_id).not.toBe(gclidClickId('prop_a', 'g-key'));
+    const later = await recordClick(h.deps, browserClick({ gclid: 'g-key' }));
+    expect(later.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
+    expect(await h.clickStores.clicks.findClickByGclid('prop_a', 'g-key', h.clock)).toBe(keyed.click_id);
+    // The slot holds a marker, never a click.
+    expect(await h.clickStores.clicks.getClick(gclidClickId('prop_a', 'g-key'))).toBeUndefined();
+    const keyedAgain = await recordClick(
+      h.deps,
+      browserClick({ kind: 'secret', gclid: 'g-key', idempotencyKey: 'k2' }),
+    );
+    expect(keyedAgain.reasons.map((r) => r.rule)).toContain('duplicate_gclid');
+  });
+
+  it('lets exactly one of two racing clicks with a new gclid be its first use', async () => {
+    const h = harness();
+    const [a, b] = await Promise.all([
+      recordClick(h.deps, browserClick({ gclid: 'g-race' })),
+      recordClick(h.deps, browserClick({ gclid: 'g-race' })),
+    ]);
+    const flagged = [a, b].filter((answer) => answer.reasons.some((r) => r.rule === 'duplicate_gclid'));
+    expect(flagged).toHaveLength(1);
+    expect(a.click_id).not.toBe(b.click_id);
   });
 });
 
@@ -231,7 +298,7 @@ describe('recordEvent', () => {
       receivedAt: h.clock,
       body: { type: 'click', gclid: 'gev', data: { userAgent: HEADLESS } },
     });
-    const clickId = await h.store.findClickByGclid('prop_a', 'gev', h.clock);
+    const clickId = await h.clickStores.clicks.findClickByGclid('prop_a', 'gev', h.clock);
     expect((await h.clickStores.clicks.getClick(clickId!))?.current.label).toBe('FRAUD');
     await recordEvent(h.deps, {
       kind: 'public',
