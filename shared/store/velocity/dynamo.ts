@@ -57,13 +57,6 @@ interface CountedItems {
   /** Each counted key's item as written (ALL_NEW), by counted key. */
   readonly items: ReadonlyMap<string, Record<string, unknown>>;
 }
-/**
- * A window attribute's generated name (`ip_1h_0_246810`): letters, digits and underscores with a digit in it, so
- * never one of DynamoDB's reserved words (all letters), and written into the expression as it is. Every name saved
- * from ExpressionAttributeNames is parsing DynamoDB saves on the click path (and the request's bytes).
- */
-const PLAIN_NAME = /^[a-z][a-z0-9_]*[0-9][a-z0-9_]*$/;
-
 /** Leftover buckets an item may carry before a write removes them (they cost item size, never exactness). */
 const MAX_LEFTOVER_BUCKETS = 6;
 
@@ -152,23 +145,18 @@ export class DynamoVelocityStore implements VelocityStore {
     const sets = ['expiresAt = :exp'];
     const removes: string[] = [];
     const conditions = ['(attribute_not_exists(pk) OR expiresAt > :now)'];
-    /** The attribute as the expression names it: itself when that is safe, else a placeholder. */
-    const nameOf = (attr: string, placeholder: string): string => {
-      if (PLAIN_NAME.test(attr)) return attr;
-      names[placeholder] = attr;
-      return placeholder;
-    };
     write.windows().forEach((window, i) => {
-      const attr = nameOf(window.attr, `#a${i}`);
+      names[`#a${i}`] = window.attr;
       values[`:a${i}`] = window.value;
-      adds.push(`${attr} :a${i}`);
+      adds.push(`#a${i} :a${i}`);
       window.previous.forEach((previous, j) => {
-        removes.push(nameOf(previous, `#p${i}_${j}`));
+        names[`#p${i}_${j}`] = previous;
+        removes.push(`#p${i}_${j}`);
       });
       if (window.slotOf === undefined) return;
       values[`:c${i}`] = window.slotOf;
       values[`:slots${i}`] = CAMPAIGN_SLOTS;
-      conditions.push(`(attribute_not_exists(${attr}) OR contains(${attr}, :c${i}) OR size(${attr}) < :slots${i})`);
+      conditions.push(`(attribute_not_exists(#a${i}) OR contains(#a${i}, :c${i}) OR size(#a${i}) < :slots${i})`);
     });
     const attribute = (prefix: string, entries: Readonly<Record<string, unknown>> | undefined) =>
       Object.entries(entries ?? {}).map(([name, value], i) => {
@@ -187,7 +175,7 @@ export class DynamoVelocityStore implements VelocityStore {
           Key: write.key,
           UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
