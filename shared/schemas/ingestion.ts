@@ -70,7 +70,7 @@ export const ClickVerdict = z
   .meta({
     id: 'ClickVerdict',
     description:
-      'The click scored at once. `repeat_campaign_click` counts per address, campaign and UTC day: an address keeps 8 campaigns a day with their own count, and its further campaigns that day share one overflow count (at least what each alone would count).',
+      'The click scored at once. `repeat_campaign_click` counts per address, campaign and UTC day: an address keeps 8 campaigns a day with their own count, and its further campaigns that day share one overflow count (at least what each alone would count). `duplicate_gclid`: the gclid came with an earlier click the property still keeps (its `retentionDays`); conversions naming the gclid go to that first click.',
   });
 
 export const BeaconBody = z
