@@ -322,3 +322,42 @@ describe("an actor's statistics learn only from the advertiser, and only about t
     expect((real.body.reasons as { details: string }[]).some((r) => r.details.includes(attacker))).toBe(false);
   });
 });
+
+describe("a public-key caller replaying a gclid cannot take its first click's place", () => {
+  it('gets every replay stored as a duplicate of its own, while conversions still go to the first click', async () => {
+    const property = await stack.createProperty();
+    const first = await stack.fetchJson('/v1/click', {
+      apiKey: property.secretKey,
+      body: { ip: '81.2.69.240', user_agent: CHROME, gclid: 'adv-gclid-1', visitor_id: 'vis_adv_first' },
+    });
+    expect(first.body).toMatchObject({ status: 'clean' });
+    // The gclid is in the landing page's URL: anyone can replay it with the public key, as often as the meter allows.
+    const replays = [];
+    for (let i = 0; i < 4; i++) {
+      replays.push(await publicCall(property, '/v1/click', { user_agent: CHROME, gclid: 'adv-gclid-1' }, homeIp()));
+    }
+    const ids = new Set([first.body.click_id, ...replays.map((replay) => replay.body.click_id)]);
+    expect(ids.size).toBe(5);
+    for (const replay of replays) {
+      expect(replay.status).toBe(200);
+      expect(replay.body.reasons.map((r: { rule: string }) => r.rule)).toContain('duplicate_gclid');
+    }
+    // The first click's visitor still sees its own, clean click; the advertiser's conversion names the first click.
+    expect((await decision(property, 'vis_adv_first')).body).toMatchObject({ label: 'CLEAN' });
+    const conversion = await stack.fetchJson('/v1/webhook/conversion', {
+      body: { gclid: 'adv-gclid-1', order_id: 'adv-order-1' },
+      headers: { authorization: `Bearer ${property.webhookSecret}` },
+    });
+    expect(conversion.status).toBe(200);
+    expect(conversion.body.click_id).toBe(first.body.click_id);
+    // Another property's first use of the same gclid is its own.
+    const other = await stack.createProperty();
+    const elsewhere = await publicCall(other, '/v1/click', { user_agent: CHROME, gclid: 'adv-gclid-1' }, homeIp());
+    expect(elsewhere.body.reasons.map((r: { rule: string }) => r.rule)).not.toContain('duplicate_gclid');
+    // Every replay is stored and counted once, like any click.
+    await stack.waitFor(async () => {
+      const stats = await stack.fetchJson(`/v1/property/${property.id}/stats`, { apiKey: property.secretKey });
+      return stats.body.totalDecisions === 5;
+    }, 60_000);
+  });
+});
