@@ -245,8 +245,15 @@ export class DynamoClickStore implements ClickStore {
   async findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined> {
     const slot = gclidClickId(propertyId, gclid);
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: clickKey(slot) }));
-    if (!Item || isExpired(Item, now) || Item.propertyId !== propertyId) return undefined;
-    return isClickItem(Item) ? slot : typeof Item.firstClickId === 'string' ? Item.firstClickId : undefined;
+    if (Item && !isExpired(Item, now) && Item.propertyId === propertyId) {
+      return isClickItem(Item) ? slot : typeof Item.firstClickId === 'string' ? Item.firstClickId : undefined;
+    }
+    // A gclid first seen before gclid slots existed (a deployment upgraded since) has its first click named by a
+    // `GCLID#<propertyId>#<gclid>` item of its own, kept 90 days past its last use: conversions still find it.
+    const { Item: before } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `GCLID#${propertyId}#${gclid}`, sk: 'GCLID' } }),
+    );
+    return before && !isExpired(before, now) && typeof before.clickId === 'string' ? before.clickId : undefined;
   }
 
   async *clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncGenerator<StoredClick> {

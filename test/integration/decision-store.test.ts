@@ -2,6 +2,7 @@ import { ENV, requireEnv } from '../../shared/config/env';
 import { newId } from '../../shared/ids';
 import { CLICK_DAY_SHARDS } from '../../shared/model';
 import { CountConflictError, clickShard, clickStores, ROLLUP_SHARDS, sumCounts } from '../../shared/store';
+import { PutCommand } from '../../shared/store/aws/dynamodb';
 import { documentClient } from '../../shared/store/clients';
 import {
   DynamoIpReputationStore,
@@ -123,6 +124,24 @@ describe('click store and rollups on DynamoDB Local', () => {
     expect((await clicks.getClicks([expired.clickId])).size).toBe(0);
     const found = await collect(clicks.clicksInRange(propertyId, DAY0, DAY0 + 3 * HOUR));
     expect(found.map((c) => c.clickId)).not.toContain(expired.clickId);
+  });
+
+  it("finds a gclid's first click named by a GCLID# item written before gclid slots existed", async () => {
+    const table = requireEnv(ENV.tableName);
+    const gclid = `legacy-${newId('clk_')}`;
+    const nowSec = Math.floor(Date.now() / 1000);
+    const legacy = (g: string, expiresAt: number) =>
+      documentClient.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `GCLID#${propertyId}#${g}`, sk: 'GCLID', propertyId, clickId: 'clk_legacy', uses: 1, expiresAt },
+        }),
+      );
+    await legacy(gclid, nowSec + 86_400);
+    await legacy(`${gclid}-old`, nowSec - 60);
+    expect(await clicks.findClickByGclid(propertyId, gclid, Date.now())).toBe('clk_legacy');
+    expect(await clicks.findClickByGclid(propertyId, `${gclid}-old`, Date.now())).toBeUndefined();
+    expect(await clicks.findClickByGclid(other, gclid, Date.now())).toBeUndefined();
   });
 
   it("never shows another property's clicks", async () => {
