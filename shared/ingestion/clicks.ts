@@ -126,7 +126,7 @@ export async function recordClick(
     ),
     // A click with its own id leaves its use in the gclid's slot beside the round.
     keyed && gclid !== undefined
-      ? deps.clickStores.clicks.countGclidUse(property.id, gclid, clickId, expiresAt, at)
+      ? deps.clickStores.clicks.countGclidUse(property.id, gclid, { clickId, keepUntil: expiresAt }, at)
       : undefined,
     // Sent before the click is written: a click stored without its message could never be counted.
     sendCount(deps, { propertyId: property.id, clickId, at }),
@@ -205,13 +205,8 @@ async function recordGclidReuse(
   ) => Promise<{ record: ClickRecord; raiseWorst: () => Promise<void> | undefined }>,
 ): Promise<ClickRecord> {
   const clickId = newId('clk_');
-  const uses = await deps.clickStores.clicks.countGclidUse(
-    click.propertyId,
-    click.gclid,
-    clickId,
-    click.expiresAt,
-    click.at,
-  );
+  // The slot's put found it taken: the use counts there, no marker.
+  const uses = await deps.clickStores.clicks.countGclidUse(click.propertyId, click.gclid, undefined, click.at);
   const { record, raiseWorst } = await judge(clickId, uses);
   await sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at });
   await allWritten([

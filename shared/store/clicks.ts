@@ -66,11 +66,17 @@ export interface ClickStore {
   /** Every click of the property with `fromMs <= at < toMs`, once each, in time order (ties by click id). */
   clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncIterable<StoredClick>;
   /**
-   * One more use of a gclid by `clickId`, not stored in the gclid's slot (a later click, or one with its own id):
-   * returns the gclid's uses, this one included. A slot still empty gets a marker naming `clickId` (kept until
-   * `keepUntil`, epoch s); a slot past its TTL counts the use as the first and keeps nothing.
+   * One more use of a gclid by a click not stored in the gclid's slot: returns the gclid's uses, this one included.
+   * `marker` (a click with an id of its own, which may be the first use) is left in a slot still empty, naming the
+   * click, until `keepUntil` (epoch s); without it (the slot's put found it taken) an existing slot only counts the
+   * use. A slot past its TTL, or gone, counts the use as the first and keeps nothing.
    */
-  countGclidUse(propertyId: string, gclid: string, clickId: string, keepUntil: number, now: number): Promise<number>;
+  countGclidUse(
+    propertyId: string,
+    gclid: string,
+    marker: { readonly clickId: string; readonly keepUntil: number } | undefined,
+    now: number,
+  ): Promise<number>;
   /** The gclid's first click in the property, while its slot is kept: the slot's click, or the one its marker names. */
   findClickByGclid(propertyId: string, gclid: string, now: number): Promise<string | undefined>;
 }
@@ -212,26 +218,25 @@ export class DynamoClickStore implements ClickStore {
   async countGclidUse(
     propertyId: string,
     gclid: string,
-    clickId: string,
-    keepUntil: number,
+    marker: { readonly clickId: string; readonly keepUntil: number } | undefined,
     now: number,
   ): Promise<number> {
+    // A slot holding a click gets only its counter: the marker's attributes are for an empty slot.
+    const values: Record<string, unknown> = { ':one': 1, ':now': Math.floor(now / 1000) };
+    if (marker) Object.assign(values, { ':p': propertyId, ':c': marker.clickId, ':exp': marker.keepUntil });
     try {
       const { Attributes = {} } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: clickKey(gclidClickId(propertyId, gclid)),
-          UpdateExpression:
-            'ADD #uses :one SET propertyId = if_not_exists(propertyId, :p), firstClickId = if_not_exists(firstClickId, :c), expiresAt = if_not_exists(expiresAt, :exp)',
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt > :now',
+          UpdateExpression: marker
+            ? 'ADD #uses :one SET propertyId = if_not_exists(propertyId, :p), firstClickId = if_not_exists(firstClickId, :c), expiresAt = if_not_exists(expiresAt, :exp)'
+            : 'ADD #uses :one',
+          ConditionExpression: marker
+            ? 'attribute_not_exists(pk) OR expiresAt > :now'
+            : 'attribute_exists(pk) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
           ExpressionAttributeNames: { '#uses': 'uses' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':p': propertyId,
-            ':c': clickId,
-            ':exp': keepUntil,
-            ':now': Math.floor(now / 1000),
-          },
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -358,20 +363,17 @@ export class MemoryClickStore implements ClickStore {
   async countGclidUse(
     propertyId: string,
     gclid: string,
-    clickId: string,
-    keepUntil: number,
+    marker: { readonly clickId: string; readonly keepUntil: number } | undefined,
     now: number,
   ): Promise<number> {
     const slot = gclidClickId(propertyId, gclid);
     const stored = this.clicks.get(slot);
     const found = this.gclidSlots.get(slot);
+    if (!stored && !found && !marker) return 1;
     const expiresAt = stored ? stored.expiresAt : found?.expiresAt;
     if ((stored || found) && isExpired({ expiresAt }, now)) return 1;
-    const next = {
-      firstClickId: found?.firstClickId ?? clickId,
-      uses: (found?.uses ?? 0) + 1,
-      expiresAt: expiresAt ?? keepUntil,
-    };
+    const firstClickId = found?.firstClickId ?? marker?.clickId ?? slot;
+    const next = { firstClickId, uses: (found?.uses ?? 0) + 1, expiresAt: expiresAt ?? marker?.keepUntil ?? 0 };
     this.gclidSlots.set(slot, next);
     return next.uses + (stored ? 1 : 0);
   }

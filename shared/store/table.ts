@@ -23,11 +23,13 @@
  *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip (with its campaigns in
  *                                                 8 slots), net (/24 or /64) (shared/store/velocity/dynamo.ts)
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
+ *   GCLID#<propertyId>#<gclid> / GCLID            no longer written: a gclid's first click as deployments before gclid
+ *                                                 slots recorded it, read by conversions while it lasts (clicks.ts)
  *   TOKEN#<tokenId> / TOKEN                       the click token's first click; `uses` = the token-replay counter
  *   ORDER#<propertyId>#<orderId> / ORDER          an order id already recorded
  *   CONV#<clickId> / CONV                         the click's conversion
  *   IDEM#<scope>#<key> / IDEM                     exactly-once claims for events and queue messages
- *                                                 (the last five: shared/store/ingestion/)
+ *                                                 (TOKEN# to IDEM#: shared/store/ingestion/)
  *   SRCS#<propertyId>#<shard> / SLOTS             traffic-source statistics (shared/store/sourceStats.ts)
  *   SRCF#<propertyId>#<shard> / SLOTS             the same slots for clicks FRAUD at click time (same file)
  *   SRCN#<propertyId> / <slot key>                the source last seen in a statistics slot (same file)

@@ -170,7 +170,9 @@ describe('ClickStore gclid slots: in-memory and DynamoDB Local agree', () => {
       let answers: unknown[];
       if (keyed) {
         // A click with its own id: its use goes to the slot beside the round.
-        answers = await Promise.all(stores.map((store) => store.countGclidUse(propertyId, gclid, own, RETAIN, now)));
+        answers = await Promise.all(
+          stores.map((store) => store.countGclidUse(propertyId, gclid, { clickId: own, keepUntil: RETAIN }, now)),
+        );
       } else {
         const put = await Promise.all(
           stores.map((store) => store.putClick(clickFixture(propertyId, slot, now, 20), RETAIN)),
@@ -179,7 +181,7 @@ describe('ClickStore gclid slots: in-memory and DynamoDB Local agree', () => {
         answers =
           put[0] === 'stored'
             ? [1, 1]
-            : await Promise.all(stores.map((store) => store.countGclidUse(propertyId, gclid, own, RETAIN, now)));
+            : await Promise.all(stores.map((store) => store.countGclidUse(propertyId, gclid, undefined, now)));
       }
       expect(answers[1]).toBe(answers[0]);
       uses.set(gclid, (uses.get(gclid) ?? 0) + 1);
@@ -198,7 +200,9 @@ describe('ClickStore gclid slots: in-memory and DynamoDB Local agree', () => {
     const later = (RETAIN + 1) * 1000;
     for (const store of stores) {
       expect(await store.findClickByGclid(propertyId, 'gs-1', later)).toBeUndefined();
-      expect(await store.countGclidUse(propertyId, 'gs-1', newId('clk_'), RETAIN + 86_400, later)).toBe(1);
+      expect(
+        await store.countGclidUse(propertyId, 'gs-1', { clickId: newId('clk_'), keepUntil: RETAIN + 86_400 }, later),
+      ).toBe(1);
     }
   });
 });
