@@ -406,7 +406,7 @@ async function deployedClickCpu(service: Service, clicks: number): Promise<{ war
   const dir = mkdtempSync(path.join(tmpdir(), 'clicksieve-click-'));
   try {
     const bundle = path.join(dir, 'click.js');
-    await bundleFunction(routes.click.handler, bundle);
+    await bundleFunction(routes.click.handler, bundle, { intelSnapshot: routes.click.intel === true });
     const property = await service.createProperty('network');
     const events = path.join(dir, 'events.json');
     const total = 2 * clicks + CONTAINER_WARM_UP;

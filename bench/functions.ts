@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { queueConsumers, type RouteDef, routes, type ScheduleDef, schedules } from '../shared/routes';
+import {
+  type QueueConsumerDef,
+  queueConsumers,
+  type RouteDef,
+  routes,
+  type ScheduleDef,
+  schedules,
+} from '../shared/routes';
 import { bundleFunction } from './bundle';
 
 interface FunctionFigure {
@@ -21,19 +28,37 @@ interface FunctionFigure {
 export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
   // As the stack decides it (infra/constructs/api.ts): a function holding the Google Ads secret reaches Google Ads.
   const googleAds = (def: RouteDef | ScheduleDef) => def.secrets?.includes('googleAds') === true;
-  const entries: Array<[string, string, boolean]> = [
-    ['authorizer', 'functions/api/authorizer.ts', false],
-    ...Object.entries(routes).map(([id, route]): [string, string, boolean] => [id, route.handler, googleAds(route)]),
-    ...Object.entries(queueConsumers).map(([id, def]): [string, string, boolean] => [id, def.handler, false]),
-    ...Object.entries(schedules).map(([id, def]): [string, string, boolean] => [id, def.handler, googleAds(def)]),
+  const entries: Array<[string, string, boolean, boolean]> = [
+    ['authorizer', 'functions/api/authorizer.ts', false, false],
+    ...Object.entries<RouteDef>(routes).map(([id, route]): [string, string, boolean, boolean] => [
+      id,
+      route.handler,
+      googleAds(route),
+      route.intel === true,
+    ]),
+    ...Object.entries<QueueConsumerDef>(queueConsumers).map(([id, def]): [string, string, boolean, boolean] => [
+      id,
+      def.handler,
+      false,
+      def.intel === true,
+    ]),
+    ...Object.entries(schedules).map(([id, def]): [string, string, boolean, boolean] => [
+      id,
+      def.handler,
+      googleAds(def),
+      id === 'intelRefresh',
+    ]),
   ];
   const outDir = mkdtempSync(path.join(tmpdir(), 'clicksieve-bench-'));
   try {
     const figures: FunctionFigure[] = [];
-    for (const [name, entry, googleAdsApi] of entries) {
+    for (const [name, entry, googleAdsApi, intelSnapshot] of entries) {
       const dir = path.join(outDir, name);
       mkdirSync(dir);
-      const [outfile, beside] = await bundleFunction(entry, path.join(dir, 'index.js'), { googleAdsApi });
+      const [outfile, beside] = await bundleFunction(entry, path.join(dir, 'index.js'), {
+        googleAdsApi,
+        intelSnapshot,
+      });
       const kib = (file: string) => Math.round(statSync(file).size / 1024);
       figures.push({
         name,
