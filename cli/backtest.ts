@@ -26,7 +26,8 @@ options:
   --input <file>            the log to replay (required)
   --output <file>           where the scores are written (required; replaced)
   --config <file>           property configuration to try on every property (PropertyConfig JSON:
-                            thresholds, rule weights, allowlist, monitor mode); default: the defaults
+                            thresholds, rule weights, allowlist, monitor mode, retentionDays: how
+                            long a gclid is remembered from its first click); default: the defaults
   --horizon-hours <n>       how long after a click its beacons, conversions and later clicks still
                             count (default 24); memory holds the clicks of this much event time
   --token-secret <secret>   the deployment's click-token signing master secret: TOKEN_SIGNING_KEY (hex)
@@ -92,7 +93,8 @@ async function backtestCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
   const secret = values['token-secret'] ?? (env[TOKEN_SECRET_ENV] || undefined);
   const tokenKeyFor = secret === undefined ? undefined : signingKeysFrom(tokenMasterFrom(secret));
 
-  const config = engineConfigFrom(values.config === undefined ? undefined : readConfig(values.config));
+  const stored = values.config === undefined ? undefined : readConfig(values.config);
+  const config = engineConfigFrom(stored);
   const intel = loadIntelSnapshot(readFileSync(values.intel));
   const summary = await runBacktest({
     input,
@@ -102,6 +104,7 @@ async function backtestCommand(args: string[], env: NodeJS.ProcessEnv): Promise<
       intel,
       horizonMs: horizonHours * 3_600_000,
       tokenKeyFor,
+      retentionDays: stored?.retentionDays,
     },
   });
   process.stderr.write(formatSummary(summary));

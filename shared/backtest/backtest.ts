@@ -54,6 +54,11 @@ export interface BacktestOptions {
   /** The property's click-token signing key (shared/auth/signingKey); absent: tokens are not verified. */
   readonly tokenKeyFor?: (propertyId: string) => Buffer;
   /**
+   * The properties' retention (PropertyConfig.retentionDays, 396 by default): a gclid is a duplicate while its first
+   * click is kept, as in the service.
+   */
+  readonly retentionDays?: number;
+  /**
    * The velocity counters, given the log's clock: the bounded InMemoryVelocityStore by default (counters
    * dropped once their TTL has passed, as the service's). Tests pass a store that never evicts to prove
    * that eviction changes no verdict.
@@ -217,7 +222,7 @@ export class Backtest {
       }),
       this.options.intel,
     );
-    const specs = velocityCountersFor(facts, this.clock);
+    const specs = velocityCountersFor(facts, this.clock, this.options.retentionDays);
     const { values, cells } = this.store.incrementSync(specs);
     const fb = this.feedbackOf(line.property);
     const atClick = scoreClick(this.options.configFor(line.property), facts, values, fb.snapshot);

@@ -59,6 +59,7 @@ export {
   type CounterSpec,
   type CounterValues,
   counterValuesFrom,
+  DEFAULT_GCLID_KEEP_DAYS,
   type VelocityStore,
   velocityCountersFor,
 } from './velocity';

@@ -86,6 +86,11 @@ export interface CounterSpec {
   readonly conversions?: ActorConversions;
   /** Epoch seconds at which the item stops counting (the TTL attribute). */
   readonly expiresAt: number;
+  /**
+   * The counter lives from its first count: later counts do not move `expiresAt` (a gclid is known while its first
+   * click is kept, however often it comes back).
+   */
+  readonly expiryFromFirst?: true;
   /** A window whose subject is the caller's input, kept in one of the item's bounded slots (address × campaign). */
   readonly slot?: CampaignSlot;
 }
@@ -137,8 +142,12 @@ export interface VelocityStore {
 const MINUTE = 60;
 const HOUR = 3600;
 const DAY = 86_400;
-/** Google keeps a gclid valid for 90 days. */
-const GCLID_TTL_SECONDS = 90 * DAY;
+/**
+ * A gclid is a duplicate while its first click is kept: the property's retention, 396 days unless it sets
+ * `retentionDays` (shared/properties/config.ts; Google keeps a gclid valid for 90 days). The service keeps the count
+ * in the first click's own item (shared/store/clicks.ts); this spec is the backtest's.
+ */
+export const DEFAULT_GCLID_KEEP_DAYS = 396;
 /** Replay evidence outlives the token by a day so late replays are still seen. */
 const TOKEN_USE_GRACE_SECONDS = DAY;
 /** Items live this long past their window so a read at the boundary never races the TTL. */
@@ -165,7 +174,11 @@ function visitorBucket(visitorId: string): string {
   return (fnv1a(visitorId) % VISITOR_BUCKETS).toString(36);
 }
 
-export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSpec[] {
+export function velocityCountersFor(
+  facts: ClickFacts,
+  nowMs: number,
+  gclidKeepDays: number = DEFAULT_GCLID_KEEP_DAYS,
+): CounterSpec[] {
   const nowSec = Math.floor(nowMs / 1000);
   const base = `VEL#${facts.propertyId}#`;
   const specs: CounterSpec[] = [];
@@ -201,7 +214,14 @@ export function velocityCountersFor(facts: ClickFacts, nowMs: number): CounterSp
   }
   if (facts.gclid !== undefined) {
     const key = `${base}gclid#${facts.gclid}`;
-    specs.push({ counter: 'gclid', key, item: key, attr: USES_ATTRIBUTE, expiresAt: nowSec + GCLID_TTL_SECONDS });
+    specs.push({
+      counter: 'gclid',
+      key,
+      item: key,
+      attr: USES_ATTRIBUTE,
+      expiresAt: nowSec + gclidKeepDays * DAY,
+      expiryFromFirst: true,
+    });
   }
   const token = facts.token;
   if (token !== undefined && token.status !== 'invalid') {

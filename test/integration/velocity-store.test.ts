@@ -193,6 +193,32 @@ describe('DynamoVelocityStore against DynamoDB Local', () => {
     expect((await store.increment([gclidSpec])).gclid).toBe(2);
   });
 
+  it('keeps a gclid from its first use, as the in-memory store does: later uses do not extend it', async () => {
+    const propertyId = property();
+    const gclidAt = (ms: number) =>
+      velocityCountersFor(clickFacts({ propertyId, ip: 'x', gclid: 'kept-gclid' }, noIntel), ms, 30).filter(
+        (spec) => spec.counter === 'gclid',
+      );
+    let now = T0;
+    const dynamo = new DynamoVelocityStore({ client: documentClient, tableName, now: () => now });
+    const memory = new InMemoryVelocityStore(() => now);
+    const uses = async () => [
+      (await dynamo.increment(gclidAt(now))).gclid,
+      (await memory.increment(gclidAt(now))).gclid,
+    ];
+    expect(await uses()).toEqual([1, 1]);
+    now += 20 * 86_400_000;
+    expect(await uses()).toEqual([2, 2]);
+    const [spec] = gclidAt(T0);
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: tableName, Key: { pk: spec?.item, sk: VELOCITY_SK } }),
+    );
+    expect(Item?.expiresAt).toBe(spec?.expiresAt);
+    // 31 days after the first use, 11 after the last: a first use again.
+    now += 11 * 86_400_000;
+    expect(await uses()).toEqual([1, 1]);
+  });
+
   it('restarts an expired address item whose campaign slots were all taken: the campaign gets its own slot', async () => {
     const propertyId = property();
     const specs = velocityCountersFor(

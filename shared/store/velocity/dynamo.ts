@@ -142,7 +142,8 @@ export class DynamoVelocityStore implements VelocityStore {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':now': nowSec, ':exp': write.expiresAt };
     const adds: string[] = [];
-    const sets = ['expiresAt = :exp'];
+    // A live item counted from-first keeps its expiry; an expired one fails the condition and is restarted.
+    const sets = [write.expiryFromFirst ? 'expiresAt = if_not_exists(expiresAt, :exp)' : 'expiresAt = :exp'];
     const removes: string[] = [];
     const conditions = ['(attribute_not_exists(pk) OR expiresAt > :now)'];
     write.windows().forEach((window, i) => {
@@ -271,6 +272,11 @@ class ItemWrite {
   ) {
     this.key = extra?.key ?? { pk: item, sk: VELOCITY_SK };
     this.expiresAt = Math.max(extra?.keepUntil ?? 0, ...group.map((spec) => spec.expiresAt));
+  }
+
+  /** Every counter of the item lives from its first count (CounterSpec.expiryFromFirst). */
+  get expiryFromFirst(): boolean {
+    return this.extra === undefined && this.group.every((spec) => spec.expiryFromFirst === true);
   }
 
   get slotted(): boolean {

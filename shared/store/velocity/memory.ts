@@ -50,7 +50,7 @@ function mix(h: number): number {
 }
 
 /**
- * Unbucketed plain counters — a gclid (live 90 days past its last click), a click token's uses and an
+ * Unbucketed plain counters — a gclid (live for the retention from its first click), a click token's uses and an
  * actor's lifetime clicks (live ACTOR_TTL_SECONDS) — number a few per click in a long backtest: a Map entry,
  * key string and cell object each would be ~200 bytes a click. Here each is a 64-bit key hash, a count, an
  * actor's conversions and an expiry in typed arrays (20 bytes a slot, open addressing, linear probing). Expired slots count as absent on read, exactly as the DynamoDB
@@ -77,10 +77,14 @@ class LongLivedCounters {
     return this.used;
   }
 
-  /** Adds one use of `key` at `nowSec` and returns its count; the counter then lives until `expiresAt`. */
-  increment(key: string, expiresAt: number, nowSec: number): number {
+  /**
+   * Adds one use of `key` at `nowSec` and returns its count; the counter then lives until `expiresAt` — or, `fromFirst`,
+   * until the expiry its first count set, while that has not passed.
+   */
+  increment(key: string, expiresAt: number, nowSec: number, fromFirst = false): number {
     const [a, b] = hashPair(key);
     let slot = this.find(a, b);
+    const live = (this.expires[slot] as number) > nowSec;
     if (this.expires[slot] === 0) {
       if (2 * (this.used + 1) > this.expires.length) {
         this.rebuild(nowSec);
@@ -96,7 +100,7 @@ class LongLivedCounters {
     const count = (this.counts[slot] as number) + 1;
     this.counts[slot] = count;
     // Never 0 (the empty mark): an expiry at the epoch is already past anyway.
-    this.expires[slot] = Math.max(1, expiresAt);
+    if (!(fromFirst && live)) this.expires[slot] = Math.max(1, expiresAt);
     return count;
   }
 
@@ -195,7 +199,7 @@ export class InMemoryVelocityStore implements VelocityStore {
     for (const spec of specs) {
       if (spec.previous === undefined && spec.member === undefined) {
         // A copy: such a counter is read forwards only (the first click of a gclid stays the genuine one).
-        const count = this.longLived.increment(spec.key, spec.expiresAt, nowSec);
+        const count = this.longLived.increment(spec.key, spec.expiresAt, nowSec, spec.expiryFromFirst);
         cells.push({ count, members: undefined, expiresAt: spec.expiresAt });
         results.push(count);
         conversions.push(spec.conversions === undefined ? 0 : this.longLived.conversionsOf(spec.key, nowSec));

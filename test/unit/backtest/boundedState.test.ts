@@ -30,7 +30,7 @@ class UnboundedCounters implements CounterStore {
       }
       if (spec.member !== undefined) cell.members?.add(spec.member);
       else cell.count++;
-      cell.expiresAt = spec.expiresAt;
+      if (!spec.expiryFromFirst || cell.count === 1) cell.expiresAt = spec.expiresAt;
       cells.push(cell);
     }
     const conversions = specs.map((spec) =>
@@ -50,11 +50,13 @@ class UnboundedCounters implements CounterStore {
 }
 
 const DAY = 86_400_000;
+/** The shortest retention a property may set: a gclid is a duplicate for 30 days from its first click. */
+const RETENTION_DAYS = 30;
 
 /**
- * A labelled log over ~100 days (20 minutes between clicks) with, from day 85 on, every 20th click followed
- * by a replay of a gclid first clicked 85–95 days earlier: some still inside Google's 90-day gclid life
- * (duplicate_gclid must fire), some past it (the counter has expired and must read as new).
+ * A labelled log over ~100 days (20 minutes between clicks) with, from day 25 on, every 20th click followed
+ * by a replay of a gclid first clicked 25–35 days earlier: some still inside the retention (duplicate_gclid
+ * must fire), some past it (the counter has expired and must read as new).
  */
 function* longLog(clicks: number): Generator<LogLine> {
   const gclids: { at: number; gclid: string }[] = [];
@@ -64,8 +66,8 @@ function* longLog(clicks: number): Generator<LogLine> {
     if (line.type !== 'click' || line.gclid === undefined) continue;
     const at = Date.parse(line.timestamp);
     gclids.push({ at, gclid: line.gclid });
-    if (++n % 20 !== 0 || at - (gclids[0] as { at: number }).at < 85 * DAY) continue;
-    const target = at - (85 + ((n / 20) % 11)) * DAY;
+    if (++n % 20 !== 0 || at - (gclids[0] as { at: number }).at < 25 * DAY) continue;
+    const target = at - (25 + ((n / 20) % 11)) * DAY;
     const old = gclids.find((g) => g.at >= target);
     if (old === undefined) continue;
     yield {
@@ -81,7 +83,10 @@ function* longLog(clicks: number): Generator<LogLine> {
 function run(counters: (clock: () => number) => CounterStore, clicks: number) {
   const config = engineConfigFrom();
   const scored: ScoredClick[] = [];
-  const backtest = new Backtest({ configFor: () => config, intel: bundledIntel(), counters }, (s) => scored.push(s));
+  const backtest = new Backtest(
+    { configFor: () => config, intel: bundledIntel(), counters, retentionDays: RETENTION_DAYS },
+    (s) => scored.push(s),
+  );
   for (const line of longLog(clicks)) backtest.push(line);
   backtest.finish();
   return { scored, summary: backtest.summary };
@@ -113,7 +118,7 @@ describe('bounded backtest state', () => {
     expect(evicting.scored.length).toBeGreaterThan(clicks);
     expect(evicting.scored).toEqual(reference.scored);
     expect(figures(evicting.summary)).toEqual(figures(reference.summary));
-    // The log exercises what eviction could break: replays inside the 90 days and past them.
+    // The log exercises what eviction could break: replays inside the retention and past it.
     const replays = reference.scored.filter((s) => s.click_id.startsWith('clk_replay'));
     const duplicate = replays.filter((s) => s.reasons.some((r) => r.rule === 'duplicate_gclid'));
     expect(duplicate.length).toBeGreaterThan(5);

@@ -68,16 +68,18 @@ describe('velocityCountersFor', () => {
   it('never counts an expired window into a new one', async () => {
     let now = BASE;
     const store = new InMemoryVelocityStore(() => now, 1);
-    await store.increment(velocityCountersFor(facts(), now));
+    // A property keeping clicks 30 days: its gclids are duplicates for 30 days from their first click.
+    await store.increment(velocityCountersFor(facts(), now, 30));
     now += 3 * 86_400_000;
-    const later = await store.increment(velocityCountersFor(facts(), now));
+    const later = await store.increment(velocityCountersFor(facts(), now, 30));
     expect(later.ip_1d).toBe(1);
     expect(later.gclid).toBe(2);
-    now += 91 * 86_400_000;
-    expect((await store.increment(velocityCountersFor(facts(), now))).gclid).toBe(1);
+    // 31 days after the first use (28 after the last): the use on day 3 did not extend it.
+    now += 28 * 86_400_000;
+    expect((await store.increment(velocityCountersFor(facts(), now, 30))).gclid).toBe(1);
   });
 
-  it('holds the gclids of the last 90 days, not every gclid ever seen, and still counts a live one', async () => {
+  it('holds the gclids of the retention (here 90 days), not every gclid ever seen, and still counts a live one', async () => {
     let now = BASE;
     const store = new InMemoryVelocityStore(() => now);
     const perDay = 100;
@@ -86,7 +88,7 @@ describe('velocityCountersFor', () => {
       for (let i = 0; i < perDay; i++) {
         now = BASE + day * 86_400_000 + i * 800_000;
         await store.increment(
-          velocityCountersFor(facts({ gclid: `g${day}_${i}`, ip: `198.51.${day % 200}.${i % 250}` }), now),
+          velocityCountersFor(facts({ gclid: `g${day}_${i}`, ip: `198.51.${day % 200}.${i % 250}` }), now, 90),
         );
       }
     }
@@ -94,8 +96,8 @@ describe('velocityCountersFor', () => {
     const live = 90 * perDay;
     expect(store.size).toBeLessThan(4 * live + 2 * perDay * 12);
     // A gclid from 80 days ago is still counted; one from 100 days ago has expired and counts as new.
-    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g285_7' }), now))).gclid).toBe(2);
-    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g264_7' }), now))).gclid).toBe(1);
+    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g285_7' }), now, 90))).gclid).toBe(2);
+    expect((await store.increment(velocityCountersFor(facts({ gclid: 'g264_7' }), now, 90))).gclid).toBe(1);
   });
 
   it('counts click-token uses for replay and skips invalid tokens', async () => {
