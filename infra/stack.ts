@@ -27,6 +27,7 @@ export class ClicksieveStack extends Stack {
     this.api = new ClicksieveApi(this, 'Api', {
       data: {
         table: this.data.table,
+        counters: this.data.counters,
         queues: queues as Record<QueueName, IQueue>,
         bucket: this.data.bucket,
         adminKey: this.data.adminKey,

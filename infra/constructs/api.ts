@@ -54,6 +54,8 @@ import { addContractGatewayResponses } from './gateway-responses';
 /** What the API is handed by the data store. */
 interface DataResources {
   readonly table: ITable;
+  /** The velocity counters' table (shared/store/table.ts COUNTERS_TABLE). */
+  readonly counters: ITable;
   readonly queues: Readonly<Record<QueueName, IQueue>>;
   readonly bucket: IBucket;
   readonly adminKey: ISecret;
@@ -96,6 +98,7 @@ export class ClicksieveApi extends Construct {
     this.data = props.data;
     this.commonEnvironment = {
       [ENV.tableName]: this.data.table.tableName,
+      [ENV.countersTableName]: this.data.counters.tableName,
       [ENV.bucketName]: this.data.bucket.bucketName,
       ...Object.fromEntries(queueNames.map((name) => [ENV.queueUrl[name], this.data.queues[name].queueUrl])),
       POWERTOOLS_SERVICE_NAME: 'clicksieve',
@@ -299,7 +302,11 @@ export class ClicksieveApi extends Construct {
   /** Grants exactly what the route table says the function needs (see `functionNeeds`), and its environment. */
   private bindNeeds(fn: ClicksieveFunction, def: RouteDef | QueueConsumerDef | ScheduleDef): void {
     const needs = functionNeeds(def);
-    if (needs.table) fn.bindTable(this.data.table, needs.table);
+    if (needs.table) {
+      fn.bindTable(this.data.table, needs.table);
+      // The velocity counters are the table's spill-over (shared/store/table.ts COUNTERS_TABLE): the same access.
+      fn.bindTable(this.data.counters, needs.table, ENV.countersTableName);
+    }
     for (const queue of needs.publishes) fn.bindQueue(this.data.queues[queue], ENV.queueUrl[queue]);
     if (needs.bucket) fn.bindBucket(this.data.bucket, needs.bucket.access, needs.bucket.prefix);
     if (needs.intel) fn.bindBucket(this.data.bucket, 'read', INTEL_PREFIX);

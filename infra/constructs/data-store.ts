@@ -4,7 +4,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { type QueueName, queueConsumers, queueNames } from '../../shared/routes';
-import { TABLE } from '../../shared/store/table';
+import { COUNTERS_TABLE, TABLE } from '../../shared/store/table';
 import { WorkQueue } from './work-queue';
 
 /** AWS recommends a queue's visibility timeout of at least six times its consumer's timeout. */
@@ -19,6 +19,8 @@ const GOOGLE_ADS_FIELDS = ['developer_token', 'client_id', 'client_secret', 'ref
  */
 export class DataStore extends Construct {
   readonly table: Table;
+  /** The velocity counters (shared/store/table.ts COUNTERS_TABLE). */
+  readonly counters: Table;
   readonly queues: Readonly<Record<QueueName, WorkQueue>>;
   readonly bucket: Bucket;
   /** Server access logs of the buckets. */
@@ -51,6 +53,22 @@ export class DataStore extends Construct {
         projectionType: index.projection === 'ALL' ? ProjectionType.ALL : ProjectionType.KEYS_ONLY,
       });
     }
+
+    // Counters rebuild themselves within their windows (a day; an actor's statistics, a week): no recovery, no
+    // deletion protection, deleted with the stack.
+    this.counters = new Table(this, 'Counters', {
+      partitionKey: { name: COUNTERS_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: COUNTERS_TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: COUNTERS_TABLE.ttlAttribute,
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.counters).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'Velocity counters only: every item expires within days and rebuilds itself from new clicks; point-in-time recovery would bill for data worth nothing after its windows.',
+    });
 
     this.queues = Object.fromEntries(
       queueNames.map((name) => {

@@ -138,6 +138,7 @@ function localEnv(endpoints: Emulators['endpoints'], resources: LocalResources):
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     [ENV.s3ForcePathStyle]: 'true',
     [ENV.tableName]: resources.tableName,
+    [ENV.countersTableName]: resources.countersTableName,
     [ENV.bucketName]: resources.bucketName,
     ...Object.fromEntries(queueNames.map((queue) => [ENV.queueUrl[queue], resources.queues[queue].url])),
   };

@@ -8,7 +8,7 @@ import {
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type QueueName, queueConsumers, queueNames } from '../../shared/routes';
-import { TABLE } from '../../shared/store/table';
+import { COUNTERS_TABLE, TABLE } from '../../shared/store/table';
 
 /**
  * The stack's stateful resources on the local emulators, created from the same definitions as the
@@ -16,6 +16,7 @@ import { TABLE } from '../../shared/store/table';
  * the bucket. Every step is idempotent: after a restart the table and bucket already exist.
  */
 const LOCAL_TABLE_NAME = 'clicksieve';
+const LOCAL_COUNTERS_TABLE_NAME = 'clicksieve-counters';
 const LOCAL_BUCKET_NAME = 'clicksieve-local';
 
 export const localQueueName = (queue: QueueName, suffix = ''): string => `clicksieve-${queue}${suffix}`;
@@ -38,12 +39,23 @@ export type LocalQueues = Record<QueueName, LocalQueue>;
 
 export interface LocalResources {
   readonly tableName: string;
+  readonly countersTableName: string;
   readonly bucketName: string;
   readonly queues: LocalQueues;
 }
 
-async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABLE_NAME): Promise<void> {
-  const keyNames = [TABLE.partitionKey, TABLE.sortKey, ...TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+/** A table as table.ts defines it (TABLE or COUNTERS_TABLE), with its TTL on. */
+async function ensureTable(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  definition: typeof TABLE | typeof COUNTERS_TABLE,
+): Promise<void> {
+  const indexes: ReadonlyArray<(typeof TABLE.indexes)[number]> = definition.indexes;
+  const keyNames = [
+    definition.partitionKey,
+    definition.sortKey,
+    ...indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
   try {
     await dynamo.send(
       new CreateTableCommand({
@@ -51,17 +63,20 @@ async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABLE_NAME)
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: keyNames.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
-          { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+          { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+          { AttributeName: definition.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: TABLE.indexes.map((index) => ({
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: index.projection },
-        })),
+        GlobalSecondaryIndexes:
+          indexes.length === 0
+            ? undefined
+            : indexes.map((index) => ({
+                IndexName: index.name,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: index.projection },
+              })),
       }),
     );
   } catch (error) {
@@ -72,7 +87,7 @@ async function ensureTable(dynamo: DynamoDBClient, tableName = LOCAL_TABLE_NAME)
     await dynamo.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true },
       }),
     );
   }
@@ -127,12 +142,18 @@ export async function ensureResources(clients: {
   sqs: SQSClient;
   s3: S3Client;
 }): Promise<LocalResources> {
-  const [, queues] = await Promise.all([
-    ensureTable(clients.dynamo),
+  const [, , queues] = await Promise.all([
+    ensureTable(clients.dynamo, LOCAL_TABLE_NAME, TABLE),
+    ensureTable(clients.dynamo, LOCAL_COUNTERS_TABLE_NAME, COUNTERS_TABLE),
     ensureQueues(clients.sqs),
     ensureBucket(clients.s3),
   ]);
-  return { tableName: LOCAL_TABLE_NAME, bucketName: LOCAL_BUCKET_NAME, queues };
+  return {
+    tableName: LOCAL_TABLE_NAME,
+    countersTableName: LOCAL_COUNTERS_TABLE_NAME,
+    bucketName: LOCAL_BUCKET_NAME,
+    queues,
+  };
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {

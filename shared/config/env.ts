@@ -13,6 +13,8 @@ export function optionalEnv(name: string): string | undefined {
 /** Names of the environment variables the stack (infra/) and the local server set for every function. */
 export const ENV = {
   tableName: 'TABLE_NAME',
+  /** The velocity counters' own table (shared/store/table.ts COUNTERS_TABLE). */
+  countersTableName: 'COUNTERS_TABLE_NAME',
   bucketName: 'BUCKET_NAME',
   queueUrl: {
     beacons: 'QUEUE_URL_BEACONS',

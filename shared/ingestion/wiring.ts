@@ -88,6 +88,8 @@ function sqsQueues(client: SQSClient = sqs): QueuePort {
 interface DynamoDepsOptions {
   readonly client?: DynamoDBDocumentClient;
   readonly tableName?: string;
+  /** The velocity counters' table; default: COUNTERS_TABLE_NAME, or `tableName` when only that is given. */
+  readonly countersTableName?: string;
   readonly clickStores?: ClickStores;
   readonly properties?: PropertyPort;
   readonly tokens?: TokenPort;
@@ -104,10 +106,20 @@ interface DynamoDepsOptions {
  */
 function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
   const now = options.now ?? Date.now;
-  const own = options.client === undefined && options.tableName === undefined && options.now === undefined;
+  const own =
+    options.client === undefined &&
+    options.tableName === undefined &&
+    options.countersTableName === undefined &&
+    options.now === undefined;
   const stores = own
     ? undefined
-    : dynamoClickPathStores(options.client ?? documentClient, options.tableName ?? requireEnv(ENV.tableName), now);
+    : dynamoClickPathStores(
+        options.client ?? documentClient,
+        options.tableName ?? requireEnv(ENV.tableName),
+        now,
+        options.countersTableName ??
+          (options.tableName === undefined ? requireEnv(ENV.countersTableName) : options.tableName),
+      );
   return {
     properties: options.properties ?? cachedProperties(),
     scoring: engineScoring({

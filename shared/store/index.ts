@@ -1,9 +1,10 @@
 /**
- * The store: every key family of the one table (table.ts lists them), each with its interface, its DynamoDB
- * implementation and its in-memory twin, and the composition root that wires them.
+ * The store: every key family of the table and of the counters table (table.ts lists them), each with its
+ * interface, its DynamoDB implementation and its in-memory twin, and the composition root that wires them.
  *
  * Deployed functions take their stores from the accessors below: each store is created once per container, on
- * the shared document client (clients.ts) and the table named by TABLE_NAME, and only when first used (the
+ * the shared document client (clients.ts) and the tables named by TABLE_NAME and COUNTERS_TABLE_NAME (the velocity
+ * counters, reached through the ingestion store), and only when first used (the
  * accessors are pure, so a function's bundle carries only the stores it reaches). Tests and the
  * bench build the click path's stores on their own client with `dynamoClickPathStores(client, tableName)`, and
  * the in-memory twin of every store with `memoryStores()`.
@@ -77,10 +78,11 @@ export function dynamoClickPathStores(
   client: DynamoDBDocumentClient,
   tableName: string,
   now: () => number = Date.now,
+  countersTableName?: string,
 ): Pick<Stores, 'clicks' | 'ingestion' | 'sources'> {
   return {
     clicks: dynamoClickStores(client, tableName),
-    ingestion: new DynamoIngestionStore(client, tableName, now),
+    ingestion: new DynamoIngestionStore(client, tableName, now, countersTableName),
     sources: new DynamoSourceStatsStore(client, tableName),
   };
 }
@@ -109,7 +111,8 @@ function perContainer<T>(make: (client: DynamoDBDocumentClient, tableName: strin
 
 export const clickStores = /* @__PURE__ */ perContainer(dynamoClickStores);
 export const ingestionStore = /* @__PURE__ */ perContainer(
-  (client, tableName): IngestionStore => new DynamoIngestionStore(client, tableName, Date.now),
+  (client, tableName): IngestionStore =>
+    new DynamoIngestionStore(client, tableName, Date.now, requireEnv(ENV.countersTableName)),
 );
 export const sourceStatsStore = /* @__PURE__ */ perContainer(
   (client, tableName): SourceStatsStore => new DynamoSourceStatsStore(client, tableName),

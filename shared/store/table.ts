@@ -20,8 +20,9 @@
  *   STAT#<propertyId>#<local day>#<shard> / STAT  daily rollups (shared/store/dailyRollup.ts)
  *   IPREP#<propertyId>#<ip> / IPREP               an address's risk, the blocklist's input; gsi2 IPS#<propertyId>#<shard> /
  *                                                 <lastSeen> while risky (shared/store/ipReputation.ts)
- *   VEL#<propertyId>#<family>#<subject> / VEL     velocity windows of one counted key: ip (with its campaigns in
- *                                                 8 slots), net (/24 or /64) (shared/store/velocity/dynamo.ts)
+ *   VEL#<propertyId>#<family>#<subject> / VEL     in the counters table (COUNTERS_TABLE below): velocity windows of
+ *                                                 one counted key: ip (with its campaigns in 8 slots), net (/24 or
+ *                                                 /64) (shared/store/velocity/dynamo.ts)
  *   VIS#<propertyId>#<visitorId> / VIS            visitor state and the visitor's velocity windows
  *   GCLID#<propertyId>#<gclid> / GCLID            no longer written: a gclid's first click as deployments before gclid
  *                                                 slots recorded it, read by conversions while it lasts (clicks.ts)
@@ -49,6 +50,20 @@ export const TABLE = {
     // The property directory and the addresses' records: read whole, written rarely.
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
   ],
+} as const;
+
+/**
+ * The velocity counters' own table: the `VEL#` items (their key family above), nothing else, no index. Counters
+ * are the click path's hottest writes (two of its four per click) and worth nothing after their windows: apart,
+ * they need no point-in-time recovery or deletion protection, they spend their own table's throughput quota
+ * (on-demand tables are capped per table: at thousands of clicks a second the click path alone nears one table's
+ * default), and DynamoDB Local, which serialises the writes of one table, runs the two tables' writes side by side.
+ */
+export const COUNTERS_TABLE = {
+  partitionKey: TABLE.partitionKey,
+  sortKey: TABLE.sortKey,
+  ttlAttribute: TABLE.ttlAttribute,
+  indexes: [],
 } as const;
 
 /** Epoch seconds for the TTL attribute. */

@@ -123,6 +123,7 @@ describe('functions', () => {
       const env = (fnResource(id).Properties.Environment as { Variables: Json }).Variables;
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: logicalId(stack.data.table) },
+        COUNTERS_TABLE_NAME: { Ref: logicalId(stack.data.counters) },
         BUCKET_NAME: { Ref: logicalId(stack.data.bucket) },
         QUEUE_URL_BEACONS: { Ref: logicalId(queueOf('beacons')) },
         QUEUE_URL_CONVERSIONS: { Ref: logicalId(queueOf('conversions')) },
@@ -546,6 +547,30 @@ describe('data', () => {
     // The click index holds keys only (a re-score never writes it); the directory index is read whole.
     const projections = Object.fromEntries(indexes.map((i) => [i.IndexName, i.Projection]));
     expect(projections).toEqual({ gsi1: { ProjectionType: 'KEYS_ONLY' }, gsi2: { ProjectionType: 'ALL' } });
+  });
+
+  it('keeps the velocity counters in a table of their own: on-demand, SSE, TTL, no index, no recovery', () => {
+    const counters = resourceOf(stack.data.counters);
+    expect(counters.DeletionPolicy).toBe('Delete');
+    expect(counters.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+    expect(counters.Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(counters.Properties.PointInTimeRecoverySpecification).toBeUndefined();
+    // The click function writes both tables.
+    const clickPolicies = JSON.stringify(
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy.Properties.Roles).includes(logicalId(stack.api.functions.click.fn.role!)),
+      ),
+    );
+    expect(clickPolicies).toContain(logicalId(stack.data.counters));
+    expect(clickPolicies).toContain(logicalId(stack.data.table));
   });
 
   it('has a private, encrypted, TLS-only, logged bucket with lifecycle rules', () => {

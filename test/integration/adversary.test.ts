@@ -274,7 +274,7 @@ describe("an actor's statistics learn only from the advertiser, and only about t
   const actor = async (property: Credentials, family: 'ip' | 'net', subject: string) => {
     const { Item } = await documentClient.send(
       new GetCommand({
-        TableName: requireEnv(ENV.tableName),
+        TableName: requireEnv(ENV.countersTableName),
         Key: { pk: `VEL#${property.id}#${family}#${subject}`, sk: 'VEL' },
       }),
     );

@@ -58,7 +58,7 @@ describe('a public-key caller spraying campaign values from one address', () => 
 
     const { Item = {} } = await documentClient.send(
       new GetCommand({
-        TableName: requireEnv(ENV.tableName),
+        TableName: requireEnv(ENV.countersTableName),
         Key: { pk: `VEL#${property.id}#ip#${from}`, sk: 'VEL' },
       }),
     );
@@ -67,6 +67,29 @@ describe('a public-key caller spraying campaign values from one address', () => 
     expect(campaignAttributes).toHaveLength(1 + CAMPAIGN_SLOTS + 1);
     expect(Item[campaignAttributes.find((name) => name.endsWith('_overflow')) ?? '']).toBe(clicks - CAMPAIGN_SLOTS);
     expect(JSON.stringify(Item, (_, v) => (v instanceof Set ? [...v] : v)).length).toBeLessThan(1500);
+  });
+});
+
+describe('the counters table', () => {
+  it("holds a click's address and /24 counters; the table holds its visitor and the click", async () => {
+    const property = await stack.createProperty();
+    const res = await stack.fetchJson<{ click_id: string }>('/v1/click', {
+      body: { ip: '81.2.70.9', user_agent: CHROME, visitor_id: 'vis_split', gclid: 'split-1' },
+      apiKey: property.secretKey,
+    });
+    expect(res.status).toBe(200);
+    const get = async (table: string, pk: string, sk: string) =>
+      (await documentClient.send(new GetCommand({ TableName: requireEnv(table), Key: { pk, sk } }))).Item;
+    const address = `VEL#${property.id}#ip#81.2.70.9`;
+    const subnet = `VEL#${property.id}#net#81.2.70.0/24`;
+    expect(await get(ENV.countersTableName, address, 'VEL')).toMatchObject({ n: 1 });
+    expect(await get(ENV.countersTableName, subnet, 'VEL')).toMatchObject({ n: 1 });
+    expect(await get(ENV.tableName, address, 'VEL')).toBeUndefined();
+    expect(await get(ENV.tableName, subnet, 'VEL')).toBeUndefined();
+    expect(await get(ENV.tableName, `VIS#${property.id}#vis_split`, 'VIS')).toMatchObject({
+      lastClickId: res.body.click_id,
+    });
+    expect(await get(ENV.tableName, `CLK#${res.body.click_id}`, 'CLK')).toBeDefined();
   });
 });
 

@@ -8,6 +8,7 @@ const required = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_S3',
   ENV.tableName,
+  ENV.countersTableName,
   ENV.bucketName,
   ENV.adminKeySha256,
   ENV.tokenSigningKey,

@@ -40,8 +40,10 @@ export class DynamoIngestionStore implements IngestionStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     now: () => number = Date.now,
+    /** The velocity counters' table (shared/store/table.ts COUNTERS_TABLE); default `tableName`. */
+    countersTableName?: string,
   ) {
-    this.velocity = new DynamoVelocityStore({ client, tableName, now });
+    this.velocity = new DynamoVelocityStore({ client, tableName, countersTableName, now });
   }
 
   async countClick(round: ClickRound): Promise<ClickRoundResult> {

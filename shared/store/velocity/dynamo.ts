@@ -15,7 +15,8 @@ import {
 } from '../aws/dynamodb';
 
 /**
- * Velocity counters, one item per counted key: `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`
+ * Velocity counters, one item per counted key, in the counters table (COUNTERS_TABLE in ../table.ts):
+ * `pk = VEL#<propertyId>#<family>#<subject>`, `sk = VEL`
  * (families: `ip` — the address's 1-minute, 1-hour and 1-day windows, its distinct visitors and its
  * campaigns' day windows in a bounded set of slots (CampaignSlot in ./velocity); `net` — the /24 or /64;
  * `vis` — the visitor's clicks and distinct addresses; `token_uses`; the service counts a gclid in the click's
@@ -34,7 +35,10 @@ import {
  */
 interface DynamoVelocityStoreOptions {
   readonly client: DynamoDBDocumentClient;
+  /** The table of the other families' items a counted key may be (`VIS#`, `TOKEN#`). */
   readonly tableName: string;
+  /** The table of the counted keys' own `VEL#` items (shared/store/table.ts COUNTERS_TABLE); default `tableName`. */
+  readonly countersTableName?: string;
   readonly now?: () => number;
 }
 
@@ -62,9 +66,16 @@ const MAX_LEFTOVER_BUCKETS = 6;
 
 export class DynamoVelocityStore implements VelocityStore {
   private readonly now: () => number;
+  private readonly countersTableName: string;
 
   constructor(private readonly options: DynamoVelocityStoreOptions) {
     this.now = options.now ?? Date.now;
+    this.countersTableName = options.countersTableName ?? options.tableName;
+  }
+
+  /** A counted key's own item is in the counters table; another family's item, in its own table. */
+  private tableOf(write: ItemWrite): string {
+    return write.extra === undefined ? this.countersTableName : this.options.tableName;
   }
 
   async increment(specs: readonly CounterSpec[]): Promise<CounterValues> {
@@ -113,12 +124,13 @@ export class DynamoVelocityStore implements VelocityStore {
     await Promise.all(
       specs
         .filter((spec) => spec.conversions !== undefined)
-        .map((spec) =>
-          this.options.client
+        .map((spec) => {
+          const key = keys.get(spec.item);
+          return this.options.client
             .send(
               new UpdateCommand({
-                TableName: this.options.tableName,
-                Key: keys.get(spec.item) ?? { pk: spec.item, sk: VELOCITY_SK },
+                TableName: key === undefined ? this.countersTableName : this.options.tableName,
+                Key: key ?? { pk: spec.item, sk: VELOCITY_SK },
                 UpdateExpression: 'ADD #conv :one',
                 ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
                 ExpressionAttributeNames: { '#conv': ACTOR_CONVERSIONS_ATTRIBUTE },
@@ -127,8 +139,8 @@ export class DynamoVelocityStore implements VelocityStore {
             )
             .catch((error) => {
               if (!(error instanceof ConditionalCheckFailedException)) throw error;
-            }),
-        ),
+            });
+        }),
     );
   }
 
@@ -172,7 +184,7 @@ export class DynamoVelocityStore implements VelocityStore {
     try {
       const out = await this.options.client.send(
         new UpdateCommand({
-          TableName: this.options.tableName,
+          TableName: this.tableOf(write),
           Key: write.key,
           UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: conditions.join(' AND '),
@@ -205,7 +217,7 @@ export class DynamoVelocityStore implements VelocityStore {
     try {
       await this.options.client.send(
         new PutCommand({
-          TableName: this.options.tableName,
+          TableName: this.tableOf(write),
           Item: fresh,
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
           ExpressionAttributeValues: { ':now': nowSec },
@@ -234,7 +246,7 @@ export class DynamoVelocityStore implements VelocityStore {
     await this.options.client
       .send(
         new UpdateCommand({
-          TableName: this.options.tableName,
+          TableName: this.tableOf(write),
           Key: write.key,
           UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
           ConditionExpression: 'attribute_exists(pk)',
