@@ -11,6 +11,18 @@ import { CHROME_DESKTOP, fakeIntel } from '../scoring/fixtures';
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const DAY = 86_400_000;
 
+/** The `i`-th click of one gclid, `day` days after T0, from an address and visitor of its own. */
+const clickOn = (day: number, i: number) => ({
+  type: 'click' as const,
+  timestamp: new Date(T0 + day * DAY).toISOString(),
+  property: 'prop_a',
+  ip: `81.2.${i}.7`,
+  user_agent: CHROME_DESKTOP,
+  gclid: 'gclid-replayed',
+  click_id: `clk_day${day}`,
+  visitor_id: `vis_${i}`,
+});
+
 /** One gclid clicked on each of `days` (from T0), each time from another address and visitor. */
 function replay(days: readonly number[], retentionDays?: number): Map<string, boolean> {
   const config = engineConfigFrom();
@@ -19,16 +31,7 @@ function replay(days: readonly number[], retentionDays?: number): Map<string, bo
     scored.push(s),
   );
   days.forEach((day, i) => {
-    backtest.push({
-      type: 'click',
-      timestamp: new Date(T0 + day * DAY).toISOString(),
-      property: 'prop_a',
-      ip: `81.2.${i}.7`,
-      user_agent: CHROME_DESKTOP,
-      gclid: 'gclid-replayed',
-      click_id: `clk_day${day}`,
-      visitor_id: `vis_${i}`,
-    });
+    backtest.push(clickOn(day, i));
   });
   backtest.finish();
   return new Map(scored.map((s) => [s.click_id, s.reasons.some((r) => r.rule === 'duplicate_gclid')]));
@@ -64,22 +67,7 @@ describe('backtest: a gclid is a duplicate while its first click is kept (as the
       writeFileSync(path.join(dir, name), text);
       return path.join(dir, name);
     };
-    const input = file(
-      'log.ndjson',
-      [0, 31]
-        .map((day, i) =>
-          JSON.stringify({
-            type: 'click',
-            timestamp: new Date(T0 + day * DAY).toISOString(),
-            property: 'prop_a',
-            ip: `81.2.${i}.7`,
-            user_agent: CHROME_DESKTOP,
-            gclid: 'gclid-replayed',
-            click_id: `clk_day${day}`,
-          }),
-        )
-        .join('\n'),
-    );
+    const input = file('log.ndjson', [0, 31].map((day, i) => JSON.stringify(clickOn(day, i))).join('\n'));
     const flagged = async (config: object) => {
       const output = path.join(dir, 'scores.ndjson');
       const args = [
