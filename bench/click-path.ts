@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
+import { carriesIntelSnapshot } from '../infra/constructs/bundling';
 import { authorize, usesAuthorizer } from '../infra/local/gateway';
 import { invoke, loadHandler } from '../infra/local/lambda';
 import { deliver } from '../infra/local/queues';
@@ -406,7 +407,7 @@ async function deployedClickCpu(service: Service, clicks: number): Promise<{ war
   const dir = mkdtempSync(path.join(tmpdir(), 'clicksieve-click-'));
   try {
     const bundle = path.join(dir, 'click.js');
-    await bundleFunction(routes.click.handler, bundle, { intelSnapshot: routes.click.intel === true });
+    await bundleFunction(routes.click.handler, bundle, { intelSnapshot: carriesIntelSnapshot('click', routes.click) });
     const property = await service.createProperty('network');
     const events = path.join(dir, 'events.json');
     const total = 2 * clicks + CONTAINER_WARM_UP;

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { carriesIntelSnapshot } from '../infra/constructs/bundling';
 import {
   type QueueConsumerDef,
   queueConsumers,
@@ -27,26 +28,18 @@ interface FunctionFigure {
  */
 export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
   // As the stack decides it (infra/constructs/api.ts): a function holding the Google Ads secret reaches Google Ads.
-  const googleAds = (def: RouteDef | ScheduleDef) => def.secrets?.includes('googleAds') === true;
+  const defs: Array<[string, RouteDef | QueueConsumerDef | ScheduleDef]> = [
+    ...Object.entries<RouteDef>(routes),
+    ...Object.entries<QueueConsumerDef>(queueConsumers),
+    ...Object.entries<ScheduleDef>(schedules),
+  ];
   const entries: Array<[string, string, boolean, boolean]> = [
     ['authorizer', 'functions/api/authorizer.ts', false, false],
-    ...Object.entries<RouteDef>(routes).map(([id, route]): [string, string, boolean, boolean] => [
-      id,
-      route.handler,
-      googleAds(route),
-      route.intel === true,
-    ]),
-    ...Object.entries<QueueConsumerDef>(queueConsumers).map(([id, def]): [string, string, boolean, boolean] => [
+    ...defs.map(([id, def]): [string, string, boolean, boolean] => [
       id,
       def.handler,
-      false,
-      def.intel === true,
-    ]),
-    ...Object.entries(schedules).map(([id, def]): [string, string, boolean, boolean] => [
-      id,
-      def.handler,
-      googleAds(def),
-      id === 'intelRefresh',
+      def.secrets?.includes('googleAds') === true,
+      carriesIntelSnapshot(id, def),
     ]),
   ];
   const outDir = mkdtempSync(path.join(tmpdir(), 'clicksieve-bench-'));

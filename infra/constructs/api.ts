@@ -47,6 +47,7 @@ import {
   schedules,
   usesUsagePlan,
 } from '../../shared/routes';
+import { carriesIntelSnapshot } from './bundling';
 import { ClicksieveFunction, type ClicksieveFunctionProps } from './clicksieve-function';
 import { pascal, VISIBILITY_TO_TIMEOUT_RATIO } from './data-store';
 import { addContractGatewayResponses } from './gateway-responses';
@@ -252,7 +253,7 @@ export class ClicksieveApi extends Construct {
       description: `${route.method} ${route.path}: ${route.summary}`.slice(0, 256),
       timeout: API_TIMEOUT,
       memorySize: route.intel ? 1024 : 512,
-      intelSnapshot: route.intel === true,
+      intelSnapshot: carriesIntelSnapshot(id, route),
       googleAdsApi: route.secrets?.includes('googleAds') === true,
     });
     if (route.managesApiKeys) this.bindApiKeyManagement(fn, usagePlans);
@@ -266,7 +267,7 @@ export class ClicksieveApi extends Construct {
       description: consumer.summary,
       timeout: Duration.seconds(Math.floor(consumer.visibilityTimeoutSeconds / VISIBILITY_TO_TIMEOUT_RATIO)),
       memorySize: consumer.intel || consumer.bucket ? 1024 : 512,
-      intelSnapshot: consumer.intel === true,
+      intelSnapshot: carriesIntelSnapshot(id, consumer),
     });
     this.bindNeeds(fn, consumer);
     fn.fn.addEventSource(
@@ -286,8 +287,7 @@ export class ClicksieveApi extends Construct {
       description: schedule.summary,
       timeout: Duration.seconds(schedule.timeoutSeconds ?? DEFAULT_SCHEDULE_TIMEOUT_SECONDS),
       memorySize: 1024,
-      // The refresh falls back to the bundled snapshot for any source it cannot download before one is published.
-      intelSnapshot: id === 'intelRefresh',
+      intelSnapshot: carriesIntelSnapshot(id, schedule),
       googleAdsApi: schedule.secrets?.includes('googleAds') === true,
     });
     this.bindNeeds(fn, schedule);

@@ -15,6 +15,14 @@ export const LAMBDA_BUNDLE_ALIAS: Readonly<Record<string, string>> = {
 export const LAMBDA_BUNDLE = { platform: 'node', target: 'node22', format: 'cjs', minify: true } as const;
 
 /**
+ * Whether a function's asset carries the bundled IP-intelligence snapshot beside index.js: every function that scores
+ * (`intel` in the route table), and the refresh, which falls back to it for any source it cannot download before one
+ * is published. The stack and `npm run bench` both bundle by this.
+ */
+export const carriesIntelSnapshot = (id: string, def: { readonly intel?: boolean }): boolean =>
+  def.intel === true || id === 'intelRefresh';
+
+/**
  * The module of the Google Ads functions that carries google-ads-api (shared/googleAds/googleAdsApi.ts): left out
  * of their bundle (`require('./googleAdsApi')` stays a require) and bundled on its own next to it, so a cold start
  * parses ~0.5 MiB instead of ~28 (the stack's afterBundling hook and `npm run bench` both build it this way).
