@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { conflict, invalidRequest, unauthorized } from '../http/errors';
 import { newId } from '../ids';
 import type { ClickRecord } from '../model';
 import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
+import type { ClickSignals } from '../scoring/scoreClick';
+import { type CounterSpec, type CounterValues, firstCountValues } from '../scoring/velocity';
+import { ClickVersionConflictError } from '../store/clicks';
+import type { ClickRoundResult } from '../store/ingestion/store';
 import { gclidClickId } from '../store/keys';
 import { ttlAt } from '../store/table';
 import type { ClickTokenCheck } from '../tokens';
@@ -54,15 +59,17 @@ export function sendCount(deps: IngestionDeps, click: { propertyId: string; clic
 }
 
 /**
- * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round
- * (the store's click round: one UpdateItem per counted key — address (with its campaigns), /24 or /64,
- * visitor, token — that counts the velocity windows and, in the same write, keeps the visitor's state and
- * the token's first click) beside the click counter's message, the pure engine, then ONE parallel round of
- * writes: the click (one item, no transaction) and, only when this click is FRAUD and the visitor's worst so
- * far, the visitor's worst score. Rollups, the blocklist's address records, the visitor's other worst clicks
- * and traffic-source counts are the click counter's, off the request path. Any failed write fails the
- * request (5xx, the caller retries): a 200 always means the click is stored; a click that never got stored
- * is dropped by the counter, so stats count exactly the stored clicks.
+ * POST /v1/click (and `click` events). The hot path: the property's cached config, then ONE parallel round:
+ * the store's click round (one UpdateItem per counted key — address (with its campaigns), /24 or /64, visitor,
+ * token — that counts the velocity windows and, in the same write, keeps the visitor's state and the token's
+ * first click), the click counter's message and the click itself (one item, no transaction), judged as the
+ * first click of each counted key (recordInOneRound). When the counts say otherwise, a second round corrects
+ * the stored click before the answer; a FRAUD click that is the visitor's worst so far also raises the visitor's
+ * worst score then. Rollups, the blocklist's address records, the visitor's other worst clicks and
+ * traffic-source counts are the click counter's, off the request path. Any failed write fails the request
+ * (5xx, the caller retries): a 200 always means the click is stored with the verdict answered; a refused click
+ * is discarded unless the counter counted it already, and a click never stored is dropped by the counter, so
+ * stats count exactly the stored clicks.
  *
  * A click with a gclid is stored under the gclid's own id (shared/store/keys.ts gclidClickId): its conditional
  * PutItem is the duplicate-gclid check, so the gclid costs no write of its own. When the gclid was used before,
@@ -108,8 +115,9 @@ export async function recordClick(
   };
   const prepared = await deps.scoring.prepareClick(property, definedOnly(submission));
   const expiresAt = ttlAt(at, property.retentionSeconds);
-
-  const [round, keyedGclidUses] = await Promise.all([
+  // The gclid is counted by the click's own item (shared/store/clicks.ts), not by a window of its own.
+  const counters = prepared.counters.filter((spec) => spec.counter !== 'gclid');
+  const countRound = () =>
     deps.store.countClick(
       definedOnly({
         propertyId: property.id,
@@ -119,23 +127,16 @@ export async function recordClick(
         ip: address.ip,
         retainUntil: expiresAt,
         token: tokenPayload && { tokenId: tokenPayload.tokenId, expiresAt: tokenPayload.expiresAt * 1000 },
-        // The gclid is counted by the click's own item (shared/store/clicks.ts), not by a window of its own.
-        counters: prepared.counters.filter((spec) => spec.counter !== 'gclid'),
+        counters,
         countVisit: !keyed,
       }),
-    ),
-    // A click with its own id leaves its use in the gclid's slot beside the round.
-    keyed && gclid !== undefined
-      ? deps.clickStores.clicks.countGclidUse(property.id, gclid, { clickId, keepUntil: expiresAt }, at)
-      : undefined,
-    // Sent before the click is written: a click stored without its message could never be counted.
-    sendCount(deps, { propertyId: property.id, clickId, at }),
-  ]);
-  /** The verdict with the gclid's uses (this one included): the first, unless the slot says otherwise. */
-  const judge = async (id: string, gclidUses: number | undefined) => {
-    const counters = gclidUses === undefined ? round.counters : { ...round.counters, gclid: gclidUses };
-    const { reasons, signals, ...outcome } = await prepared.judge(counters);
-    const record: ClickRecord = definedOnly({
+    );
+  /** The click as judged with these counts and the gclid's uses (this one included; the first unless told). */
+  const judge: Judge = async (id, values, gclidUses) => {
+    const { reasons, signals, ...outcome } = await prepared.judge(
+      gclidUses === undefined ? values : { ...values, gclid: gclidUses },
+    );
+    return definedOnly({
       clickId: id,
       propertyId: property.id,
       visitorId,
@@ -155,29 +156,32 @@ export async function recordClick(
       reasons,
       signals,
     });
-    // GET /v1/decision judges a visitor by its last and its worst click. The click counter raises the worst
-    // one off the request path, seconds later (counting.ts); a FRAUD click raises it here, so a fraudster's
-    // next, clean click cannot hide it for those seconds. Clean clicks need no worst click: the last stands for them.
-    const worse = outcome.label === 'FRAUD' && outcome.score > (round.worstScore ?? 0);
-    const raiseWorst = () =>
-      worse ? deps.store.raiseWorst(visitorId, property.id, { clickId: id, score: outcome.score }) : undefined;
-    return { record, raiseWorst };
   };
-  const { record, raiseWorst } = await judge(clickId, gclid === undefined ? undefined : (keyedGclidUses ?? 1));
+  // GET /v1/decision judges a visitor by its last and its worst click. The click counter raises the worst
+  // one off the request path, seconds later (counting.ts); a FRAUD click raises it here, so a fraudster's
+  // next, clean click cannot hide it for those seconds. Clean clicks need no worst click: the last stands for them.
+  const raiseWorst = (record: ClickRecord, worstScore: number | undefined) =>
+    record.atClick.label === 'FRAUD' && record.atClick.score > (worstScore ?? 0)
+      ? deps.store.raiseWorst(visitorId, property.id, { clickId: record.clickId, score: record.atClick.score })
+      : undefined;
 
   if (!keyed) {
-    // Stored under the gclid's own id, the click is the gclid's first use, or finds the gclid used before.
-    const stored = deps.clickStores.ledger.recordClick(record, expiresAt);
-    await allWritten([
-      stored,
-      gclid === undefined ? raiseWorst() : stored.then((result) => (result === 'stored' ? raiseWorst() : undefined)),
-      ...alsoWrite(),
-    ]);
-    if ((await stored) === 'stored' || gclid === undefined) return answerOf(record);
+    const click = { propertyId: property.id, clickId, at, gclid, visitorId, expiresAt };
     return answerOf(
-      await recordGclidReuse(deps, { propertyId: property.id, gclid, visitorId, at, expiresAt, slot: clickId }, judge),
+      await recordInOneRound(deps, property, click, { counters, countRound, judge, raiseWorst }, alsoWrite),
     );
   }
+
+  const [round, keyedGclidUses] = await Promise.all([
+    countRound(),
+    // A click with its own id leaves its use in the gclid's slot beside the round.
+    gclid !== undefined
+      ? deps.clickStores.clicks.countGclidUse(property.id, gclid, { clickId, keepUntil: expiresAt }, at)
+      : undefined,
+    // Sent before the click is written: a click stored without its message could never be counted.
+    sendCount(deps, { propertyId: property.id, clickId, at }),
+  ]);
+  const record = await judge(clickId, round.counters, gclid === undefined ? undefined : (keyedGclidUses ?? 1));
   // The click alone first: when a concurrent attempt with the same key stored it, that attempt's writes
   // count it, and this one answers its verdict and writes nothing more.
   const stored = await deps.clickStores.ledger.recordClick(record, expiresAt);
@@ -185,10 +189,133 @@ export async function recordClick(
   await allWritten([
     deps.store
       .touchVisitor({ visitorId, propertyId: property.id, at, expiresAt, ip: address.ip, clickId })
-      .then(raiseWorst),
+      .then(() => raiseWorst(record, round.worstScore)),
     ...alsoWrite(),
   ]);
   return answerOf(record);
+}
+
+type Judge = (id: string, values: CounterValues, gclidUses: number | undefined) => Promise<ClickRecord>;
+
+interface OneRoundClick {
+  readonly propertyId: string;
+  readonly clickId: string;
+  readonly at: number;
+  readonly gclid?: string;
+  readonly visitorId: string;
+  readonly expiresAt: number;
+}
+
+interface OneRoundSteps {
+  readonly counters: readonly CounterSpec[];
+  readonly countRound: () => Promise<ClickRoundResult>;
+  readonly judge: Judge;
+  readonly raiseWorst: (record: ClickRecord, worstScore: number | undefined) => Promise<void> | undefined;
+}
+
+/**
+ * A click without an Idempotency-Key, in ONE parallel round: the click is judged first as the first click of
+ * each counted key in its windows (what an ordinary click is) and stored beside the counting and its count
+ * message. When the counts come back it is judged again; only when that verdict differs (a repeat address,
+ * /24, visitor or token whose windows matter) does a second round correct the stored click — one conditional
+ * write, before the answer, so a click read back after its answer always has the verdict answered.
+ *
+ * A round that fails leaves no click behind when it can: the click is discarded unless the click counter
+ * counted it already (then it stays, stored and counted once, and the caller's retry is a click of its own).
+ */
+async function recordInOneRound(
+  deps: IngestionDeps,
+  property: PropertyView,
+  click: OneRoundClick,
+  steps: OneRoundSteps,
+  alsoWrite: () => readonly Promise<unknown>[],
+): Promise<ClickRecord> {
+  const { clickId, gclid } = click;
+  const firstUse = gclid === undefined ? undefined : 1;
+  const provisional = await steps.judge(clickId, firstCountValues(steps.counters), firstUse);
+  const counting = steps.countRound();
+  // Stored under the gclid's own id, the click is the gclid's first use, or finds the gclid used before.
+  const stored = deps.clickStores.ledger.recordClick(provisional, click.expiresAt);
+  const settled = await Promise.allSettled([
+    counting,
+    stored,
+    sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }),
+    ...alsoWrite(),
+  ]);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    const ours = await stored.then(
+      (result) => result === 'stored',
+      () => true,
+    );
+    if (ours) await discard(deps, clickId, click.at);
+    throw failed.reason;
+  }
+  const round = await counting;
+  if ((await stored) === 'duplicate') {
+    const reuse = { ...click, gclid: gclid as string, slot: clickId };
+    return recordGclidReuse(deps, reuse, async (id, uses) => {
+      const record = await steps.judge(id, round.counters, uses);
+      return { record, raiseWorst: () => steps.raiseWorst(record, round.worstScore) };
+    });
+  }
+  const record = await steps.judge(clickId, round.counters, firstUse);
+  const corrected = !sameVerdict(record, provisional);
+  const correction = corrected ? correctClick(deps, property, record) : undefined;
+  try {
+    await allWritten([
+      correction,
+      // The counter may have read the click before its correction: counting is by state, so it counts again.
+      corrected ? sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }) : undefined,
+      steps.raiseWorst(record, round.worstScore),
+    ]);
+  } catch (error) {
+    // A click whose correction failed keeps a verdict it was not answered: gone, unless already counted.
+    if (
+      correction &&
+      (await correction.then(
+        () => false,
+        () => true,
+      ))
+    )
+      await discard(deps, clickId, click.at);
+    throw error;
+  }
+  return record;
+}
+
+const sameVerdict = (a: ClickRecord, b: ClickRecord): boolean =>
+  isDeepStrictEqual(a.atClick, b.atClick) &&
+  isDeepStrictEqual(a.reasons, b.reasons) &&
+  isDeepStrictEqual(a.signals, b.signals);
+
+/**
+ * Sets the stored click's at-click verdict to the one its counts gave: one write conditional on the click being
+ * as stored. When a re-score came first (a beacon for a gclid's click, whose id is computable, landing within
+ * that moment) the click is re-scored from its corrected at-click signals with what the re-score added.
+ */
+async function correctClick(deps: IngestionDeps, property: PropertyView, record: ClickRecord): Promise<void> {
+  const { atClick, reasons, signals } = record;
+  try {
+    await deps.clickStores.clicks.updateClickOutcome(record.clickId, atClick, reasons, { atClick, signals }, 1);
+    return;
+  } catch (error) {
+    if (!(error instanceof ClickVersionConflictError)) throw error;
+  }
+  await deps.clickStores.ledger.rescoreClick(record.clickId, (stored) => {
+    if (isDeepStrictEqual(stored.atClick, atClick) && isDeepStrictEqual(stored.signals?.click, signals?.click)) {
+      return undefined;
+    }
+    const { behaviour, observed, converted } = stored.signals ?? {};
+    const merged = definedOnly({ ...signals, behaviour, observed, converted }) as ClickSignals;
+    const { reasons: now, signals: next, ...outcome } = deps.scoring.rescoreClick(property, merged, {});
+    return { next: outcome, reasons: now, patch: { atClick, signals: next } };
+  });
+}
+
+/** Best effort: the request fails with its own error whatever the discard does. */
+async function discard(deps: IngestionDeps, clickId: string, at: number): Promise<void> {
+  await deps.clickStores.clicks.discardClick(clickId, at).catch(() => false);
 }
 
 /**

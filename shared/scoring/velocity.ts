@@ -384,3 +384,15 @@ export function counterValuesFrom(
   }
   return values;
 }
+
+/**
+ * What counting `specs` returns when the click is the first of every counted key in its windows (each window and
+ * set 1, each actor 1 click and no conversion): the ordinary click, judged before its counts come back
+ * (shared/ingestion/clicks.ts stores it in the same round as the counting, and corrects it when they differ).
+ */
+export function firstCountValues(specs: readonly CounterSpec[]): CounterValues {
+  return counterValuesFrom(
+    specs,
+    specs.map(() => 1),
+  );
+}

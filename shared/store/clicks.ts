@@ -9,10 +9,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactionCanceledException,
+  TransactWriteCommand,
   UpdateCommand,
 } from './aws/dynamodb';
 import { BATCH_GET_MAX, batchGet } from './batchGet';
-import { clickDayPartition, clickIndexKeys, clickKey, gclidClickId, utcDaysBetween } from './keys';
+import { clickDayPartition, clickIndexKeys, clickKey, countKey, gclidClickId, utcDaysBetween } from './keys';
 import { mergeSorted, prefetchedPages } from './sortedMerge';
 import { isExpired } from './table';
 
@@ -36,6 +38,8 @@ export interface StoredClick extends ClickRecord {
 
 /** Fields a re-score may set beside the outcome. */
 export interface ClickPatch {
+  /** The at-click outcome: set only when the click path corrects the verdict it stored before its counts came back. */
+  readonly atClick?: Outcome;
   readonly beaconAt?: number;
   readonly convertedAt?: number;
   readonly signals?: ClickSignals;
@@ -63,6 +67,12 @@ export interface ClickStore {
     patch: ClickPatch,
     expectedVersion: number,
   ): Promise<StoredClick>;
+  /**
+   * Deletes a click its own request stored and then refused (5xx): only while it is as stored (version 1, no
+   * re-score or correction since), no later use of its gclid was counted on it, and the click counter has not
+   * counted it — so stats and exports still hold the same clicks. False when it stays.
+   */
+  discardClick(clickId: string, at: number): Promise<boolean>;
   /** Every click of the property with `fromMs <= at < toMs`, once each, in time order (ties by click id). */
   clicksInRange(propertyId: string, fromMs: number, toMs: number): AsyncIterable<StoredClick>;
   /**
@@ -215,6 +225,37 @@ export class DynamoClickStore implements ClickStore {
     }
   }
 
+  async discardClick(clickId: string, at: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: clickKey(clickId),
+                ConditionExpression: '#version = :one AND #at = :at AND attribute_not_exists(#uses)',
+                ExpressionAttributeNames: { '#version': 'version', '#at': 'at', '#uses': 'uses' },
+                ExpressionAttributeValues: { ':one': 1, ':at': at },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: countKey(clickId),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
   async countGclidUse(
     propertyId: string,
     gclid: string,
@@ -319,6 +360,18 @@ export class MemoryClickStore implements ClickStore {
   private readonly clicks = new Map<string, StoredClick>();
   /** The gclid slots' later uses, and the marker of a slot whose first use is not stored in it, by slot id. */
   private readonly gclidSlots = new Map<string, { firstClickId: string; uses: number; expiresAt: number }>();
+
+  /** `counted`: the click counter's markers (MemoryCountLedger.has), which a discard must find absent. */
+  constructor(private readonly counted: (clickId: string) => boolean = () => false) {}
+
+  async discardClick(clickId: string, at: number): Promise<boolean> {
+    const click = this.clicks.get(clickId);
+    if (click?.version !== 1 || click.at !== at || this.gclidSlots.has(clickId) || this.counted(clickId)) {
+      return false;
+    }
+    this.clicks.delete(clickId);
+    return true;
+  }
 
   async putClick(record: ClickRecord, expiresAt?: number): Promise<'stored' | 'duplicate'> {
     if (this.clicks.has(record.clickId) || this.gclidSlots.has(record.clickId)) return 'duplicate';

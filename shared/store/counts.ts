@@ -3,6 +3,7 @@ import { dayInZone } from '../reporting/calendar';
 import { type DynamoDBDocumentClient, TransactionCanceledException, TransactWriteCommand } from './aws/dynamodb';
 import { batchGet } from './batchGet';
 import { type MemoryRollupStore, randomShard, rollupDelta, rollupUpdate } from './dailyRollup';
+import { countKey } from './keys';
 
 /**
  * What the click counter (the aggregating consumer) has counted of each click:
@@ -48,8 +49,6 @@ export interface CountLedger {
   /** Atomically: every marker moves from `counted` to `now`, and the daily rollups move by the difference. */
   count(changes: readonly CountChange[]): Promise<void>;
 }
-
-const countKey = (clickId: string) => ({ pk: `CNT#${clickId}`, sk: 'CNT' });
 
 /** Groups the changes' rollup deltas by property and local day. */
 function deltasByDay(changes: readonly CountChange[]) {
@@ -144,6 +143,11 @@ export class MemoryCountLedger implements CountLedger {
   private readonly markers = new Map<string, CountedOutcome>();
 
   constructor(private readonly rollups: MemoryRollupStore) {}
+
+  /** The click counter counted the click (a marker exists). */
+  has(clickId: string): boolean {
+    return this.markers.has(clickId);
+  }
 
   async counted(clickIds: readonly string[]): Promise<Map<string, CountedOutcome>> {
     const found = new Map<string, CountedOutcome>();

@@ -62,14 +62,15 @@ function dynamoClickStores(client: DynamoDBDocumentClient, tableName: string): C
 }
 
 export function memoryClickStores(): ClickStores & { readonly rollups: MemoryRollupStore } {
-  const clicks = new MemoryClickStore();
   const rollups = new MemoryRollupStore();
+  const counts = new MemoryCountLedger(rollups);
+  const clicks = new MemoryClickStore((clickId) => counts.has(clickId));
   return {
     clicks,
     rollups,
     ipReputation: new MemoryIpReputationStore(),
     ledger: new VersionedClickLedger(clicks),
-    counts: new MemoryCountLedger(rollups),
+    counts,
   };
 }
 

@@ -9,6 +9,9 @@ const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slic
 
 export const clickKey = (clickId: string) => ({ pk: `CLK#${clickId}`, sk: 'CLK' });
 
+/** The click counter's marker of what it counted of a click (shared/store/counts.ts). */
+export const countKey = (clickId: string) => ({ pk: `CNT#${clickId}`, sk: 'CNT' });
+
 /**
  * The gclid's own click id in a property: the first click carrying the gclid is stored under it (without an
  * Idempotency-Key), so storing it is the gclid's first-use check, and a later click finds it by key.

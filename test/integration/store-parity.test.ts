@@ -1,12 +1,13 @@
 import { ENV } from '../../shared/config/env';
 import { newId } from '../../shared/ids';
 import { ACTOR_TTL_SECONDS, actorCountersFor, clickFacts, velocityCountersFor } from '../../shared/scoring';
+import { PutCommand } from '../../shared/store/aws/dynamodb';
 import { type ClickStore, DynamoClickStore, MemoryClickStore } from '../../shared/store/clicks';
 import { documentClient } from '../../shared/store/clients';
 import { DynamoIngestionStore } from '../../shared/store/ingestion/dynamo';
 import { MemoryIngestionStore } from '../../shared/store/ingestion/memory';
 import type { ClickRound, IngestionStore } from '../../shared/store/ingestion/store';
-import { gclidClickId } from '../../shared/store/keys';
+import { countKey, gclidClickId } from '../../shared/store/keys';
 import { clickFixture } from '../unit/reporting/fixtures';
 
 const tableName = process.env[ENV.tableName] as string;
@@ -204,5 +205,57 @@ describe('ClickStore gclid slots: in-memory and DynamoDB Local agree', () => {
         await store.countGclidUse(propertyId, 'gs-1', { clickId: newId('clk_'), keepUntil: RETAIN + 86_400 }, later),
       ).toBe(1);
     }
+  });
+});
+
+/**
+ * A click its own request stored and then refused is discarded only while it is as stored: not re-scored or
+ * corrected, no later use of its gclid counted on it, not counted by the click counter, and only by its own
+ * request (its time). The in-memory store and its DynamoDB twin agree on each case.
+ */
+describe('ClickStore.discardClick: in-memory and DynamoDB Local agree', () => {
+  it('discards only an untouched, uncounted click of its own request', async () => {
+    const propertyId = `prop_discard${Date.now().toString(36)}`;
+    // Kept past today: reads of clicks ignore expired ones.
+    const keep = Math.floor(Date.now() / 1000) + 86_400;
+    const counted = new Set<string>();
+    const stores: ClickStore[] = [
+      new MemoryClickStore((clickId) => counted.has(clickId)),
+      new DynamoClickStore(documentClient, tableName),
+    ];
+    const each = <T>(run: (store: ClickStore) => Promise<T>) => Promise.all(stores.map(run));
+    const put = async (clickId: string) => {
+      expect(await each((store) => store.putClick(clickFixture(propertyId, clickId, T0, 20), keep))).toEqual([
+        'stored',
+        'stored',
+      ]);
+    };
+    const plain = newId('clk_');
+    await put(plain);
+    // Another request's time: not its own click.
+    expect(await each((store) => store.discardClick(plain, T0 + 1))).toEqual([false, false]);
+    expect(await each((store) => store.discardClick(plain, T0))).toEqual([true, true]);
+    expect((await each((store) => store.getClick(plain))).map(Boolean)).toEqual([false, false]);
+
+    const rescored = newId('clk_');
+    await put(rescored);
+    await each((store) =>
+      store.updateClickOutcome(rescored, clickFixture(propertyId, rescored, T0, 90).atClick, [], {}, 1),
+    );
+    expect(await each((store) => store.discardClick(rescored, T0))).toEqual([false, false]);
+
+    const countedClick = newId('clk_');
+    await put(countedClick);
+    counted.add(countedClick);
+    await documentClient.send(
+      new PutCommand({ TableName: tableName, Item: { ...countKey(countedClick), version: 1, expiresAt: keep } }),
+    );
+    expect(await each((store) => store.discardClick(countedClick, T0))).toEqual([false, false]);
+
+    const slot = gclidClickId(propertyId, 'g-discard');
+    await put(slot);
+    expect(await each((store) => store.countGclidUse(propertyId, 'g-discard', undefined, T0))).toEqual([2, 2]);
+    expect(await each((store) => store.discardClick(slot, T0))).toEqual([false, false]);
+    expect((await each((store) => store.getClick(slot))).map(Boolean)).toEqual([true, true]);
   });
 });

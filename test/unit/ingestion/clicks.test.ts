@@ -118,6 +118,112 @@ describe('recordClick', () => {
   });
 });
 
+describe('recordClick in one round: judged as a first click, stored beside its counts, corrected when they differ', () => {
+  const rules = (click: { reasons: readonly { rule: string }[] } | undefined) => click?.reasons.map((r) => r.rule);
+
+  it('leaves an ordinary click as stored, and corrects a repeat address’s click before answering', async () => {
+    const h = harness();
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await recordClick(h.deps, browserClick({ gclid: `g-rapid-${i}` })));
+    const [first, , third] = answers;
+    // The first click of its address, /24 and visitor: stored once, as judged before its counts came back.
+    expect(await h.clickStores.clicks.getClick(first?.click_id ?? '')).toMatchObject({ version: 1 });
+    // The third within the minute: its counts say rapid_clicks, and the stored click says what was answered.
+    expect(third?.status).not.toBe('clean');
+    expect(rules(third)).toContain('rapid_clicks');
+    const stored = await h.clickStores.clicks.getClick(third?.click_id ?? '');
+    expect(stored).toMatchObject({ version: 2, atClick: { score: third?.score }, current: { score: third?.score } });
+    expect(rules(stored)).toEqual(rules(third));
+    // Counted once each, at the verdict answered, whichever message the counter reads.
+    await h.count();
+    const counted = await h.clickStores.counts.counted(answers.map((a) => a.click_id));
+    expect([...counted.values()].map((c) => c.outcome.score)).toEqual(answers.map((a) => a.score));
+    expect((await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')?.clicks).toBe(3);
+  });
+
+  it('leaves no click behind when its counts or its message fail, so the retry is the gclid’s first use', async () => {
+    const h = harness();
+    const countClick = h.store.countClick.bind(h.store);
+    const slot = gclidClickId('prop_a', 'g-refused');
+    h.store.countClick = async () => {
+      throw new Error('throttled');
+    };
+    await expect(recordClick(h.deps, browserClick({ gclid: 'g-refused' }))).rejects.toThrow('throttled');
+    expect(await h.clickStores.clicks.getClick(slot)).toBeUndefined();
+    h.store.countClick = countClick;
+    h.failNextSend = true;
+    await expect(recordClick(h.deps, browserClick({ gclid: 'g-refused' }))).rejects.toThrow('queue unavailable');
+    expect(await h.clickStores.clicks.getClick(slot)).toBeUndefined();
+    const retry = await recordClick(h.deps, browserClick({ gclid: 'g-refused' }));
+    expect(retry.click_id).toBe(slot);
+    expect(rules(retry)).not.toContain('duplicate_gclid');
+    await h.count();
+    expect((await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')?.clicks).toBe(1);
+  });
+
+  it('keeps a refused click the counter counted already: stored and counted once, its retry a click of its own', async () => {
+    const h = harness();
+    const countClick = h.store.countClick.bind(h.store);
+    // The counts time out late: the click counter has read and counted the click meanwhile.
+    h.store.countClick = async (round) => {
+      await countClick(round);
+      await new Promise((resolve) => setImmediate(resolve));
+      await h.count();
+      throw new Error('timed out');
+    };
+    await expect(recordClick(h.deps, browserClick({ gclid: 'g-late' }))).rejects.toThrow('timed out');
+    const slot = gclidClickId('prop_a', 'g-late');
+    expect(await h.clickStores.clicks.getClick(slot)).toBeDefined();
+    expect((await h.clickStores.counts.counted([slot])).size).toBe(1);
+    h.store.countClick = countClick;
+    const retry = await recordClick(h.deps, browserClick({ gclid: 'g-late' }));
+    expect(rules(retry)).toContain('duplicate_gclid');
+    await h.count();
+    expect((await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')?.clicks).toBe(2);
+  });
+
+  it('cannot be undone by a beacon that lands between the stored click and its correction', async () => {
+    // A fraudster knows a gclid click's id before its answer (the gclid's own id) and beacons it at once.
+    const h = harness();
+    for (let i = 0; i < 2; i++) await recordClick(h.deps, browserClick({ gclid: `g-race-${i}` }));
+    const countClick = h.store.countClick.bind(h.store);
+    const property = await h.deps.properties.get('prop_a');
+    h.store.countClick = async (round) => {
+      const result = await countClick(round);
+      await new Promise((resolve) => setImmediate(resolve));
+      await h.clickStores.ledger.rescoreClick(round.clickId, (click) => {
+        const { reasons, signals, ...next } = h.deps.scoring.rescoreClick(
+          property as NonNullable<typeof property>,
+          click.signals as NonNullable<typeof click.signals>,
+          { behaviour: { timeOnPageSeconds: 45, scrollDepth: 80, mouseEntropy: 0.9 } },
+        );
+        return { next, reasons, patch: { signals } };
+      });
+      return result;
+    };
+    const third = await recordClick(h.deps, browserClick({ gclid: 'g-race-2' }));
+    expect(rules(third)).toContain('rapid_clicks');
+    const stored = await h.clickStores.clicks.getClick(third.click_id);
+    // The at-click verdict is the one answered; the beacon still counts, on top of the corrected signals: the
+    // current verdict is what those signals give, rapid clicks included.
+    expect(stored?.atClick.score).toBe(third.score);
+    expect(stored?.signals?.observed).toMatchObject({ timeOnPageSeconds: 45 });
+    const {
+      reasons,
+      signals: _signals,
+      ...current
+    } = h.deps.scoring.rescoreClick(
+      property as NonNullable<typeof property>,
+      stored?.signals as NonNullable<NonNullable<typeof stored>['signals']>,
+      {},
+    );
+    expect(stored?.current).toEqual(current);
+    expect(stored?.reasons).toEqual(reasons);
+    expect(rules(stored)).toContain('rapid_clicks');
+    expect(stored?.version).toBe(3);
+  });
+});
+
 describe('recordClick: a gclid counted by the click itself', () => {
   it('stores the first click under the gclid’s own id, with no write of the gclid’s own', async () => {
     const h = harness();
@@ -542,8 +648,11 @@ describe("the visitor's worst click", () => {
     );
     expect(fraud.status).toBe('fraud');
     h.clock += 1_000;
-    expect((await recordClick(h.deps, browserClick({ visitorId: 'vis_w2' }))).status).toBe('clean');
-    expect(h.counts.length).toBe(2);
+    const clean = await recordClick(h.deps, browserClick({ visitorId: 'vis_w2' }));
+    expect(clean.status).toBe('clean');
+    // Nothing counted yet: the two clicks' messages wait for the counter (the second, a repeat visitor, twice:
+    // its stored verdict was corrected once its counts came back).
+    expect(new Set(h.counts.map((m) => m.clickId))).toEqual(new Set([fraud.click_id, clean.click_id]));
     expect(await label(h, 'vis_w2')).toBe('FRAUD');
   });
 });
