@@ -167,9 +167,12 @@ export async function recordClick(
 
   if (!keyed) {
     const click = { propertyId: property.id, clickId, at, gclid, visitorId, expiresAt };
-    return answerOf(
-      await recordInOneRound(deps, property, click, { counters, countRound, judge, raiseWorst }, alsoWrite),
-    );
+    const steps = { counters, countRound, judge, raiseWorst };
+    const record =
+      deps.corrections?.speculate(property.id) === false
+        ? await recordAfterCounting(deps, property, click, steps, alsoWrite)
+        : await recordInOneRound(deps, property, click, steps, alsoWrite);
+    return answerOf(record);
   }
 
   const [round, keyedGclidUses] = await Promise.all([
@@ -197,7 +200,7 @@ export async function recordClick(
 
 type Judge = (id: string, values: CounterValues, gclidUses: number | undefined) => Promise<ClickRecord>;
 
-interface OneRoundClick {
+interface UnkeyedClick {
   readonly propertyId: string;
   readonly clickId: string;
   readonly at: number;
@@ -206,7 +209,7 @@ interface OneRoundClick {
   readonly expiresAt: number;
 }
 
-interface OneRoundSteps {
+interface ClickSteps {
   readonly counters: readonly CounterSpec[];
   readonly countRound: () => Promise<ClickRoundResult>;
   readonly judge: Judge;
@@ -226,8 +229,8 @@ interface OneRoundSteps {
 async function recordInOneRound(
   deps: IngestionDeps,
   property: PropertyView,
-  click: OneRoundClick,
-  steps: OneRoundSteps,
+  click: UnkeyedClick,
+  steps: ClickSteps,
   alsoWrite: () => readonly Promise<unknown>[],
 ): Promise<ClickRecord> {
   const { clickId, gclid } = click;
@@ -252,16 +255,17 @@ async function recordInOneRound(
     throw failed.reason;
   }
   const round = await counting;
-  if ((await stored) === 'duplicate') {
-    const reuse = { ...click, gclid: gclid as string, slot: clickId };
-    return recordGclidReuse(deps, reuse, async (id, uses) => {
-      const record = await steps.judge(id, round.counters, uses);
-      return { record, raiseWorst: () => steps.raiseWorst(record, round.worstScore) };
-    });
-  }
+  if ((await stored) === 'duplicate') return reuseOf(deps, click, steps, round);
   const record = await steps.judge(clickId, round.counters, firstUse);
   const corrected = !sameVerdict(record, provisional);
-  const correction = corrected ? correctClick(deps, property, record) : undefined;
+  deps.corrections?.record(property.id, corrected);
+  let correctionFailed = false;
+  const correction = corrected
+    ? correctClick(deps, property, record).catch((error: unknown) => {
+        correctionFailed = true;
+        throw error;
+      })
+    : undefined;
   try {
     await allWritten([
       correction,
@@ -271,17 +275,51 @@ async function recordInOneRound(
     ]);
   } catch (error) {
     // A click whose correction failed keeps a verdict it was not answered: gone, unless already counted.
-    if (
-      correction &&
-      (await correction.then(
-        () => false,
-        () => true,
-      ))
-    )
-      await discard(deps, clickId, click.at);
+    if (correctionFailed) await discard(deps, clickId, click.at);
     throw error;
   }
   return record;
+}
+
+/**
+ * The same click in two rounds, where judging it first would often be corrected (shared/ingestion/speculation.ts):
+ * its counting and its count message, then the click (and a FRAUD visitor's worst score) with the counts' verdict.
+ */
+async function recordAfterCounting(
+  deps: IngestionDeps,
+  property: PropertyView,
+  click: UnkeyedClick,
+  steps: ClickSteps,
+  alsoWrite: () => readonly Promise<unknown>[],
+): Promise<ClickRecord> {
+  const { clickId, gclid } = click;
+  const firstUse = gclid === undefined ? undefined : 1;
+  const [round] = await Promise.all([
+    steps.countRound(),
+    // Sent before the click is written: a click stored without its message could never be counted.
+    sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }),
+  ]);
+  const record = await steps.judge(clickId, round.counters, firstUse);
+  const firstClick = await steps.judge(clickId, firstCountValues(steps.counters), firstUse);
+  deps.corrections?.record(property.id, !sameVerdict(record, firstClick));
+  const stored = deps.clickStores.ledger.recordClick(record, click.expiresAt);
+  const raiseWorst = () => steps.raiseWorst(record, round.worstScore);
+  await allWritten([
+    stored,
+    gclid === undefined ? raiseWorst() : stored.then((result) => (result === 'stored' ? raiseWorst() : undefined)),
+    ...alsoWrite(),
+  ]);
+  if ((await stored) === 'stored') return record;
+  return reuseOf(deps, click, steps, round);
+}
+
+/** The click found its gclid's slot taken: stored under an id of its own with the gclid's uses (recordGclidReuse). */
+function reuseOf(deps: IngestionDeps, click: UnkeyedClick, steps: ClickSteps, round: ClickRoundResult) {
+  const reuse = { ...click, gclid: click.gclid as string, slot: click.clickId };
+  return recordGclidReuse(deps, reuse, async (id, uses) => {
+    const record = await steps.judge(id, round.counters, uses);
+    return { record, raiseWorst: () => steps.raiseWorst(record, round.worstScore) };
+  });
 }
 
 const sameVerdict = (a: ClickRecord, b: ClickRecord): boolean =>

@@ -6,6 +6,7 @@ import type { CounterSpec, CounterValues } from '../scoring/velocity';
 import type { ClickStores } from '../store';
 import type { IngestionStore } from '../store/ingestion/store';
 import type { ClickTokenCheck } from '../tokens';
+import type { CorrectionShare } from './speculation';
 
 /**
  * What the ingestion use cases need from the rest of the system. The use cases import no AWS SDK:
@@ -126,4 +127,9 @@ export interface IngestionDeps {
   readonly store: IngestionStore;
   readonly queues: QueuePort;
   readonly now: () => number;
+  /**
+   * This container's share of clicks whose counts changed what a first click stores, per property: whether a
+   * click is stored beside its counting (shared/ingestion/speculation.ts). Absent: always.
+   */
+  readonly corrections?: CorrectionShare;
 }

@@ -16,6 +16,7 @@ import type { SourceStatsStore } from '../store/sourceStats';
 import { issueClickToken, verifyClickToken } from '../tokens';
 import { engineScoring } from './engine';
 import type { IngestionDeps, PropertyPort, PropertyView, QueuePort, TokenPort } from './ports';
+import { CorrectionShare } from './speculation';
 
 /** The engine config is compiled once per cached property record (the allowlist compile is the costly part). */
 const engines = new WeakMap<PropertyRecord, EngineConfig>();
@@ -131,6 +132,7 @@ function dynamoIngestionDeps(options: DynamoDepsOptions = {}): IngestionDeps {
     store: options.store ?? stores?.ingestion ?? ingestionStore(),
     queues: options.queues ?? sqsQueues(),
     now,
+    corrections: new CorrectionShare(),
   };
 }
 

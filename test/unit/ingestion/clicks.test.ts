@@ -161,6 +161,16 @@ describe('recordClick in one round: judged as a first click, stored beside its c
     expect((await h.clickStores.rollups.readDays('prop_a', ['2026-06-01'])).get('2026-06-01')?.clicks).toBe(1);
   });
 
+  it('leaves no click behind when its correction fails: a stored verdict is always the one answered', async () => {
+    const h = harness();
+    for (let i = 0; i < 2; i++) await recordClick(h.deps, browserClick({ gclid: `g-fix-${i}` }));
+    h.clickStores.clicks.updateClickOutcome = async () => {
+      throw new Error('click write timed out');
+    };
+    await expect(recordClick(h.deps, browserClick({ gclid: 'g-fix-2' }))).rejects.toThrow('click write timed out');
+    expect(await h.clickStores.clicks.getClick(gclidClickId('prop_a', 'g-fix-2'))).toBeUndefined();
+  });
+
   it('keeps a refused click the counter counted already: stored and counted once, its retry a click of its own', async () => {
     const h = harness();
     const countClick = h.store.countClick.bind(h.store);
