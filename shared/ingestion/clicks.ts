@@ -6,7 +6,7 @@ import type { ClickRecord } from '../model';
 import { definedOnly } from '../optional';
 import type { CredentialKind } from '../routes';
 import type { ClickSignals } from '../scoring/scoreClick';
-import { type CounterSpec, type CounterValues, firstCountValues } from '../scoring/velocity';
+import { type CounterValues, firstCountValues } from '../scoring/velocity';
 import { ClickVersionConflictError } from '../store/clicks';
 import type { ClickRoundResult } from '../store/ingestion/store';
 import { gclidClickId } from '../store/keys';
@@ -166,13 +166,23 @@ export async function recordClick(
       : undefined;
 
   if (!keyed) {
-    const click = { propertyId: property.id, clickId, at, gclid, visitorId, expiresAt };
-    const steps = { counters, countRound, judge, raiseWorst };
-    const record =
-      deps.corrections?.speculate(property.id) === false
-        ? await recordAfterCounting(deps, property, click, steps, alsoWrite)
-        : await recordInOneRound(deps, property, click, steps, alsoWrite);
-    return answerOf(record);
+    const firstUse = gclid === undefined ? undefined : 1;
+    const click: UnkeyedClick = {
+      property,
+      clickId,
+      at,
+      gclid,
+      visitorId,
+      expiresAt,
+      countRound,
+      asFirstClick: () => judge(clickId, firstCountValues(counters), firstUse),
+      withCounts: (values) => judge(clickId, values, firstUse),
+      judge,
+      raiseWorst,
+      alsoWrite,
+    };
+    const speculate = deps.corrections?.speculate(property.id) !== false;
+    return answerOf(await (speculate ? recordInOneRound(deps, click) : recordAfterCounting(deps, click)));
   }
 
   const [round, keyedGclidUses] = await Promise.all([
@@ -200,20 +210,23 @@ export async function recordClick(
 
 type Judge = (id: string, values: CounterValues, gclidUses: number | undefined) => Promise<ClickRecord>;
 
+/** A click without an Idempotency-Key, and the steps of its recording. */
 interface UnkeyedClick {
-  readonly propertyId: string;
+  readonly property: PropertyView;
   readonly clickId: string;
   readonly at: number;
   readonly gclid?: string;
   readonly visitorId: string;
   readonly expiresAt: number;
-}
-
-interface ClickSteps {
-  readonly counters: readonly CounterSpec[];
   readonly countRound: () => Promise<ClickRoundResult>;
+  /** The click judged as the first of each key it counts (the gclid's first use). */
+  readonly asFirstClick: () => Promise<ClickRecord>;
+  /** The click judged with its counts (the gclid's first use). */
+  readonly withCounts: (values: CounterValues) => Promise<ClickRecord>;
   readonly judge: Judge;
   readonly raiseWorst: (record: ClickRecord, worstScore: number | undefined) => Promise<void> | undefined;
+  /** More writes for the click's round (a `click` event's event counter). */
+  readonly alsoWrite: () => readonly Promise<unknown>[];
 }
 
 /**
@@ -226,24 +239,17 @@ interface ClickSteps {
  * A round that fails leaves no click behind when it can: the click is discarded unless the click counter
  * counted it already (then it stays, stored and counted once, and the caller's retry is a click of its own).
  */
-async function recordInOneRound(
-  deps: IngestionDeps,
-  property: PropertyView,
-  click: UnkeyedClick,
-  steps: ClickSteps,
-  alsoWrite: () => readonly Promise<unknown>[],
-): Promise<ClickRecord> {
-  const { clickId, gclid } = click;
-  const firstUse = gclid === undefined ? undefined : 1;
-  const provisional = await steps.judge(clickId, firstCountValues(steps.counters), firstUse);
-  const counting = steps.countRound();
+async function recordInOneRound(deps: IngestionDeps, click: UnkeyedClick): Promise<ClickRecord> {
+  const { clickId, property } = click;
+  const provisional = await click.asFirstClick();
+  const counting = click.countRound();
   // Stored under the gclid's own id, the click is the gclid's first use, or finds the gclid used before.
   const stored = deps.clickStores.ledger.recordClick(provisional, click.expiresAt);
   const settled = await Promise.allSettled([
     counting,
     stored,
-    sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }),
-    ...alsoWrite(),
+    sendCount(deps, { propertyId: property.id, clickId, at: click.at }),
+    ...click.alsoWrite(),
   ]);
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
@@ -255,8 +261,8 @@ async function recordInOneRound(
     throw failed.reason;
   }
   const round = await counting;
-  if ((await stored) === 'duplicate') return reuseOf(deps, click, steps, round);
-  const record = await steps.judge(clickId, round.counters, firstUse);
+  if ((await stored) === 'duplicate') return reuseOf(deps, click, round);
+  const record = await click.withCounts(round.counters);
   const corrected = !sameVerdict(record, provisional);
   deps.corrections?.record(property.id, corrected);
   let correctionFailed = false;
@@ -270,8 +276,8 @@ async function recordInOneRound(
     await allWritten([
       correction,
       // The counter may have read the click before its correction: counting is by state, so it counts again.
-      corrected ? sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }) : undefined,
-      steps.raiseWorst(record, round.worstScore),
+      corrected ? sendCount(deps, { propertyId: property.id, clickId, at: click.at }) : undefined,
+      click.raiseWorst(record, round.worstScore),
     ]);
   } catch (error) {
     // A click whose correction failed keeps a verdict it was not answered: gone, unless already counted.
@@ -285,40 +291,34 @@ async function recordInOneRound(
  * The same click in two rounds, where judging it first would often be corrected (shared/ingestion/speculation.ts):
  * its counting and its count message, then the click (and a FRAUD visitor's worst score) with the counts' verdict.
  */
-async function recordAfterCounting(
-  deps: IngestionDeps,
-  property: PropertyView,
-  click: UnkeyedClick,
-  steps: ClickSteps,
-  alsoWrite: () => readonly Promise<unknown>[],
-): Promise<ClickRecord> {
-  const { clickId, gclid } = click;
-  const firstUse = gclid === undefined ? undefined : 1;
+async function recordAfterCounting(deps: IngestionDeps, click: UnkeyedClick): Promise<ClickRecord> {
+  const { clickId, property } = click;
   const [round] = await Promise.all([
-    steps.countRound(),
+    click.countRound(),
     // Sent before the click is written: a click stored without its message could never be counted.
-    sendCount(deps, { propertyId: click.propertyId, clickId, at: click.at }),
+    sendCount(deps, { propertyId: property.id, clickId, at: click.at }),
   ]);
-  const record = await steps.judge(clickId, round.counters, firstUse);
-  const firstClick = await steps.judge(clickId, firstCountValues(steps.counters), firstUse);
-  deps.corrections?.record(property.id, !sameVerdict(record, firstClick));
+  const record = await click.withCounts(round.counters);
+  deps.corrections?.record(property.id, !sameVerdict(record, await click.asFirstClick()));
   const stored = deps.clickStores.ledger.recordClick(record, click.expiresAt);
-  const raiseWorst = () => steps.raiseWorst(record, round.worstScore);
+  const raiseWorst = () => click.raiseWorst(record, round.worstScore);
   await allWritten([
     stored,
-    gclid === undefined ? raiseWorst() : stored.then((result) => (result === 'stored' ? raiseWorst() : undefined)),
-    ...alsoWrite(),
+    click.gclid === undefined
+      ? raiseWorst()
+      : stored.then((result) => (result === 'stored' ? raiseWorst() : undefined)),
+    ...click.alsoWrite(),
   ]);
   if ((await stored) === 'stored') return record;
-  return reuseOf(deps, click, steps, round);
+  return reuseOf(deps, click, round);
 }
 
 /** The click found its gclid's slot taken: stored under an id of its own with the gclid's uses (recordGclidReuse). */
-function reuseOf(deps: IngestionDeps, click: UnkeyedClick, steps: ClickSteps, round: ClickRoundResult) {
-  const reuse = { ...click, gclid: click.gclid as string, slot: click.clickId };
+function reuseOf(deps: IngestionDeps, click: UnkeyedClick, round: ClickRoundResult) {
+  const reuse = { ...click, propertyId: click.property.id, gclid: click.gclid as string, slot: click.clickId };
   return recordGclidReuse(deps, reuse, async (id, uses) => {
-    const record = await steps.judge(id, round.counters, uses);
-    return { record, raiseWorst: () => steps.raiseWorst(record, round.worstScore) };
+    const record = await click.judge(id, round.counters, uses);
+    return { record, raiseWorst: () => click.raiseWorst(record, round.worstScore) };
   });
 }
 
