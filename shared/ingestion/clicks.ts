@@ -341,11 +341,10 @@ async function correctClick(deps: IngestionDeps, property: PropertyView, record:
     if (!(error instanceof ClickVersionConflictError)) throw error;
   }
   await deps.clickStores.ledger.rescoreClick(record.clickId, (stored) => {
-    if (isDeepStrictEqual(stored.atClick, atClick) && isDeepStrictEqual(stored.signals?.click, signals?.click)) {
-      return undefined;
-    }
     const { behaviour, observed, converted } = stored.signals ?? {};
     const merged = definedOnly({ ...signals, behaviour, observed, converted }) as ClickSignals;
+    // This correction went through already (its answer was lost): nothing to do.
+    if (isDeepStrictEqual(stored.atClick, atClick) && isDeepStrictEqual(stored.signals, merged)) return undefined;
     const { reasons: now, signals: next, ...outcome } = deps.scoring.rescoreClick(property, merged, {});
     return { next: outcome, reasons: now, patch: { atClick, signals: next } };
   });

@@ -234,6 +234,37 @@ describe('recordClick in one round: judged as a first click, stored beside its c
   });
 });
 
+describe('recordClick: a correction that only changes what the click teaches', () => {
+  it('still lands when a beacon came first: the click teaches its /24’s repeat level', async () => {
+    const h = harness();
+    await recordClick(h.deps, browserClick({ sourceIp: '81.2.69.10', gclid: 'g-teach-0' }));
+    // Reads in this test's realm (the in-memory store's copies come from another), so comparisons see equal values.
+    const getClick = h.clickStores.clicks.getClick.bind(h.clickStores.clicks);
+    h.clickStores.clicks.getClick = async (id) => JSON.parse(JSON.stringify((await getClick(id)) ?? null)) ?? undefined;
+    const countClick = h.store.countClick.bind(h.store);
+    const property = await h.deps.properties.get('prop_a');
+    h.store.countClick = async (round) => {
+      const result = await countClick(round);
+      await new Promise((resolve) => setImmediate(resolve));
+      await h.clickStores.ledger.rescoreClick(round.clickId, (click) => {
+        const { reasons, signals, ...next } = h.deps.scoring.rescoreClick(
+          property as NonNullable<typeof property>,
+          click.signals as NonNullable<typeof click.signals>,
+          { behaviour: { timeOnPageSeconds: 30, scrollDepth: 70, mouseEntropy: 0.8 } },
+        );
+        return { next, reasons, patch: { signals } };
+      });
+      return result;
+    };
+    // Another address of the same /24: the verdict of a first click, but a repeat /24 to learn from.
+    const second = await recordClick(h.deps, browserClick({ sourceIp: '81.2.69.11', gclid: 'g-teach-1' }));
+    const stored = await h.clickStores.clicks.getClick(second.click_id);
+    expect(stored?.signals?.learnsFrom).toContain('subnet-repeat:2-3/hour');
+    expect(stored?.signals?.observed).toMatchObject({ timeOnPageSeconds: 30 });
+    expect(stored?.version).toBe(3);
+  });
+});
+
 describe('recordClick: a gclid counted by the click itself', () => {
   it('stores the first click under the gclid’s own id, with no write of the gclid’s own', async () => {
     const h = harness();
