@@ -10,7 +10,9 @@ import { acceptBeacon } from '../../../shared/ingestion/beacons';
 import { recordClick } from '../../../shared/ingestion/clicks';
 import { CLICK_WRITE_GRACE_MS, countClicks } from '../../../shared/ingestion/counting';
 import { recordEvent } from '../../../shared/ingestion/events';
+import type { PropertyView } from '../../../shared/ingestion/ports';
 import { botVerdict, checkIp, decideVisitor, issueToken } from '../../../shared/ingestion/verdicts';
+import type { BehaviourInput, ClickSignals } from '../../../shared/scoring/scoreClick';
 import { MemoryIngestionStore } from '../../../shared/store/ingestion/memory';
 import { gclidClickId } from '../../../shared/store/keys';
 import { AWS_IP, CHROME, HEADLESS, HOME_IP, harness, TOR_IP } from './fixtures';
@@ -30,6 +32,27 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
   );
   if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
   return error;
+}
+
+/**
+ * A beacon applied to each click right after its round (stored, counted) and before its correction: as a fraudster
+ * who knows a gclid click's id before its answer would race one in. Returns the property the beacon scored with.
+ */
+async function beaconBeforeCorrection(h: ReturnType<typeof harness>, behaviour: BehaviourInput) {
+  const countClick = h.store.countClick.bind(h.store);
+  const property = (await h.deps.properties.get('prop_a')) as PropertyView;
+  h.store.countClick = async (round) => {
+    const result = await countClick(round);
+    await new Promise((resolve) => setImmediate(resolve));
+    await h.clickStores.ledger.rescoreClick(round.clickId, (click) => {
+      const { reasons, signals, ...next } = h.deps.scoring.rescoreClick(property, click.signals as ClickSignals, {
+        behaviour,
+      });
+      return { next, reasons, patch: { signals } };
+    });
+    return result;
+  };
+  return property;
 }
 
 describe('recordClick', () => {
@@ -196,21 +219,7 @@ describe('recordClick in one round: judged as a first click, stored beside its c
     // A fraudster knows a gclid click's id before its answer (the gclid's own id) and beacons it at once.
     const h = harness();
     for (let i = 0; i < 2; i++) await recordClick(h.deps, browserClick({ gclid: `g-race-${i}` }));
-    const countClick = h.store.countClick.bind(h.store);
-    const property = await h.deps.properties.get('prop_a');
-    h.store.countClick = async (round) => {
-      const result = await countClick(round);
-      await new Promise((resolve) => setImmediate(resolve));
-      await h.clickStores.ledger.rescoreClick(round.clickId, (click) => {
-        const { reasons, signals, ...next } = h.deps.scoring.rescoreClick(
-          property as NonNullable<typeof property>,
-          click.signals as NonNullable<typeof click.signals>,
-          { behaviour: { timeOnPageSeconds: 45, scrollDepth: 80, mouseEntropy: 0.9 } },
-        );
-        return { next, reasons, patch: { signals } };
-      });
-      return result;
-    };
+    const property = await beaconBeforeCorrection(h, { timeOnPageSeconds: 45, scrollDepth: 80, mouseEntropy: 0.9 });
     const third = await recordClick(h.deps, browserClick({ gclid: 'g-race-2' }));
     expect(rules(third)).toContain('rapid_clicks');
     const stored = await h.clickStores.clicks.getClick(third.click_id);
@@ -222,11 +231,7 @@ describe('recordClick in one round: judged as a first click, stored beside its c
       reasons,
       signals: _signals,
       ...current
-    } = h.deps.scoring.rescoreClick(
-      property as NonNullable<typeof property>,
-      stored?.signals as NonNullable<NonNullable<typeof stored>['signals']>,
-      {},
-    );
+    } = h.deps.scoring.rescoreClick(property, stored?.signals as ClickSignals, {});
     expect(stored?.current).toEqual(current);
     expect(stored?.reasons).toEqual(reasons);
     expect(rules(stored)).toContain('rapid_clicks');
@@ -241,21 +246,7 @@ describe('recordClick: a correction that only changes what the click teaches', (
     // Reads in this test's realm (the in-memory store's copies come from another), so comparisons see equal values.
     const getClick = h.clickStores.clicks.getClick.bind(h.clickStores.clicks);
     h.clickStores.clicks.getClick = async (id) => JSON.parse(JSON.stringify((await getClick(id)) ?? null)) ?? undefined;
-    const countClick = h.store.countClick.bind(h.store);
-    const property = await h.deps.properties.get('prop_a');
-    h.store.countClick = async (round) => {
-      const result = await countClick(round);
-      await new Promise((resolve) => setImmediate(resolve));
-      await h.clickStores.ledger.rescoreClick(round.clickId, (click) => {
-        const { reasons, signals, ...next } = h.deps.scoring.rescoreClick(
-          property as NonNullable<typeof property>,
-          click.signals as NonNullable<typeof click.signals>,
-          { behaviour: { timeOnPageSeconds: 30, scrollDepth: 70, mouseEntropy: 0.8 } },
-        );
-        return { next, reasons, patch: { signals } };
-      });
-      return result;
-    };
+    await beaconBeforeCorrection(h, { timeOnPageSeconds: 30, scrollDepth: 70, mouseEntropy: 0.8 });
     // Another address of the same /24: the verdict of a first click, but a repeat /24 to learn from.
     const second = await recordClick(h.deps, browserClick({ sourceIp: '81.2.69.11', gclid: 'g-teach-1' }));
     const stored = await h.clickStores.clicks.getClick(second.click_id);
