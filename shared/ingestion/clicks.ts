@@ -245,20 +245,20 @@ async function recordInOneRound(deps: IngestionDeps, click: UnkeyedClick): Promi
   const counting = click.countRound();
   // Stored under the gclid's own id, the click is the gclid's first use, or finds the gclid used before.
   const stored = deps.clickStores.ledger.recordClick(provisional, click.expiresAt);
-  const settled = await Promise.allSettled([
-    counting,
-    stored,
-    sendCount(deps, { propertyId: property.id, clickId, at: click.at }),
-    ...click.alsoWrite(),
-  ]);
-  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) {
+  try {
+    await allWritten([
+      counting,
+      stored,
+      sendCount(deps, { propertyId: property.id, clickId, at: click.at }),
+      ...click.alsoWrite(),
+    ]);
+  } catch (error) {
     const ours = await stored.then(
       (result) => result === 'stored',
       () => true,
     );
     if (ours) await discard(deps, clickId, click.at);
-    throw failed.reason;
+    throw error;
   }
   const round = await counting;
   if ((await stored) === 'duplicate') return reuseOf(deps, click, round);
