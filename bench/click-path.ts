@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -24,6 +24,8 @@ import type { PropertyCredentials } from '../shared/schemas/properties';
 import { DynamoDBDocumentClient, UpdateCommand } from '../shared/store/aws/dynamodb';
 import { documentClient } from '../shared/store/clients';
 import { bundleFunction } from './bundle';
+import { descendantNamed, JvmMeter } from './proc';
+import { serverClickBody, UA, visitorIp } from './traffic';
 
 /**
  * The click path measured from outside, as issue 10 measures it: the deployed handlers
@@ -362,7 +364,7 @@ function benchService(): Service {
           apiKey: property.secretKey,
           sourceIp: '10.0.0.1',
           pathParameters: { id: property.id },
-          query: { range: 'today' },
+          query: { range: '7days' },
         }),
         'GET /v1/property/{id}/stats',
       );
@@ -372,29 +374,11 @@ function benchService(): Service {
   };
 }
 
-const UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-
-/** The visitor's address of click i: each click its own address; the /24 (`81.x.<i mod 256>`) repeats every 256 clicks. */
-const visitorIp = (i: number) => `81.${2 + ((i >> 16) & 63)}.${i & 255}.${(i >> 8) & 255}`;
-
-/**
- * An ordinary server-side click: the advertiser's server with the secret key, each click its own visitor and
- * address, and the 200 measured clicks each their own /24 (200 clicks from one /24 within seconds are a fraud
- * burst, whose extra writes — the addresses' blocklist records — are not the typical cost). Longer runs (the
- * throughput, the container's CPU) come back to each /24 every 256 clicks: repeat /24s, which the click path
- * stores after their counts (shared/ingestion/speculation.ts).
- */
+/** An ordinary server-side click (bench/traffic.ts), sent with the secret key. */
 const serverClickCall = (property: Credentials, i: number): Call => ({
   apiKey: property.secretKey,
   sourceIp: '10.0.0.1',
-  body: {
-    ip: visitorIp(i),
-    user_agent: UA,
-    gclid: `bench-${i}`,
-    visitor_id: `vis_bench${i}`,
-    page_url: `https://shop.example/?gclid=bench-${i}&campaignid=${i % 7}&network=g`,
-  },
+  body: serverClickBody(i),
 });
 const serverClick = (property: Credentials, i: number) => callApi('click', serverClickCall(property, i));
 
@@ -600,36 +584,6 @@ const CONTAINER_WARM_UP = 2_000;
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-/** User + system CPU seconds of a process, from /proc (Linux); undefined where it cannot be read. */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-/** Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** The first child of `parent` whose command is `name` (Linux /proc), if any. */
-function childProcessNamed(parent: number, name: string): number | undefined {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [comm, rest] = [
-        stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-        stat.slice(stat.lastIndexOf(')') + 2),
-      ];
-      if (comm === name && Number(rest.split(' ')[1]) === parent) return Number(entry);
-    }
-  } catch {
-    // Not Linux, or the process is gone: no figure.
-  }
-  return undefined;
-}
-
 /** SQS requests per click: the count message and the beacon (sent), receive + delete batched by 10 or more. */
 const SQS_REQUESTS_PER_CLICK = 2.4;
 
@@ -700,7 +654,7 @@ export async function benchThroughput(target: {
           }),
         )
         .then(() => undefined);
-    const dynamoLocal = target.emulatorPid === undefined ? undefined : childProcessNamed(target.emulatorPid, 'java');
+    const dynamoLocal = target.emulatorPid === undefined ? undefined : descendantNamed(target.emulatorPid, 'java');
     const jvm = dynamoLocal === undefined ? undefined : new JvmMeter(dynamoLocal);
 
     let warmUpClicks = 0;
@@ -774,46 +728,6 @@ const MAX_WARM_UP_ROUNDS = 12;
 /** The JIT compiler threads' CPU (cores) under which DynamoDB Local counts as compiled. */
 const JIT_SETTLED_CORES = 0.1;
 const MEASURED_ROUNDS = 3;
-
-/** A JVM's CPU from /proc (Linux): all of it, and its JIT compiler threads' (`C1/C2 CompilerThread`), since `start`. */
-class JvmMeter {
-  private at = 0;
-  private cpu = 0;
-  private compiler = 0;
-
-  constructor(private readonly pid: number) {}
-
-  start(): void {
-    this.at = performance.now();
-    this.cpu = processCpuSeconds(this.pid) ?? 0;
-    this.compiler = this.compilerCpuSeconds();
-  }
-
-  read(): { cpuSeconds: number; compilerCpuSeconds: number; compilerCores: number } {
-    const seconds = (performance.now() - this.at) / 1000;
-    const compilerCpuSeconds = this.compilerCpuSeconds() - this.compiler;
-    return {
-      cpuSeconds: (processCpuSeconds(this.pid) ?? 0) - this.cpu,
-      compilerCpuSeconds,
-      compilerCores: compilerCpuSeconds / seconds,
-    };
-  }
-
-  private compilerCpuSeconds(): number {
-    let total = 0;
-    try {
-      for (const task of readdirSync(`/proc/${this.pid}/task`)) {
-        const stat = readFileSync(`/proc/${this.pid}/task/${task}/stat`, 'utf8');
-        if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).includes('CompilerThre')) continue;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-      }
-    } catch {
-      // A thread ended between the listing and the read, or not Linux: what was read stands.
-    }
-    return total;
-  }
-}
 
 export function formatThroughput(t: ThroughputFigures): string {
   return [

@@ -5,6 +5,7 @@ import { allowRequireOfEsmOnlyPackages } from '../infra/local/esmOnlyPackages';
 import { benchEngine } from './engine';
 import { measureFunctions } from './functions';
 import { measureIntel } from './intel';
+import { benchFromOutside, formatOutside } from './outside';
 
 /**
  * `npm run bench`: prints the figures issues 3–5 ask for. Pure parts run in this process; the storage
@@ -15,6 +16,8 @@ import { measureIntel } from './intel';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
+  // The environment before the in-memory emulators' endpoints are put in it: `npm start` gets this one.
+  const startEnv = { ...process.env };
   const section = (title: string) => process.stdout.write(`\n== ${title}\n`);
 
   section('IP intelligence');
@@ -70,6 +73,14 @@ async function main(): Promise<void> {
     }
   } finally {
     await emulators.stop();
+  }
+
+  section('Local throughput from outside: `npm start` (DynamoDB Local on disk), 32 concurrent clicks over HTTP');
+  try {
+    process.stdout.write(`${formatOutside(await benchFromOutside(startEnv))}\n`);
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+    process.stdout.write(`throughput from outside FAILED (${reason.slice(0, 300)})\n`);
   }
 
   section('Functions (esbuild bundle as deployed; cold start = module load in a fresh node process)');

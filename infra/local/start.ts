@@ -184,6 +184,13 @@ function printBanner(url: string, adminKey: string, adminKeySource: string, demo
     `  admin key    ${adminKey}   (${adminKeySource}; send as x-admin-key)`,
     `  state        ${dataDir}`,
   ];
+  if (emulators) {
+    const { endpoints, resources } = emulators;
+    lines.push(
+      `  emulators    DynamoDB Local ${endpoints.dynamodb} (tables ${resources.tableName}, ${resources.countersTableName}), ` +
+        `SQS ${endpoints.sqs}, S3 ${endpoints.s3} (any credentials but S3's: S3RVER/S3RVER)`,
+    );
+  }
   if (typeof demo === 'string') {
     lines.push(`  demo         ${demo}`, '', 'Try:', `  curl -s ${url}/v1/health`);
   } else {

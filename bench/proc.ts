@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** What the bench reads of other processes from /proc (Linux): their CPU, and DynamoDB Local's JVM among them. */
+
+/** Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A /proc stat line's command and the fields after it. */
+function statOf(file: string): { comm: string; fields: string[] } {
+  const stat = readFileSync(file, 'utf8');
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    fields: stat.slice(stat.lastIndexOf(')') + 2).split(' '),
+  };
+}
+
+/** User + system CPU seconds of a process, from /proc (Linux); undefined where it cannot be read. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const { fields } = statOf(`/proc/${pid}/stat`);
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first process under `ancestor` (its child, grandchild…) whose command is `name` (Linux /proc), if any. */
+export function descendantNamed(ancestor: number, name: string): number | undefined {
+  const parents = new Map<number, number>();
+  const named: number[] = [];
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const { comm, fields } = statOf(`/proc/${entry}/stat`);
+        parents.set(Number(entry), Number(fields[1]));
+        if (comm === name) named.push(Number(entry));
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+  } catch {
+    return undefined; // Not Linux: no figure.
+  }
+  return named.find((pid) => {
+    for (let up = parents.get(pid); up !== undefined && up > 1; up = parents.get(up)) if (up === ancestor) return true;
+    return false;
+  });
+}
+
+/** A JVM's CPU from /proc (Linux): all of it, and its JIT compiler threads' (`C1/C2 CompilerThread`), since `start`. */
+export class JvmMeter {
+  private at = 0;
+  private cpu = 0;
+  private compiler = 0;
+
+  constructor(private readonly pid: number) {}
+
+  start(): void {
+    this.at = performance.now();
+    this.cpu = processCpuSeconds(this.pid) ?? 0;
+    this.compiler = this.compilerCpuSeconds();
+  }
+
+  read(): { cpuSeconds: number; compilerCpuSeconds: number; compilerCores: number } {
+    const seconds = (performance.now() - this.at) / 1000;
+    const compilerCpuSeconds = this.compilerCpuSeconds() - this.compiler;
+    return {
+      cpuSeconds: (processCpuSeconds(this.pid) ?? 0) - this.cpu,
+      compilerCpuSeconds,
+      compilerCores: compilerCpuSeconds / seconds,
+    };
+  }
+
+  private compilerCpuSeconds(): number {
+    let total = 0;
+    try {
+      for (const task of readdirSync(`/proc/${this.pid}/task`)) {
+        const { comm, fields } = statOf(`/proc/${this.pid}/task/${task}/stat`);
+        if (!comm.includes('CompilerThre')) continue;
+        total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      }
+    } catch {
+      // A thread ended between the listing and the read, or not Linux: what was read stands.
+    }
+    return total;
+  }
+}
