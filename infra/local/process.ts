@@ -40,7 +40,11 @@ export async function startLocalStackProcess(options: {
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(__dirname, 'start.ts')], {
     cwd: root,
-    env: { ...freshShell(options.env ?? process.env), PORT: String(options.port ?? 0), CLICKSIEVE_DATA_DIR: options.dataDir },
+    env: {
+      ...freshShell(options.env ?? process.env),
+      PORT: String(options.port ?? 0),
+      CLICKSIEVE_DATA_DIR: options.dataDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
