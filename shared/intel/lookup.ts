@@ -2,7 +2,6 @@ import ipaddr from 'ipaddr.js';
 import { definedOnly } from '../optional';
 import {
   addressToBigInt,
-  bigIntToAddress,
   familyMax,
   formatIpv6,
   type IntelRange,
@@ -60,16 +59,21 @@ function rangeTable(family: 4 | 6): RangeTable {
   const bits = family === 4 ? 32n : 128n;
   const Address = family === 4 ? ipaddr.IPv4 : ipaddr.IPv6;
   const special = (Address.prototype as unknown as { SpecialRanges: SpecialRanges }).SpecialRanges;
-  const cuts = new Set<bigint>([0n]);
-  for (const entry of Object.values(special)) {
-    const subnets = Array.isArray(entry[0]) ? (entry as [ipaddr.IPv4 | ipaddr.IPv6, number][]) : [entry];
-    for (const subnet of subnets) {
+  // Each special subnet as [first, end), in ipaddr.js's order: the first holding an address names it, as its
+  // `range()` does ('unicast' when none does); computed on the numbers, not by formatting and parsing addresses.
+  const subnets: { name: string; first: bigint; end: bigint }[] = [];
+  for (const [name, entry] of Object.entries(special)) {
+    const list = Array.isArray(entry[0]) ? (entry as [ipaddr.IPv4 | ipaddr.IPv6, number][]) : [entry];
+    for (const subnet of list) {
       const [address, prefix] = subnet as [ipaddr.IPv4 | ipaddr.IPv6, number];
       const first = addressToBigInt(address);
-      cuts.add(first);
-      const end = first + (1n << (bits - BigInt(prefix)));
-      if (end < 1n << bits) cuts.add(end);
+      subnets.push({ name, first, end: first + (1n << (bits - BigInt(prefix))) });
     }
+  }
+  const cuts = new Set<bigint>([0n]);
+  for (const { first, end } of subnets) {
+    cuts.add(first);
+    if (end < 1n << bits) cuts.add(end);
   }
   const sorted = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const words = family === 4 ? 1 : 4;
@@ -78,7 +82,7 @@ function rangeTable(family: 4 | 6): RangeTable {
     for (let word = 0; word < words; word++) {
       starts[index * words + word] = Number((start >> BigInt(32 * (words - 1 - word))) & 0xffffffffn);
     }
-    const name = ipaddr.parse(bigIntToAddress(family, start)).range();
+    const name = subnets.find((subnet) => subnet.first <= start && start < subnet.end)?.name ?? 'unicast';
     return ROUTABLE_RANGES.has(name) ? undefined : name;
   });
   return { starts, bogons };

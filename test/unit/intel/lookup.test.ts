@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { bundledIntel } from '../../../shared/intel/current';
 import { loadIntelSnapshot } from '../../../shared/intel/lookup';
 import { bigIntToAddress, type IntelRange, mergeIntervals } from '../../../shared/intel/ranges';
@@ -89,6 +90,49 @@ describe('the bundled snapshot', () => {
     ['4000::1', 'reserved'],
   ])('flags %s as bogon (%s)', (ip, range) => {
     expect(intel.lookup(ip)).toMatchObject({ bogon: { range }, category: 'bogon' });
+  });
+
+  // The bogon table is built on the numbers at load (shared/intel/lookup.ts rangeTable): it must name every
+  // address as ipaddr.js's own range() does, at every special range's edges and anywhere between.
+  it("names bogons as ipaddr.js's range() does, at the special ranges' edges and anywhere", () => {
+    const edges = (family: 4 | 6) => {
+      const Address = family === 4 ? ipaddr.IPv4 : ipaddr.IPv6;
+      const special = (Address.prototype as unknown as { SpecialRanges: Record<string, unknown> }).SpecialRanges;
+      const bits = family === 4 ? 32n : 128n;
+      return Object.values(special).flatMap((entry) =>
+        ((Array.isArray((entry as unknown[])[0]) ? entry : [entry]) as [ipaddr.IPv4 | ipaddr.IPv6, number][]).flatMap(
+          ([address, prefix]) => {
+            const first = BigInt(`0x${Buffer.from(address.toByteArray()).toString('hex')}`);
+            const end = first + (1n << (bits - BigInt(prefix)));
+            return [first - 1n, first, first + 1n, end - 1n, end].filter((v) => v >= 0n && v < 1n << bits);
+          },
+        ),
+      );
+    };
+    const routable = new Set(['unicast', '6to4', 'teredo']);
+    const check = (family: 4 | 6, value: bigint) => {
+      const ip = bigIntToAddress(family, value);
+      const parsed = ipaddr.parse(ip);
+      // An IPv4-mapped IPv6 address is answered as IPv4 (above): its bogon is the IPv4 address's.
+      const named =
+        parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+          ? (parsed as ipaddr.IPv6).toIPv4Address().range()
+          : parsed.range();
+      // Outside 2000::/3, an IPv6 address ipaddr.js calls routable is reserved (lookup.ts answer6).
+      const outsideGlobalUnicast = family === 6 && value >> 125n !== 1n && parsed.kind() === 'ipv6';
+      const mapped = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress();
+      const expected = !routable.has(named) ? named : outsideGlobalUnicast && !mapped ? 'reserved' : undefined;
+      expect({ ip, bogon: intel.lookup(ip)?.bogon?.range }).toEqual({ ip, bogon: expected });
+    };
+    for (const family of [4, 6] as const) for (const value of edges(family)) check(family, value);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (value) => check(4, value)),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (value) => check(6, value)),
+      { numRuns: 2000 },
+    );
   });
 
   it('answers an IPv4-mapped IPv6 address as IPv4', () => {
