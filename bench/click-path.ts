@@ -21,11 +21,11 @@ import { ENV } from '../shared/config/env';
 import { ApiError } from '../shared/http/errors';
 import { type QueueConsumerId, queueConsumers, type RouteDef, type RouteId, routes } from '../shared/routes';
 import type { PropertyCredentials } from '../shared/schemas/properties';
-import { DynamoDBDocumentClient, UpdateCommand } from '../shared/store/aws/dynamodb';
+import { DynamoDBDocumentClient } from '../shared/store/aws/dynamodb';
 import { documentClient } from '../shared/store/clients';
 import { bundleFunction } from './bundle';
 import { descendantNamed, JvmMeter } from './proc';
-import { serverClickBody, UA, visitorIp } from './traffic';
+import { concurrently, referenceUpdate, serverClickBody, UA, visitorIp } from './traffic';
 
 /**
  * The click path measured from outside, as issue 10 measures it: the deployed handlers
@@ -629,31 +629,8 @@ export async function benchThroughput(target: {
   try {
     const property = await service.createProperty('network');
     let next = 0;
-    /** `concurrency` workers calling `step` until `ms` have passed; returns the steps done and the seconds. */
-    const run = async (ms: number, step: (worker: number, i: number) => Promise<void>) => {
-      let done = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async (_, worker) => {
-          for (let i = 0; performance.now() - started < ms; i++) {
-            await step(worker, i);
-            done++;
-          }
-        }),
-      );
-      return { done, seconds: (performance.now() - started) / 1000 };
-    };
-    const update = (worker: number, i: number) =>
-      raw
-        .send(
-          new UpdateCommand({
-            TableName: target.tableName,
-            Key: { pk: `BENCH#${property.id}#${worker}#${i % 64}`, sk: 'BENCH' },
-            UpdateExpression: 'ADD n :one SET expiresAt = :exp',
-            ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(Date.now() / 1000) + 3600 },
-          }),
-        )
-        .then(() => undefined);
+    const run = (ms: number, step: (worker: number, i: number) => Promise<void>) => concurrently(concurrency, ms, step);
+    const update = referenceUpdate(raw, target.tableName, property.id);
     const dynamoLocal = target.emulatorPid === undefined ? undefined : descendantNamed(target.emulatorPid, 'java');
     const jvm = dynamoLocal === undefined ? undefined : new JvmMeter(dynamoLocal);
 

@@ -3,9 +3,10 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalStackProcess } from '../infra/local/process';
-import { DynamoDBDocumentClient, UpdateCommand } from '../shared/store/aws/dynamodb';
+import { DynamoDBDocumentClient } from '../shared/store/aws/dynamodb';
+import type { ThroughputFigures } from './click-path';
 import { descendantNamed, JvmMeter } from './proc';
-import { serverClickBody } from './traffic';
+import { concurrently, referenceUpdate, serverClickBody } from './traffic';
 
 /**
  * The local throughput as issue 10 measures it, from outside the service: `npm start` in a process of its own (the
@@ -14,18 +15,9 @@ import { serverClickBody } from './traffic';
  * alternating rounds after both have warmed. Beside bench/click-path.ts's in-process figure (handlers called
  * directly, DynamoDB Local in memory), this is the figure a user of `npm start` sees.
  */
-export interface OutsideFigures {
-  readonly concurrency: number;
-  readonly clicksPerSecond: number;
-  readonly p50Ms: number;
-  /** Answers other than 200, warm-up rounds included. */
-  readonly failures: number;
-  readonly dynamoUpdatesPerSecond: number;
-  readonly ratio: number;
-  /** Each measured round's ratio: the spread of a disk-bound emulator. */
+export interface OutsideFigures extends Omit<ThroughputFigures, 'dynamoLocalCpu'> {
+  /** Each measured round's ratio: the spread of a disk-bound emulator. (`failures` counts the warm-up rounds too.) */
   readonly roundRatios: readonly number[];
-  readonly accepted: number;
-  readonly counted: number;
   /** DynamoDB Local's CPU per click and per UpdateItem, where /proc tells. */
   readonly dynamoLocalCpu?: { readonly msPerClick: number; readonly msPerUpdate: number };
 }
@@ -78,17 +70,7 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
         if (measured) latencies.push(performance.now() - started);
       } else failures++;
     };
-    const update = (worker: number, i: number) =>
-      dynamo
-        .send(
-          new UpdateCommand({
-            TableName: stack.tableName,
-            Key: { pk: `BENCH#${property.id}#${worker}#${i % 64}`, sk: 'BENCH' },
-            UpdateExpression: 'ADD n :one SET expiresAt = :exp',
-            ExpressionAttributeValues: { ':one': 1, ':exp': Math.floor(Date.now() / 1000) + 3600 },
-          }),
-        )
-        .then(() => undefined);
+    const update = referenceUpdate(dynamo, stack.tableName, property.id);
 
     const java = descendantNamed(stack.process.pid!, 'java');
     const jvm = java === undefined ? undefined : new JvmMeter(java);
@@ -98,10 +80,10 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
     for (let round = 0; round < WARM_UP_ROUNDS + MEASURED_ROUNDS; round++) {
       const measured = round >= WARM_UP_ROUNDS;
       jvm?.start();
-      const clicked = await concurrently(ROUND_MS, () => click(measured));
+      const clicked = await concurrently(CONCURRENCY, ROUND_MS, () => click(measured));
       const clickCpu = jvm?.read().cpuSeconds ?? 0;
       jvm?.start();
-      const updated = await concurrently(ROUND_MS / 2, update);
+      const updated = await concurrently(CONCURRENCY, ROUND_MS / 2, update);
       const updateCpu = jvm?.read().cpuSeconds ?? 0;
       if (!measured) continue;
       roundRatios.push(round3(clicked.done / clicked.seconds / (updated.done / updated.seconds)));
@@ -191,21 +173,6 @@ function call(
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** `CONCURRENCY` workers calling `step` until `ms` have passed: the steps done and the seconds taken. */
-async function concurrently(ms: number, step: (worker: number, i: number) => Promise<void>) {
-  let done = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      for (let i = 0; performance.now() - started < ms; i++) {
-        await step(worker, i);
-        done++;
-      }
-    }),
-  );
-  return { done, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Polls `read` until it reaches `expected` or `ms` pass: the last value read. */
