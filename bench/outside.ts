@@ -32,7 +32,12 @@ const COUNTED_WITHIN_MS = 90_000;
 
 export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideFigures> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clicksieve-outside-'));
-  const stack = await startLocalStackProcess({ dataDir, env: { ...env, POWERTOOLS_LOG_LEVEL: 'WARN' } });
+  const stack = await startLocalStackProcess({ dataDir, env: { ...env, POWERTOOLS_LOG_LEVEL: 'WARN' } }).catch(
+    (error: unknown) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const dynamo = new DynamoDBDocumentClient({
     endpoint: stack.dynamodb,
