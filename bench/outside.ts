@@ -92,16 +92,12 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
       const updateCpu = jvm?.read().cpuSeconds ?? 0;
       if (!measured) continue;
       roundRatios.push(round3(clicked.done / clicked.seconds / (updated.done / updated.seconds)));
-      Object.assign(clicks, {
-        done: clicks.done + clicked.done,
-        seconds: clicks.seconds + clicked.seconds,
-        cpu: clicks.cpu + clickCpu,
-      });
-      Object.assign(updates, {
-        done: updates.done + updated.done,
-        seconds: updates.seconds + updated.seconds,
-        cpu: updates.cpu + updateCpu,
-      });
+      clicks.done += clicked.done;
+      clicks.seconds += clicked.seconds;
+      clicks.cpu += clickCpu;
+      updates.done += updated.done;
+      updates.seconds += updated.seconds;
+      updates.cpu += updateCpu;
     }
 
     const counted = await countedWithin(COUNTED_WITHIN_MS, accepted, async () => {

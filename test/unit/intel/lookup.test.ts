@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { bundledIntel } from '../../../shared/intel/current';
 import { loadIntelSnapshot } from '../../../shared/intel/lookup';
-import { bigIntToAddress, type IntelRange, mergeIntervals } from '../../../shared/intel/ranges';
+import { addressToBigInt, bigIntToAddress, type IntelRange, mergeIntervals } from '../../../shared/intel/ranges';
 import { readShippedSources } from '../../../shared/intel/shipped';
 import { buildIntelSnapshot, type SourceRanges } from '../../../shared/intel/snapshot';
 import { sourceDef } from '../../../shared/intel/sources';
@@ -102,7 +102,7 @@ describe('the bundled snapshot', () => {
       return Object.values(special).flatMap((entry) =>
         ((Array.isArray((entry as unknown[])[0]) ? entry : [entry]) as [ipaddr.IPv4 | ipaddr.IPv6, number][]).flatMap(
           ([address, prefix]) => {
-            const first = BigInt(`0x${Buffer.from(address.toByteArray()).toString('hex')}`);
+            const first = addressToBigInt(address);
             const end = first + (1n << (bits - BigInt(prefix)));
             return [first - 1n, first, first + 1n, end - 1n, end].filter((v) => v >= 0n && v < 1n << bits);
           },
