@@ -20,13 +20,15 @@ interface FunctionFigure {
   readonly besideKiB?: number;
   /** Median of fresh `node` processes loading the bundle (module init only, no handler call). */
   readonly coldStartMs: number;
+  /** The fastest and the slowest of those loads. */
+  readonly coldStartRangeMs: readonly [number, number];
 }
 
 /**
  * Bundles every function as the CDK stack does (esbuild, CJS, minified, SDK included, the same aliases) and
  * times its cold load.
  */
-export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
+export async function measureFunctions(runs = 7): Promise<FunctionFigure[]> {
   // As the stack decides it (infra/constructs/api.ts): a function holding the Google Ads secret reaches Google Ads.
   const defs: Array<[string, RouteDef | QueueConsumerDef | ScheduleDef]> = [
     ...Object.entries<RouteDef>(routes),
@@ -44,7 +46,7 @@ export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
   ];
   const outDir = mkdtempSync(path.join(tmpdir(), 'clicksieve-bench-'));
   try {
-    const figures: FunctionFigure[] = [];
+    const bundles: Array<{ name: string; outfile: string; beside?: string }> = [];
     for (const [name, entry, googleAdsApi, intelSnapshot] of entries) {
       const dir = path.join(outDir, name);
       mkdirSync(dir);
@@ -52,30 +54,37 @@ export async function measureFunctions(runs = 5): Promise<FunctionFigure[]> {
         googleAdsApi,
         intelSnapshot,
       });
-      const kib = (file: string) => Math.round(statSync(file).size / 1024);
-      figures.push({
-        name,
-        bundleKiB: kib(outfile!),
-        besideKiB: beside === undefined ? undefined : kib(beside),
-        coldStartMs: coldLoadMs(outfile!, runs),
-      });
+      bundles.push({ name, outfile: outfile!, beside });
     }
-    return figures;
+    // Round-robin, one load of each function per pass: a slow spell of the machine (a shared host's CPU speed
+    // varies by half within seconds) lands on one sample of many functions, not on every sample of one.
+    const samples = bundles.map((): number[] => []);
+    for (let pass = 0; pass < runs; pass++) {
+      for (const [i, b] of bundles.entries()) samples[i]!.push(coldLoadMs(b.outfile));
+    }
+    const kib = (file: string) => Math.round(statSync(file).size / 1024);
+    return bundles.map((b, i) => {
+      const sorted = samples[i]!.sort((x, y) => x - y);
+      const round1 = (ms: number) => Math.round(ms * 10) / 10;
+      return {
+        name: b.name,
+        bundleKiB: kib(b.outfile),
+        besideKiB: b.beside === undefined ? undefined : kib(b.beside),
+        coldStartMs: round1(sorted[Math.floor(sorted.length / 2)]!),
+        coldStartRangeMs: [round1(sorted[0]!), round1(sorted.at(-1)!)],
+      };
+    });
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
 }
 
-function coldLoadMs(file: string, runs: number): number {
+/** One fresh `node` process loading the bundle: the module load alone, in milliseconds. */
+function coldLoadMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['-e', script], {
-      env: { ...process.env, AWS_REGION: 'us-east-1', TABLE_NAME: 'bench', BUCKET_NAME: 'bench' },
-      encoding: 'utf8',
-    });
-    samples.push(Number(out));
-  }
-  samples.sort((a, b) => a - b);
-  return Math.round(samples[Math.floor(samples.length / 2)]! * 10) / 10;
+  const out = execFileSync(process.execPath, ['-e', script], {
+    env: { ...process.env, AWS_REGION: 'us-east-1', TABLE_NAME: 'bench', BUCKET_NAME: 'bench' },
+    encoding: 'utf8',
+  });
+  return Number(out);
 }

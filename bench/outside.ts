@@ -24,7 +24,7 @@ export interface OutsideFigures extends Omit<ThroughputFigures, 'dynamoLocalCpu'
 
 const CONCURRENCY = 32;
 const WARM_UP_ROUNDS = 3;
-const MEASURED_ROUNDS = 4;
+const MEASURED_ROUNDS = 6;
 /** Each round: this long of clicks, then half as long of UpdateItems. */
 const ROUND_MS = 5_000;
 /** The click counter runs every few seconds in the local stack: how long to wait for the stats to catch up. */
