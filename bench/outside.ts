@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startLocalStackProcess } from '../infra/local/process';
 import { DynamoDBDocumentClient } from '../shared/store/aws/dynamodb';
 import type { ThroughputFigures } from './click-path';
-import { descendantNamed, JvmMeter } from './proc';
+import { descendantNamed, JvmMeter, treeCpuSeconds } from './proc';
 import { concurrently, referenceUpdate, serverClickBody } from './traffic';
 
 /**
@@ -20,6 +20,11 @@ export interface OutsideFigures extends Omit<ThroughputFigures, 'dynamoLocalCpu'
   readonly roundRatios: readonly number[];
   /** DynamoDB Local's CPU per click and per UpdateItem, where /proc tells. */
   readonly dynamoLocalCpu?: { readonly msPerClick: number; readonly msPerUpdate: number };
+  /**
+   * The rest of a click's CPU during the click rounds: `npm start`'s node processes (the gateway, the handlers, the
+   * queue consumers, fauxqs and s3rver) and this process sending the clicks.
+   */
+  readonly cpuPerClick: { readonly serviceMs: number; readonly clientMs: number };
 }
 
 const CONCURRENCY = 32;
@@ -79,14 +84,18 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
 
     const java = descendantNamed(stack.process.pid!, 'java');
     const jvm = java === undefined ? undefined : new JvmMeter(java);
-    const clicks = { done: 0, seconds: 0, cpu: 0 };
+    const clicks = { done: 0, seconds: 0, cpu: 0, serviceCpu: 0, clientCpu: 0 };
     const updates = { done: 0, seconds: 0, cpu: 0 };
     const roundRatios: number[] = [];
     for (let round = 0; round < WARM_UP_ROUNDS + MEASURED_ROUNDS; round++) {
       const measured = round >= WARM_UP_ROUNDS;
       jvm?.start();
+      const service = treeCpuSeconds(stack.process.pid!, 'java');
+      const client = process.cpuUsage();
       const clicked = await concurrently(CONCURRENCY, ROUND_MS, () => click(measured));
       const clickCpu = jvm?.read().cpuSeconds ?? 0;
+      const serviceCpu = treeCpuSeconds(stack.process.pid!, 'java') - service;
+      const clientCpu = process.cpuUsage(client);
       jvm?.start();
       const updated = await concurrently(CONCURRENCY, ROUND_MS / 2, update);
       const updateCpu = jvm?.read().cpuSeconds ?? 0;
@@ -95,6 +104,8 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
       clicks.done += clicked.done;
       clicks.seconds += clicked.seconds;
       clicks.cpu += clickCpu;
+      clicks.serviceCpu += serviceCpu;
+      clicks.clientCpu += (clientCpu.user + clientCpu.system) / 1e6;
       updates.done += updated.done;
       updates.seconds += updated.seconds;
       updates.cpu += updateCpu;
@@ -123,6 +134,10 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
         msPerClick: round2((clicks.cpu * 1000) / clicks.done),
         msPerUpdate: round2((updates.cpu * 1000) / updates.done),
       },
+      cpuPerClick: {
+        serviceMs: round2((clicks.serviceCpu * 1000) / clicks.done),
+        clientMs: round2((clicks.clientCpu * 1000) / clicks.done),
+      },
     };
   } finally {
     agent.destroy();
@@ -143,6 +158,8 @@ export function formatOutside(f: OutsideFigures): string {
           `DynamoDB Local's CPU  ${f.dynamoLocalCpu.msPerClick} ms per click, ${f.dynamoLocalCpu.msPerUpdate} ms per UpdateItem`,
         ]
       : []),
+    `the rest of a click's CPU  ${f.cpuPerClick.serviceMs} ms in npm start's node processes (gateway, handlers, consumers, ` +
+      `fauxqs, s3rver), ${f.cpuPerClick.clientMs} ms sending it`,
   ].join('\n');
 }
 

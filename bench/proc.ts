@@ -24,28 +24,47 @@ function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** The first process under `ancestor` (its child, grandchild…) whose command is `name` (Linux /proc), if any. */
-export function descendantNamed(ancestor: number, name: string): number | undefined {
-  const parents = new Map<number, number>();
-  const named: number[] = [];
+/** Every process on the machine with its parent, its command and its CPU seconds (Linux /proc; empty elsewhere). */
+function processTable(): Map<number, { parent: number; comm: string; cpuSeconds: number }> {
+  const table = new Map<number, { parent: number; comm: string; cpuSeconds: number }>();
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const { comm, fields } = statOf(`/proc/${entry}/stat`);
-        parents.set(Number(entry), Number(fields[1]));
-        if (comm === name) named.push(Number(entry));
+        const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+        table.set(Number(entry), { parent: Number(fields[1]), comm, cpuSeconds });
       } catch {
         // The process ended between the listing and the read.
       }
     }
   } catch {
-    return undefined; // Not Linux: no figure.
+    // Not Linux: no figures.
   }
-  return named.find((pid) => {
-    for (let up = parents.get(pid); up !== undefined && up > 1; up = parents.get(up)) if (up === ancestor) return true;
+  return table;
+}
+
+function descendants(ancestor: number, table: ReturnType<typeof processTable>): number[] {
+  return [...table.keys()].filter((pid) => {
+    for (let up = table.get(pid)?.parent; up !== undefined && up > 1; up = table.get(up)?.parent) {
+      if (up === ancestor) return true;
+    }
     return false;
   });
+}
+
+/** The first process under `ancestor` (its child, grandchild…) whose command is `name` (Linux /proc), if any. */
+export function descendantNamed(ancestor: number, name: string): number | undefined {
+  const table = processTable();
+  return descendants(ancestor, table).find((pid) => table.get(pid)?.comm === name);
+}
+
+/** CPU seconds of `root` and every process under it, those named `except` left out (Linux /proc; 0 elsewhere). */
+export function treeCpuSeconds(root: number, except: string): number {
+  const table = processTable();
+  return [root, ...descendants(root, table)]
+    .filter((pid) => table.get(pid)?.comm !== except)
+    .reduce((sum, pid) => sum + (table.get(pid)?.cpuSeconds ?? 0), 0);
 }
 
 /** A JVM's CPU from /proc (Linux): all of it, and its JIT compiler threads' (`C1/C2 CompilerThread`), since `start`. */

@@ -103,7 +103,6 @@ export class ClicksieveApi extends Construct {
       [ENV.bucketName]: this.data.bucket.bucketName,
       ...Object.fromEntries(queueNames.map((name) => [ENV.queueUrl[name], this.data.queues[name].queueUrl])),
       POWERTOOLS_SERVICE_NAME: 'clicksieve',
-      POWERTOOLS_METRICS_NAMESPACE: 'clicksieve',
       [ENV.version]: packageJson.version,
     };
 
