@@ -25,6 +25,7 @@ import { DynamoDBDocumentClient } from '../shared/store/aws/dynamodb';
 import { documentClient } from '../shared/store/clients';
 import { bundleFunction } from './bundle';
 import { descendantNamed, JvmMeter } from './proc';
+import { rounded } from './round';
 import { concurrently, referenceUpdate, serverClickBody, UA, visitorIp } from './traffic';
 
 /**
@@ -536,36 +537,38 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
       dynamoReads: allInRead * PRICES.dynamoPerMillionRru,
       sqs: SQS_REQUESTS_PER_CLICK * PRICES.sqsPerMillionRequests,
     };
-    const round2 = (n: number) => Math.round(n * 100) / 100;
     const families = (map: Map<string, number>) =>
-      Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, round2(v / clicks)]));
+      Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, rounded(v / clicks, 2)]));
     return {
       clicks,
-      dynamoCallsPerClick: round2(per(sync.calls)),
-      readUnitsPerClick: round2(per(sync.read)),
-      writeUnitsPerClick: round2(per(sync.write)),
-      rescoreWriteUnitsPerClick: round2(per(rescore.write)),
-      counterWriteUnitsPerClick: round2(per(counter.write)),
-      allInWriteUnitsPerClick: round2(allInWrite),
-      allInReadUnitsPerClick: round2(allInRead),
-      allInWriteUnitsOnAws: round2(allInWriteOnAws),
-      meterWriteUnitsPerRequest: round2((meterUnits(sync) + meterUnits(rescore)) / requests),
+      dynamoCallsPerClick: rounded(per(sync.calls), 2),
+      readUnitsPerClick: rounded(per(sync.read), 2),
+      writeUnitsPerClick: rounded(per(sync.write), 2),
+      rescoreWriteUnitsPerClick: rounded(per(rescore.write), 2),
+      counterWriteUnitsPerClick: rounded(per(counter.write), 2),
+      allInWriteUnitsPerClick: rounded(allInWrite, 2),
+      allInReadUnitsPerClick: rounded(allInRead, 2),
+      allInWriteUnitsOnAws: rounded(allInWriteOnAws, 2),
+      meterWriteUnitsPerRequest: rounded((meterUnits(sync) + meterUnits(rescore)) / requests, 2),
       countedClicks,
-      sequentialRoundTrips: round2(rounds),
-      cpuMsPerClick: round2(cpuMs),
-      newContainerCpuMsPerClick: round2(cpuOfDeployed.newContainerMs),
-      localWallMsPerClick: round2(wallMs / clicks),
+      sequentialRoundTrips: rounded(rounds, 2),
+      cpuMsPerClick: rounded(cpuMs, 2),
+      newContainerCpuMsPerClick: rounded(cpuOfDeployed.newContainerMs, 2),
+      localWallMsPerClick: rounded(wallMs / clicks, 2),
       unitsByFamily: families(sync.byFamily),
       callsByFamily: families(sync.callsByFamily),
       rescoreUnitsByFamily: families(rescore.byFamily),
       counterUnitsByFamily: families(counter.byFamily),
       costPerMillionClicks: {
-        ...Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round2(v)])),
-        total: round2(Object.values(cost).reduce((a, b) => a + b, 0)),
+        ...Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, rounded(v, 2)])),
+        total: rounded(
+          Object.values(cost).reduce((a, b) => a + b, 0),
+          2,
+        ),
       },
       assumptions: [
         'us-east-1 list prices: API Gateway REST $3.50/M, Lambda arm64 $0.0000133334/GB-s + $0.20/M, DynamoDB on-demand $0.625/M WRU and $0.125/M RRU, SQS $0.40/M requests',
-        `API Gateway and Lambda requests: ${round2(per(requests))} per click (the click, its beacon, a twentieth of a conversion)`,
+        `API Gateway and Lambda requests: ${rounded(per(requests), 2)} per click (the click, its beacon, a twentieth of a conversion)`,
         `Lambda ${LAMBDA_MEMORY_MB} MB; AWS duration = measured CPU + ${AWS_ROUND_TRIP_MS} ms per sequential DynamoDB round trip, per request, rounded up to 1 ms (the scorers' and the counter's own Lambda time, batched, not included)`,
         'capacity units as DynamoDB Local reports them with ReturnConsumedCapacity TOTAL; it under-reports transactions, which AWS bills 2 units per item per KB: the AWS figure and the cost count every transactional item at 2 units',
         `all-in = synchronous path + one public-key beacon per click + a conversion webhook for every 20th click (their requests, the rate meter included, and their scorers) + the click counter (batches of 100); SQS: ${SQS_REQUESTS_PER_CLICK} requests per click (count message, beacon, their batched receive/delete)`,
@@ -581,8 +584,6 @@ export async function benchClickPath(target: { clicks?: number } = {}): Promise<
 const WARM_UP = 20;
 /** Clicks after a new container's first ones before its CPU is measured (JIT compilation settles within). */
 const CONTAINER_WARM_UP = 2_000;
-
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 /** SQS requests per click: the count message and the beacon (sent), receive + delete batched by 10 or more. */
 const SQS_REQUESTS_PER_CLICK = 2.4;
@@ -675,21 +676,20 @@ export async function benchThroughput(target: {
     latencies.sort((a, b) => a - b);
     const clicksPerSecond = latencies.length / clicks.seconds;
     const dynamoUpdatesPerSecond = updates.done / updates.seconds;
-    const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
     return {
       concurrency,
-      clicksPerSecond: round(clicksPerSecond),
-      p50Ms: round(latencies[Math.floor(latencies.length / 2)] ?? 0),
+      clicksPerSecond: rounded(clicksPerSecond, 1),
+      p50Ms: rounded(latencies[Math.floor(latencies.length / 2)] ?? 0, 1),
       failures,
-      dynamoUpdatesPerSecond: round(dynamoUpdatesPerSecond),
-      ratio: round(clicksPerSecond / dynamoUpdatesPerSecond, 3),
+      dynamoUpdatesPerSecond: rounded(dynamoUpdatesPerSecond, 1),
+      ratio: rounded(clicksPerSecond / dynamoUpdatesPerSecond, 3),
       accepted: latencies.length,
       counted,
       dynamoLocalCpu: jvm && {
-        msPerClick: round((clicks.cpu * 1000) / (latencies.length + failures), 2),
-        msPerUpdate: round((updates.cpu * 1000) / updates.done, 2),
-        compilerCoresDuringClicks: round(clicks.compiler / clicks.seconds, 2),
-        compilerCoresDuringUpdates: round(updates.compiler / updates.seconds, 2),
+        msPerClick: rounded((clicks.cpu * 1000) / (latencies.length + failures), 2),
+        msPerUpdate: rounded((updates.cpu * 1000) / updates.done, 2),
+        compilerCoresDuringClicks: rounded(clicks.compiler / clicks.seconds, 2),
+        compilerCoresDuringUpdates: rounded(updates.compiler / updates.seconds, 2),
       },
     };
   } finally {
@@ -715,7 +715,7 @@ export function formatThroughput(t: ThroughputFigures): string {
     ...(t.dynamoLocalCpu
       ? [
           `DynamoDB Local's CPU  ${t.dynamoLocalCpu.msPerClick} ms per click, ${t.dynamoLocalCpu.msPerUpdate} ms per UpdateItem: ` +
-            `while it is the bottleneck the ratio cannot pass ${round3(t.dynamoLocalCpu.msPerUpdate / t.dynamoLocalCpu.msPerClick)}`,
+            `while it is the bottleneck the ratio cannot pass ${rounded(t.dynamoLocalCpu.msPerUpdate / t.dynamoLocalCpu.msPerClick, 3)}`,
           `DynamoDB Local's JIT compiler  ${t.dynamoLocalCpu.compilerCoresDuringClicks} cores during the clicks, ` +
             `${t.dynamoLocalCpu.compilerCoresDuringUpdates} during the UpdateItems (warmed until it settled)`,
         ]

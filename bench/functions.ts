@@ -12,6 +12,7 @@ import {
   schedules,
 } from '../shared/routes';
 import { bundleFunction } from './bundle';
+import { rounded } from './round';
 
 interface FunctionFigure {
   readonly name: string;
@@ -65,13 +66,12 @@ export async function measureFunctions(runs = 7): Promise<FunctionFigure[]> {
     const kib = (file: string) => Math.round(statSync(file).size / 1024);
     return bundles.map((b, i) => {
       const sorted = samples[i]!.sort((x, y) => x - y);
-      const round1 = (ms: number) => Math.round(ms * 10) / 10;
       return {
         name: b.name,
         bundleKiB: kib(b.outfile),
         besideKiB: b.beside === undefined ? undefined : kib(b.beside),
-        coldStartMs: round1(sorted[Math.floor(sorted.length / 2)]!),
-        coldStartRangeMs: [round1(sorted[0]!), round1(sorted.at(-1)!)],
+        coldStartMs: rounded(sorted[Math.floor(sorted.length / 2)]!, 1),
+        coldStartRangeMs: [rounded(sorted[0]!, 1), rounded(sorted.at(-1)!, 1)],
       };
     });
   } finally {

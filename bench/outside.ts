@@ -6,6 +6,7 @@ import { startLocalStackProcess } from '../infra/local/process';
 import { DynamoDBDocumentClient } from '../shared/store/aws/dynamodb';
 import type { ThroughputFigures } from './click-path';
 import { descendantNamed, JvmMeter, treeCpuSeconds } from './proc';
+import { rounded } from './round';
 import { concurrently, referenceUpdate, serverClickBody } from './traffic';
 
 /**
@@ -100,7 +101,7 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
       const updated = await concurrently(CONCURRENCY, ROUND_MS / 2, update);
       const updateCpu = jvm?.read().cpuSeconds ?? 0;
       if (!measured) continue;
-      roundRatios.push(round3(clicked.done / clicked.seconds / (updated.done / updated.seconds)));
+      roundRatios.push(rounded(clicked.done / clicked.seconds / (updated.done / updated.seconds), 3));
       clicks.done += clicked.done;
       clicks.seconds += clicked.seconds;
       clicks.cpu += clickCpu;
@@ -122,21 +123,21 @@ export async function benchFromOutside(env: NodeJS.ProcessEnv): Promise<OutsideF
     const dynamoUpdatesPerSecond = updates.done / updates.seconds;
     return {
       concurrency: CONCURRENCY,
-      clicksPerSecond: round1(clicksPerSecond),
-      p50Ms: round1(latencies[Math.floor(latencies.length / 2)] ?? 0),
+      clicksPerSecond: rounded(clicksPerSecond, 1),
+      p50Ms: rounded(latencies[Math.floor(latencies.length / 2)] ?? 0, 1),
       failures,
-      dynamoUpdatesPerSecond: round1(dynamoUpdatesPerSecond),
-      ratio: round3(clicksPerSecond / dynamoUpdatesPerSecond),
+      dynamoUpdatesPerSecond: rounded(dynamoUpdatesPerSecond, 1),
+      ratio: rounded(clicksPerSecond / dynamoUpdatesPerSecond, 3),
       roundRatios,
       accepted,
       counted,
       dynamoLocalCpu: jvm && {
-        msPerClick: round2((clicks.cpu * 1000) / clicks.done),
-        msPerUpdate: round2((updates.cpu * 1000) / updates.done),
+        msPerClick: rounded((clicks.cpu * 1000) / clicks.done, 2),
+        msPerUpdate: rounded((updates.cpu * 1000) / updates.done, 2),
       },
       cpuPerClick: {
-        serviceMs: round2((clicks.serviceCpu * 1000) / clicks.done),
-        clientMs: round2((clicks.clientCpu * 1000) / clicks.done),
+        serviceMs: rounded((clicks.serviceCpu * 1000) / clicks.done, 2),
+        clientMs: rounded((clicks.clientCpu * 1000) / clicks.done, 2),
       },
     };
   } finally {
@@ -202,7 +203,3 @@ async function countedWithin(ms: number, expected: number, read: () => Promise<n
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -14,11 +14,13 @@ function statOf(file: string): { comm: string; fields: string[] } {
   };
 }
 
+/** User + system CPU seconds from a stat line's fields (utime, stime). */
+const cpuSecondsOf = (fields: string[]): number => (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+
 /** User + system CPU seconds of a process, from /proc (Linux); undefined where it cannot be read. */
 function processCpuSeconds(pid: number): number | undefined {
   try {
-    const { fields } = statOf(`/proc/${pid}/stat`);
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    return cpuSecondsOf(statOf(`/proc/${pid}/stat`).fields);
   } catch {
     return undefined;
   }
@@ -32,8 +34,7 @@ function processTable(): Map<number, { parent: number; comm: string; cpuSeconds:
       if (!/^\d+$/.test(entry)) continue;
       try {
         const { comm, fields } = statOf(`/proc/${entry}/stat`);
-        const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-        table.set(Number(entry), { parent: Number(fields[1]), comm, cpuSeconds });
+        table.set(Number(entry), { parent: Number(fields[1]), comm, cpuSeconds: cpuSecondsOf(fields) });
       } catch {
         // The process ended between the listing and the read.
       }
@@ -97,7 +98,7 @@ export class JvmMeter {
       for (const task of readdirSync(`/proc/${this.pid}/task`)) {
         const { comm, fields } = statOf(`/proc/${this.pid}/task/${task}/stat`);
         if (!comm.includes('CompilerThre')) continue;
-        total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+        total += cpuSecondsOf(fields);
       }
     } catch {
       // A thread ended between the listing and the read, or not Linux: what was read stands.

@@ -113,14 +113,11 @@ describe('the bundled snapshot', () => {
     const check = (family: 4 | 6, value: bigint) => {
       const ip = bigIntToAddress(family, value);
       const parsed = ipaddr.parse(ip);
+      const mapped = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress();
       // An IPv4-mapped IPv6 address is answered as IPv4 (above): its bogon is the IPv4 address's.
-      const named =
-        parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
-          ? (parsed as ipaddr.IPv6).toIPv4Address().range()
-          : parsed.range();
+      const named = mapped ? (parsed as ipaddr.IPv6).toIPv4Address().range() : parsed.range();
       // Outside 2000::/3, an IPv6 address ipaddr.js calls routable is reserved (lookup.ts answer6).
       const outsideGlobalUnicast = family === 6 && value >> 125n !== 1n && parsed.kind() === 'ipv6';
-      const mapped = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress();
       const expected = !routable.has(named) ? named : outsideGlobalUnicast && !mapped ? 'reserved' : undefined;
       expect({ ip, bogon: intel.lookup(ip)?.bogon?.range }).toEqual({ ip, bogon: expected });
     };
